@@ -1,0 +1,29 @@
+# lapor-bridge daemon image: slim, non-root, runs `bridge run`.
+# Build:  docker build -t lapor-bridge .
+# Run:    docker run --env-file bridge.env -v $PWD/bridge.toml:/etc/lapor-bridge/bridge.toml \
+#                    -v lapor-bridge-data:/var/lib/lapor-bridge lapor-bridge
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    BRIDGE_CONFIG=/etc/lapor-bridge/bridge.toml
+
+WORKDIR /opt/lapor-bridge
+COPY pyproject.toml README.md ./
+COPY bridge ./bridge
+COPY connectors ./connectors
+COPY simulators ./simulators
+COPY mappings ./mappings
+COPY config.example.toml ./
+RUN pip install . \
+ && useradd --system --uid 10001 --home-dir /var/lib/lapor-bridge --create-home bridge \
+ && mkdir -p /etc/lapor-bridge \
+ && cp config.example.toml /etc/lapor-bridge/bridge.toml
+
+# The SQLite ledger lives on a volume; production points BRIDGE_LEDGER__URL at PostgreSQL.
+ENV BRIDGE_LEDGER__URL=sqlite:////var/lib/lapor-bridge/bridge.db
+VOLUME ["/var/lib/lapor-bridge"]
+USER bridge
+ENTRYPOINT ["bridge"]
+CMD ["run"]

@@ -1,0 +1,42 @@
+# The two commands a new user needs: `make demo` and `make test`.
+# Each creates .venv and installs the project into it when missing.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint typecheck unit bench install clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the bridge end to end against simulated LAPOR! and SIDUMAS servers (SQLite ledger).
+demo: $(STAMP)
+	$(BIN)/bridge demo
+
+## Lint, type-check and run the whole test suite (ledger tests on SQLite and PostgreSQL).
+test: $(STAMP) lint typecheck unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+## Throughput figures; see bench/README.md.
+bench: $(STAMP)
+	$(BIN)/python bench/engine_throughput.py
+	$(BIN)/python bench/http_throughput.py
+
+clean:
+	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache

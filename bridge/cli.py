@@ -1,0 +1,347 @@
+"""The ``bridge`` command: the only module that prints.
+
+Every error the bridge raises on purpose reaches ``main`` and becomes a message
+saying what to do next, with a meaningful exit code; tracebacks only with --debug.
+
+Exit codes: 0 done; 1 a route failed this cycle (see the message and the ledger);
+2 the configuration or a mapping file is wrong; 3 another bridge error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bridge import __version__
+from bridge.config import BridgeConfig, load_config
+from bridge.engine import CycleReport, run_cycle
+from bridge.errors import BridgeError, ConfigError
+from bridge.ledger import Ledger
+from bridge.log import configure_logging
+from bridge.mapping import check_mappings, load_mapping
+from bridge.routes import build_routes, close_routes
+from bridge.scheduler import run_daemon
+
+app = typer.Typer(
+    name="bridge",
+    help="Sync public-service complaints between SP4N-LAPOR! and local complaint systems.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+mapping_app = typer.Typer(
+    help="Check mapping files and try them on a record.", no_args_is_help=True
+)
+app.add_typer(mapping_app, name="mapping")
+
+out = Console()
+err = Console(stderr=True)
+_state = {"debug": False}
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Configuration file (default: $BRIDGE_CONFIG, else ./bridge.toml).",
+    ),
+]
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+@app.command()
+def version() -> None:
+    """Print the bridge's version."""
+    out.print(f"lapor-bridge {__version__}")
+
+
+@app.command()
+def run(config: ConfigOption = None) -> None:
+    """Run the daemon: every route on its schedule, until SIGTERM or Ctrl-C."""
+    settings = _load(config, log_format=None)
+    ledger = Ledger.open(settings.ledger.url)
+    routes = build_routes(settings, ledger)
+    intervals = {r.name: (r.interval_seconds, r.jitter_seconds) for r in settings.routes}
+    try:
+        code = run_daemon(routes, intervals)
+    finally:
+        close_routes(routes)
+        ledger.close()
+    raise typer.Exit(code)
+
+
+@app.command()
+def sync(
+    config: ConfigOption = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="Run one cycle of each route and exit (the default).")
+    ] = True,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be done; write nothing anywhere.")
+    ] = False,
+    route: Annotated[str | None, typer.Option("--route", "-r", help="Only this route.")] = None,
+) -> None:
+    """Run one sync cycle of every route (or one route) and report what was done."""
+    settings = _load(config, log_format="console")
+    ledger = Ledger.open(settings.ledger.url)
+    routes = build_routes(settings, ledger, only=route)
+    try:
+        reports = [run_cycle(r, dry_run=dry_run) for r in routes]
+    finally:
+        close_routes(routes)
+        ledger.close()
+    for report in reports:
+        _print_report(report)
+    raise typer.Exit(0 if all(r.ok for r in reports) else 1)
+
+
+@app.command()
+def status(config: ConfigOption = None) -> None:
+    """Per route: the last cycle, its counts and error, and what waits (pending, set aside)."""
+    settings = _load(config, log_format="console")
+    ledger = Ledger.open(settings.ledger.url)
+    try:
+        table = Table(title=f"lapor-bridge status — ledger {ledger.url_for_display}")
+        for column in (
+            "route",
+            "last cycle",
+            "ok",
+            "counts",
+            "lag",
+            "linked",
+            "pending",
+            "set aside",
+            "error",
+        ):
+            table.add_column(column)
+        for route in settings.routes:
+            table.add_row(*_status_row(ledger, route.name))
+    finally:
+        ledger.close()
+    out.print(table)
+
+
+@app.command()
+def trace(
+    complaint_id: Annotated[
+        str, typer.Argument(help="A LAPOR! tracking id, a local system's id, or a bridge ref.")
+    ],
+    config: ConfigOption = None,
+) -> None:
+    """Show every linked record of a complaint and its history."""
+    settings = _load(config, log_format="console")
+    ledger = Ledger.open(settings.ledger.url)
+    try:
+        traces = ledger.find(complaint_id)
+    finally:
+        ledger.close()
+    if not traces:
+        err.print(f"No complaint with id or reference {complaint_id!r} in the ledger.")
+        raise typer.Exit(1)
+    for found in traces:
+        _print_trace(found)
+
+
+@app.command()
+def demo(
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where the demo keeps its state between runs.")
+    ] = Path(".demo"),
+    count: Annotated[int, typer.Option(help="Complaints to seed into the local door.")] = 50,
+) -> None:
+    """Run the bridge end to end against simulated LAPOR! and SIDUMAS servers on loopback."""
+    from bridge.demo import run_demo  # the demo pulls in the simulators; only load them here
+
+    configure_logging("console", "warning")
+    result = run_demo(directory, count=count)
+    _print_demo(result)
+    raise typer.Exit(0 if result.report.ok else 1)
+
+
+@app.command()
+def simulate(
+    kind: Annotated[str, typer.Argument(help="Which simulator: lapor or sidumas.")],
+    port: Annotated[int, typer.Option(help="Loopback port to listen on.")] = 8080,
+    state: Annotated[
+        Path | None, typer.Option(help="JSON file keeping the simulator's state.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Complaints to seed when the state is empty.")] = 0,
+) -> None:
+    """Serve a simulated LAPOR! v3 API or SIDUMAS API on 127.0.0.1 for tests and demos."""
+    if kind not in ("lapor", "sidumas"):
+        raise ConfigError([f"unknown simulator {kind!r}: choose lapor or sidumas"])
+    from simulators import run_cli
+
+    out.print(f"Serving the {kind} simulator on http://127.0.0.1:{port} (Ctrl-C to stop)")
+    run_cli(kind, port, str(state) if state else None, seed)
+
+
+@mapping_app.command("check")
+def mapping_check(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Mapping files (default: every mappings/*.toml)."),
+    ] = None,
+) -> None:
+    """Validate mapping files; every problem is listed with its key and the fix."""
+    paths = files or sorted(Path("mappings").glob("*.toml"))
+    if not paths:
+        raise ConfigError(["no mapping files found: pass their paths, or run from the repo root"])
+    problems = check_mappings(paths)
+    for path, found in problems.items():
+        if found:
+            err.print(f"[red]✗[/red] {path}")
+            for problem in found:
+                err.print(f"    - {problem}")
+        else:
+            out.print(f"[green]✓[/green] {path}")
+    raise typer.Exit(2 if any(problems.values()) else 0)
+
+
+@mapping_app.command("try")
+def mapping_try(
+    mapping: Annotated[Path, typer.Argument(help="The mapping file.")],
+    record: Annotated[Path, typer.Argument(help="A native record as a JSON file.")],
+) -> None:
+    """Print the canonical complaint a native record becomes, and the record it maps back to."""
+    loaded = load_mapping(mapping)
+    try:
+        native = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError([f"{record}: cannot read it as JSON ({exc})"]) from None
+    complaint = loaded.to_canonical(native)
+    out.print("[bold]Canonical complaint[/bold]")
+    out.print_json(complaint.model_dump_json(exclude={"attachments": {"__all__": {"content"}}}))
+    out.print("[bold]Mapped back to the native record[/bold]")
+    out.print_json(json.dumps(loaded.to_native(complaint), ensure_ascii=False, default=str))
+
+
+def _load(path: Path | None, *, log_format: str | None) -> BridgeConfig:
+    # Log set-up comes first so that warnings raised while loading are redacted too.
+    configure_logging("console" if log_format else "json", "warning")
+    settings = load_config(path)
+    fmt = log_format or settings.daemon.log_format
+    if fmt == "auto" and log_format is None:
+        fmt = "json"  # the daemon logs JSON lines: it runs under a supervisor, not a person
+    configure_logging(fmt, settings.daemon.log_level)  # type: ignore[arg-type]
+    return settings
+
+
+def _print_report(report: CycleReport) -> None:
+    title = f"route {report.route}" + (" — dry run, nothing written" if report.dry_run else "")
+    table = Table(title=title)
+    for column in ("action", "source id", "ticket", "ref", "target id", "reason"):
+        table.add_column(column)
+    for line in report.lines:
+        if line.action == "skip" and line.reason == "unchanged":
+            continue  # the summary counts them; listing thousands of unchanged rows helps no one
+        table.add_row(
+            line.action,
+            line.source_id,
+            line.ticket or "",
+            line.ref or "",
+            line.target_id or "",
+            line.reason or "",
+        )
+    if table.row_count:
+        out.print(table)
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())) or "nothing to do"
+    out.print(f"[bold]{report.route}[/bold]: {summary}")
+    if report.error:
+        err.print(f"[red]route {report.route} stopped:[/red] {report.error}")
+
+
+def _status_row(ledger: Ledger, route: str) -> list[str]:
+    st = ledger.route_status(route)
+    last = st.last_cycle
+    return [
+        route,
+        str(last.finished_at or last.started_at) if last else "never",
+        ("yes" if last.ok else "no") if last else "",
+        ", ".join(f"{k} {v}" for k, v in sorted(last.counts.items())) if last else "",
+        st.lag_text(),
+        str(st.linked),
+        str(st.pending_creates),
+        str(st.quarantined),
+        (last.error or "") if last else "",
+    ]
+
+
+def _print_trace(found: object) -> None:
+    from bridge.ledger import ComplaintTrace
+
+    assert isinstance(found, ComplaintTrace)
+    out.print(f"[bold]Complaint {found.ref}[/bold] (first seen in {found.origin_system})")
+    links = Table(title="Linked records")
+    for column in ("system", "id", "raw status", "last seen"):
+        links.add_column(column)
+    for link in found.links:
+        raw = " ".join(x for x in (link.raw_status_code, link.raw_status_label) if x)
+        links.add_row(link.system, link.remote_id, raw, str(link.seen_at or ""))
+    out.print(links)
+    history = Table(title="History")
+    for column in ("when", "route", "what", "system", "detail"):
+        history.add_column(column)
+    for event in found.events:
+        history.add_row(
+            str(event.at), event.route or "", event.kind, event.system or "", event.detail or ""
+        )
+    out.print(history)
+
+
+def _print_demo(result: object) -> None:
+    from bridge.demo import DemoResult
+
+    assert isinstance(result, DemoResult)
+    out.print(f"LAPOR! simulator:  {result.lapor_url}")
+    out.print(f"SIDUMAS simulator: {result.sidumas_url}  ({result.seeded} complaints seeded)")
+    _print_report(result.report)
+    table = Table(title="Local ticket → LAPOR! tracking id")
+    for column in ("SIDUMAS ticket", "SIDUMAS id", "LAPOR! tracking id", "this run"):
+        table.add_column(column)
+    for row in result.links:
+        table.add_row(row.ticket, row.local_id, row.tracking_id, row.note)
+    out.print(table)
+    out.print(
+        f"[bold]{result.created} created in LAPOR! this run[/bold]; "
+        f"{result.already_linked} were already there; LAPOR! now holds "
+        f"{result.lapor_total} complaints from this door. Ledger: {result.ledger_url}"
+    )
+
+
+def main() -> None:
+    """Entry point of the ``bridge`` console script."""
+    try:
+        code = app(standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        err.print("Interrupted.")
+        sys.exit(130)
+    except ConfigError as exc:
+        _fail(exc, f"{exc}\nFix the problem(s) above, then run the command again.", 2)
+    except BridgeError as exc:
+        _fail(exc, f"{type(exc).__name__}: {exc}", 3)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(exc: BaseException, message: str, code: int) -> None:
+    if _state["debug"]:
+        err.print_exception()
+    err.print("[red]error:[/red] ", end="")
+    # Messages quote file keys like [fields.title]: print them literally, not as markup.
+    err.print(message, markup=False, highlight=False)
+    sys.exit(code)

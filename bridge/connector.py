@@ -1,0 +1,148 @@
+"""The connector contract and the registry of connector types.
+
+A connector speaks a *transport* (the LAPOR! API, a generic REST API, a SQL table…)
+and moves *native records*: plain JSON-like dicts in the remote system's own schema.
+It knows nothing of the canonical complaint; a mapping file (``bridge.mapping``)
+turns native records into ``Complaint`` objects and back.
+
+Capabilities are class or instance attributes, checked once by the engine, never
+re-checked inside connectors:
+
+- ``can_create``: the engine may create records here;
+- ``change_feed``: ``"cursor"`` when ``pull(since=...)`` filters by update time,
+  ``"scan"`` when every pull lists everything and changes are found by comparing
+  content hashes;
+- ``can_find_by_ref``: ``find_by_ref`` can locate a record by the bridge's reference,
+  which makes a create safe to resume after a crash or a lost response;
+- ``receives_confidential``: *rahasia* complaints may be copied here (from config).
+
+Third-party packages add connector types through the ``bridge.connectors`` entry
+point group; the entry's name is the ``type`` used in the configuration.
+"""
+
+from __future__ import annotations
+
+import builtins
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from importlib.metadata import entry_points
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from bridge.errors import ConfigError, RecordError
+from bridge.model import Attachment
+
+NativeRecord = dict[str, Any]
+ChangeFeed = Literal["cursor", "scan"]
+
+ENTRY_POINT_GROUP = "bridge.connectors"
+
+
+class ConnectorSettings(BaseModel):
+    """Settings every connector accepts. Connector types subclass this with their own keys.
+
+    Unknown keys are errors. Secrets are typed ``SecretStr`` so they never print.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str
+    mapping: str | None = None
+    receives_confidential: bool = False
+
+
+class Connector(ABC):
+    """One configured system. Subclass it, declare ``type`` and ``Settings``, implement the I/O."""
+
+    type: ClassVar[str]
+    Settings: ClassVar[builtins.type[ConnectorSettings]] = ConnectorSettings
+
+    # Capabilities: class-level defaults that a connector may set per instance
+    # from its settings (a REST door with a `since_param` has a cursor feed).
+    can_create: bool = True
+    change_feed: ChangeFeed = "scan"
+    can_find_by_ref: bool = False
+
+    def __init__(self, name: str, settings: ConnectorSettings) -> None:
+        self.name = name
+        self.settings = settings
+
+    @property
+    def receives_confidential(self) -> bool:
+        return self.settings.receives_confidential
+
+    @abstractmethod
+    def pull(self, since: datetime | None = None) -> Iterator[list[NativeRecord]]:
+        """Yield pages of native records, oldest change first where the transport allows.
+
+        ``since`` is only honoured by ``change_feed == "cursor"`` connectors (records
+        updated at or after it); scan connectors list everything. A failed read raises
+        (``RetryableError``, ``RouteError``); it never yields an empty page instead.
+        """
+
+    @abstractmethod
+    def get(self, record_id: str) -> NativeRecord | None:
+        """Fetch one native record by its id in this system, or None if it does not exist."""
+
+    def create(self, record: NativeRecord, attachments: Sequence[Attachment], ref: str) -> str:
+        """Create ``record`` (with its files) here and return the new record's id.
+
+        ``ref`` is the bridge's reference: connectors that can, store it in the
+        record so that ``find_by_ref`` finds it again.
+        Raises ``RemoteRejected`` when the system refuses the record for good.
+        """
+        raise NotImplementedError(f"connector type {self.type!r} cannot create records")
+
+    def find_by_ref(self, ref: str) -> str | None:
+        """The id of the record this bridge created with ``ref``, or None if there is none."""
+        raise NotImplementedError(f"connector type {self.type!r} cannot search by reference")
+
+    def download(self, attachment: Attachment) -> bytes:
+        """The bytes of an attachment this system serves (with this system's credentials).
+
+        The default covers attachments that already carry their bytes; HTTP
+        connectors override it to fetch ``attachment.url``.
+        """
+        if attachment.content is None:
+            raise RecordError(
+                f"attachment {attachment.filename!r} has no content and connector type "
+                f"{self.type!r} cannot download it",
+                field="attachments",
+            )
+        return attachment.content
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most connectors hold nothing
+        """Release connections. Called once when the bridge stops."""
+
+    def __enter__(self) -> Connector:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def registered_types() -> dict[str, type[Connector]]:
+    """Every connector type installed: the built-ins and third-party packages alike.
+
+    The built-ins are registered through the same entry point group as everyone
+    else's, so the engine never imports a concrete connector.
+    """
+    return {entry.name: entry.load() for entry in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def connector_class(type_name: str) -> type[Connector]:
+    """The class for ``type_name``, or a ConfigError listing the types that exist."""
+    types = registered_types()
+    try:
+        return types[type_name]
+    except KeyError:
+        known = ", ".join(sorted(types))
+        raise ConfigError(
+            [
+                f"unknown connector type {type_name!r}; known types: {known}. "
+                f"A third-party type must be installed and registered under the "
+                f"{ENTRY_POINT_GROUP!r} entry point group."
+            ]
+        ) from None

@@ -1,0 +1,397 @@
+"""One route, one cycle: pull → map → plan → act → commit, page by page.
+
+The order of writes is what makes "nothing lost, nothing doubled" hold:
+
+1. records that cannot be read are set aside in the ledger, with their reason;
+2. the *intent* to create is committed to the ledger before any remote create;
+3. each create carries the bridge's reference into the remote record, so a create
+   whose response was lost (or whose process died) is found again by ``find_by_ref``
+   instead of being sent twice;
+4. links, hashes and the source cursor are committed together, after the remote
+   writes, one page at a time: a run that keeps failing part-way still progresses,
+   and a cursor never passes a record the ledger does not hold.
+
+A dry run takes the very same path up to the plan and writes nothing anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+
+from bridge.connector import Connector, NativeRecord
+from bridge.errors import RecordError, RetryableError, RouteError, SourceEmpty
+from bridge.ledger import CreateIntent, CreateResult, Ledger, SeenUpdate
+from bridge.log import redact_record
+from bridge.mapping import Mapping as FieldMapping
+from bridge.model import Attachment, Complaint, content_hash, make_ref
+from bridge.plan import (
+    Action,
+    Create,
+    KnownRecord,
+    NoteChange,
+    Observation,
+    PlanInput,
+    Resume,
+    SetAside,
+    Skip,
+    Withhold,
+    plan,
+)
+
+log = structlog.get_logger("bridge.engine")
+
+
+@dataclass(frozen=True)
+class Route:
+    """A configured route with its connectors, mappings and ledger wired together."""
+
+    name: str
+    source: Connector
+    target: Connector
+    source_mapping: FieldMapping
+    target_mapping: FieldMapping
+    ledger: Ledger
+    lookback: timedelta = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class PlannedLine:
+    """One line of a plan report: what happens (or would happen) to one source record."""
+
+    action: str
+    source_id: str
+    ref: str | None = None
+    target_id: str | None = None
+    reason: str | None = None
+    ticket: str | None = None
+    """The source's own human-facing number (e.g. SIDUMAS ``no_tiket``), when it has one."""
+
+
+@dataclass
+class CycleReport:
+    route: str
+    dry_run: bool
+    counts: Counter[str] = field(default_factory=Counter)
+    lines: list[PlannedLine] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def add(self, line: PlannedLine) -> None:
+        self.counts[line.action] += 1
+        self.lines.append(line)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    action: Create | Resume
+    payload: NativeRecord
+    attachments: tuple[Attachment, ...]
+    target_hash: str
+
+
+def run_cycle(route: Route, *, dry_run: bool = False) -> CycleReport:
+    """Run one cycle of ``route``. Errors that stop the route are recorded, not raised."""
+    report = CycleReport(route=route.name, dry_run=dry_run)
+    bound = log.bind(route=route.name, dry_run=dry_run)
+    run_id = None if dry_run else route.ledger.start_cycle(route.name)
+    bound.info("route.cycle.started")
+    try:
+        _run_pages(route, report, dry_run=dry_run)
+    except (RetryableError, RouteError) as exc:
+        report.error = f"{type(exc).__name__}: {exc}"
+        bound.warning("route.cycle.failed", error=report.error)
+    if run_id is not None:
+        route.ledger.finish_cycle(
+            run_id, ok=report.ok, counts=dict(report.counts), error=report.error
+        )
+    bound.info("route.cycle.finished", ok=report.ok, **dict(report.counts))
+    return report
+
+
+def _run_pages(route: Route, report: CycleReport, *, dry_run: bool) -> None:
+    since = _pull_since(route)
+    quarantined = route.ledger.quarantined_ids(route.name, route.source.name)
+    listed = 0
+    for page in route.source.pull(since):
+        listed += len(page)
+        observations = [_observe(route, native) for native in page]
+        actions = plan(_plan_input(route, observations))
+        if dry_run:
+            _report_dry_run(route, actions, report)
+            continue
+        _act(route, actions, observations, quarantined, report)
+    if listed == 0 and since is None and route.ledger.count_links(route.source.name) > 0:
+        # A scan that suddenly finds nothing is a broken source, not an empty one.
+        raise SourceEmpty(
+            f"source {route.source.name!r} listed no records although the ledger links "
+            f"some; check its base_url and credentials"
+        )
+
+
+def _pull_since(route: Route) -> datetime | None:
+    if route.source.change_feed != "cursor":
+        return None
+    value = route.ledger.get_cursor(route.name, route.source.name)
+    if value is None:
+        return None
+    # Look back so rows committed late, or sharing the cursor's timestamp, are seen
+    # again; processing is idempotent, so seeing a row twice costs a hash compare.
+    return datetime.fromisoformat(value) - route.lookback
+
+
+def _observe(route: Route, native: NativeRecord) -> Observation:
+    mapping = route.source_mapping
+    try:
+        source_id = mapping.native_id(native)
+    except RecordError as exc:
+        # Without an id we still need a stable handle to set the record aside.
+        digest = hashlib.sha256(_dump(native).encode()).hexdigest()[:16]
+        return Observation(f"noid-{digest}", native, problem=exc.reason, problem_field=exc.field)
+    try:
+        complaint = mapping.to_canonical(native)
+    except RecordError as exc:
+        return Observation(source_id, native, problem=exc.reason, problem_field=exc.field)
+    return Observation(source_id, native, complaint, content_hash(complaint))
+
+
+def _plan_input(route: Route, observations: Sequence[Observation]) -> PlanInput:
+    ids = [o.source_id for o in observations]
+    links = route.ledger.links_for(route.source.name, ids)
+    known = {sid: KnownRecord(link.ref, link.last_seen_hash) for sid, link in links.items()}
+    refs = [known[s].ref if s in known else make_ref(route.source.name, s) for s in ids]
+    pending = route.ledger.pending_creates(route.name, route.target.name, refs)
+    return PlanInput(
+        observations=observations,
+        known=known,
+        pending_refs=set(pending),
+        target_receives_confidential=route.target.receives_confidential,
+        make_ref=lambda source_id: make_ref(route.source.name, source_id),
+    )
+
+
+def _report_dry_run(route: Route, actions: Sequence[Action], report: CycleReport) -> None:
+    for action in actions:
+        if isinstance(action, Resume):
+            # Reading the target is allowed in a dry run; it makes the report exact.
+            found = route.target.find_by_ref(action.ref)
+            kind = "link" if found else "create"
+            report.add(PlannedLine(kind, action.observation.source_id, action.ref, found))
+        else:
+            report.add(_line_for(action))
+
+
+def _line_for(action: Action) -> PlannedLine:
+    if isinstance(action, Create):
+        return PlannedLine("create", action.observation.source_id, action.ref)
+    if isinstance(action, Resume):
+        return PlannedLine("resume", action.observation.source_id, action.ref)
+    if isinstance(action, NoteChange):
+        return PlannedLine("change", action.observation.source_id, action.ref)
+    if isinstance(action, SetAside):
+        return PlannedLine("set_aside", action.observation.source_id, reason=action.reason)
+    if isinstance(action, Withhold):
+        return PlannedLine("withhold", action.source_id, reason=action.reason)
+    return PlannedLine("skip", action.source_id, reason=action.reason)
+
+
+def _act(
+    route: Route,
+    actions: Sequence[Action],
+    observations: Sequence[Observation],
+    quarantined: set[str],
+    report: CycleReport,
+) -> None:
+    ledger = route.ledger
+    for action in actions:
+        if isinstance(action, SetAside):
+            _set_aside(route, action.observation, action.reason, action.field, report)
+        elif isinstance(action, Skip | Withhold):
+            report.add(_line_for(action))
+    prepared = list(_prepare_all(route, actions, report))
+    if prepared:
+        ledger.record_intents(route.name, [_intent(route, p) for p in prepared])
+    results: list[CreateResult] = []
+    finished = False
+    try:
+        for item in prepared:
+            result = _deliver(route, item, report)
+            if result is not None:
+                results.append(result)
+        finished = True
+    finally:
+        # Whatever was delivered is committed even when the page stops part-way;
+        # the cursor moves only when the whole page went through.
+        cursor = _page_cursor(route, observations) if finished else None
+        ledger.complete_page(
+            route.name,
+            results,
+            cursor=(route.name, route.source.name, cursor) if cursor else None,
+            seen={route.source.name: _seen_updates(actions)},
+            released=_healed(route, results, prepared, quarantined),
+        )
+    for action in actions:
+        if isinstance(action, NoteChange):
+            report.add(_line_for(action))
+
+
+def _prepare_all(
+    route: Route, actions: Sequence[Action], report: CycleReport
+) -> Iterator[_Prepared]:
+    for action in actions:
+        if not isinstance(action, Create | Resume):
+            continue
+        complaint = action.observation.complaint
+        assert complaint is not None  # the planner only creates mapped records
+        outgoing = _outgoing(complaint, action.ref)
+        try:
+            payload = route.target_mapping.to_native(outgoing)
+        except RecordError as exc:
+            _set_aside(route, action.observation, exc.reason, exc.field, report)
+            continue
+        yield _Prepared(action, payload, outgoing.attachments, content_hash(outgoing))
+
+
+def _outgoing(complaint: Complaint, ref: str) -> Complaint:
+    """The complaint as it may leave its source: anonymity honoured, reference stamped."""
+    if complaint.is_anonymous:
+        complaint = complaint.without_identity()
+    return complaint.model_copy(update={"ref": ref})
+
+
+def _intent(route: Route, item: _Prepared) -> CreateIntent:
+    observation = item.action.observation
+    complaint = observation.complaint
+    assert complaint is not None
+    return CreateIntent(
+        ref=item.action.ref,
+        origin_system=route.source.name,
+        origin_id=observation.source_id,
+        source_hash=observation.content_hash or "",
+        target_system=route.target.name,
+        raw_status_code=complaint.raw_status.code,
+        raw_status_label=complaint.raw_status.label,
+        status=complaint.status.value if complaint.status else None,
+    )
+
+
+def _deliver(route: Route, item: _Prepared, report: CycleReport) -> CreateResult | None:
+    """Create one complaint in the target, or adopt the one an earlier attempt made."""
+    ref = item.action.ref
+    source_id = item.action.observation.source_id
+    adopted_id = route.target.find_by_ref(ref) if isinstance(item.action, Resume) else None
+    if adopted_id is not None:
+        report.add(PlannedLine("link", source_id, ref, adopted_id, ticket=_ticket(item)))
+        log.info("complaint.adopted", route=route.name, ref=ref, target_id=adopted_id)
+        return CreateResult(ref, route.target.name, adopted_id, item.target_hash, adopted=True)
+    try:
+        attachments = tuple(_with_content(route.source, a) for a in item.attachments)
+        target_id = route.target.create(item.payload, attachments, ref)
+    except RecordError as exc:
+        route.ledger.fail_create(route.name, ref, route.target.name, str(exc))
+        _set_aside(route, item.action.observation, exc.reason, exc.field, report)
+        return None
+    report.add(PlannedLine("create", source_id, ref, target_id, ticket=_ticket(item)))
+    log.info("complaint.created", route=route.name, ref=ref, target_id=target_id)
+    return CreateResult(ref, route.target.name, target_id, item.target_hash, adopted=False)
+
+
+def _ticket(item: _Prepared) -> str | None:
+    complaint = item.action.observation.complaint
+    return complaint.ticket if complaint is not None else None
+
+
+def _with_content(source: Connector, attachment: Attachment) -> Attachment:
+    if attachment.content is not None:
+        return attachment
+    content = source.download(attachment)
+    return attachment.model_copy(update={"content": content, "size": len(content)})
+
+
+def _set_aside(
+    route: Route,
+    observation: Observation,
+    reason: str,
+    field_name: str | None,
+    report: CycleReport,
+) -> None:
+    record_json = _dump(redact_record(observation.native))
+    route.ledger.set_aside(
+        route.name, route.source.name, observation.source_id, reason, field_name, record_json
+    )
+    report.add(PlannedLine("set_aside", observation.source_id, reason=reason))
+    log.warning(
+        "complaint.set_aside",
+        route=route.name,
+        source_id=observation.source_id,
+        reason=reason,
+        field=field_name,
+    )
+
+
+def _seen_updates(actions: Sequence[Action]) -> list[SeenUpdate]:
+    updates = []
+    for action in actions:
+        if isinstance(action, NoteChange) and action.observation.complaint is not None:
+            raw = action.observation.complaint.raw_status
+            updates.append(
+                SeenUpdate(
+                    action.observation.source_id,
+                    action.observation.content_hash or "",
+                    raw.code,
+                    raw.label,
+                )
+            )
+    return updates
+
+
+def _page_cursor(route: Route, observations: Sequence[Observation]) -> str | None:
+    if route.source.change_feed != "cursor":
+        return None
+    stamps = [s for s in (_updated_at(route, o.native) for o in observations) if s is not None]
+    if not stamps:
+        return None
+    newest = max(stamps)
+    current = route.ledger.get_cursor(route.name, route.source.name)
+    # A cursor never moves backwards, even when a system's clock does.
+    if current is not None and datetime.fromisoformat(current) >= newest:
+        return None
+    return newest.isoformat()
+
+
+def _updated_at(route: Route, native: Mapping[str, Any]) -> datetime | None:
+    try:
+        return route.source_mapping.native_updated_at(dict(native))
+    except RecordError:
+        return None
+
+
+def _healed(
+    route: Route,
+    results: Sequence[CreateResult],
+    prepared: Sequence[_Prepared],
+    quarantined: set[str],
+) -> list[tuple[str, str]]:
+    """Records that went through after being set aside: they leave the quarantine."""
+    delivered = {r.ref for r in results}
+    healed = []
+    for item in prepared:
+        source_id = item.action.observation.source_id
+        if item.action.ref in delivered and source_id in quarantined:
+            healed.append((route.source.name, source_id))
+            quarantined.discard(source_id)
+    return healed
+
+
+def _dump(record: Mapping[str, Any]) -> str:
+    return json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)

@@ -1,0 +1,94 @@
+"""Every error the bridge raises, grouped by what to do about it.
+
+The engine decides by base class, never by message::
+
+    BridgeError
+    ├── ConfigError            the configuration or a mapping file is wrong: fix it, start again
+    │   └── MappingError       a mapping file is invalid (every problem listed at once)
+    ├── RecordError            this one record cannot go through: set it aside, go on with the rest
+    │   ├── RecordInvalid      a source record is missing fields or has values we cannot read
+    │   └── RemoteRejected     the target refused the record (a 4xx validation answer)
+    ├── RetryableError         a transient failure: try again later, nothing is lost
+    │   └── RateLimited        HTTP 429; carries the server's Retry-After
+    └── RouteError             this route cannot go on this cycle: stop it, keep the cursor
+        ├── AuthError          credentials refused
+        ├── ProtocolError      the remote answered in a shape we do not understand
+        └── SourceEmpty        a source that had records suddenly lists none
+
+Messages never carry secrets or personal data: they are logged and shown as-is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class BridgeError(Exception):
+    """Base of every error the bridge raises on purpose."""
+
+
+class ConfigError(BridgeError):
+    """The configuration is wrong. ``problems`` lists every problem found, each with its fix."""
+
+    def __init__(self, problems: Iterable[str], *, source: str = "configuration") -> None:
+        self.problems = list(problems)
+        self.source = source
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{source} has {len(self.problems)} problem(s):\n{lines}")
+
+
+class MappingError(ConfigError):
+    """A mapping file is invalid."""
+
+
+class RecordError(BridgeError):
+    """One record cannot be processed; it is set aside (quarantined) with this reason."""
+
+    def __init__(self, reason: str, *, field: str | None = None) -> None:
+        self.reason = reason
+        self.field = field
+        super().__init__(reason if field is None else f"{field}: {reason}")
+
+
+class RecordInvalid(RecordError):
+    """A native record is missing required fields or carries values we cannot read."""
+
+
+class RemoteRejected(RecordError):
+    """The target system refused the record (for example a 422 validation answer)."""
+
+    def __init__(self, reason: str, *, status_code: int | None = None) -> None:
+        self.status_code = status_code
+        super().__init__(reason)
+
+
+class RetryableError(BridgeError):
+    """A transient failure (network, timeout, 5xx). Nothing was decided; try again later."""
+
+
+class RateLimited(RetryableError):
+    """The remote asked us to slow down (HTTP 429)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class RouteError(BridgeError):
+    """The route cannot continue this cycle. The cursor stays where it was."""
+
+
+class AuthError(RouteError):
+    """The remote refused our credentials. Check the secrets named in the message."""
+
+
+class ProtocolError(RouteError):
+    """The remote answered in a shape we do not understand (wrong envelope, missing id)."""
+
+
+class SourceEmpty(RouteError):
+    """A source that previously held records suddenly lists none.
+
+    Taken as a failure, never as "nothing there" (TRAPS.md: a failed read taken
+    for no data wiped a destination).
+    """

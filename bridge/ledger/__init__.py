@@ -1,0 +1,47 @@
+"""The ledger: the bridge's memory, in SQLite (default) or PostgreSQL.
+
+It remembers, per complaint, its identity in every system (links), what was last
+seen and written there as content hashes (never copies of personal data), creates
+whose intent is recorded before the remote call, records set aside with a reason,
+a history of events, and, per route, cursors and cycle runs. The schema is owned
+by the Alembic migrations in ``bridge.migrations``, run to head on ``Ledger.open``.
+
+Errors: ``ConfigError`` when the URL or server is wrong at open; afterwards
+``LedgerUnavailable`` (retryable) when the database fails and ``LedgerConflict``
+(route error) when a write would link one record to two complaints.
+"""
+
+from __future__ import annotations
+
+from bridge.ledger.core import Ledger
+from bridge.ledger.failures import LedgerConflict, LedgerUnavailable
+from bridge.ledger.types import (
+    ComplaintTrace,
+    CreateIntent,
+    CreateResult,
+    CycleInfo,
+    EventInfo,
+    LinkInfo,
+    PendingInfo,
+    QuarantineInfo,
+    RouteStatus,
+    SeenUpdate,
+    SetAside,
+)
+
+__all__ = [
+    "ComplaintTrace",
+    "CreateIntent",
+    "CreateResult",
+    "CycleInfo",
+    "EventInfo",
+    "Ledger",
+    "LedgerConflict",
+    "LedgerUnavailable",
+    "LinkInfo",
+    "PendingInfo",
+    "QuarantineInfo",
+    "RouteStatus",
+    "SeenUpdate",
+    "SetAside",
+]

@@ -1,0 +1,238 @@
+"""The ``Ledger``: the bridge's memory, one short transaction per call.
+
+Writes that belong together (a page's created links, what was seen, what was set
+aside, and the cursor past them) go through ``complete_page`` in one transaction,
+so the cursor never moves past a result the ledger does not hold (TRAPS.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Self
+
+from sqlalchemy import Engine, insert, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bridge.ledger import creates, db, reads, writes
+from bridge.ledger.failures import LedgerConflict, LedgerUnavailable
+from bridge.ledger.tables import CYCLE_RUN
+from bridge.ledger.types import (
+    ComplaintTrace,
+    CreateIntent,
+    CreateResult,
+    LinkInfo,
+    PendingInfo,
+    QuarantineInfo,
+    RouteStatus,
+    SeenUpdate,
+    SetAside,
+)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Ledger:
+    """Identity, cursors, pending creates, quarantine and history of every route."""
+
+    def __init__(self, engine: Engine, url_for_display: str, clock: Clock = utc_now) -> None:
+        self.url_for_display = url_for_display
+        self._engine = engine
+        self._clock = clock
+        self._writer = sessionmaker(engine, expire_on_commit=False)
+        # Reads start a deferred transaction on SQLite, so `bridge status` never
+        # waits for the write lock (see db._sqlite_on_begin).
+        reader = engine.execution_options(ledger_write=False)
+        self._reader = sessionmaker(reader, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, *, clock: Clock = utc_now) -> Self:
+        """Connect and migrate to head; a ConfigError says how to fix a bad URL or server."""
+        engine, parsed = db.connect(url)
+        return cls(engine, db.display(parsed), clock)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Ledger({self.url_for_display!r})"
+
+    # identity
+
+    def links_for(self, system: str, remote_ids: Sequence[str]) -> dict[str, LinkInfo]:
+        """remote id → link, for those of ``remote_ids`` the ledger knows in ``system``."""
+        with self._read() as session:
+            return reads.links_for(session, system, remote_ids)
+
+    def link_of(self, ref: str, system: str) -> LinkInfo | None:
+        with self._read() as session:
+            return reads.link_of(session, ref, system)
+
+    def find(self, any_id: str) -> list[ComplaintTrace]:
+        """Complaints whose ref, or whose id in any system, is ``any_id``."""
+        with self._read() as session:
+            return reads.find(session, any_id)
+
+    # pending creates
+
+    def record_intents(self, route: str, intents: Sequence[CreateIntent]) -> None:
+        """Commit the intent to create, before the remote call (never two LAPOR! complaints)."""
+        with self._write() as session:
+            creates.record_intents(session, route, intents, self._clock())
+
+    def pending_creates(
+        self, route: str, target_system: str, refs: Sequence[str] | None = None
+    ) -> dict[str, PendingInfo]:
+        """ref → started create whose outcome is unknown (to look up before re-creating)."""
+        with self._read() as session:
+            return reads.pending_creates(session, route, target_system, refs)
+
+    def complete_creates(self, route: str, results: Sequence[CreateResult]) -> None:
+        with self._write() as session:
+            creates.complete_creates(session, route, results, self._clock())
+
+    def fail_create(self, route: str, ref: str, target_system: str, error: str) -> None:
+        with self._write() as session:
+            creates.fail_create(session, route, ref, target_system, error, self._clock())
+
+    # observations, cursors, whole pages
+
+    def note_seen(self, system: str, updates: Sequence[SeenUpdate]) -> None:
+        with self._write() as session:
+            writes.note_seen(session, system, updates, self._clock())
+
+    def get_cursor(self, route: str, system: str) -> str | None:
+        with self._read() as session:
+            return reads.get_cursor(session, route, system)
+
+    def set_cursor(self, route: str, system: str, value: str) -> None:
+        with self._write() as session:
+            writes.set_cursor(session, route, system, value, self._clock())
+
+    def complete_page(
+        self,
+        route: str,
+        results: Sequence[CreateResult] = (),
+        cursor: tuple[str, str, str] | None = None,
+        seen: Mapping[str, Sequence[SeenUpdate]] | None = None,
+        set_aside: Sequence[SetAside] = (),
+        released: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """Everything one page produced, in one transaction.
+
+        ``cursor`` is ``(route, system, value)`` as for ``set_cursor``; ``seen`` maps a
+        system to what was seen there; ``released`` lists ``(system, source_id)``
+        taken out of quarantine.
+        """
+        now = self._clock()
+        with self._write() as session:
+            creates.complete_creates(session, route, results, now)
+            for system, updates in (seen or {}).items():
+                writes.note_seen(session, system, updates, now)
+            writes.set_aside(session, route, set_aside, now)
+            writes.release(session, route, released)
+            if cursor is not None:
+                cursor_route, system, value = cursor
+                writes.set_cursor(session, cursor_route, system, value, now)
+
+    # quarantine
+
+    def set_aside(
+        self,
+        route: str,
+        system: str,
+        source_id: str,
+        reason: str,
+        field: str | None,
+        record_json: str,
+    ) -> None:
+        """Quarantine a record (already masked by the caller); again counts one more attempt."""
+        item = SetAside(system, source_id, reason, field, record_json)
+        with self._write() as session:
+            writes.set_aside(session, route, [item], self._clock())
+
+    def release(self, route: str, system: str, source_id: str) -> None:
+        with self._write() as session:
+            writes.release(session, route, [(system, source_id)])
+
+    def quarantined(self, route: str | None = None) -> list[QuarantineInfo]:
+        with self._read() as session:
+            return reads.quarantined(session, route)
+
+    def quarantined_ids(self, route: str, system: str) -> set[str]:
+        with self._read() as session:
+            return reads.quarantined_ids(session, route, system)
+
+    # cycles and status
+
+    def start_cycle(self, route: str) -> int:
+        row = {"route": route, "started_at": self._clock(), "counts": "{}"}
+        with self._write() as session:
+            run_id: int = session.execute(
+                insert(CYCLE_RUN).values(row).returning(CYCLE_RUN.c.id)
+            ).scalar_one()
+        return run_id
+
+    def finish_cycle(
+        self, run_id: int, *, ok: bool, counts: Mapping[str, int], error: str | None
+    ) -> None:
+        values = {
+            "finished_at": self._clock(),
+            "ok": ok,
+            "counts": json.dumps(dict(counts), sort_keys=True),
+            "error": error,
+        }
+        with self._write() as session:
+            session.execute(update(CYCLE_RUN).where(CYCLE_RUN.c.id == run_id).values(values))
+
+    def route_status(self, route: str) -> RouteStatus:
+        with self._read() as session:
+            return reads.route_status(session, route)
+
+    def routes(self) -> list[str]:
+        with self._read() as session:
+            return reads.routes(session)
+
+    def count_links(self, system: str) -> int:
+        with self._read() as session:
+            return reads.count_links(session, system)
+
+    # sessions
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        with _translated(), self._writer.begin() as session:
+            yield session
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        with _translated(), self._reader.begin() as session:
+            yield session
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Database failures as bridge errors, by what the engine should do about them.
+
+    Only the driver's first line is kept: SQLAlchemy's own message carries the
+    statement's parameters, which must never reach a log.
+    """
+    try:
+        yield
+    except IntegrityError as exc:
+        raise LedgerConflict(f"the ledger refused a write: {db.reason(exc)}") from None
+    except DBAPIError as exc:
+        raise LedgerUnavailable(f"the ledger database failed: {db.reason(exc)}") from None

@@ -1,0 +1,226 @@
+"""Pending creates: the intent is committed before the remote call, the result after it.
+
+A crash or a lost response between the two leaves a started operation that the
+engine finds with ``pending_creates`` and resolves by looking the remote up for
+the bridge's reference before creating again: never two LAPOR! complaints.
+Functions run inside the caller's transaction (see ``bridge.ledger.writes``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from bridge.ledger.failures import LedgerConflict
+from bridge.ledger.sql import chunks, complaint_ids, require_ids, upsert
+from bridge.ledger.tables import COMPLAINT, LINK, PENDING_OP
+from bridge.ledger.types import (
+    CREATE,
+    PENDING_DONE,
+    PENDING_STARTED,
+    CreateIntent,
+    CreateResult,
+)
+from bridge.ledger.writes import add_events, event_row, link_row, links_by_remote_id, set_statuses
+
+# Error texts are already free of secrets and personal data (bridge.errors); this
+# only bounds what one failing remote can make the ledger store.
+_ERROR_LIMIT = 1000
+
+
+def record_intents(
+    session: Session, route: str, intents: Sequence[CreateIntent], now: datetime
+) -> None:
+    """Complaint, source link and a started create, all before the remote call."""
+    intents = list({(i.ref, i.target_system): i for i in intents}.values())
+    if not intents:
+        return
+    _upsert_complaints(session, intents, now)
+    ids = complaint_ids(session, [i.ref for i in intents])
+    _check_source_links(session, intents, ids)
+    _upsert_source_links(session, intents, ids, now)
+    _upsert_started_ops(session, route, intents, ids, now)
+    attempts = _attempts(session, [(ids[i.ref], i.target_system) for i in intents])
+    # A create already done has no attempt pending (0): it gets no intent event.
+    add_events(session, _intent_events(route, intents, ids, attempts, now))
+
+
+def complete_creates(
+    session: Session, route: str, results: Sequence[CreateResult], now: datetime
+) -> None:
+    """Link each created (or adopted) record and close its pending create."""
+    if not results:
+        return
+    ids = require_ids(session, [r.ref for r in results])
+    links = [
+        link_row(ids[r.ref], r.target_system, r.remote_id, r.target_hash, now)
+        | {"last_written_hash": r.target_hash}
+        for r in results
+    ]
+    upsert(
+        session,
+        LINK,
+        links,
+        keys=("complaint_id", "system"),
+        copy=("remote_id", "last_seen_hash", "last_written_hash", "seen_at", "updated_at"),
+    )
+    done = update(PENDING_OP).where(
+        PENDING_OP.c.kind == CREATE,
+        PENDING_OP.c.target_system == bindparam("target"),
+        PENDING_OP.c.complaint_id == bindparam("cid"),
+    )
+    session.execute(
+        done.values(state=PENDING_DONE, last_error=None, updated_at=now),
+        [{"target": r.target_system, "cid": ids[r.ref]} for r in results],
+    )
+    add_events(session, (_created_event(ids[r.ref], route, r, now) for r in results))
+
+
+def fail_create(
+    session: Session, route: str, ref: str, target_system: str, error: str, now: datetime
+) -> None:
+    """Remember why a create failed; the operation stays started, so it is resumed."""
+    cid = require_ids(session, [ref])[ref]
+    message = error[:_ERROR_LIMIT]
+    session.execute(
+        update(PENDING_OP)
+        .where(
+            PENDING_OP.c.kind == CREATE,
+            PENDING_OP.c.target_system == target_system,
+            PENDING_OP.c.complaint_id == cid,
+        )
+        .values(last_error=message, updated_at=now)
+    )
+    attempt = _attempts(session, [(cid, target_system)]).get((cid, target_system), 0)
+    key = f"create_failed:{target_system}:{attempt}"
+    detail = {"attempt": attempt, "error": message}
+    add_events(
+        session,
+        [event_row(cid, key, now, route, "complaint.create_failed", target_system, detail)],
+    )
+
+
+def _upsert_complaints(session: Session, intents: Sequence[CreateIntent], now: datetime) -> None:
+    rows = [
+        {
+            "ref": i.ref,
+            "origin_system": i.origin_system,
+            "origin_id": i.origin_id,
+            "created_at": now,
+            "status": i.status,
+        }
+        for i in intents
+    ]
+    # An existing complaint keeps its row; its status is refreshed by _set_statuses.
+    upsert(session, COMPLAINT, rows, keys=("ref",))
+
+
+def _check_source_links(
+    session: Session, intents: Sequence[CreateIntent], ids: Mapping[str, int]
+) -> None:
+    """Refuse to move a source record that is already another complaint's."""
+    by_system: dict[str, list[CreateIntent]] = {}
+    for intent in intents:
+        by_system.setdefault(intent.origin_system, []).append(intent)
+    for system, group in by_system.items():
+        known = links_by_remote_id(session, system, [i.origin_id for i in group])
+        for intent in group:
+            owner = known.get(intent.origin_id)
+            if owner is not None and owner[1] != ids[intent.ref]:
+                raise LedgerConflict(
+                    f"{system} record {intent.origin_id!r} is already linked to another "
+                    f"complaint than {intent.ref!r}; refusing to link it twice"
+                )
+
+
+def _upsert_source_links(
+    session: Session, intents: Sequence[CreateIntent], ids: Mapping[str, int], now: datetime
+) -> None:
+    rows = [
+        link_row(ids[i.ref], i.origin_system, i.origin_id, i.source_hash, now)
+        | {"raw_status_code": i.raw_status_code, "raw_status_label": i.raw_status_label}
+        for i in {(i.origin_system, i.origin_id): i for i in intents}.values()
+    ]
+    upsert(
+        session,
+        LINK,
+        rows,
+        keys=("system", "remote_id"),
+        copy=("last_seen_hash", "raw_status_code", "raw_status_label", "seen_at", "updated_at"),
+    )
+    set_statuses(session, [(ids[i.ref], i.status) for i in intents])
+
+
+def _upsert_started_ops(
+    session: Session,
+    route: str,
+    intents: Sequence[CreateIntent],
+    ids: Mapping[str, int],
+    now: datetime,
+) -> None:
+    rows = [
+        {
+            "kind": CREATE,
+            "route": route,
+            "complaint_id": ids[i.ref],
+            "target_system": i.target_system,
+            "ref": i.ref,
+            "state": PENDING_STARTED,
+            "attempts": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in intents
+    ]
+    # A create already done stays done: re-opening it could create a second record.
+    upsert(
+        session,
+        PENDING_OP,
+        rows,
+        keys=("kind", "target_system", "complaint_id"),
+        copy=("route", "state", "updated_at"),
+        set_={"attempts": PENDING_OP.c.attempts + 1},
+        where=PENDING_OP.c.state != PENDING_DONE,
+    )
+
+
+def _attempts(session: Session, pairs: Sequence[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    """(complaint id, target) → attempts, for the pending creates not yet done."""
+    found: dict[tuple[int, str], int] = {}
+    for part in chunks(sorted({cid for cid, _ in pairs})):
+        query = select(
+            PENDING_OP.c.complaint_id, PENDING_OP.c.target_system, PENDING_OP.c.attempts
+        ).where(
+            PENDING_OP.c.kind == CREATE,
+            PENDING_OP.c.state != PENDING_DONE,
+            PENDING_OP.c.complaint_id.in_(part),
+        )
+        found.update({(cid, target): n for cid, target, n in session.execute(query)})
+    return {pair: found.get(pair, 0) for pair in pairs}
+
+
+def _intent_events(
+    route: str,
+    intents: Sequence[CreateIntent],
+    ids: Mapping[str, int],
+    attempts: Mapping[tuple[int, str], int],
+    now: datetime,
+) -> Iterable[dict[str, Any]]:
+    for intent in intents:
+        cid, target = ids[intent.ref], intent.target_system
+        if attempt := attempts[(cid, target)]:
+            key = f"intent:{target}:{attempt}"
+            detail = {"attempt": attempt}
+            yield event_row(cid, key, now, route, "complaint.intent", target, detail)
+
+
+def _created_event(cid: int, route: str, result: CreateResult, now: datetime) -> dict[str, Any]:
+    kind = "complaint.adopted" if result.adopted else "complaint.created"
+    # One key for both kinds: a create that is later adopted again is still one step.
+    key = f"created:{result.target_system}"
+    detail = {"remote_id": result.remote_id}
+    return event_row(cid, key, now, route, kind, result.target_system, detail)

@@ -1,0 +1,183 @@
+"""The ``Mapping`` the engine applies, and the functions that load and check mapping files."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ValidationError
+
+from bridge.errors import MappingError, RecordInvalid
+from bridge.mapping._compile import Compiled, Compiler, FieldPaths
+from bridge.mapping._spec import RecordSpec, nest
+from bridge.mapping._values import DateTimeCodec, native_key
+from bridge.model import Complaint, FollowUp, RawStatus, Status
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+class Mapping:
+    """One system's mapping file, compiled: apply it to native records both ways.
+
+    Pure: no I/O, no logging. Every per-record failure is a ``RecordInvalid`` naming
+    the canonical field, so the engine can quarantine the record and go on.
+    """
+
+    def __init__(self, path: Path, compiled: Compiled) -> None:
+        self.path = path
+        self.system = compiled.system
+        self.timezone: ZoneInfo = compiled.timezone
+        self.has_updated_at = compiled.updated_at is not None
+        self.has_followups = compiled.followups is not None
+        self.field_paths: dict[str, FieldPaths] = compiled.field_paths
+        self._complaint = compiled.complaint
+        self._status = compiled.status
+        self._updated_at = compiled.updated_at
+        self._updated_codec = DateTimeCodec(compiled.timezone, compiled.date_formats, None)
+        self._followups = compiled.followups
+        self._in_record = compiled.in_record
+
+    def __repr__(self) -> str:
+        return f"Mapping(system={self.system!r}, path={str(self.path)!r})"
+
+    @property
+    def round_trip_fields(self) -> tuple[str, ...]:
+        """Canonical fields both read and written: they survive native → canonical → native."""
+        return tuple(n for n, p in self.field_paths.items() if p.read and p.write)
+
+    def native_id(self, record: dict[str, Any]) -> str:
+        """The record's id in its own system, as text."""
+        return self._complaint.native_id(record)
+
+    def native_updated_at(self, record: dict[str, Any]) -> datetime | None:
+        """The record's aware update time, or None when the mapping or the record has none."""
+        if self._updated_at is None:
+            return None
+        raw = self._updated_at.get(record)
+        if raw is None or raw == "":
+            return None
+        try:
+            value: datetime = self._updated_codec.decode(raw)
+        except ValueError as exc:
+            raise RecordInvalid(
+                f"{exc} (native '{self._updated_at.text}')", field="updated_at"
+            ) from None
+        return value
+
+    def to_canonical(self, record: dict[str, Any]) -> Complaint:
+        """The native record as a ``Complaint``; an unknown status is kept raw with status None."""
+        if not isinstance(record, dict):
+            raise RecordInvalid(f"expected a JSON object, got {type(record).__name__}")
+        values = self._complaint.read(record)
+        values["source_id"] = self._complaint.native_id(record)
+        values["updated_at"] = self.native_updated_at(record)
+        if self._status is not None:
+            values.update(self._read_status(record))
+        if self._in_record is not None:
+            values["followups"] = self._embedded_followups(record)
+        return _build(Complaint, values)
+
+    def to_native(self, complaint: Complaint) -> dict[str, Any]:
+        """The native payload to create ``complaint`` here (attachments are the connector's job)."""
+        return self._complaint.write(complaint)
+
+    def followup_to_canonical(self, record: dict[str, Any]) -> FollowUp:
+        """A native follow-up record as a ``FollowUp``."""
+        spec = self._followup_spec()
+        if not isinstance(record, dict):
+            raise RecordInvalid(f"expected a JSON object, got {type(record).__name__}")
+        values = spec.read(record)
+        values["source_id"] = spec.native_id(record)
+        return _build(FollowUp, values)
+
+    def followup_to_native(self, followup: FollowUp) -> dict[str, Any]:
+        """The native payload to post ``followup`` here."""
+        return self._followup_spec().write(followup)
+
+    def to_canonical_status(self, raw_code: str | None, raw_label: str | None) -> Status | None:
+        """The canonical status of a raw code and label; None when the mapping does not know it."""
+        if self._status is None:
+            return None
+        return self._status.status(raw_code, raw_label)
+
+    def _read_status(self, record: dict[str, Any]) -> dict[str, Any]:
+        assert self._status is not None
+        code = self._status.read.get(record) if self._status.read is not None else None
+        label = self._status.label.get(record) if self._status.label is not None else None
+        code_text = None if code is None or code == "" else native_key(code)
+        label_text = None if label is None or str(label).strip() == "" else str(label).strip()
+        if code_text is None and label_text is None:
+            return {}
+        return {
+            "raw_status": RawStatus(code=code_text, label=label_text),
+            "status": self._status.status(code_text, label_text),
+        }
+
+    def _embedded_followups(self, record: dict[str, Any]) -> tuple[FollowUp, ...]:
+        assert self._in_record is not None
+        items = self._in_record.get(record)
+        if not isinstance(items, list):
+            return ()
+        try:
+            return tuple(self.followup_to_canonical(item) for item in items)
+        except RecordInvalid as exc:
+            raise RecordInvalid(exc.reason, field=f"followups.{exc.field}") from None
+
+    def _followup_spec(self) -> RecordSpec:
+        if self._followups is None:
+            raise RecordInvalid(
+                f"mapping {self.system!r} has no [followups] section", field="followups"
+            )
+        return self._followups
+
+
+def _build(model: type[_Model], values: dict[str, Any]) -> _Model:
+    try:
+        return model.model_validate(nest(values))
+    except ValidationError as exc:
+        # Only the location and pydantic's message: the input may be personal data.
+        first = exc.errors(include_input=False, include_url=False)[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise RecordInvalid(first["msg"], field=field or None) from None
+
+
+def load_mapping(path: str | Path) -> Mapping:
+    """Read and validate a mapping file; ``MappingError`` lists every problem at once."""
+    path = Path(path)
+    source = str(path)
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise MappingError(
+            [f"{source}: cannot be read ({exc.strerror}); check the path"], source=source
+        ) from None
+    except UnicodeDecodeError:
+        raise MappingError(
+            [f"{source}: is not UTF-8 text; save it as UTF-8"], source=source
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise MappingError(
+            [f"{source}: is not valid TOML ({exc}); fix the syntax there"], source=source
+        ) from None
+    compiler = Compiler(source, doc)
+    compiled = compiler.compile()
+    if compiled is None:
+        raise MappingError(compiler.problems, source=source)
+    return Mapping(path, compiled)
+
+
+def check_mappings(paths: Iterable[Path]) -> dict[Path, list[str]]:
+    """Every file's problems ([] when it is fine); never raises for a bad file."""
+    results: dict[Path, list[str]] = {}
+    for path in paths:
+        try:
+            load_mapping(path)
+        except MappingError as exc:
+            results[path] = exc.problems
+        else:
+            results[path] = []
+    return results

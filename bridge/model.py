@@ -1,0 +1,195 @@
+"""The canonical complaint: what every system's record is mapped into and out of.
+
+Plain data, no I/O. Every connector speaks its own native records; mapping files
+(see ``bridge.mapping``) turn them into these types and back. The engine only ever
+reasons about these types.
+
+Timestamps are always timezone-aware here: a source's naive local times are given
+their zone (WIB, WITA, WIT) by its mapping file before they reach this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Status(StrEnum):
+    """The normalised life cycle of a complaint (DOMAIN.md §4).
+
+    Each system's own codes and labels are kept beside it in ``RawStatus``; a raw
+    value a mapping does not know is flagged for review, never guessed.
+    """
+
+    NEW = "new"
+    VERIFIED = "verified"
+    DISPATCHED = "dispatched"
+    IN_PROGRESS = "in_progress"
+    RESPONDED = "responded"
+    CLOSED = "closed"
+    ARCHIVED = "archived"
+    REJECTED = "rejected"
+    POSTPONED = "postponed"
+
+
+FINAL_STATUSES = frozenset({Status.CLOSED, Status.ARCHIVED, Status.REJECTED})
+
+
+class _Data(BaseModel):
+    """Immutable, strict-about-names base for every canonical type."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RawStatus(_Data):
+    """A status exactly as one system spells it."""
+
+    code: str | None = None
+    label: str | None = None
+
+
+class Reporter(_Data):
+    """The citizen who filed the complaint. Personal data: never log it in clear."""
+
+    name: str | None = None
+    nik: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    user_id: str | None = None
+
+    def is_empty(self) -> bool:
+        return not any((self.name, self.nik, self.phone, self.email, self.user_id))
+
+
+class Location(_Data):
+    address: str | None = None
+    lat: float | None = None
+    lng: float | None = None
+    province: str | None = None
+    regency: str | None = None
+    district: str | None = None
+    village: str | None = None
+    location_id: str | None = None
+
+
+class Attachment(_Data):
+    """A file attached to a complaint or follow-up.
+
+    ``url`` says where the source serves it; connectors that upload files fetch
+    the bytes from there. ``content`` is only set when the bytes are already at
+    hand (memory connector, spreadsheets with embedded files).
+    """
+
+    filename: str
+    url: str | None = None
+    content_type: str | None = None
+    content: bytes | None = Field(default=None, repr=False)
+    size: int | None = None
+
+
+class FollowUp(_Data):
+    """A *tindak lanjut*: an answer or note posted on a complaint."""
+
+    source_id: str
+    content: str
+    created_at: datetime | None = None
+    author: str | None = None
+    institution_from: str | None = None
+    institution_to: str | None = None
+    is_official: bool = False
+    is_secret: bool = False
+    attachments: tuple[Attachment, ...] = ()
+
+    @field_validator("created_at")
+    @classmethod
+    def _must_be_aware(cls, value: datetime | None) -> datetime | None:
+        return _require_aware(value)
+
+
+class Complaint(_Data):
+    """One complaint as the bridge understands it, whichever door it came through."""
+
+    source_id: str
+    title: str
+    content: str
+    category: str | None = None
+    classification: str | None = None
+    report_type: str | None = None
+    channel: str | None = None
+    reporter: Reporter = Reporter()
+    location: Location = Location()
+    incident_date: date | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    is_anonymous: bool = False
+    is_secret: bool = False
+    status: Status | None = None
+    raw_status: RawStatus = RawStatus()
+    institution_id: str | None = None
+    institution_name: str | None = None
+    ticket: str | None = None
+    ref: str | None = None
+    tags: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    followups: tuple[FollowUp, ...] = ()
+
+    @field_validator("created_at", "updated_at")
+    @classmethod
+    def _must_be_aware(cls, value: datetime | None) -> datetime | None:
+        return _require_aware(value)
+
+    def without_identity(self) -> Complaint:
+        """The complaint with the reporter's identity removed (for *anonim* reports)."""
+        return self.model_copy(update={"reporter": Reporter()})
+
+
+# Fields whose change is a real change of the complaint. Server-added volatile
+# values (updated_at, ticket numbers, raw labels) are left out on purpose so that
+# they never make two systems rewrite each other forever (TRAPS.md "Echo and churn").
+_HASHED_FIELDS = (
+    "title",
+    "content",
+    "category",
+    "classification",
+    "report_type",
+    "reporter",
+    "location",
+    "incident_date",
+    "is_anonymous",
+    "is_secret",
+    "status",
+    "institution_id",
+)
+
+
+def content_hash(complaint: Complaint) -> str:
+    """A stable digest of the fields that matter; the ledger keeps this, not the data."""
+    payload: dict[str, Any] = complaint.model_dump(mode="json", include=set(_HASHED_FIELDS))
+    payload["attachments"] = sorted(a.filename for a in complaint.attachments)
+    encoded = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def make_ref(system: str, source_id: str) -> str:
+    """The bridge's own reference for a complaint first seen as ``source_id`` in ``system``.
+
+    Deterministic, so that even a lost ledger would stamp the same reference, and
+    short and alphanumeric, so that it survives as a LAPOR! hashtag in ``tags_raw``
+    and can be found again with a search (LAPOR! has no idempotency key).
+    """
+    digest = hashlib.sha256(f"{system}\x1f{source_id}".encode()).hexdigest()
+    return f"lb{digest[:16]}"
+
+
+def _require_aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.utcoffset() is None:
+        raise ValueError(
+            "timestamp has no time zone; set `timezone` in the mapping file so naive "
+            "local times can be read"
+        )
+    return value

@@ -1,0 +1,159 @@
+"""Plan: observed source records + what the ledger remembers → the actions to take.
+
+Pure and table-driven (vdirsyncer's ``_get_actions``): no I/O, no clock, no
+randomness, so the decision table can be read against the spec and tested on its
+own. ``bridge.engine`` carries the actions out.
+
+For one record pulled from a route's source, the table is, in order:
+
+1. the record could not be read (missing fields, bad date, unknown category)
+   → ``SetAside`` with the reason; the rest of the page goes on;
+2. the same source id already appeared earlier in this pull → ``Skip`` (duplicate);
+3. it is already linked and the create finished → ``Skip`` when its content hash
+   is unchanged, ``NoteChange`` when it changed (the ledger records the new hash);
+4. a create was started for it but never confirmed (crash, lost response)
+   → ``Resume``: look the target up by our reference before creating again;
+5. it is confidential (*rahasia*) and the target is not marked to receive
+   confidential complaints → ``Withhold``;
+6. otherwise → ``Create``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Set
+from dataclasses import dataclass
+from typing import Any
+
+from bridge.model import Complaint
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One native record from the source, already mapped (or refused by the mapping)."""
+
+    source_id: str
+    native: Mapping[str, Any]
+    complaint: Complaint | None = None
+    content_hash: str | None = None
+    problem: str | None = None
+    problem_field: str | None = None
+
+
+@dataclass(frozen=True)
+class KnownRecord:
+    """What the ledger holds about a source record: its reference and last seen hash."""
+
+    ref: str
+    last_seen_hash: str | None
+
+
+@dataclass(frozen=True)
+class Create:
+    ref: str
+    observation: Observation
+
+
+@dataclass(frozen=True)
+class Resume:
+    """A create that was started and never confirmed: find it by ``ref`` before re-creating."""
+
+    ref: str
+    observation: Observation
+
+
+@dataclass(frozen=True)
+class NoteChange:
+    ref: str
+    observation: Observation
+
+
+@dataclass(frozen=True)
+class Skip:
+    source_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Withhold:
+    """Deliberately not copied (a confidential complaint to a target not cleared for it)."""
+
+    source_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SetAside:
+    observation: Observation
+    reason: str
+    field: str | None
+
+
+Action = Create | Resume | NoteChange | Skip | Withhold | SetAside
+
+
+@dataclass(frozen=True)
+class PlanInput:
+    """Everything the planner may look at for one page."""
+
+    observations: Iterable[Observation]
+    known: Mapping[str, KnownRecord]
+    """Source id → ledger record, for source records the ledger already links."""
+    pending_refs: Set[str]
+    """References whose create was started and not confirmed."""
+    target_receives_confidential: bool
+    make_ref: Callable[[str], str]
+    """``source_id -> ref``; deterministic per source system (see ``bridge.model.make_ref``)."""
+
+
+def plan(page: PlanInput) -> list[Action]:
+    """Decide, for every observed record of one page, what to do. See the module docstring."""
+    actions: list[Action] = []
+    seen: set[str] = set()
+    for observation in page.observations:
+        actions.append(_decide(observation, page, seen))
+        seen.add(observation.source_id)
+    return actions
+
+
+def _decide(observation: Observation, page: PlanInput, seen: set[str]) -> Action:
+    # 1. Unreadable records are set aside; they never block the others.
+    if observation.complaint is None:
+        reason = observation.problem or "the record could not be mapped"
+        return SetAside(observation, reason, observation.problem_field)
+    # 2. A system that lists the same id twice in one pull must not cause two creates.
+    if observation.source_id in seen:
+        return Skip(observation.source_id, "duplicate id in this pull")
+    known = page.known.get(observation.source_id)
+    ref = known.ref if known else page.make_ref(observation.source_id)
+    # 4. Before anything else about a known record: an unconfirmed create is resumed.
+    if ref in page.pending_refs:
+        return Resume(ref, observation)
+    # 3. Already linked and delivered.
+    if known is not None:
+        if known.last_seen_hash == observation.content_hash:
+            return Skip(observation.source_id, "unchanged")
+        return NoteChange(ref, observation)
+    # 5. Privacy: a rahasia complaint only goes where it is allowed to.
+    if observation.complaint.is_secret and not page.target_receives_confidential:
+        return Withhold(
+            observation.source_id,
+            "confidential complaint; the target is not marked receives_confidential",
+        )
+    # 6. Everything else is new to the target.
+    return Create(ref, observation)
+
+
+def summarize(actions: Iterable[Action]) -> dict[str, int]:
+    """Counts per action kind, in a stable order, for reports and cycle records."""
+    counts = {"create": 0, "resume": 0, "change": 0, "skip": 0, "withhold": 0, "set_aside": 0}
+    names = {
+        Create: "create",
+        Resume: "resume",
+        NoteChange: "change",
+        Skip: "skip",
+        Withhold: "withhold",
+        SetAside: "set_aside",
+    }
+    for action in actions:
+        counts[names[type(action)]] += 1
+    return counts

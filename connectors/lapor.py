@@ -1,0 +1,315 @@
+"""The SP4N-LAPOR! v3 connector (DOMAIN.md §2), through the SPLP API gateway.
+
+Every request carries two headers: ``<auth_header>: Bearer <api_key>`` (``auth`` in
+production, ``Authorization`` in the sandbox) and ``token: <api_guid>``.
+
+LAPOR! has no idempotency key, so ``create`` stamps the bridge's reference into
+``tags_raw`` as a hashtag and ``find_by_ref`` searches for it: a create whose
+answer was lost can be found again instead of being made twice. Creates are never
+retried here; the engine decides, after asking ``find_by_ref``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import structlog
+from pydantic import SecretStr
+
+from bridge import http
+from bridge.connector import Connector, ConnectorSettings, NativeRecord
+from bridge.errors import ProtocolError, RecordInvalid, RemoteRejected
+from bridge.model import Attachment
+
+log = structlog.get_logger(__name__)
+
+AttachmentFetcher = Callable[[Attachment], bytes]
+
+_TAG_SPLIT = re.compile(r"[\s,;]+")
+
+
+class LaporSettings(ConnectorSettings):
+    """Settings of a ``lapor`` connector.
+
+    - ``base_url``: API root, e.g. ``https://api-splp.layanan.go.id/lapor/3.0.0``.
+    - ``auth_header``: header carrying ``Bearer <api_key>``; ``auth`` in production,
+      ``Authorization`` in the sandbox.
+    - ``api_key`` (secret): the bearer token.
+    - ``api_guid`` (secret): the value of the ``token`` header.
+    - ``page_size``: records per listing page.
+    - ``disposition_id``: only pull complaints disposed to this institution.
+    - ``timeout_seconds``: read timeout of every request.
+    - ``allow_insecure_http``: allow plain http to a non-loopback host (never in production).
+    - ``verify_tls``: verify the server's certificate.
+    - ``retry_attempts``: attempts for reads (creates are tried once).
+    """
+
+    base_url: str
+    auth_header: str = "auth"
+    api_key: SecretStr
+    api_guid: SecretStr
+    page_size: int = 100
+    disposition_id: str | None = None
+    timeout_seconds: float = 30.0
+    allow_insecure_http: bool = False
+    verify_tls: bool = True
+    retry_attempts: int = 4
+
+
+class LaporConnector(Connector):
+    """Complaints in LAPOR!: pull by ``updated_since``, create with a reference hashtag."""
+
+    type = "lapor"
+    Settings = LaporSettings
+    can_create = True
+    change_feed = "cursor"
+    can_find_by_ref = True
+
+    def __init__(
+        self,
+        name: str,
+        settings: ConnectorSettings,
+        *,
+        retry: http.RetrySettings | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if not isinstance(settings, LaporSettings):
+            settings = LaporSettings.model_validate(settings.model_dump())
+        super().__init__(name, settings)
+        self.options: LaporSettings = settings
+        self.http = http.HttpSettings(
+            read_timeout=settings.timeout_seconds,
+            verify_tls=settings.verify_tls,
+            allow_insecure_http=settings.allow_insecure_http,
+        )
+        self.retry = retry or http.RetrySettings(attempts=settings.retry_attempts)
+        self._auth_hint = f"secrets api_key and api_guid of connector {name!r}"
+        self._fetch_attachment: AttachmentFetcher | None = None
+        self._client = http.make_client(
+            settings.base_url,
+            headers={
+                settings.auth_header: f"Bearer {settings.api_key.get_secret_value()}",
+                "token": settings.api_guid.get_secret_value(),
+            },
+            http=self.http,
+            transport=transport,
+        )
+
+    def set_attachment_fetcher(self, fetch: AttachmentFetcher | None) -> None:
+        """Where ``create`` gets attachment bytes (the source connector's ``download``)."""
+        self._fetch_attachment = fetch
+
+    # -- reading ---------------------------------------------------------------
+
+    def pull(self, since: datetime | None = None) -> Iterator[list[NativeRecord]]:
+        params: dict[str, str] = {}
+        if self.options.disposition_id is not None:
+            params["disposition_id"] = self.options.disposition_id
+        if since is not None:
+            params["updated_since"] = _iso_aware(since)
+        yield from self._list(params, context="list complaints")
+
+    def get(self, record_id: str) -> NativeRecord | None:
+        try:
+            body = self._get(f"complaints/{quote(record_id, safe='')}/complaint", "get complaint")
+        except RemoteRejected as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+        data = _results(body, self._context("get complaint")).get("data")
+        if data is None:
+            return None
+        if not isinstance(data, dict):
+            raise ProtocolError(f"{self._context('get complaint')}: results.data is not an object")
+        return data
+
+    def find_by_ref(self, ref: str) -> str | None:
+        for page in self._list({"search": ref}, context="search by reference"):
+            for record in page:
+                if has_tag(record.get("tags_raw"), ref):
+                    return str(record["id"])
+        return None
+
+    def download(self, attachment: Attachment) -> bytes:
+        """The attachment's bytes; our credentials go only to the LAPOR! host itself."""
+        if attachment.content is not None:
+            return attachment.content
+        if not attachment.url:
+            raise RecordInvalid(f"attachment {attachment.filename!r} has neither content nor url")
+        return http.download(
+            self._client,
+            attachment.url,
+            http=self.http,
+            retry=self.retry,
+            context=self._context("download attachment"),
+            auth_hint=self._auth_hint,
+        )
+
+    # -- writing ---------------------------------------------------------------
+
+    def create(self, record: NativeRecord, attachments: Sequence[Attachment], ref: str) -> str:
+        payload = dict(record)
+        if attachments:
+            doc_ids = self.upload(attachments)
+            # LAPOR! wants a *string* holding a JSON list of document ids (DOMAIN.md §2 #2).
+            payload["attachments"] = json.dumps(doc_ids, separators=(",", ":"))
+        payload["tags_raw"] = add_tag(payload.get("tags_raw"), ref)
+        context = self._context("create complaint")
+        response = self._send(
+            lambda c: c.post("complaints/complaint", json=payload), context, idempotent=False
+        )
+        new_id = _created_id(http.json_body(response, context=context), context)
+        log.info("lapor.complaint.created", connector=self.name, record_id=new_id)
+        return new_id
+
+    def upload(self, attachments: Sequence[Attachment]) -> list[Any]:
+        """Upload files (#1) and return their document ids, in order."""
+        files = [
+            ("attachments[]", (a.filename, self._attachment_bytes(a), a.content_type))
+            for a in attachments
+        ]
+        context = self._context("upload attachments")
+        # Retrying an upload is safe: a duplicate upload leaves an unused document,
+        # never a second complaint.
+        response = self._send(
+            lambda c: c.post("complaints/complaint/file", files=files), context, idempotent=True
+        )
+        docs = _results(http.json_body(response, context=context), context).get("docs")
+        if not isinstance(docs, list) or not all(isinstance(d, dict) and "id" in d for d in docs):
+            raise ProtocolError(f"{context}: results.docs is not a list of {{id}} objects")
+        return [d["id"] for d in docs]
+
+    def add_followup(
+        self, complaint_id: str, fields: dict[str, Any], attachments: Sequence[Attachment] = ()
+    ) -> dict[str, Any]:
+        """Post a follow-up (#6) on ``complaint_id``; returns the answer's envelope."""
+        data = {k: str(v) for k, v in fields.items()}
+        data["complaint_id"] = complaint_id
+        files = [
+            (f"attachment[{i}]", (a.filename, self._attachment_bytes(a), a.content_type))
+            for i, a in enumerate(attachments)
+        ]
+        context = self._context("add follow-up")
+        response = self._send(
+            lambda c: c.post("complaints/followup/add", data=data, files=files or None),
+            context,
+            idempotent=False,
+        )
+        body = http.json_body(response, context=context)
+        if not isinstance(body, dict):
+            raise ProtocolError(f"{context}: the answer is not a JSON object")
+        log.info("lapor.followup.added", connector=self.name, record_id=complaint_id)
+        return body
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- internals -------------------------------------------------------------
+
+    def _list(self, params: dict[str, str], *, context: str) -> Iterator[list[NativeRecord]]:
+        """Pages of ``GET /complaints`` until ``next_page_url`` is null.
+
+        The page number is counted here rather than following ``next_page_url``:
+        that URL is the server's text and could point at another host, which would
+        receive our credential headers.
+        """
+        page, previous_ids = 1, None
+        while True:
+            query = {**params, "page": str(page), "page_size": str(self.options.page_size)}
+            results = _results(
+                self._get("complaints", context, params=query), self._context(context)
+            )
+            data = results.get("data")
+            if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+                raise ProtocolError(f"{self._context(context)}: results.data is not a list")
+            ids = [r.get("id") for r in data]
+            if data and ids == previous_ids:
+                # A gateway that ignores `page` would otherwise make us loop for ever.
+                raise ProtocolError(f"{self._context(context)}: page {page} repeats the previous")
+            if data:
+                yield data
+            if results.get("next_page_url") is None or not data:
+                return
+            page, previous_ids = page + 1, ids
+
+    def _get(self, path: str, context: str, *, params: dict[str, str] | None = None) -> Any:
+        full = self._context(context)
+        response = self._send(lambda c: c.get(path, params=params), full, idempotent=True)
+        return http.json_body(response, context=full)
+
+    def _send(
+        self, request_fn: http.RequestFn, context: str, *, idempotent: bool
+    ) -> httpx.Response:
+        return http.send(
+            self._client,
+            request_fn,
+            self.retry,
+            idempotent=idempotent,
+            context=context,
+            auth_hint=self._auth_hint,
+        )
+
+    def _attachment_bytes(self, attachment: Attachment) -> bytes:
+        if attachment.content is not None:
+            return attachment.content
+        if self._fetch_attachment is not None:
+            return self._fetch_attachment(attachment)
+        return self.download(attachment)
+
+    def _context(self, what: str) -> str:
+        return f"{self.name}: {what}"
+
+
+def has_tag(tags_raw: Any, ref: str) -> bool:
+    """True when ``ref`` is one whole hashtag of ``tags_raw`` (``#ref``), not a prefix of one."""
+    return ref.casefold() in {t.lstrip("#").casefold() for t in _tags(tags_raw)}
+
+
+def add_tag(tags_raw: Any, ref: str) -> str:
+    """``tags_raw`` with ``#ref`` appended once, keeping the existing tags."""
+    tags = _tags(tags_raw)
+    if not has_tag(tags, ref):
+        tags.append(f"#{ref}")
+    return " ".join(tags)
+
+
+def _tags(tags_raw: Any) -> list[str]:
+    if tags_raw is None:
+        return []
+    if isinstance(tags_raw, list | tuple | set):
+        return [str(t).strip() for t in tags_raw if str(t).strip()]
+    return [t for t in _TAG_SPLIT.split(str(tags_raw)) if t]
+
+
+def _results(body: Any, context: str) -> dict[str, Any]:
+    """The ``results`` object of a LAPOR! envelope, or ProtocolError."""
+    results = body.get("results") if isinstance(body, dict) else None
+    if not isinstance(results, dict):
+        raise ProtocolError(f"{context}: the answer has no `results` envelope")
+    return results
+
+
+def _created_id(body: Any, context: str) -> str:
+    """The new id: top-level ``complaint_id`` or ``results.complaint.id`` (both are seen)."""
+    if isinstance(body, dict):
+        if body.get("complaint_id") not in (None, ""):
+            return str(body["complaint_id"])
+        results = body.get("results")
+        complaint = results.get("complaint") if isinstance(results, dict) else None
+        if isinstance(complaint, dict) and complaint.get("id") not in (None, ""):
+            return str(complaint["id"])
+    raise ProtocolError(
+        f"{context}: the answer carries neither complaint_id nor results.complaint.id"
+    )
+
+
+def _iso_aware(moment: datetime) -> str:
+    if moment.utcoffset() is None:
+        raise ValueError("`since` must be timezone-aware")
+    return moment.isoformat()

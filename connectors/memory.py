@@ -1,0 +1,201 @@
+"""The in-memory connector: reference implementation, template and the engine's test fake.
+
+Copy this module to start a new connector: it shows every part of the contract
+(settings, capabilities, pull pages, get, create with the bridge's reference,
+find_by_ref) with no transport in the way.
+
+Records live in a ``MemoryStore``. Two connectors configured with the same
+``store`` name share one store, so that a test can "restart" the bridge and find
+the same remote system it left behind. The helpers ``put``, ``records``,
+``fail_next``, ``creates`` and ``drop_response_after_create`` exist for tests and
+are not part of the contract.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+import structlog
+
+from bridge.connector import ChangeFeed, Connector, ConnectorSettings, NativeRecord
+from bridge.errors import BridgeError, RecordInvalid, RetryableError
+from bridge.model import Attachment
+
+log = structlog.get_logger(__name__)
+
+REF_KEY = "_bridge_ref"
+ATTACHMENTS_KEY = "_attachments"  # filenames received with a create, for tests to check
+Operation = Literal["pull", "get", "create", "find_by_ref"]
+
+
+class MemorySettings(ConnectorSettings):
+    """Settings of a ``memory`` connector.
+
+    - ``store``: name of a shared store; connectors with the same name see the same
+      records. Unset: a private store for this connector.
+    - ``feed``: ``"cursor"`` (pull filters by the records' ``updated_at``) or
+      ``"scan"`` (pull lists everything, in insertion order).
+    - ``page_size``: records per page yielded by ``pull``.
+    """
+
+    store: str | None = None
+    feed: ChangeFeed = "cursor"
+    page_size: int = 100
+
+
+@dataclass
+class MemoryStore:
+    """The remote system's state: records by id (insertion-ordered) and test switches."""
+
+    records: dict[str, NativeRecord] = field(default_factory=dict)
+    next_id: int = 1
+    creates: int = 0
+    drop_response_after_create: bool = False
+    failures: list[tuple[frozenset[str], BridgeError]] = field(default_factory=list)
+
+    def new_id(self) -> str:
+        while (candidate := f"m-{self.next_id}") in self.records:
+            self.next_id += 1
+        self.next_id += 1
+        return candidate
+
+    def maybe_fail(self, operation: str) -> None:
+        """Raise the first injected failure that targets ``operation``, consuming it."""
+        for index, (operations, error) in enumerate(self.failures):
+            if operation in operations:
+                del self.failures[index]
+                raise error
+
+
+_STORES: dict[str, MemoryStore] = {}
+
+
+class MemoryConnector(Connector):
+    """Native records are plain dicts with an ``id`` and an aware ISO ``updated_at``."""
+
+    type = "memory"
+    Settings = MemorySettings
+    can_create = True
+    can_find_by_ref = True
+
+    def __init__(self, name: str, settings: ConnectorSettings) -> None:
+        if not isinstance(settings, MemorySettings):
+            settings = MemorySettings.model_validate(settings.model_dump())
+        super().__init__(name, settings)
+        self.options: MemorySettings = settings
+        self._store = self.store(settings.store) if settings.store else MemoryStore()
+        self.change_feed = settings.feed
+
+    # -- shared stores ---------------------------------------------------------
+
+    @staticmethod
+    def store(name: str) -> MemoryStore:
+        """The shared store called ``name``, created empty on first use."""
+        return _STORES.setdefault(name, MemoryStore())
+
+    @staticmethod
+    def reset_stores() -> None:
+        """Forget every shared store (call between tests)."""
+        _STORES.clear()
+
+    # -- the contract ----------------------------------------------------------
+
+    def pull(self, since: datetime | None = None) -> Iterator[list[NativeRecord]]:
+        self._store.maybe_fail("pull")
+        records = list(self._store.records.values())
+        if self.change_feed == "cursor":
+            records.sort(key=_cursor_key)
+            if since is not None:
+                records = [r for r in records if _updated_at(r) >= since]
+        size = max(1, self.options.page_size)
+        for start in range(0, len(records), size):
+            yield [copy.deepcopy(r) for r in records[start : start + size]]
+
+    def get(self, record_id: str) -> NativeRecord | None:
+        self._store.maybe_fail("get")
+        record = self._store.records.get(record_id)
+        return copy.deepcopy(record) if record is not None else None
+
+    def create(self, record: NativeRecord, attachments: Sequence[Attachment], ref: str) -> str:
+        self._store.maybe_fail("create")
+        stored = self._stamp(record)
+        stored[REF_KEY] = ref
+        if attachments:
+            stored[ATTACHMENTS_KEY] = [a.filename for a in attachments]
+        self._store.records[stored["id"]] = stored
+        self._store.creates += 1
+        log.info("memory.record.created", connector=self.name, record_id=stored["id"])
+        if self._store.drop_response_after_create:
+            raise RetryableError(f"{self.name}: the answer to a create was lost (simulated)")
+        return str(stored["id"])
+
+    def find_by_ref(self, ref: str) -> str | None:
+        self._store.maybe_fail("find_by_ref")
+        for record_id, record in self._store.records.items():
+            if record.get(REF_KEY) == ref:
+                return record_id
+        return None
+
+    # -- test helpers (not part of the contract) -------------------------------
+
+    def put(self, record: NativeRecord) -> str:
+        """Insert or replace a record as the remote system's own users would; returns its id."""
+        stored = self._stamp(record)
+        self._store.records[stored["id"]] = stored
+        return str(stored["id"])
+
+    def records(self) -> list[NativeRecord]:
+        """Copies of every stored record, in insertion order."""
+        return [copy.deepcopy(r) for r in self._store.records.values()]
+
+    def fail_next(
+        self,
+        n: int,
+        error: BridgeError,
+        *,
+        operations: Iterable[Operation] = ("pull", "create"),
+    ) -> None:
+        """Make the next ``n`` calls of ``operations`` raise ``error`` (before doing anything)."""
+        self._store.failures.extend((frozenset(operations), error) for _ in range(n))
+
+    @property
+    def creates(self) -> int:
+        """How many records ``create`` has stored (including ones whose answer was dropped)."""
+        return self._store.creates
+
+    @property
+    def drop_response_after_create(self) -> bool:
+        """When True, ``create`` stores the record and then raises RetryableError."""
+        return self._store.drop_response_after_create
+
+    @drop_response_after_create.setter
+    def drop_response_after_create(self, value: bool) -> None:
+        self._store.drop_response_after_create = value
+
+    # -- internals -------------------------------------------------------------
+
+    def _stamp(self, record: NativeRecord) -> NativeRecord:
+        """A private copy with an id and an ``updated_at`` (now, if the record has none)."""
+        stored = copy.deepcopy(record)
+        stored["id"] = str(stored.get("id") or self._store.new_id())
+        stored.setdefault("updated_at", datetime.now(UTC).isoformat())
+        return stored
+
+
+def _updated_at(record: NativeRecord) -> datetime:
+    raw = record.get("updated_at")
+    try:
+        value = datetime.fromisoformat(str(raw))
+    except ValueError:
+        raise RecordInvalid(f"not an ISO timestamp: {raw!r}", field="updated_at") from None
+    if value.utcoffset() is None:
+        raise RecordInvalid("timestamp has no time zone", field="updated_at")
+    return value
+
+
+def _cursor_key(record: NativeRecord) -> tuple[datetime, str]:
+    return (_updated_at(record), str(record["id"]))

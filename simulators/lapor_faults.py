@@ -1,0 +1,88 @@
+"""Fault injection for the LAPOR! simulator: failing requests and held create responses.
+
+Holding a create response lets a test kill the client exactly between the remote commit and the
+client hearing about it (the doubling trap in TRAPS.md) without any sleeps: the test long-polls
+`/_sim/wait_held`, kills the client, then calls `/_sim/release`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+
+class Faults:
+    """Runtime switches; never persisted, since a restarted server holds nothing."""
+
+    def __init__(self) -> None:
+        self.hold_create_response = False
+        self.fail_next_requests = 0
+        self.fail_status = 503
+        self.held = 0
+        self._generation = 0  # bumped by every release; a held response waits for the next bump
+        self._condition: asyncio.Condition | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def configure(self, settings: Any) -> dict[str, Any]:
+        """Apply the keys given (others keep their value) and return the current switches."""
+        if isinstance(settings, dict):
+            if "hold_create_response" in settings:
+                self.hold_create_response = bool(settings["hold_create_response"])
+            if "fail_next_requests" in settings:
+                self.fail_next_requests = max(0, int(settings["fail_next_requests"]))
+            if "fail_status" in settings:
+                self.fail_status = int(settings["fail_status"])
+        return {
+            "hold_create_response": self.hold_create_response,
+            "fail_next_requests": self.fail_next_requests,
+            "fail_status": self.fail_status,
+        }
+
+    def take_failure(self) -> bool:
+        """True when this request must fail; consumes one of the `fail_next_requests`."""
+        if self.fail_next_requests <= 0:
+            return False
+        self.fail_next_requests -= 1
+        return True
+
+    def _cond(self) -> asyncio.Condition:
+        # A condition binds to the loop it is first used on; a test client may run the app on a
+        # new loop, so keep one condition per running loop.
+        loop = asyncio.get_running_loop()
+        if self._condition is None or self._loop is not loop:
+            self._condition, self._loop = asyncio.Condition(), loop
+        return self._condition
+
+    async def hold(self) -> None:
+        """Wait until the next release; counted in `held` meanwhile."""
+        cond = self._cond()
+        async with cond:
+            generation = self._generation
+            self.held += 1
+            cond.notify_all()
+            try:
+                await cond.wait_for(lambda: self._generation != generation)
+            finally:
+                self.held -= 1
+
+    async def release(self) -> int:
+        """Let every held response go; return how many were held."""
+        cond = self._cond()
+        async with cond:
+            released = self.held
+            self._generation += 1
+            cond.notify_all()
+            return released
+
+    async def wait_held(self, timeout: float) -> int:
+        """Return as soon as at least one response is held, or after `timeout` seconds."""
+        cond = self._cond()
+        async with cond:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(cond.wait_for(lambda: self.held > 0), timeout)
+            return self.held
+
+    async def reset(self) -> None:
+        await self.release()
+        self.configure({"hold_create_response": False, "fail_next_requests": 0, "fail_status": 503})

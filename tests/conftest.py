@@ -1,0 +1,21 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from connectors.memory import MemoryConnector
+
+REPO = Path(__file__).resolve().parents[1]
+MAPPINGS = REPO / "mappings"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_memory_stores() -> Iterator[None]:
+    """Shared memory stores never leak from one test into the next."""
+    MemoryConnector.reset_stores()
+    yield
+    MemoryConnector.reset_stores()

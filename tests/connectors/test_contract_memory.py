@@ -1,0 +1,28 @@
+"""The memory connector passes the connector contract."""
+
+from __future__ import annotations
+
+from bridge.connector import Connector, NativeRecord
+from bridge.errors import RetryableError
+from connectors.memory import MemoryConnector, MemorySettings
+from tests.contract import ConnectorContract
+
+
+class TestMemoryContract(ConnectorContract):
+    def make_connector(self) -> Connector:
+        settings = MemorySettings(type="memory", page_size=self.page_size)
+        return MemoryConnector("memory", settings)
+
+    def sample_record(self, n: int) -> NativeRecord:
+        return {"title": f"Jalan rusak {n}", "content": f"Laporan nomor {n}"}
+
+    def make_unreachable_connector(self) -> Connector:
+        connector = MemoryConnector("memory", MemorySettings(type="memory"))
+        connector.fail_next(1, RetryableError("memory: simulated outage"))
+        return connector
+
+
+class TestMemoryScanContract(TestMemoryContract):
+    def make_connector(self) -> Connector:
+        settings = MemorySettings(type="memory", feed="scan", page_size=self.page_size)
+        return MemoryConnector("memory", settings)

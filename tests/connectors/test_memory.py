@@ -1,0 +1,103 @@
+"""The memory connector's own behaviour: shared stores, ordering and injected failures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bridge.errors import RemoteRejected, RetryableError
+from bridge.model import Attachment
+from connectors.memory import REF_KEY, MemoryConnector, MemorySettings
+
+
+def make(store: str | None = "remote", **options: object) -> MemoryConnector:
+    return MemoryConnector("memory", MemorySettings(type="memory", store=store, **options))
+
+
+def test_same_store_name_shares_records_across_instances() -> None:
+    """A restarted connector with the same store name sees what the first one created."""
+    first = make()
+    new_id = first.create({"title": "a"}, [], "lb1")
+    second = make()
+    assert second.get(new_id) is not None
+    assert second.find_by_ref("lb1") == new_id
+    assert MemoryConnector.store("remote").records[new_id][REF_KEY] == "lb1"
+
+
+def test_private_stores_are_separate() -> None:
+    """Without a store name each connector has its own records."""
+    make(store=None).put({"id": "x"})
+    assert make(store=None).records() == []
+
+
+def test_ids_are_assigned_or_kept() -> None:
+    """create assigns m-1, m-2… unless the record carries its own id."""
+    connector = make()
+    assert connector.create({"title": "a"}, [], "r1") == "m-1"
+    assert connector.create({"id": "own", "title": "b"}, [], "r2") == "own"
+    assert connector.create({"title": "c"}, [], "r3") == "m-2"
+
+
+def test_cursor_pull_orders_by_updated_at_then_id_and_filters() -> None:
+    """Cursor pulls are ordered by (updated_at, id) and keep records updated at or after since."""
+    connector = make()
+    connector.put({"id": "b", "updated_at": "2024-05-01T10:00:00+07:00"})
+    connector.put({"id": "a", "updated_at": "2024-05-01T10:00:00+07:00"})
+    connector.put({"id": "c", "updated_at": "2024-05-01T02:00:00+00:00"})
+    ids = [r["id"] for page in connector.pull() for r in page]
+    assert ids == ["c", "a", "b"]  # 10:00 WIB is 03:00 UTC, after c's 02:00 UTC
+    since = datetime(2024, 5, 1, 3, 0, tzinfo=UTC)
+    assert [r["id"] for page in connector.pull(since) for r in page] == ["a", "b"]
+
+
+def test_scan_pull_keeps_insertion_order_and_ignores_since() -> None:
+    """Scan pulls list everything in insertion order, whatever since says."""
+    connector = make(feed="scan")
+    assert connector.change_feed == "scan"
+    connector.put({"id": "b", "updated_at": "2020-01-01T00:00:00+00:00"})
+    connector.put({"id": "a", "updated_at": "2020-01-01T00:00:00+00:00"})
+    pages = connector.pull(datetime(2030, 1, 1, tzinfo=UTC))
+    assert [r["id"] for page in pages for r in page] == ["b", "a"]
+
+
+def test_fail_next_fails_the_next_calls_then_recovers() -> None:
+    """fail_next(n) makes the next n pull/create calls raise, then they work again."""
+    connector = make()
+    connector.fail_next(2, RetryableError("down"))
+    with pytest.raises(RetryableError):
+        list(connector.pull())
+    with pytest.raises(RetryableError):
+        connector.create({"title": "a"}, [], "r1")
+    assert connector.creates == 0
+    assert connector.create({"title": "a"}, [], "r1") == "m-1"
+
+
+def test_fail_next_can_target_other_operations() -> None:
+    """fail_next can target get or find_by_ref, leaving pull alone."""
+    connector = make()
+    connector.fail_next(1, RemoteRejected("no"), operations=("find_by_ref",))
+    assert list(connector.pull()) == []
+    with pytest.raises(RemoteRejected):
+        connector.find_by_ref("r1")
+
+
+def test_dropped_create_response_stores_the_record_but_raises() -> None:
+    """With drop_response_after_create the record exists although create raised."""
+    connector = make()
+    connector.drop_response_after_create = True
+    with pytest.raises(RetryableError):
+        connector.create({"title": "a"}, [Attachment(filename="f.jpg")], "r1")
+    assert connector.creates == 1
+    assert connector.find_by_ref("r1") == "m-1"
+    assert make().drop_response_after_create is True
+
+
+def test_records_are_copies() -> None:
+    """Mutating what get or records returns never changes the store."""
+    connector = make()
+    connector.put({"id": "a", "tags": ["x"]})
+    got = connector.get("a")
+    assert got is not None
+    got["tags"].append("y")
+    assert connector.records()[0]["tags"] == ["x"]

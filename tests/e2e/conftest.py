@@ -1,0 +1,42 @@
+"""Real HTTP on loopback: the LAPOR! and SIDUMAS simulators, and a bridge configured for them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bridge.config import BridgeConfig, load_config
+from bridge.demo import DEMO_SECRETS, write_config
+from simulators import lapor, sidumas
+from simulators.corpus import load_corpus
+from simulators.lapor_state import LaporState
+from simulators.server import RunningServer, serve_in_thread
+from simulators.sidumas_state import SidumasState
+
+
+@dataclass
+class Sims:
+    hub: RunningServer
+    door: RunningServer
+    hub_state: LaporState
+    door_state: SidumasState
+    config_path: Path
+
+    def config(self) -> BridgeConfig:
+        return load_config(self.config_path, environ=DEMO_SECRETS)
+
+
+@pytest.fixture
+def sims(tmp_path: Path) -> Iterator[Sims]:
+    hub_state = LaporState()
+    door_state = SidumasState()
+    door_state.seed(30, load_corpus(limit=30))
+    with (
+        serve_in_thread(lapor.create_app(hub_state)) as hub,
+        serve_in_thread(sidumas.create_app(door_state)) as door,
+    ):
+        path = write_config(tmp_path, hub.url, door.url, tmp_path / "bridge.db")
+        yield Sims(hub, door, hub_state, door_state, path)

@@ -1,0 +1,103 @@
+"""SIDUMAS → LAPOR! over real HTTP on loopback, with the real config, connectors and ledger."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from bridge.engine import CycleReport, run_cycle
+from bridge.ledger import Ledger
+from bridge.model import make_ref
+from bridge.routes import build_routes, close_routes
+from tests.e2e.conftest import Sims
+
+pytestmark = pytest.mark.e2e
+
+
+def sync_once(sims: Sims) -> CycleReport:
+    config = sims.config()
+    ledger = Ledger.open(config.ledger.url)
+    routes = build_routes(config, ledger)
+    try:
+        return run_cycle(routes[0])
+    finally:
+        close_routes(routes)
+        ledger.close()
+
+
+def hub_complaints_by_ref(sims: Sims) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for complaint in sims.hub_state.complaints.values():
+        for tag in str(complaint.get("tags_raw") or "").split():
+            if tag.startswith("#lb"):
+                found.setdefault(tag[1:], []).append(complaint)
+    return found
+
+
+def test_every_seeded_complaint_exists_exactly_once_in_lapor(sims: Sims) -> None:
+    """30 SIDUMAS complaints → each in LAPOR! once (bar rahasia ones); a rerun creates none."""
+    first = sync_once(sims)
+    second = sync_once(sims)
+    assert first.ok, first.error
+    assert second.ok and second.counts.get("create", 0) == 0
+    by_ref = hub_complaints_by_ref(sims)
+    assert all(len(copies) == 1 for copies in by_ref.values())
+    secret = {str(r["id"]) for r in sims.door_state.records if r.get("hide_pengaduan")}
+    for record in sims.door_state.records:
+        ref = make_ref("sidumas", str(record["id"]))
+        assert (ref in by_ref) == (str(record["id"]) not in secret)
+    assert len(by_ref) == 30 - len(secret) == first.counts["create"]
+
+
+def test_fields_attachments_and_flags_are_carried(sims: Sims) -> None:
+    """Title, text, category, attachments and the anonim flag reach LAPOR! as sent."""
+    sync_once(sims)
+    by_ref = hub_complaints_by_ref(sims)
+    with_files = 0
+    for record in sims.door_state.records:
+        copies = by_ref.get(make_ref("sidumas", str(record["id"])))
+        if not copies:
+            continue
+        [hub] = copies
+        assert hub["title"] == record["topik"]
+        assert hub["content"] == record["uraian"]
+        assert hub["category_id"]
+        assert hub["is_anonymous"] == int(bool(record["hide_identitas"]))
+        assert len(hub["attachments"]) == len(record.get("files") or [])
+        with_files += bool(record.get("files"))
+    assert with_files > 0, "the seed should include complaints with attachments"
+
+
+def test_an_anonymous_complaint_arrives_without_the_reporters_identity(sims: Sims) -> None:
+    """hide_identitas=1 → LAPOR! receives no name, phone or e-mail of the reporter."""
+    sync_once(sims)
+    by_ref = hub_complaints_by_ref(sims)
+    anonymous = [r for r in sims.door_state.records if r.get("hide_identitas")]
+    assert anonymous, "the seed should include anonymous complaints"
+    for record in anonymous:
+        copies = by_ref.get(make_ref("sidumas", str(record["id"])))
+        if not copies:
+            continue  # rahasia as well: withheld
+        payload = repr(copies[0]["payload"])
+        for personal in (record["pelapor"], record["telp"], record["email"], record["nik"]):
+            assert str(personal) not in payload
+
+
+def test_a_malformed_door_record_is_set_aside_and_the_rest_flow(sims: Sims) -> None:
+    """A record without topik and one with an unknown category are set aside with reasons."""
+    good = dict(sims.door_state.records[0])
+    sims.door_state.upsert_raw({**good, "id": 9001, "topik": ""})
+    sims.door_state.upsert_raw({**good, "id": 9002, "kategori_id": 77})
+    report = sync_once(sims)
+    assert report.ok
+    config = sims.config()
+    ledger = Ledger.open(config.ledger.url)
+    try:
+        held = {q.source_id: q for q in ledger.quarantined("sidumas-to-lapor")}
+    finally:
+        ledger.close()
+    assert set(held) == {"9001", "9002"}
+    assert held["9001"].field == "title" and held["9002"].field == "category"
+    assert Counter(line.action for line in report.lines)["create"] >= 25

@@ -1,0 +1,279 @@
+"""The engine over memory connectors: exactly once, set aside, resume, privacy, cursors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bridge.engine import run_cycle
+from bridge.errors import RetryableError
+from bridge.ledger import Ledger
+from bridge.model import make_ref
+from tests.engine.conftest import EMAIL, NIK, PHONE, door_record, make_route
+
+
+def hub_records(route_target: object) -> list[dict[str, object]]:
+    return route_target.records()  # type: ignore[attr-defined, no-any-return]
+
+
+def test_every_complaint_is_created_once_and_a_second_cycle_creates_nothing(
+    ledger: Ledger,
+) -> None:
+    """25 door complaints → 25 hub complaints; the next cycle only skips."""
+    route = make_route(ledger)
+    for i in range(1, 26):
+        route.source.put(door_record(i))  # type: ignore[attr-defined]
+    first = run_cycle(route)
+    second = run_cycle(route)
+    assert first.ok and first.counts["create"] == 25
+    assert second.ok and second.counts == {"skip": 25}
+    assert len(hub_records(route.target)) == 25
+
+
+def test_created_complaint_carries_the_fields_and_the_reference(ledger: Ledger) -> None:
+    """Title, text, category, location and flags arrive; the ref is stamped for find_by_ref."""
+    route = make_route(ledger)
+    route.source.put(door_record(1, hide_identitas=0))  # type: ignore[attr-defined]
+    run_cycle(route)
+    [created] = hub_records(route.target)
+    assert created["title"] == "Jalan berlubang di Banjar 1"
+    assert created["content"].startswith("Mohon segera")  # type: ignore[union-attr]
+    assert created["nameUser"] == "Made Wirawan"
+    assert created["_bridge_ref"] == make_ref("door", "1")
+    assert ledger.link_of(make_ref("door", "1"), "hub") is not None
+
+
+def test_anonymous_complaint_arrives_without_the_reporters_identity(ledger: Ledger) -> None:
+    """hide_identitas=1 → no name, NIK, phone or e-mail reaches the hub."""
+    route = make_route(ledger)
+    route.source.put(door_record(1, hide_identitas=1))  # type: ignore[attr-defined]
+    run_cycle(route)
+    [created] = hub_records(route.target)
+    text = repr(created)
+    for personal in ("Made Wirawan", NIK, PHONE, EMAIL):
+        assert personal not in text
+    assert created["is_anonymous"] in (1, True)
+
+
+def test_confidential_complaint_is_withheld_from_a_target_not_cleared_for_it(
+    ledger: Ledger,
+) -> None:
+    """hide_pengaduan=1 is not copied unless the target has receives_confidential."""
+    route = make_route(ledger)
+    route.source.put(door_record(1, hide_pengaduan=1))  # type: ignore[attr-defined]
+    report = run_cycle(route)
+    assert report.counts["withhold"] == 1
+    assert hub_records(route.target) == []
+
+
+def test_confidential_complaint_reaches_a_target_cleared_for_it(ledger: Ledger) -> None:
+    """With receives_confidential the rahasia complaint is created, flagged secret."""
+    route = make_route(ledger, target_confidential=True)
+    route.source.put(door_record(1, hide_pengaduan=1))  # type: ignore[attr-defined]
+    run_cycle(route)
+    [created] = hub_records(route.target)
+    assert created["is_secret"] in (1, True)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"topik": ""}, "title"),
+        ({"tanggal": "31-31-2026 99:00"}, "created_at"),
+        ({"kategori_id": 999}, "category"),
+    ],
+)
+def test_a_bad_record_is_set_aside_with_its_reason_and_the_rest_flow(
+    ledger: Ledger, change: dict[str, object], field: str
+) -> None:
+    """Missing required field, unreadable date, unknown category: set aside, others created."""
+    route = make_route(ledger)
+    for i in range(1, 6):
+        route.source.put(door_record(i, **(change if i == 3 else {})))  # type: ignore[attr-defined]
+    report = run_cycle(route)
+    assert report.ok
+    assert report.counts["create"] == 4 and report.counts["set_aside"] == 1
+    [held] = ledger.quarantined("door-to-hub")
+    assert held.source_id == "3" and held.field == field and held.reason
+    assert NIK not in held.record_json and EMAIL not in held.record_json
+
+
+def test_a_fixed_record_leaves_the_quarantine_when_it_goes_through(ledger: Ledger) -> None:
+    """Once the door fixes the record, the next cycle creates it and releases it."""
+    route = make_route(ledger)
+    route.source.put(door_record(1, topik=""))  # type: ignore[attr-defined]
+    run_cycle(route)
+    route.source.put(door_record(1))  # type: ignore[attr-defined]
+    report = run_cycle(route)
+    assert report.counts["create"] == 1
+    assert ledger.quarantined("door-to-hub") == []
+
+
+def test_a_lost_create_response_is_adopted_not_created_twice(ledger: Ledger) -> None:
+    """The hub stored the complaint but the answer was lost: the next cycle finds it by ref."""
+    route = make_route(ledger)
+    route.source.put(door_record(1))  # type: ignore[attr-defined]
+    route.target.drop_response_after_create = True  # type: ignore[attr-defined]
+    failed = run_cycle(route)
+    assert not failed.ok
+    route.target.drop_response_after_create = False  # type: ignore[attr-defined]
+    healed = run_cycle(route)
+    assert healed.counts["link"] == 1
+    assert route.target.creates == 1  # type: ignore[attr-defined]
+    assert len(hub_records(route.target)) == 1
+
+
+def test_a_crash_between_create_and_ledger_commit_leaves_one_complaint(
+    tmp_path: Path, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process dies after the remote create, before the commit; a restart adopts it."""
+    route = make_route(ledger)
+    route.source.put(door_record(1))  # type: ignore[attr-defined]
+
+    class ProcessDied(BaseException):
+        """Stands for SIGKILL: nothing after it runs, not even except-blocks for Exception."""
+
+    def die(*_args: object, **_kwargs: object) -> None:
+        raise ProcessDied
+
+    monkeypatch.setattr(ledger, "complete_page", die)
+    with pytest.raises(ProcessDied):
+        run_cycle(route)
+    restarted = Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}")
+    try:
+        report = run_cycle(make_route(restarted))
+    finally:
+        restarted.close()
+    assert report.counts["link"] == 1
+    assert len(hub_records(route.target)) == 1
+
+
+def test_a_failing_target_keeps_what_was_done_and_moves_no_cursor(
+    ledger: Ledger, cursor_mapping: Path
+) -> None:
+    """A create that fails part-way: earlier creates are linked, the cursor stays put."""
+    route = make_route(ledger, feed="cursor", source_mapping=cursor_mapping)
+    for i in range(1, 6):
+        route.source.put(door_record(i, updated_at=f"2026-03-01T10:00:0{i}+08:00"))  # type: ignore[attr-defined]
+    route.target.fail_next(1, RetryableError("hub down"), operations=("create",))  # type: ignore[attr-defined]
+    # The first create fails: nothing delivered, nothing moves.
+    first = run_cycle(route)
+    assert not first.ok
+    assert ledger.get_cursor("door-to-hub", "door") is None
+    second = run_cycle(route)
+    assert second.ok and second.counts["create"] + second.counts["link"] == 5
+    assert ledger.get_cursor("door-to-hub", "door") is not None
+    assert len(hub_records(route.target)) == 5
+
+
+def test_pages_progress_even_when_a_later_page_keeps_failing(
+    ledger: Ledger, cursor_mapping: Path
+) -> None:
+    """Page 1 commits its links and cursor even though page 2 fails every time."""
+    route = make_route(ledger, feed="cursor", source_mapping=cursor_mapping, page_size=2)
+    for i in range(1, 5):
+        route.source.put(door_record(i, updated_at=f"2026-03-01T10:00:0{i}+08:00"))  # type: ignore[attr-defined]
+    calls = {"n": 0}
+    real_create = route.target.create
+
+    def create_failing_on_third(*args: object, **kwargs: object) -> str:
+        calls["n"] += 1
+        if calls["n"] >= 3:
+            raise RetryableError("hub timed out")
+        return real_create(*args, **kwargs)  # type: ignore[arg-type]
+
+    route.target.create = create_failing_on_third  # type: ignore[method-assign]
+    report = run_cycle(route)
+    assert not report.ok and report.counts["create"] == 2
+    cursor = ledger.get_cursor("door-to-hub", "door")
+    assert cursor is not None
+    assert datetime.fromisoformat(cursor) == datetime(2026, 3, 1, 2, 0, 2, tzinfo=UTC)
+
+
+def test_a_late_committed_row_inside_the_lookback_is_still_carried(
+    ledger: Ledger, cursor_mapping: Path
+) -> None:
+    """A row whose updated_at is older than the cursor (committed late) is not skipped."""
+    route = make_route(ledger, feed="cursor", source_mapping=cursor_mapping)
+    route.source.put(door_record(1, updated_at="2026-03-01T10:05:00+08:00"))  # type: ignore[attr-defined]
+    run_cycle(route)
+    route.source.put(door_record(2, updated_at="2026-03-01T10:04:00+08:00"))  # type: ignore[attr-defined]
+    report = run_cycle(route)
+    assert report.counts["create"] == 1 and report.counts["skip"] == 1
+    assert len(hub_records(route.target)) == 2
+
+
+def test_the_cursor_never_moves_backwards(ledger: Ledger, cursor_mapping: Path) -> None:
+    """Timestamps going backwards in the source never rewind the stored cursor."""
+    route = make_route(ledger, feed="cursor", source_mapping=cursor_mapping)
+    route.source.put(door_record(1, updated_at="2026-03-01T10:05:00+08:00"))  # type: ignore[attr-defined]
+    run_cycle(route)
+    before = ledger.get_cursor("door-to-hub", "door")
+    route.source.put(door_record(2, updated_at="2026-03-01T10:00:00+08:00"))  # type: ignore[attr-defined]
+    run_cycle(route)
+    assert ledger.get_cursor("door-to-hub", "door") == before
+
+
+def test_a_scanned_source_that_suddenly_lists_nothing_stops_the_route(ledger: Ledger) -> None:
+    """An empty listing after records were linked is an error, not 'nothing there'."""
+    route = make_route(ledger)
+    route.source.put(door_record(1))  # type: ignore[attr-defined]
+    run_cycle(route)
+    route.source.records_store_clear = True  # type: ignore[attr-defined]
+    type(route.source).store("door").records.clear()  # type: ignore[attr-defined]
+    report = run_cycle(route)
+    assert not report.ok and "SourceEmpty" in (report.error or "")
+
+
+def test_a_failed_read_is_not_taken_for_an_empty_source(ledger: Ledger) -> None:
+    """A pull that raises ends the cycle with an error and records nothing."""
+    route = make_route(ledger)
+    route.source.fail_next(1, RetryableError("door unreachable"), operations=("pull",))  # type: ignore[attr-defined]
+    report = run_cycle(route)
+    assert not report.ok and "door unreachable" in (report.error or "")
+
+
+def test_duplicate_ids_in_one_pull_create_once(ledger: Ledger) -> None:
+    """A system listing the same id twice does not get two hub complaints."""
+    route = make_route(ledger)
+    route.source.put(door_record(1))  # type: ignore[attr-defined]
+    original_pull = route.source.pull
+
+    def pull_twice(since: object = None):  # type: ignore[no-untyped-def]
+        for page in original_pull(since):  # type: ignore[arg-type]
+            yield page + page
+
+    route.source.pull = pull_twice  # type: ignore[method-assign]
+    report = run_cycle(route)
+    assert report.counts["create"] == 1 and report.counts["skip"] == 1
+    assert len(hub_records(route.target)) == 1
+
+
+def test_a_dry_run_plans_exactly_and_writes_nothing_anywhere(ledger: Ledger) -> None:
+    """--dry-run reports create/set aside/withhold and leaves hub and ledger untouched."""
+    route = make_route(ledger)
+    route.source.put(door_record(1))  # type: ignore[attr-defined]
+    route.source.put(door_record(2, topik=""))  # type: ignore[attr-defined]
+    route.source.put(door_record(3, hide_pengaduan=1))  # type: ignore[attr-defined]
+    report = run_cycle(route, dry_run=True)
+    assert report.counts == {"create": 1, "set_aside": 1, "withhold": 1}
+    assert hub_records(route.target) == []
+    assert ledger.quarantined() == []
+    assert ledger.routes() == []
+    real = run_cycle(route)
+    assert real.counts["create"] == report.counts["create"]
+
+
+def test_a_changed_linked_record_is_noted_not_recreated(ledger: Ledger) -> None:
+    """Editing a delivered complaint updates the ledger's hash; no second create."""
+    route = make_route(ledger)
+    route.source.put(door_record(1))  # type: ignore[attr-defined]
+    run_cycle(route)
+    route.source.put(door_record(1, uraian="Sudah makin parah."))  # type: ignore[attr-defined]
+    changed = run_cycle(route)
+    again = run_cycle(route)
+    assert changed.counts["change"] == 1
+    assert again.counts == {"skip": 1}
+    assert len(hub_records(route.target)) == 1

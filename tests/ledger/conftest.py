@@ -1,0 +1,84 @@
+"""Fixtures: every ledger test runs on a fresh SQLite file and a fresh PostgreSQL database."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy import create_engine, func, select
+
+from bridge.ledger import Ledger
+from bridge.ledger.db import normalise_url
+from bridge.ledger.tables import COMPLAINT, EVENT, LINK, PENDING_OP, QUARANTINE
+
+PG_HOST = "127.0.0.1"
+PG_PORT = 5432
+PG_USERS = ("postgres", "root")
+
+
+def _pg_admin() -> tuple[psycopg.Connection[tuple[object, ...]], str] | None:
+    """An autocommit connection to the `test` database and its user, or None if unreachable."""
+    for user in PG_USERS:
+        try:
+            conn = psycopg.connect(
+                host=PG_HOST,
+                port=PG_PORT,
+                user=user,
+                dbname="test",
+                autocommit=True,
+                connect_timeout=3,
+            )
+        except psycopg.OperationalError:
+            continue
+        return conn, user
+    return None
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterator[str]:
+    """A URL of an empty database: a SQLite file, or a PostgreSQL database made for this test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/ledger.db"
+        return
+    admin = _pg_admin()
+    if admin is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL at {PG_HOST}:{PG_PORT} is unreachable, and CI must test it")
+        pytest.skip(f"PostgreSQL at {PG_HOST}:{PG_PORT} (database `test`) is unreachable")
+    conn, user = admin
+    name = f"lb_test_{uuid.uuid4().hex[:12]}"
+    with conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            # The plain scheme on purpose: the ledger must rewrite it to psycopg 3.
+            yield f"postgresql://{user}@{PG_HOST}:{PG_PORT}/{name}"
+        finally:
+            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            conn.execute(drop.format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def ledger(ledger_url: str) -> Iterator[Ledger]:
+    """An opened ledger on a fresh database, closed after the test."""
+    with Ledger.open(ledger_url) as opened:
+        yield opened
+
+
+@pytest.fixture
+def row_counts(ledger_url: str) -> Iterator[Callable[[], dict[str, int]]]:
+    """Counts the rows of the ledger's tables, read behind the ledger's back."""
+    engine = create_engine(normalise_url(ledger_url))
+
+    def count() -> dict[str, int]:
+        with engine.connect() as conn:
+            return {
+                table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+                for table in (COMPLAINT, LINK, PENDING_OP, QUARANTINE, EVENT)
+            }
+
+    yield count
+    engine.dispose()

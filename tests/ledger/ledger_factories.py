@@ -1,0 +1,49 @@
+"""Small builders for ledger test data (no personal data anywhere)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from bridge.ledger import CreateIntent, CreateResult
+from bridge.model import make_ref
+
+ROUTE = "sidumas-to-lapor"
+SOURCE = "sidumas"
+TARGET = "lapor"
+
+# table name → number of rows, read behind the ledger's back
+RowCounts = Callable[[], dict[str, int]]
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def ref_of(n: int) -> str:
+    return make_ref(SOURCE, str(n))
+
+
+def intent(n: int, *, status: str | None = "new") -> CreateIntent:
+    """The intent to copy SIDUMAS complaint ``n`` to LAPOR!."""
+    return CreateIntent(
+        ref=ref_of(n),
+        origin_system=SOURCE,
+        origin_id=str(n),
+        source_hash=digest(f"source {n}"),
+        target_system=TARGET,
+        raw_status_code="0",
+        raw_status_label="Baru",
+        status=status,
+    )
+
+
+def result(n: int, *, adopted: bool = False) -> CreateResult:
+    """LAPOR! answered tracking id ``1000000 + n`` for complaint ``n``."""
+    return CreateResult(
+        ref=ref_of(n),
+        target_system=TARGET,
+        remote_id=str(1_000_000 + n),
+        target_hash=digest(f"target {n}"),
+        adopted=adopted,
+    )
