@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bridge.engine import Route, run_cycle
 from bridge.ledger import Ledger
+from bridge.log import configure_logging
 from bridge.mapping import load_mapping
 from connectors.memory import MemoryConnector, MemorySettings
 from simulators.corpus import load_corpus
@@ -53,6 +54,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--page-size", type=int, default=100)
     args = parser.parse_args()
+    configure_logging("console", "warning")  # a daemon logs at info; the bench measures the work
     corpus = load_corpus()
     with tempfile.TemporaryDirectory() as tmp:
         ledger = Ledger.open(f"sqlite:///{Path(tmp) / 'bench.db'}")

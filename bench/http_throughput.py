@@ -18,6 +18,7 @@ from bridge.config import load_config
 from bridge.demo import DEMO_SECRETS, write_config
 from bridge.engine import run_cycle
 from bridge.ledger import Ledger
+from bridge.log import configure_logging
 from bridge.routes import build_routes, close_routes
 from simulators import lapor, sidumas
 from simulators.corpus import load_corpus
@@ -30,6 +31,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=500)
     args = parser.parse_args()
+    configure_logging("console", "warning")  # a daemon logs at info; the bench measures the work
     hub_state, door_state = LaporState(), SidumasState()
     corpus = load_corpus()
     door_state.seed(args.count, (corpus * (args.count // len(corpus) + 1))[: args.count])

@@ -95,7 +95,9 @@ def sync(
 ) -> None:
     """Run one sync cycle of every route (or one route) and report what was done."""
     settings = _load(config, log_format="console")
-    ledger = Ledger.open(settings.ledger.url)
+    ledger = Ledger.open(
+        _dry_run_ledger_url(settings.ledger.url) if dry_run else settings.ledger.url
+    )
     routes = build_routes(settings, ledger, only=route)
     try:
         reports = [run_cycle(r, dry_run=dry_run) for r in routes]
@@ -237,6 +239,14 @@ def _load(path: Path | None, *, log_format: str | None) -> BridgeConfig:
         fmt = "json"  # the daemon logs JSON lines: it runs under a supervisor, not a person
     configure_logging(fmt, settings.daemon.log_level)  # type: ignore[arg-type]
     return settings
+
+
+def _dry_run_ledger_url(url: str) -> str:
+    """A dry run must not even create the ledger file: a missing SQLite ledger reads as empty."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not Path(url.removeprefix(prefix)).exists():
+        return "sqlite://"
+    return url
 
 
 def _print_report(report: CycleReport) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from connectors.memory import MemoryConnector
+from tests.simulated import sims  # noqa: F401 - the simulators fixture, registered by import
 
 REPO = Path(__file__).resolve().parents[1]
 MAPPINGS = REPO / "mappings"

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from bridge.demo import DEMO_SECRETS
-from tests.e2e.conftest import Sims
 from tests.e2e.test_sidumas_to_lapor import hub_complaints_by_ref, sync_once
+from tests.simulated import Sims
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ from bridge.engine import CycleReport, run_cycle
 from bridge.ledger import Ledger
 from bridge.model import make_ref
 from bridge.routes import build_routes, close_routes
-from tests.e2e.conftest import Sims
+from tests.simulated import Sims
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +52,7 @@ def test_every_seeded_complaint_exists_exactly_once_in_lapor(sims: Sims) -> None
 
 
 def test_fields_attachments_and_flags_are_carried(sims: Sims) -> None:
-    """Title, text, category, attachments and the anonim flag reach LAPOR! as sent."""
+    """Title, text, category, location, attachments and the anonim flag reach LAPOR!."""
     sync_once(sims)
     by_ref = hub_complaints_by_ref(sims)
     with_files = 0
@@ -64,6 +64,9 @@ def test_fields_attachments_and_flags_are_carried(sims: Sims) -> None:
         assert hub["title"] == record["topik"]
         assert hub["content"] == record["uraian"]
         assert hub["category_id"]
+        assert hub["payload"]["location_detail"] == record["alamat"]
+        assert hub["payload"]["latitude"] == record["koordinat_lat"]
+        assert hub["payload"]["longitude"] == record["koordinat_lng"]
         assert hub["is_anonymous"] == int(bool(record["hide_identitas"]))
         assert len(hub["attachments"]) == len(record.get("files") or [])
         with_files += bool(record.get("files"))

@@ -1,0 +1,148 @@
+"""The `bridge` command as a user runs it: a real process, real simulators on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bridge.demo import DEMO_SECRETS
+from tests.conftest import MAPPINGS
+from tests.simulated import Sims
+
+pytestmark = pytest.mark.e2e
+
+
+def bridge(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, **DEMO_SECRETS, "COLUMNS": "200", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "bridge", *args],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_dry_run_prints_the_plan_and_writes_nothing_anywhere(sims: Sims, tmp_path: Path) -> None:
+    """sync --dry-run lists the creates; LAPOR! gets no request to create; no ledger file."""
+    result = bridge("sync", "--once", "--dry-run", "--config", str(sims.config_path))
+    assert result.returncode == 0, result.stderr
+    assert "dry run, nothing written" in result.stdout
+    assert "create 30" in result.stdout
+    assert sims.hub_state.create_count == 0
+    assert not (tmp_path / "bridge.db").exists()
+
+
+def test_sync_then_status_and_trace_show_the_route_and_the_complaint(sims: Sims) -> None:
+    """After a sync, status shows the route's counts and trace follows a LAPOR! tracking id."""
+    synced = bridge("sync", "--once", "--config", str(sims.config_path))
+    assert synced.returncode == 0, synced.stderr
+    status = bridge("status", "--config", str(sims.config_path))
+    assert status.returncode == 0, status.stderr
+    assert "sidumas-to-lapor" in status.stdout and "create" in status.stdout
+    tracking_id = str(min(sims.hub_state.complaints))
+    traced = bridge("trace", tracking_id, "--config", str(sims.config_path))
+    assert traced.returncode == 0, traced.stderr
+    assert "sidumas" in traced.stdout and tracking_id in traced.stdout
+    assert "complaint.created" in traced.stdout
+
+
+def test_trace_of_an_unknown_id_says_so(sims: Sims) -> None:
+    """An id the ledger never saw exits 1 with a plain message."""
+    result = bridge("trace", "999999999", "--config", str(sims.config_path))
+    assert result.returncode == 1
+    assert "No complaint" in result.stderr
+
+
+def test_a_missing_secret_names_the_variable_to_set(sims: Sims) -> None:
+    """Without the LAPOR! token the command exits 2 and names BRIDGE_CONNECTORS__LAPOR__API_KEY."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")}
+    secrets = {k: v for k, v in DEMO_SECRETS.items() if not k.endswith("LAPOR__API_KEY")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bridge", "sync", "--once", "--config", str(sims.config_path)],
+        env={**environ, **secrets},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "BRIDGE_CONNECTORS__LAPOR__API_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_mapping_check_passes_the_shipped_files_and_lists_every_problem_of_a_bad_one(
+    tmp_path: Path,
+) -> None:
+    """mapping check: shipped files pass (exit 0); a broken file exits 2 naming its keys."""
+    good = bridge("mapping", "check", *map(str, sorted(MAPPINGS.glob("*.toml"))))
+    assert good.returncode == 0, good.stderr
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[mapping]\nsystem = "x"\ntimezone = "Mars/Olympus"\nid = "id"\n'
+        '[fields]\ntitle = "t"\ncontent = { path = "c", type = "datetim" }\n',
+        encoding="utf-8",
+    )
+    result = bridge("mapping", "check", str(bad))
+    assert result.returncode == 2
+    assert "timezone" in result.stderr and "datetim" in result.stderr
+
+
+def test_mapping_try_prints_the_canonical_complaint_and_the_way_back(tmp_path: Path) -> None:
+    """mapping try shows the canonical complaint of a SIDUMAS record and its native form."""
+    record = {
+        "id": 7,
+        "no_tiket": "SDM-2026-000007",
+        "topik": "Lampu jalan mati",
+        "uraian": "Sudah dua minggu lampu jalan di depan pura mati.",
+        "tanggal": "2026-02-03 19:30:00",
+        "kategori_id": 1,
+        "status": 0,
+        "status_pengaduan": "Menunggu",
+        "hide_identitas": 0,
+        "hide_pengaduan": 0,
+    }
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(record), encoding="utf-8")
+    result = bridge("mapping", "try", str(MAPPINGS / "sidumas.toml"), str(path))
+    assert result.returncode == 0, result.stderr
+    assert '"category": "infrastruktur"' in result.stdout
+    assert "+08:00" in result.stdout  # naive WITA time read in its zone
+    assert '"topik": "Lampu jalan mati"' in result.stdout
+
+
+def test_the_daemon_finishes_its_running_cycle_on_sigterm_then_exits_0(sims: Sims) -> None:
+    """SIGTERM while a create is in flight: the cycle completes, every link is kept, exit 0."""
+    httpx.post(f"{sims.hub.url}/_sim/faults", json={"hold_create_response": True})
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "bridge", "run", "--config", str(sims.config_path)],
+        env={**os.environ, **DEMO_SECRETS},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        held = httpx.get(f"{sims.hub.url}/_sim/wait_held", params={"timeout": 120}, timeout=130)
+        assert held.json()["held"] >= 1
+        daemon.send_signal(signal.SIGTERM)
+        httpx.post(f"{sims.hub.url}/_sim/faults", json={"hold_create_response": False})
+        httpx.post(f"{sims.hub.url}/_sim/release")
+        _stdout, stderr = daemon.communicate(timeout=120)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    assert daemon.returncode == 0, stderr
+    # Logs are JSON lines on stderr under `bridge run`; stdout is left for the CLI's own output.
+    events = [json.loads(line)["event"] for line in stderr.splitlines() if line.startswith("{")]
+    assert events.index("daemon.stopping") < events.index("route.cycle.finished")
+    assert "daemon.stopped" in events
+    rerun = bridge("sync", "--once", "--config", str(sims.config_path))
+    assert "create" not in rerun.stdout.split("sidumas-to-lapor:")[-1]
