@@ -281,7 +281,11 @@ class SidumasState:
         """
         if self.seeded or n <= 0:
             return 0
-        entries = list(corpus if corpus is not None else load_corpus(limit=n))[:n]
+        available = list(corpus if corpus is not None else load_corpus(limit=n))
+        if not available:
+            raise ValueError("the corpus is empty: nothing to seed from")
+        # A small corpus (the shipped sample) is cycled, so `n` is always honoured.
+        entries = [available[i % len(available)] for i in range(n)]
         rng = random.Random(rng_seed)
         span = int((_SEED_END - _SEED_START).total_seconds())
         offsets = sorted(rng.randint(0, span) for _ in entries)
