@@ -64,6 +64,12 @@ class Connector(ABC):
     can_create: bool = True
     change_feed: ChangeFeed = "scan"
     can_find_by_ref: bool = False
+    supports_followups: bool = False
+    """``followups`` and ``add_followup`` work here."""
+    can_write_status: bool = False
+    """``set_status`` works here."""
+    can_forward: bool = False
+    """``forward`` works here (LAPOR!'s *Bukan Wewenang*)."""
 
     def __init__(self, name: str, settings: ConnectorSettings) -> None:
         self.name = name
@@ -99,6 +105,27 @@ class Connector(ABC):
         """The id of the record this bridge created with ``ref``, or None if there is none."""
         raise NotImplementedError(f"connector type {self.type!r} cannot search by reference")
 
+    def followups(self, record_id: str) -> list[NativeRecord]:
+        """Every follow-up (*tindak lanjut*, *tanggapan*) of one record, oldest first.
+
+        A failed read raises; it never returns an empty list instead.
+        """
+        raise NotImplementedError(f"connector type {self.type!r} has no follow-ups")
+
+    def add_followup(
+        self, record_id: str, followup: NativeRecord, attachments: Sequence[Attachment]
+    ) -> str | None:
+        """Post a follow-up on ``record_id``; return its id here when the system tells it."""
+        raise NotImplementedError(f"connector type {self.type!r} cannot post follow-ups")
+
+    def set_status(self, record_id: str, fields: NativeRecord) -> None:
+        """Write a status change: ``fields`` are native status fields from the mapping."""
+        raise NotImplementedError(f"connector type {self.type!r} cannot write statuses")
+
+    def forward(self, record_id: str, institution_id: str, reason: str) -> None:
+        """Hand the complaint to another institution (LAPOR! *Bukan Wewenang*, endpoint #3)."""
+        raise NotImplementedError(f"connector type {self.type!r} cannot forward complaints")
+
     def download(self, attachment: Attachment) -> bytes:
         """The bytes of an attachment this system serves (with this system's credentials).
 
@@ -123,26 +150,42 @@ class Connector(ABC):
         self.close()
 
 
-def registered_types() -> dict[str, type[Connector]]:
-    """Every connector type installed: the built-ins and third-party packages alike.
+def registered_types() -> list[str]:
+    """The names of every connector type installed: built-ins and third-party packages alike.
 
     The built-ins are registered through the same entry point group as everyone
     else's, so the engine never imports a concrete connector.
     """
-    return {entry.name: entry.load() for entry in entry_points(group=ENTRY_POINT_GROUP)}
+    return sorted({entry.name for entry in entry_points(group=ENTRY_POINT_GROUP)})
 
 
-def connector_class(type_name: str) -> type[Connector]:
-    """The class for ``type_name``, or a ConfigError listing the types that exist."""
-    types = registered_types()
-    try:
-        return types[type_name]
-    except KeyError:
-        known = ", ".join(sorted(types))
-        raise ConfigError(
-            [
-                f"unknown connector type {type_name!r}; known types: {known}. "
-                f"A third-party type must be installed and registered under the "
-                f"{ENTRY_POINT_GROUP!r} entry point group."
-            ]
-        ) from None
+def connector_class(type_name: str) -> builtins.type[Connector]:
+    """The class for ``type_name``, or a ConfigError listing the types that exist.
+
+    Only the named entry point is imported, so one broken third-party package
+    cannot stop a bridge that does not use it.
+    """
+    for entry in entry_points(group=ENTRY_POINT_GROUP, name=type_name):
+        try:
+            loaded = entry.load()
+        except Exception as exc:  # noqa: BLE001 - any import failure of a plug-in is reported
+            raise ConfigError(
+                [
+                    f"connector type {type_name!r} is registered by {entry.value!r} but "
+                    f"cannot be imported ({type(exc).__name__}: {exc}); reinstall the "
+                    f"package that provides it"
+                ]
+            ) from exc
+        if not (isinstance(loaded, type) and issubclass(loaded, Connector)):
+            raise ConfigError(
+                [f"entry point {entry.value!r} for type {type_name!r} is not a Connector class"]
+            )
+        return loaded
+    known = ", ".join(registered_types())
+    raise ConfigError(
+        [
+            f"unknown connector type {type_name!r}; known types: {known}. "
+            f"A third-party type must be installed and registered under the "
+            f"{ENTRY_POINT_GROUP!r} entry point group."
+        ]
+    )
