@@ -30,12 +30,21 @@ from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 from urllib.parse import urlsplit
 
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 
 from bridge.connector import Connector, ConnectorSettings, connector_class
 from bridge.errors import ConfigError
 from bridge.log import LOG_LEVELS, register_secret, scrub_text
+from bridge.model import Status
 
 ENV_PREFIX = "BRIDGE_"
 CONFIG_ENV_VAR = "BRIDGE_CONFIG"
@@ -73,6 +82,20 @@ class RouteSettings(_Section):
     jitter_seconds: float = Field(default=30, ge=0)
     lookback_seconds: float = Field(default=600, ge=0)
     """How far before the stored cursor each pull starts again, so late-committed rows are seen."""
+    repoll_budget: int = Field(default=100, ge=0)
+    """Linked, non-final complaints re-checked per cycle at most (detail and follow-ups)."""
+    forward_on_status: Status | None = None
+    """When the source sets a complaint to this status, forward it (Bukan Wewenang) instead."""
+    forward_to: str | None = None
+    """The institution id complaints are forwarded to (required with forward_on_status)."""
+    forward_reason: str = "Bukan wewenang instansi ini"
+
+    @model_validator(mode="after")
+    def _forward_needs_a_target(self) -> RouteSettings:
+        if self.forward_on_status is not None and not self.forward_to:
+            raise ValueError("forward_on_status needs forward_to: the institution id to forward to")
+        return self
+
     enabled: bool = True
 
 

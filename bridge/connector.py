@@ -168,7 +168,7 @@ def connector_class(type_name: str) -> builtins.type[Connector]:
     for entry in entry_points(group=ENTRY_POINT_GROUP, name=type_name):
         try:
             loaded = entry.load()
-        except Exception as exc:  # noqa: BLE001 - any import failure of a plug-in is reported
+        except Exception as exc:
             raise ConfigError(
                 [
                     f"connector type {type_name!r} is registered by {entry.value!r} but "

@@ -19,9 +19,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 import structlog
@@ -29,11 +30,21 @@ import structlog
 from bridge.connector import Connector, NativeRecord
 from bridge.errors import RecordError, RetryableError, RouteError, SourceEmpty
 from bridge.ledger import CreateIntent, CreateResult, Ledger, SeenUpdate
+from bridge.linked import LinkedItem, repoll, sync_linked
 from bridge.log import redact_record
 from bridge.mapping import Mapping as FieldMapping
-from bridge.model import Attachment, Complaint, content_hash, make_ref
+from bridge.model import (
+    Attachment,
+    Complaint,
+    Status,
+    carried_ref,
+    change_hash,
+    content_hash,
+    make_ref,
+)
 from bridge.plan import (
     Action,
+    AdoptCopy,
     Create,
     KnownRecord,
     NoteChange,
@@ -45,6 +56,7 @@ from bridge.plan import (
     Withhold,
     plan,
 )
+from bridge.status import owners_from
 
 log = structlog.get_logger("bridge.engine")
 
@@ -60,6 +72,30 @@ class Route:
     target_mapping: FieldMapping
     ledger: Ledger
     lookback: timedelta = timedelta(minutes=10)
+    repoll_budget: int = 100
+    """Linked complaints re-checked per cycle at most (detail and follow-ups)."""
+    forward: ForwardRule | None = None
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    """Decides when re-polls are due; tests move it instead of waiting."""
+
+    @cached_property
+    def owners(self) -> dict[Status, frozenset[str]]:
+        """Status → the systems that own transitions into it, from both mapping files."""
+        return owners_from(
+            {
+                self.source.name: self.source_mapping.owned_statuses,
+                self.target.name: self.target_mapping.owned_statuses,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class ForwardRule:
+    """Forward a complaint (*Bukan Wewenang*) when the source sets it to ``on_status``."""
+
+    on_status: Status
+    to_institution: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -122,6 +158,7 @@ def run_cycle(route: Route, *, dry_run: bool = False) -> CycleReport:
 def _run_pages(route: Route, report: CycleReport, *, dry_run: bool) -> None:
     since = _pull_since(route)
     quarantined = route.ledger.quarantined_ids(route.name, route.source.name)
+    handled: set[str] = set()
     listed = 0
     for page in route.source.pull(since):
         listed += len(page)
@@ -130,13 +167,44 @@ def _run_pages(route: Route, report: CycleReport, *, dry_run: bool) -> None:
         if dry_run:
             _report_dry_run(route, actions, report)
             continue
+        changed = _changed_items(route, actions)
         _act(route, actions, observations, quarantined, report)
+        sync_linked(route, changed, report, now=route.clock())
+        handled.update(item.ref for item in changed)
+    if not dry_run:
+        repoll(route, report, already=handled, now=route.clock())
     if listed == 0 and since is None and route.ledger.count_links(route.source.name) > 0:
         # A scan that suddenly finds nothing is a broken source, not an empty one.
         raise SourceEmpty(
             f"source {route.source.name!r} listed no records although the ledger links "
             f"some; check its base_url and credentials"
         )
+
+
+def _changed_items(route: Route, actions: Sequence[Action]) -> list[LinkedItem]:
+    """Linked complaints whose source content changed, with the status the source showed before.
+
+    Called before the page is committed, while the ledger still holds the old view.
+    """
+    changed = [a for a in actions if isinstance(a, NoteChange)]
+    if not changed:
+        return []
+    before = route.ledger.links_for(route.source.name, [a.observation.source_id for a in changed])
+    items = []
+    for action in changed:
+        target = route.ledger.link_of(action.ref, route.target.name)
+        if target is None:
+            continue
+        source_id = action.observation.source_id
+        old = before.get(source_id)
+        previous = (
+            route.source_mapping.to_canonical_status(old.raw_status_code, old.raw_status_label)
+            if old
+            else None
+        )
+        complaint = action.observation.complaint
+        items.append(LinkedItem(action.ref, source_id, target.remote_id, complaint, True, previous))
+    return items
 
 
 def _pull_since(route: Route) -> datetime | None:
@@ -162,7 +230,7 @@ def _observe(route: Route, native: NativeRecord) -> Observation:
         complaint = mapping.to_canonical(native)
     except RecordError as exc:
         return Observation(source_id, native, problem=exc.reason, problem_field=exc.field)
-    return Observation(source_id, native, complaint, content_hash(complaint))
+    return Observation(source_id, native, complaint, change_hash(complaint))
 
 
 def _plan_input(route: Route, observations: Sequence[Observation]) -> PlanInput:
@@ -176,8 +244,34 @@ def _plan_input(route: Route, observations: Sequence[Observation]) -> PlanInput:
         known=known,
         pending_refs=set(pending),
         target_receives_confidential=route.target.receives_confidential,
+        adoptable=_adoptable(route, observations, known),
         make_ref=lambda source_id: make_ref(route.source.name, source_id),
     )
+
+
+def _adoptable(
+    route: Route, observations: Sequence[Observation], known: Mapping[str, KnownRecord]
+) -> dict[str, str]:
+    """Unlinked records carrying the reference of a complaint the ledger knows.
+
+    Such a record is the bridge's own copy whose create answer was lost (the other
+    direction's create); the ledger only waits to hear its id here.
+    """
+    carried = {
+        o.source_id: ref
+        for o in observations
+        if o.complaint is not None
+        and o.source_id not in known
+        and (ref := carried_ref(o.complaint)) is not None
+    }
+    if not carried:
+        return {}
+    states = route.ledger.complaint_states(sorted(set(carried.values())))
+    return {
+        source_id: ref
+        for source_id, ref in carried.items()
+        if ref in states and route.ledger.link_of(ref, route.source.name) is None
+    }
 
 
 def _report_dry_run(route: Route, actions: Sequence[Action], report: CycleReport) -> None:
@@ -196,6 +290,8 @@ def _line_for(action: Action) -> PlannedLine:
         return PlannedLine("create", action.observation.source_id, action.ref)
     if isinstance(action, Resume):
         return PlannedLine("resume", action.observation.source_id, action.ref)
+    if isinstance(action, AdoptCopy):
+        return PlannedLine("adopt", action.observation.source_id, action.ref)
     if isinstance(action, NoteChange):
         return PlannedLine("change", action.observation.source_id, action.ref)
     if isinstance(action, SetAside):
@@ -221,7 +317,7 @@ def _act(
     prepared = list(_prepare_all(route, actions, report))
     if prepared:
         ledger.record_intents(route.name, [_intent(route, p) for p in prepared])
-    results: list[CreateResult] = []
+    results = [_adopted_copy(route, a, report) for a in actions if isinstance(a, AdoptCopy)]
     finished = False
     try:
         for item in prepared:
@@ -245,6 +341,14 @@ def _act(
             report.add(_line_for(action))
 
 
+def _adopted_copy(route: Route, action: AdoptCopy, report: CycleReport) -> CreateResult:
+    source_id = action.observation.source_id
+    report.add(_line_for(action))
+    log.info("complaint.copy_adopted", route=route.name, ref=action.ref, source_id=source_id)
+    seen = action.observation.seen_hash or ""
+    return CreateResult(action.ref, route.source.name, source_id, seen, adopted=True)
+
+
 def _prepare_all(
     route: Route, actions: Sequence[Action], report: CycleReport
 ) -> Iterator[_Prepared]:
@@ -266,7 +370,9 @@ def _outgoing(complaint: Complaint, ref: str) -> Complaint:
     """The complaint as it may leave its source: anonymity honoured, reference stamped."""
     if complaint.is_anonymous:
         complaint = complaint.without_identity()
-    return complaint.model_copy(update={"ref": ref})
+    # The reference travels as a tag too, so any system that keeps tags carries it back.
+    tags = complaint.tags if ref in complaint.tags else (*complaint.tags, ref)
+    return complaint.model_copy(update={"ref": ref, "tags": tags})
 
 
 def _intent(route: Route, item: _Prepared) -> CreateIntent:
@@ -277,7 +383,7 @@ def _intent(route: Route, item: _Prepared) -> CreateIntent:
         ref=item.action.ref,
         origin_system=route.source.name,
         origin_id=observation.source_id,
-        source_hash=observation.content_hash or "",
+        source_hash=observation.seen_hash or "",
         target_system=route.target.name,
         raw_status_code=complaint.raw_status.code,
         raw_status_label=complaint.raw_status.label,
@@ -347,7 +453,7 @@ def _seen_updates(actions: Sequence[Action]) -> list[SeenUpdate]:
             updates.append(
                 SeenUpdate(
                     action.observation.source_id,
-                    action.observation.content_hash or "",
+                    action.observation.seen_hash or "",
                     raw.code,
                     raw.label,
                 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -173,6 +174,33 @@ def content_hash(complaint: Complaint) -> str:
     payload["attachments"] = sorted(a.filename for a in complaint.attachments)
     encoded = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def change_hash(complaint: Complaint) -> str:
+    """What the bridge remembers it last *saw* of a record, to notice that it changed.
+
+    The content hash plus the record's own update time and follow-up count: a new
+    follow-up rarely changes the complaint's fields, but a system that bumps its
+    ``updated_at`` (or lists its follow-ups) tells us to look. Seeing a change costs
+    only reads; what gets written is still decided by content, so there is no echo.
+    """
+    stamp = complaint.updated_at.isoformat() if complaint.updated_at else ""
+    extra = f"{stamp}\x1f{len(complaint.followups)}"
+    return hashlib.sha256(f"{content_hash(complaint)}\x1f{extra}".encode()).hexdigest()
+
+
+REF_PATTERN = re.compile(r"^lb[0-9a-f]{16}$")
+
+
+def carried_ref(complaint: Complaint) -> str | None:
+    """The bridge reference a record carries (its ref field, or a tag), if it has one."""
+    if complaint.ref and REF_PATTERN.match(complaint.ref):
+        return complaint.ref
+    for tag in complaint.tags:
+        candidate = tag.lstrip("#")
+        if REF_PATTERN.match(candidate):
+            return candidate
+    return None
 
 
 def make_ref(system: str, source_id: str) -> str:

@@ -13,6 +13,9 @@ For one record pulled from a route's source, the table is, in order:
    is unchanged, ``NoteChange`` when it changed (the ledger records the new hash);
 4. a create was started for it but never confirmed (crash, lost response)
    → ``Resume``: look the target up by our reference before creating again;
+   and a record that carries the reference of a complaint the ledger knows, but
+   has not linked here, *is* that complaint's copy whose create answer was lost
+   → ``AdoptCopy`` (creating it again in the other direction would double it);
 5. it is confidential (*rahasia*) and the target is not marked to receive
    confidential complaints → ``Withhold``;
 6. otherwise → ``Create``.
@@ -34,7 +37,8 @@ class Observation:
     source_id: str
     native: Mapping[str, Any]
     complaint: Complaint | None = None
-    content_hash: str | None = None
+    seen_hash: str | None = None
+    """``bridge.model.change_hash`` of the record: compared with what the ledger last saw."""
     problem: str | None = None
     problem_field: str | None = None
 
@@ -56,6 +60,14 @@ class Create:
 @dataclass(frozen=True)
 class Resume:
     """A create that was started and never confirmed: find it by ``ref`` before re-creating."""
+
+    ref: str
+    observation: Observation
+
+
+@dataclass(frozen=True)
+class AdoptCopy:
+    """This record is the bridge's own copy of complaint ``ref``; link it, create nothing."""
 
     ref: str
     observation: Observation
@@ -88,7 +100,7 @@ class SetAside:
     field: str | None
 
 
-Action = Create | Resume | NoteChange | Skip | Withhold | SetAside
+Action = Create | Resume | AdoptCopy | NoteChange | Skip | Withhold | SetAside
 
 
 @dataclass(frozen=True)
@@ -101,6 +113,8 @@ class PlanInput:
     pending_refs: Set[str]
     """References whose create was started and not confirmed."""
     target_receives_confidential: bool
+    adoptable: Mapping[str, str]
+    """Source id → ref, for unlinked records carrying the reference of a complaint we know."""
     make_ref: Callable[[str], str]
     """``source_id -> ref``; deterministic per source system (see ``bridge.model.make_ref``)."""
 
@@ -128,9 +142,12 @@ def _decide(observation: Observation, page: PlanInput, seen: set[str]) -> Action
     # 4. Before anything else about a known record: an unconfirmed create is resumed.
     if ref in page.pending_refs:
         return Resume(ref, observation)
+    adopt = page.adoptable.get(observation.source_id)
+    if known is None and adopt is not None:
+        return AdoptCopy(adopt, observation)
     # 3. Already linked and delivered.
     if known is not None:
-        if known.last_seen_hash == observation.content_hash:
+        if known.last_seen_hash == observation.seen_hash:
             return Skip(observation.source_id, "unchanged")
         return NoteChange(ref, observation)
     # 5. Privacy: a rahasia complaint only goes where it is allowed to.
@@ -141,19 +158,3 @@ def _decide(observation: Observation, page: PlanInput, seen: set[str]) -> Action
         )
     # 6. Everything else is new to the target.
     return Create(ref, observation)
-
-
-def summarize(actions: Iterable[Action]) -> dict[str, int]:
-    """Counts per action kind, in a stable order, for reports and cycle records."""
-    counts = {"create": 0, "resume": 0, "change": 0, "skip": 0, "withhold": 0, "set_aside": 0}
-    names = {
-        Create: "create",
-        Resume: "resume",
-        NoteChange: "change",
-        Skip: "skip",
-        Withhold: "withhold",
-        SetAside: "set_aside",
-    }
-    for action in actions:
-        counts[names[type(action)]] += 1
-    return counts

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bridge.config import BridgeConfig, build_connector
+from bridge.config import BridgeConfig, RouteSettings, build_connector
 from bridge.connector import Connector
-from bridge.engine import Route
+from bridge.engine import ForwardRule, Route
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger
 from bridge.mapping import Mapping, load_mapping
@@ -35,6 +35,8 @@ def build_routes(config: BridgeConfig, ledger: Ledger, *, only: str | None = Non
                 target_mapping=mappings[settings.target],
                 ledger=ledger,
                 lookback=timedelta(seconds=settings.lookback_seconds),
+                repoll_budget=settings.repoll_budget,
+                forward=_forward_rule(settings),
             )
         )
     return routes
@@ -47,6 +49,12 @@ def close_routes(routes: list[Route]) -> None:
             if id(connector) not in closed:
                 connector.close()
                 closed.add(id(connector))
+
+
+def _forward_rule(settings: RouteSettings) -> ForwardRule | None:
+    if settings.forward_on_status is None or settings.forward_to is None:
+        return None
+    return ForwardRule(settings.forward_on_status, settings.forward_to, settings.forward_reason)
 
 
 def _mapping_for(config: BridgeConfig, name: str) -> Mapping:

@@ -7,6 +7,12 @@ LAPOR! has no idempotency key, so ``create`` stamps the bridge's reference into
 ``tags_raw`` as a hashtag and ``find_by_ref`` searches for it: a create whose
 answer was lost can be found again instead of being made twice. Creates are never
 retried here; the engine decides, after asking ``find_by_ref``.
+
+Follow-ups are read with #5 and posted with #6; forwarding (*Bukan Wewenang*) is #3.
+An agency cannot write a status: LAPOR! moves statuses by its own workflow (a
+follow-up from the disposed agency moves a verified complaint to "Dalam Proses").
+Asking for the follow-ups of a complaint LAPOR! does not know raises
+``RemoteRejected`` (HTTP 404), like every other refused read.
 """
 
 from __future__ import annotations
@@ -70,6 +76,9 @@ class LaporConnector(Connector):
     can_create = True
     change_feed = "cursor"
     can_find_by_ref = True
+    supports_followups = True
+    can_write_status = False  # no status endpoint for agencies
+    can_forward = True
 
     def __init__(
         self,
@@ -113,24 +122,42 @@ class LaporConnector(Connector):
             params["disposition_id"] = self.options.disposition_id
         if since is not None:
             params["updated_since"] = _iso_aware(since)
-        yield from self._list(params, context="list complaints")
+        params["page_size"] = str(self.options.page_size)
+        yield from self._pages("complaints", params, context="list complaints")
 
     def get(self, record_id: str) -> NativeRecord | None:
+        """The detail (#4): the listing's summary fields and more, so one mapping reads both.
+
+        ``data_logs``, which #4 answers beside ``data``, is copied into the record.
+        """
+        context = self._context("get complaint")
         try:
-            body = self._get(f"complaints/{quote(record_id, safe='')}/complaint", "get complaint")
+            body = self._get(f"complaints/{_segment(record_id)}/complaint", "get complaint")
         except RemoteRejected as exc:
             if exc.status_code == 404:
                 return None
             raise
-        data = _results(body, self._context("get complaint")).get("data")
+        results = _results(body, context)
+        data = results.get("data")
         if data is None:
             return None
         if not isinstance(data, dict):
-            raise ProtocolError(f"{self._context('get complaint')}: results.data is not an object")
-        return data
+            raise ProtocolError(f"{context}: results.data is not an object")
+        record = dict(data)
+        # The detail answers for one id: a detail that leaves it out still names it.
+        record.setdefault("id", int(record_id) if record_id.isdigit() else record_id)
+        if "data_logs" not in record and isinstance(results.get("data_logs"), list):
+            record["data_logs"] = results["data_logs"]
+        return record
+
+    def followups(self, record_id: str) -> list[NativeRecord]:
+        """Every follow-up (#5), oldest first as LAPOR! lists them, over all pages."""
+        path = f"complaints/{_segment(record_id)}/followups"
+        return [f for page in self._pages(path, {}, context="list follow-ups") for f in page]
 
     def find_by_ref(self, ref: str) -> str | None:
-        for page in self._list({"search": ref}, context="search by reference"):
+        params = {"search": ref, "page_size": str(self.options.page_size)}
+        for page in self._pages("complaints", params, context="search by reference"):
             for record in page:
                 if has_tag(record.get("tags_raw"), ref):
                     return str(record["id"])
@@ -186,11 +213,17 @@ class LaporConnector(Connector):
         return [d["id"] for d in docs]
 
     def add_followup(
-        self, complaint_id: str, fields: dict[str, Any], attachments: Sequence[Attachment] = ()
-    ) -> dict[str, Any]:
-        """Post a follow-up (#6) on ``complaint_id``; returns the answer's envelope."""
-        data = {k: str(v) for k, v in fields.items()}
-        data["complaint_id"] = complaint_id
+        self, record_id: str, followup: NativeRecord, attachments: Sequence[Attachment]
+    ) -> str | None:
+        """Post a follow-up (#6, multipart); return its id when the answer carries one.
+
+        ``followup``'s keys are the form fields (``institution_from_id``,
+        ``institution_to_id``, ``content``, ``is_secret``, ``template_code``, ``rating``);
+        ``complaint_id`` is set from ``record_id``. Never retried: a lost answer may
+        hide a posted follow-up, and posting it again would show it twice.
+        """
+        data = _form_fields(followup)
+        data["complaint_id"] = record_id
         files = [
             (f"attachment[{i}]", (a.filename, self._attachment_bytes(a), a.content_type))
             for i, a in enumerate(attachments)
@@ -201,19 +234,36 @@ class LaporConnector(Connector):
             context,
             idempotent=False,
         )
-        body = http.json_body(response, context=context)
-        if not isinstance(body, dict):
-            raise ProtocolError(f"{context}: the answer is not a JSON object")
-        log.info("lapor.followup.added", connector=self.name, record_id=complaint_id)
-        return body
+        new_id = _followup_id(http.json_body(response, context=context))
+        log.info("lapor.followup.added", connector=self.name, record_id=record_id)
+        return new_id
+
+    def forward(self, record_id: str, institution_id: str, reason: str) -> None:
+        """Hand the complaint to ``institution_id`` (#3, *Bukan Wewenang*).
+
+        Not retried: once it succeeded the complaint is no longer ours, so a repeat
+        would be refused and hide the success.
+        """
+        form = {
+            "is_request": "1",
+            "reason": institution_id,
+            "reason_description": reason,
+            "not_authority": "1",
+        }
+        path = f"complaints/process/{_segment(record_id)}/reject"
+        context = self._context("forward complaint")
+        self._send(lambda c: c.post(path, data=form), context, idempotent=False)
+        log.info("lapor.complaint.forwarded", connector=self.name, record_id=record_id)
 
     def close(self) -> None:
         self._client.close()
 
     # -- internals -------------------------------------------------------------
 
-    def _list(self, params: dict[str, str], *, context: str) -> Iterator[list[NativeRecord]]:
-        """Pages of ``GET /complaints`` until ``next_page_url`` is null.
+    def _pages(
+        self, path: str, params: dict[str, str], *, context: str
+    ) -> Iterator[list[NativeRecord]]:
+        """Pages of a LAPOR! listing until ``next_page_url`` is null.
 
         The page number is counted here rather than following ``next_page_url``:
         that URL is the server's text and could point at another host, which would
@@ -221,10 +271,8 @@ class LaporConnector(Connector):
         """
         page, previous_ids = 1, None
         while True:
-            query = {**params, "page": str(page), "page_size": str(self.options.page_size)}
-            results = _results(
-                self._get("complaints", context, params=query), self._context(context)
-            )
+            query = {**params, "page": str(page)}
+            results = _results(self._get(path, context, params=query), self._context(context))
             data = results.get("data")
             if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
                 raise ProtocolError(f"{self._context(context)}: results.data is not a list")
@@ -307,6 +355,40 @@ def _created_id(body: Any, context: str) -> str:
     raise ProtocolError(
         f"{context}: the answer carries neither complaint_id nor results.complaint.id"
     )
+
+
+def _followup_id(body: Any) -> str | None:
+    """The new follow-up's id from #6's answer, or None when it carries none.
+
+    Seen or plausible shapes: ``results.id``, ``results.followup.id``,
+    ``results.data.id``, a top-level ``followup_id``.
+    """
+    if not isinstance(body, dict):
+        return None
+    results = body.get("results")
+    results = results if isinstance(results, dict) else {}
+    candidates = [results.get("id"), body.get("followup_id")]
+    for key in ("followup", "data"):
+        nested = results.get(key)
+        if isinstance(nested, dict):
+            candidates.append(nested.get("id"))
+    found = next((c for c in candidates if c not in (None, "") and not isinstance(c, bool)), None)
+    return None if found is None else str(found)
+
+
+def _form_fields(fields: NativeRecord) -> dict[str, str]:
+    """Form values as text: flags as 1/0, None left out (an empty field is not "None")."""
+    form: dict[str, str] = {}
+    for key, value in fields.items():
+        if value is None:
+            continue
+        form[key] = str(int(value)) if isinstance(value, bool) else str(value)
+    return form
+
+
+def _segment(record_id: str) -> str:
+    """A record id as one URL path segment (no way to reach another path)."""
+    return quote(record_id, safe="")
 
 
 def _iso_aware(moment: datetime) -> str:

@@ -6,9 +6,13 @@ find_by_ref) with no transport in the way.
 
 Records live in a ``MemoryStore``. Two connectors configured with the same
 ``store`` name share one store, so that a test can "restart" the bridge and find
-the same remote system it left behind. The helpers ``put``, ``records``,
-``fail_next``, ``creates`` and ``drop_response_after_create`` exist for tests and
-are not part of the contract.
+the same remote system it left behind. The helpers ``put``, ``change``,
+``post_followup``, ``records``, ``fail_next``, ``clear_failures``, ``creates`` and
+``drop_response_after_create`` exist for tests and are not part of the contract.
+
+Follow-ups live inside their record under ``"_followups"`` (a list of native
+dicts, oldest first). Every change to a record (a follow-up, a status write)
+moves its ``updated_at`` forward, never back, so a cursor pull sees it.
 """
 
 from __future__ import annotations
@@ -16,20 +20,24 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Literal
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 import structlog
+from pydantic import Field
 
 from bridge.connector import ChangeFeed, Connector, ConnectorSettings, NativeRecord
-from bridge.errors import BridgeError, RecordInvalid, RetryableError
+from bridge.errors import BridgeError, RecordInvalid, RemoteRejected, RetryableError
 from bridge.model import Attachment
 
 log = structlog.get_logger(__name__)
 
 REF_KEY = "_bridge_ref"
 ATTACHMENTS_KEY = "_attachments"  # filenames received with a create, for tests to check
-Operation = Literal["pull", "get", "create", "find_by_ref"]
+FOLLOWUPS_KEY = "_followups"
+Operation = Literal[
+    "pull", "get", "create", "find_by_ref", "followups", "add_followup", "set_status"
+]
 
 
 class MemorySettings(ConnectorSettings):
@@ -40,11 +48,14 @@ class MemorySettings(ConnectorSettings):
     - ``feed``: ``"cursor"`` (pull filters by the records' ``updated_at``) or
       ``"scan"`` (pull lists everything, in insertion order).
     - ``page_size``: records per page yielded by ``pull``.
+    - ``defaults``: native fields a created record gets when it lacks them, as a
+      server assigns a new record's first status (``{"status": 0}``).
     """
 
     store: str | None = None
     feed: ChangeFeed = "cursor"
     page_size: int = 100
+    defaults: dict[str, Any] = Field(default_factory=dict)
 
 
 @dataclass
@@ -53,6 +64,7 @@ class MemoryStore:
 
     records: dict[str, NativeRecord] = field(default_factory=dict)
     next_id: int = 1
+    next_followup_id: int = 1
     creates: int = 0
     drop_response_after_create: bool = False
     failures: list[tuple[frozenset[str], BridgeError]] = field(default_factory=list)
@@ -62,6 +74,10 @@ class MemoryStore:
             self.next_id += 1
         self.next_id += 1
         return candidate
+
+    def new_followup_id(self) -> str:
+        self.next_followup_id += 1
+        return f"f-{self.next_followup_id - 1}"
 
     def maybe_fail(self, operation: str) -> None:
         """Raise the first injected failure that targets ``operation``, consuming it."""
@@ -81,6 +97,8 @@ class MemoryConnector(Connector):
     Settings = MemorySettings
     can_create = True
     can_find_by_ref = True
+    supports_followups = True
+    can_write_status = True
 
     def __init__(self, name: str, settings: ConnectorSettings) -> None:
         if not isinstance(settings, MemorySettings):
@@ -123,6 +141,8 @@ class MemoryConnector(Connector):
     def create(self, record: NativeRecord, attachments: Sequence[Attachment], ref: str) -> str:
         self._store.maybe_fail("create")
         stored = self._stamp(record)
+        for key, value in self.options.defaults.items():
+            stored.setdefault(key, copy.deepcopy(value))
         stored[REF_KEY] = ref
         if attachments:
             stored[ATTACHMENTS_KEY] = [a.filename for a in attachments]
@@ -140,7 +160,42 @@ class MemoryConnector(Connector):
                 return record_id
         return None
 
+    def followups(self, record_id: str) -> list[NativeRecord]:
+        """Copies of the record's follow-ups; an unknown record raises RemoteRejected (404)."""
+        self._store.maybe_fail("followups")
+        return copy.deepcopy(self._record(record_id).get(FOLLOWUPS_KEY, []))
+
+    def add_followup(
+        self, record_id: str, followup: NativeRecord, attachments: Sequence[Attachment]
+    ) -> str | None:
+        self._store.maybe_fail("add_followup")
+        stored = copy.deepcopy(followup)
+        if attachments:
+            stored[ATTACHMENTS_KEY] = [a.filename for a in attachments]
+        new_id = self.post_followup(record_id, stored)
+        log.info("memory.followup.added", connector=self.name, record_id=record_id)
+        return new_id
+
+    def set_status(self, record_id: str, fields: NativeRecord) -> None:
+        self._store.maybe_fail("set_status")
+        self.change(record_id, **fields)
+
     # -- test helpers (not part of the contract) -------------------------------
+
+    def post_followup(self, record_id: str, followup: NativeRecord) -> str:
+        """Append a follow-up as the system's own users would; returns its id ("f-<n>")."""
+        record = self._record(record_id)
+        stored = copy.deepcopy(followup)
+        stored["id"] = str(stored.get("id") or self._store.new_followup_id())
+        record.setdefault(FOLLOWUPS_KEY, []).append(stored)
+        _bump(record)
+        return str(stored["id"])
+
+    def change(self, record_id: str, **fields: Any) -> None:
+        """Merge ``fields`` into a record and move its ``updated_at`` forward."""
+        record = self._record(record_id)
+        record.update(copy.deepcopy(fields))
+        _bump(record)
 
     def put(self, record: NativeRecord) -> str:
         """Insert or replace a record as the remote system's own users would; returns its id."""
@@ -162,6 +217,10 @@ class MemoryConnector(Connector):
         """Make the next ``n`` calls of ``operations`` raise ``error`` (before doing anything)."""
         self._store.failures.extend((frozenset(operations), error) for _ in range(n))
 
+    def clear_failures(self) -> None:
+        """Forget every injected failure not yet raised (a test's outage is over)."""
+        self._store.failures.clear()
+
     @property
     def creates(self) -> int:
         """How many records ``create`` has stored (including ones whose answer was dropped)."""
@@ -177,6 +236,13 @@ class MemoryConnector(Connector):
         self._store.drop_response_after_create = value
 
     # -- internals -------------------------------------------------------------
+
+    def _record(self, record_id: str) -> NativeRecord:
+        """The stored record itself (not a copy); an unknown id is refused like a 404."""
+        record = self._store.records.get(record_id)
+        if record is None:
+            raise RemoteRejected(f"{self.name}: no record {record_id!r}", status_code=404)
+        return record
 
     def _stamp(self, record: NativeRecord) -> NativeRecord:
         """A private copy with an id and an ``updated_at`` (now, if the record has none)."""
@@ -195,6 +261,18 @@ def _updated_at(record: NativeRecord) -> datetime:
     if value.utcoffset() is None:
         raise RecordInvalid("timestamp has no time zone", field="updated_at")
     return value
+
+
+def _bump(record: NativeRecord) -> None:
+    """Set ``updated_at`` to now, or just after its old value when that is later (never back)."""
+    now = datetime.now(UTC)
+    try:
+        previous = _updated_at(record)
+    except RecordInvalid:
+        previous = None  # a test put a malformed timestamp: replace it
+    if previous is not None and previous >= now:
+        now = previous + timedelta(microseconds=1)
+    record["updated_at"] = now.isoformat()
 
 
 def _cursor_key(record: NativeRecord) -> tuple[datetime, str]:

@@ -81,6 +81,19 @@ class RestSettings(ConnectorSettings):
     - ``ref_field``: native field that carries the bridge's reference; enables
       ``find_by_ref``, which lists with ``search_param=<ref>`` (or everything without it).
     - ``attachments_field``: field that receives the attachments' URLs as a list.
+
+    Follow-ups (both paths set: ``supports_followups``):
+    - ``followups_path``: GET listing one record's follow-ups, oldest first, with the
+      record id in query ``followups_id_param``; the list is at ``followups_records_path``.
+      A record the server does not know raises ``RemoteRejected`` (its 404).
+    - ``add_followup_path``: POST one follow-up (as ``add_followup_format`` json | form)
+      with the record id in field ``add_followup_id_field``; the new follow-up's id is
+      read at ``added_followup_id_path`` (None when absent);
+      ``followup_attachments_field``: field that receives the attachments' URLs.
+
+    Status (set: ``can_write_status``):
+    - ``status_path``: POST the mapping's status fields (as ``status_format`` json |
+      form) with the record id in field ``status_id_field``.
     """
 
     base_url: str
@@ -129,6 +142,19 @@ class RestSettings(ConnectorSettings):
     search_param: str | None = None
     attachments_field: str | None = None
 
+    followups_path: str | None = None
+    followups_id_param: str = "id"
+    followups_records_path: str = "data"
+    add_followup_path: str | None = None
+    add_followup_format: Literal["json", "form"] = "json"
+    add_followup_id_field: str = "id"
+    added_followup_id_path: str = "data.id"
+    followup_attachments_field: str | None = None
+
+    status_path: str | None = None
+    status_format: Literal["json", "form"] = "json"
+    status_id_field: str = "id"
+
 
 class RestConnector(Connector):
     """Any JSON REST API described by ``RestSettings``."""
@@ -167,6 +193,10 @@ class RestConnector(Connector):
         self.change_feed = "cursor" if settings.since_param else "scan"
         self.can_create = settings.create_path is not None
         self.can_find_by_ref = settings.ref_field is not None
+        self.supports_followups = (
+            settings.followups_path is not None and settings.add_followup_path is not None
+        )
+        self.can_write_status = settings.status_path is not None
 
     # -- reading ---------------------------------------------------------------
 
@@ -240,12 +270,7 @@ class RestConnector(Connector):
             payload[self.options.ref_field] = ref
         if self.options.attachments_field:
             payload[self.options.attachments_field] = [a.url for a in attachments if a.url]
-        as_json = self.options.create_format == "json"
-        body = self._call(
-            "create",
-            lambda c: c.post(path, json=payload) if as_json else c.post(path, data=payload),
-            idempotent=False,
-        )
+        body = self._post("create", path, payload, self.options.create_format)
         new_id = dig(body, self.options.created_id_path, default=None)
         if new_id in (None, ""):
             raise ProtocolError(
@@ -254,8 +279,57 @@ class RestConnector(Connector):
         log.info("rest.record.created", connector=self.name, record_id=str(new_id))
         return str(new_id)
 
+    def followups(self, record_id: str) -> list[NativeRecord]:
+        o = self.options
+        path = o.followups_path
+        if path is None:
+            raise NotImplementedError(f"connector {self.name!r} has no followups_path configured")
+        params = {o.followups_id_param: record_id}
+        body = self._call("list follow-ups", lambda c: c.get(path, params=params))
+        found = dig(body, o.followups_records_path, default=None)
+        if not isinstance(found, list) or not all(isinstance(f, dict) for f in found):
+            raise ProtocolError(
+                f"{self.name}: no list of follow-ups at followups_records_path "
+                f"{o.followups_records_path!r}"
+            )
+        return found
+
+    def add_followup(
+        self, record_id: str, followup: NativeRecord, attachments: Sequence[Attachment]
+    ) -> str | None:
+        """Post a follow-up; never retried (a lost answer may hide a posted follow-up)."""
+        o = self.options
+        if o.add_followup_path is None:
+            raise NotImplementedError(
+                f"connector {self.name!r} has no add_followup_path configured"
+            )
+        payload = {**followup, o.add_followup_id_field: record_id}
+        if o.followup_attachments_field:
+            payload[o.followup_attachments_field] = [a.url for a in attachments if a.url]
+        body = self._post("add follow-up", o.add_followup_path, payload, o.add_followup_format)
+        new_id = dig(body, o.added_followup_id_path, default=None)
+        log.info("rest.followup.added", connector=self.name, record_id=record_id)
+        return None if new_id in (None, "") else str(new_id)
+
+    def set_status(self, record_id: str, fields: NativeRecord) -> None:
+        o = self.options
+        if o.status_path is None:
+            raise NotImplementedError(f"connector {self.name!r} has no status_path configured")
+        payload = {**fields, o.status_id_field: record_id}
+        self._post("set status", o.status_path, payload, o.status_format)
+        log.info("rest.status.written", connector=self.name, record_id=record_id)
+
     def close(self) -> None:
         self._client.close()
+
+    def _post(self, what: str, path: str, payload: NativeRecord, form: str) -> Any:
+        """POST a write once (writes are not idempotent) as JSON or a form."""
+        as_json = form == "json"
+        return self._call(
+            what,
+            lambda c: c.post(path, json=payload) if as_json else c.post(path, data=payload),
+            idempotent=False,
+        )
 
     # -- internals: listing ----------------------------------------------------
 
@@ -497,6 +571,10 @@ def _problems(name: str, s: RestSettings) -> list[str]:
         problems.append(f"{key}.detail_path needs an {{id}} placeholder or detail_id_param")
     if s.fetch_detail and not s.detail_path:
         problems.append(f"{key}.fetch_detail = true needs detail_path")
+    if (s.followups_path is None) != (s.add_followup_path is None):
+        problems.append(
+            f"{key}: follow-ups need both followups_path (read) and add_followup_path (write)"
+        )
     if s.page_size is not None and s.page_size < 1:
         problems.append(f"{key}.page_size must be at least 1")
     return problems

@@ -8,13 +8,15 @@ switches in `simulators.lapor_faults`; this module only parses requests and rend
 
 from __future__ import annotations
 
+import io
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from simulators._http import BadBody, Upload, read_fields, read_json, read_object, route_key
+from simulators.lapor_export import write_export
 from simulators.lapor_faults import Faults
 from simulators.lapor_rules import (
     INSTITUTIONS,
@@ -28,6 +30,7 @@ from simulators.lapor_rules import (
 )
 from simulators.lapor_state import LaporState
 
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CreateShape = Literal["top", "nested", "alternate"]
 _SHAPES = ("top", "nested", "alternate")
 _SUMMARY_FIELDS = (
@@ -263,6 +266,17 @@ def _install_error_handlers(app: FastAPI) -> None:
         return envelope(None, f"The {field} is invalid: {first.get('msg', '')}", 422)
 
 
+def _brief(rec: dict[str, Any]) -> dict[str, Any]:
+    """What an admin action answers: the complaint's id, status and disposition."""
+    return {
+        "id": rec["id"],
+        "status_code": rec["status_code"],
+        "status_name": STATUSES[rec["status_code"]],
+        "disposition_id": rec["disposition_id"],
+        "updated_at": rec["updated_at"],
+    }
+
+
 def _control_routes(state: LaporState, faults: Faults) -> APIRouter:
     """Unauthenticated `/_sim/` routes for tests and demos: inspect, reset, seed, inject faults."""
     sim = APIRouter(prefix="/_sim")
@@ -284,6 +298,30 @@ def _control_routes(state: LaporState, faults: Faults) -> APIRouter:
         body = await read_object(request)
         rec = state.set_status(complaint_id, as_int("status_code", body.get("status_code")) or 0)
         return {"id": rec["id"], "status_code": rec["status_code"]}
+
+    @sim.post("/complaints/{complaint_id}/verify")
+    async def verify(complaint_id: int) -> dict[str, Any]:
+        """The admin verifies a new complaint (0 → 1)."""
+        return _brief(state.verify(complaint_id))
+
+    @sim.post("/complaints/{complaint_id}/dispose")
+    async def dispose(complaint_id: int, request: Request) -> dict[str, Any]:
+        """The admin disposes the complaint to {"institution_id"}; a new one becomes verified."""
+        body = await read_object(request)
+        return _brief(state.dispose(complaint_id, body.get("institution_id")))
+
+    @sim.post("/complaints/{complaint_id}/followups")
+    async def write_followup(complaint_id: int, request: Request) -> dict[str, Any]:
+        """A follow-up written in LAPOR! itself: {content, institution_from_id, author}."""
+        body = await read_object(request)
+        fields = {**body, "complaint_id": complaint_id}
+        followup = state.add_followup(fields, [])
+        return {"id": followup["id"], "complaint_id": complaint_id}
+
+    @sim.post("/complaints/{complaint_id}/close")
+    async def close(complaint_id: int) -> dict[str, Any]:
+        """The admin closes the complaint (status 6)."""
+        return _brief(state.close(complaint_id))
 
     @sim.get("/stats")
     async def stats() -> dict[str, Any]:
@@ -315,5 +353,13 @@ def _control_routes(state: LaporState, faults: Faults) -> APIRouter:
     @sim.get("/wait_held")
     async def wait_held(timeout: float = Query(30.0, ge=0, le=600)) -> dict[str, Any]:
         return {"held": await faults.wait_held(timeout)}
+
+    @sim.get("/export.xlsx")
+    async def export(disposition_id: int | None = None) -> Response:
+        """The admin panel's Excel export (optionally of one institution's complaints)."""
+        buffer = io.BytesIO()
+        write_export(state, buffer, institution_id=disposition_id)
+        headers = {"Content-Disposition": 'attachment; filename="lapor-export.xlsx"'}
+        return Response(buffer.getvalue(), media_type=XLSX_MEDIA_TYPE, headers=headers)
 
     return sim

@@ -24,7 +24,9 @@ STATUSES: dict[int, str] = {
     5: "Ditolak",
     6: "Ditutup oleh Admin/Sistem",
 }
+VERIFIED = 1
 IN_PROGRESS = 2
+CLOSED = 6
 
 INSTITUTIONS: list[dict[str, Any]] = [
     {"id": 1001, "name": "Pemerintah Kabupaten Badung"},

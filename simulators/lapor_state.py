@@ -18,11 +18,13 @@ from typing import Any
 from simulators._common import WIB, Clock, is_truthy, load_json_file, save_json_file, utc_now
 from simulators.corpus import CorpusEntry, load_corpus
 from simulators.lapor_rules import (
+    CLOSED,
     FIRST_TRACKING_ID,
     IN_PROGRESS,
     INSTITUTIONS,
     STATUSES,
     TEMPLATES,
+    VERIFIED,
     PayloadError,
     UnknownComplaint,
     as_int,
@@ -38,6 +40,13 @@ _KNOWN_INSTITUTIONS = {row["id"] for row in INSTITUTIONS}
 
 def _status_log(code: int, at: datetime) -> dict[str, Any]:
     return {"status_code": code, "status_name": STATUSES[code], "created_at": at.isoformat()}
+
+
+def _known_institution(field: str, value: Any) -> int:
+    target = as_int(field, value)
+    if target is None or target not in _KNOWN_INSTITUTIONS:
+        raise PayloadError(field, f"The {field} must be a known institution id, got {target}.")
+    return target
 
 
 class LaporState:
@@ -157,14 +166,39 @@ class LaporState:
         self._commit()
         return rec
 
+    def verify(self, complaint_id: int) -> dict[str, Any]:
+        """The LAPOR! admin verifies a new complaint (0 → 1); anything else is refused."""
+        rec = self.get(complaint_id)
+        if rec["status_code"] != 0:
+            raise PayloadError("status_code", f"Complaint {complaint_id} is already verified.")
+        return self.set_status(complaint_id, VERIFIED)
+
+    def close(self, complaint_id: int) -> dict[str, Any]:
+        """The admin (or the system, after 10 silent working days) closes the complaint."""
+        return self.set_status(complaint_id, CLOSED)
+
+    def dispose(self, complaint_id: int, institution_id: Any) -> dict[str, Any]:
+        """The admin disposes the complaint to an agency; a new one is verified on the way."""
+        rec = self.get(complaint_id)
+        target = _known_institution("institution_id", institution_id)
+        at = self._now()
+        names = {
+            "institution_from": institution_name(rec["disposition_id"]),
+            "institution_to": institution_name(target),
+        }
+        current = STATUSES[rec["status_code"]]
+        rec["disposition_id"] = target
+        self._log(rec, _DISPOSE_LOG, {"status_old": current, "status_new": current, **names}, at)
+        if rec["status_code"] == 0:
+            self._set_status(rec, VERIFIED, at)
+        rec["updated_at"] = at.isoformat()
+        self._commit()
+        return rec
+
     def reject(self, complaint_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
         """#3 "bukan wewenang": forward the complaint to the institution given as `reason`."""
         rec = self.get(complaint_id)
-        target = as_int("reason", fields.get("reason"))
-        if target not in _KNOWN_INSTITUTIONS:
-            raise PayloadError(
-                "reason", f"The reason must be a known institution id, got {target}."
-            )
+        target = _known_institution("reason", fields.get("reason"))
         at = self._now()
         names = {
             "institution_from": institution_name(rec["disposition_id"]),
@@ -194,6 +228,7 @@ class LaporState:
     def _append_followup(
         self, rec: dict[str, Any], fields: Mapping[str, Any], docs: list[Any], at: datetime
     ) -> dict[str, Any]:
+        """Append a follow-up; one from the disposed agency starts work on a verified complaint."""
         from_id = as_int("institution_from_id", fields.get("institution_from_id"), required=False)
         to_id = as_int("institution_to_id", fields.get("institution_to_id"), required=False)
         followup = {
@@ -207,12 +242,14 @@ class LaporState:
             "template_code": fields.get("template_code") or None,
             "rating": as_int("rating", fields.get("rating"), required=False),
             "attachments": docs,
+            "author": fields.get("author") or None,
             "created_at": at.isoformat(),
         }
         self.next_followup_id += 1
         rec["followups"].append(followup)
-        self._log(rec, _FOLLOWUP_LOG, {"institution_from": followup["institution_from_name"]}, at)
-        if rec["status_code"] < IN_PROGRESS:
+        writer = followup["institution_from_name"] or followup["author"] or "Admin LAPOR!"
+        self._log(rec, _FOLLOWUP_LOG, {"institution_from": writer}, at)
+        if from_id == rec["disposition_id"] and rec["status_code"] == VERIFIED:
             self._set_status(rec, IN_PROGRESS, at)
         rec["updated_at"] = at.isoformat()
         return followup

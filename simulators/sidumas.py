@@ -98,8 +98,11 @@ def render_detail(rec: dict[str, Any], base: str) -> dict[str, Any]:
 
 
 def render_item(rec: dict[str, Any], base: str) -> dict[str, Any]:
+    """A list item: the detail without `tanggapans`, with [A] `jumlah_tanggapan` (their count)."""
     data = render_detail(rec, base)
-    data.pop("tanggapans", None)
+    tanggapans = data.pop("tanggapans", None)
+    if "tanggapans" in rec:
+        data["jumlah_tanggapan"] = len(tanggapans) if isinstance(tanggapans, list) else 0
     return data
 
 
@@ -182,6 +185,24 @@ def create_app(
         sim_state.create_count += 1
         return ok({"id": rec["id"], "no_tiket": rec["no_tiket"]}, "Pengaduan berhasil dikirim")
 
+    @api.post("/pengaduan/tanggapan")
+    async def tanggapan(request: Request) -> dict[str, Any]:
+        """[A] a response from an integrated system: official (tipe 1) unless told otherwise."""
+        fields, _ = await read_fields(request)
+        pengaduan_id = fields.get("pengaduan_id")
+        if pengaduan_id in (None, ""):
+            raise PayloadError("pengaduan_id", "Kolom pengaduan_id wajib diisi.")
+        added = sim_state.add_tanggapan(pengaduan_id, fields, default_tipe=1)
+        return ok({"id": added["id"]}, "Tanggapan berhasil dikirim")
+
+    @api.post("/pengaduan/status")
+    async def status(request: Request) -> dict[str, Any]:
+        """[A] move a complaint's status; an unknown status is refused with 422."""
+        fields, _ = await read_fields(request)
+        rec = sim_state.set_status(fields.get("pengaduan_id"), fields)
+        data = {k: rec[k] for k in ("id", "status", "status_pengaduan")}
+        return ok(data, "Status berhasil diubah")
+
     @api.get("/desa")
     async def desa(lat: float, lng: float) -> dict[str, Any]:
         return ok(village_for(lat, lng))
@@ -239,6 +260,11 @@ def _control_routes(state: SidumasState, sessions: Sessions) -> APIRouter:
     @sim.post("/pengaduan/{pengaduan_id}/tanggapan")
     async def respond(pengaduan_id: str, request: Request) -> dict[str, Any]:
         return state.add_tanggapan(pengaduan_id, await read_object(request))
+
+    @sim.post("/pengaduan/{pengaduan_id}/status")
+    async def move(pengaduan_id: str, request: Request) -> dict[str, Any]:
+        """An officer changes the status inside SIDUMAS."""
+        return state.set_status(pengaduan_id, await read_object(request))
 
     @sim.post("/seed")
     async def seed(request: Request) -> dict[str, Any]:

@@ -71,6 +71,18 @@ def _number(fields: Mapping[str, Any], name: str, kind: type[int] | type[float])
         raise PayloadError(name, f"Kolom {name} harus berupa angka.") from None
 
 
+def _haystack(rec: Mapping[str, Any]) -> str:
+    searched = ("topik", "uraian", "no_tiket", "ref_eksternal")
+    return " ".join(str(rec.get(key) or "") for key in searched).casefold()
+
+
+def _status(fields: Mapping[str, Any], name: str) -> int | None:
+    value = _number(fields, name, int)
+    if value is not None and value not in STATUS_LABELS:
+        raise PayloadError(name, f"Status {value} tidak dikenal.")
+    return None if value is None else int(value)
+
+
 def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", PurePosixPath(name).name) or "file"
 
@@ -154,14 +166,14 @@ class SidumasState:
         raise UnknownPengaduan(pengaduan_id)
 
     def listing(self, cid: str | None = None, search: str | None = None) -> list[dict[str, Any]]:
-        """Records by id ascending; `cid` filters the category, `search` matches topik/uraian."""
+        """Records by id ascending; `cid` filters the category, `search` is a substring of
+        topik, uraian, no_tiket or ref_eksternal (whole-token matching is the client's job)."""
         needle = search.casefold() if search else None
         rows = []
         for rec in sorted(self.records, key=_sort_key):
             if cid and str(rec.get("kategori_id")) != cid:
                 continue
-            haystack = f"{rec.get('topik', '')} {rec.get('uraian', '')}".casefold()
-            if needle is not None and needle not in haystack:
+            if needle is not None and needle not in _haystack(rec):
                 continue
             rows.append(rec)
         return rows
@@ -191,6 +203,9 @@ class SidumasState:
             "opd_id": fields.get("opd_id"),
             "files": [],
             "tanggapans": [],
+            # [A] the external reference of an integrated system (the bridge's own ref).
+            "ref_eksternal": fields.get("ref_eksternal") or None,
+            "updated_at": tanggal,  # [A] bumped on every change
         }
 
     def add(
@@ -221,22 +236,36 @@ class SidumasState:
         self._commit()
         return rec
 
-    def add_tanggapan(self, pengaduan_id: Any, fields: Mapping[str, Any]) -> dict[str, Any]:
-        """An officer responds (tipe 1 = official response); `status_id` also moves the status."""
+    def add_tanggapan(
+        self, pengaduan_id: Any, fields: Mapping[str, Any], *, default_tipe: int = 0
+    ) -> dict[str, Any]:
+        """A response (tipe 1 = official); `status_id` also moves the status; `files` are URLs."""
         rec = self.find(pengaduan_id)
-        status_id = _number(fields, "status_id", int)
-        if status_id is not None and status_id not in STATUS_LABELS:
-            raise PayloadError("status_id", f"Status {status_id} tidak dikenal.")
+        status_id = _status(fields, "status_id")
+        tipe = _number(fields, "tipe", int)
         tanggapan = self._tanggapan(
-            _number(fields, "tipe", int) or 0,
+            default_tipe if tipe is None else tipe,
             status_id,
             _text(fields, "tanggapan"),
             str(fields.get("nama") or "Admin SIDUMAS"),
             self._local_now(),
         )
+        tanggapan["files"] = self._json_files(rec["id"], fields.get("files"))
         self._append(rec, tanggapan)
         self._commit()
         return tanggapan
+
+    def set_status(self, pengaduan_id: Any, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """[A] `pengaduan/status`: an officer (or an integration) moves the status."""
+        rec = self.find(pengaduan_id)
+        status = _status(fields, "status")
+        if status is None:
+            raise PayloadError("status", "Kolom status wajib diisi.")
+        rec["status"] = status
+        rec["status_pengaduan"] = STATUS_LABELS[status]
+        rec["updated_at"] = self._local_now()
+        self._commit()
+        return rec
 
     def _tanggapan(
         self, tipe: int, status_id: int | None, text: str, nama: str, at: str
@@ -254,6 +283,7 @@ class SidumasState:
 
     def _append(self, rec: dict[str, Any], tanggapan: dict[str, Any]) -> None:
         rec.setdefault("tanggapans", []).append(tanggapan)
+        rec["updated_at"] = tanggapan["created_at"]
         if tanggapan["status_id"] is not None:
             rec["status"] = tanggapan["status_id"]
             rec["status_pengaduan"] = STATUS_LABELS[tanggapan["status_id"]]

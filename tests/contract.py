@@ -4,9 +4,18 @@
         def make_connector(self) -> Connector: ...
         def sample_record(self, n: int) -> NativeRecord: ...
         def make_unreachable_connector(self) -> Connector: ...
+        # only for connectors that support follow-ups / status writes:
+        def followup_record(self, n: int) -> NativeRecord: ...
+        def status_fields(self) -> NativeRecord: ...
 
 ``make_connector`` must give a connector whose pages hold at most ``page_size``
 records, so that the pagination test crosses page boundaries.
+``make_unreachable_connector`` must fail every read, ``followups`` included.
+
+Decided for every connector: the follow-ups of a record the remote does not know,
+and a follow-up posted to one, raise ``RemoteRejected`` (the remote's 404); they
+never return an empty list or None, so that a wrong id is never taken for "no
+follow-ups yet".
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from typing import ClassVar
 import pytest
 
 from bridge.connector import Connector, NativeRecord
-from bridge.errors import RetryableError
+from bridge.errors import RemoteRejected, RetryableError
 
 
 def closed_port_url() -> str:
@@ -57,6 +66,17 @@ class ConnectorContract:
     def record_id(self, record: NativeRecord) -> str:
         return str(record["id"])
 
+    followup_content_field: ClassVar[str] = "content"
+    """The native field of a follow-up that holds its text."""
+
+    def followup_record(self, n: int) -> NativeRecord:
+        """A native follow-up ``add_followup`` accepts, whose text mentions ``n``."""
+        raise NotImplementedError
+
+    def status_fields(self) -> NativeRecord:
+        """Native status fields ``set_status`` accepts and ``get`` shows again afterwards."""
+        raise NotImplementedError
+
     # -- helpers ---------------------------------------------------------------
 
     @pytest.fixture
@@ -71,6 +91,13 @@ class ConnectorContract:
 
     def _all_ids(self, connector: Connector, since: datetime | None = None) -> list[str]:
         return [self.record_id(r) for page in connector.pull(since) for r in page]
+
+    def _needs_followups(self, connector: Connector) -> None:
+        if not connector.supports_followups:
+            pytest.skip("connector has no follow-ups")
+
+    def _contents(self, followups: list[NativeRecord]) -> list[str]:
+        return [str(f.get(self.followup_content_field)) for f in followups]
 
     # -- the contract ----------------------------------------------------------
 
@@ -144,3 +171,55 @@ class ConnectorContract:
         connector = self.make_connector()
         connector.close()
         connector.close()
+
+    # -- follow-ups and statuses -----------------------------------------------
+
+    def test_added_followup_is_listed_exactly_once(self, connector: Connector) -> None:
+        """add_followup's follow-up is listed once by followups, with its text and id."""
+        self._needs_followups(connector)
+        record_id = self._create(connector, 1)
+        followup = self.followup_record(1)
+        new_id = connector.add_followup(record_id, followup, [])
+        listed = connector.followups(record_id)
+        assert self._contents(listed) == [followup[self.followup_content_field]]
+        if new_id is not None:
+            assert isinstance(new_id, str)
+            assert str(listed[0]["id"]) == new_id
+
+    def test_followups_are_listed_oldest_first(self, connector: Connector) -> None:
+        """Two follow-ups come back in the order they were posted, on their own record only."""
+        self._needs_followups(connector)
+        record_id = self._create(connector, 1)
+        other_id = self._create(connector, 2)
+        first, second = self.followup_record(1), self.followup_record(2)
+        connector.add_followup(record_id, first, [])
+        connector.add_followup(record_id, second, [])
+        field = self.followup_content_field
+        assert self._contents(connector.followups(record_id)) == [first[field], second[field]]
+        assert connector.followups(other_id) == []
+
+    def test_followups_of_an_unknown_record_are_refused(self, connector: Connector) -> None:
+        """Reading or posting follow-ups of an id the remote does not know raises RemoteRejected."""
+        self._needs_followups(connector)
+        with pytest.raises(RemoteRejected):
+            connector.followups(self.unknown_id)
+        with pytest.raises(RemoteRejected):
+            connector.add_followup(self.unknown_id, self.followup_record(1), [])
+
+    def test_failed_followups_read_raises(self) -> None:
+        """A remote that cannot be read raises RetryableError from followups, never []."""
+        with self.make_unreachable_connector() as connector:
+            self._needs_followups(connector)
+            with pytest.raises(RetryableError):
+                connector.followups("1")
+
+    def test_status_write_round_trip(self, connector: Connector) -> None:
+        """set_status writes the native status fields; get shows them afterwards."""
+        if not connector.can_write_status:
+            pytest.skip("connector cannot write statuses")
+        record_id = self._create(connector, 1)
+        fields = self.status_fields()
+        connector.set_status(record_id, fields)
+        record = connector.get(record_id)
+        assert record is not None
+        assert {key: record.get(key) for key in fields} == fields

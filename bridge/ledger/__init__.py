@@ -3,7 +3,9 @@
 It remembers, per complaint, its identity in every system (links), what was last
 seen and written there as content hashes (never copies of personal data), creates
 whose intent is recorded before the remote call, records set aside with a reason,
-a history of events, and, per route, cursors and cycle runs. The schema is owned
+a history of events, and, per route, cursors and cycle runs. For two-way sync it
+also keeps follow-ups (by content fingerprint) and their copy in each system, when
+and by whom the status was last set, review flags, and the re-poll schedule. The schema is owned
 by the Alembic migrations in ``bridge.migrations``, run to head on ``Ledger.open``.
 
 Errors: ``ConfigError`` when the URL or server is wrong at open; afterwards
@@ -16,31 +18,39 @@ from __future__ import annotations
 from bridge.ledger.core import Ledger
 from bridge.ledger.failures import LedgerConflict, LedgerUnavailable
 from bridge.ledger.types import (
+    ComplaintState,
     ComplaintTrace,
     CreateIntent,
     CreateResult,
     CycleInfo,
     EventInfo,
+    FollowupCopyInfo,
+    FollowupInfo,
     LinkInfo,
     PendingInfo,
     QuarantineInfo,
+    ReviewInfo,
     RouteStatus,
     SeenUpdate,
     SetAside,
 )
 
 __all__ = [
+    "ComplaintState",
     "ComplaintTrace",
     "CreateIntent",
     "CreateResult",
     "CycleInfo",
     "EventInfo",
+    "FollowupCopyInfo",
+    "FollowupInfo",
     "Ledger",
     "LedgerConflict",
     "LedgerUnavailable",
     "LinkInfo",
     "PendingInfo",
     "QuarantineInfo",
+    "ReviewInfo",
     "RouteStatus",
     "SeenUpdate",
     "SetAside",

@@ -8,18 +8,14 @@ so the cursor never moves past a result the ledger does not hold (TRAPS.md).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime
-from typing import Self
+from collections.abc import Mapping, Sequence
 
-from sqlalchemy import Engine, insert, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import insert, update
 
-from bridge.ledger import creates, db, reads, writes
-from bridge.ledger.failures import LedgerConflict, LedgerUnavailable
+from bridge.ledger import creates, reads, writes
+from bridge.ledger.base import Clock, utc_now
 from bridge.ledger.tables import CYCLE_RUN
+from bridge.ledger.twoway import TwoWayLedger
 from bridge.ledger.types import (
     ComplaintTrace,
     CreateIntent,
@@ -32,43 +28,15 @@ from bridge.ledger.types import (
     SetAside,
 )
 
-Clock = Callable[[], datetime]
+__all__ = ["Clock", "Ledger", "utc_now"]
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+class Ledger(TwoWayLedger):
+    """Identity, cursors, pending creates, quarantine and history of every route.
 
-
-class Ledger:
-    """Identity, cursors, pending creates, quarantine and history of every route."""
-
-    def __init__(self, engine: Engine, url_for_display: str, clock: Clock = utc_now) -> None:
-        self.url_for_display = url_for_display
-        self._engine = engine
-        self._clock = clock
-        self._writer = sessionmaker(engine, expire_on_commit=False)
-        # Reads start a deferred transaction on SQLite, so `bridge status` never
-        # waits for the write lock (see db._sqlite_on_begin).
-        reader = engine.execution_options(ledger_write=False)
-        self._reader = sessionmaker(reader, expire_on_commit=False)
-
-    @classmethod
-    def open(cls, url: str, *, clock: Clock = utc_now) -> Self:
-        """Connect and migrate to head; a ConfigError says how to fix a bad URL or server."""
-        engine, parsed = db.connect(url)
-        return cls(engine, db.display(parsed), clock)
-
-    def close(self) -> None:
-        self._engine.dispose()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"Ledger({self.url_for_display!r})"
+    The two-way part (follow-ups, status, review flags, re-polls) is inherited from
+    ``TwoWayLedger``; opening, closing and transactions from ``LedgerBase``.
+    """
 
     # identity
 
@@ -209,30 +177,3 @@ class Ledger:
     def count_links(self, system: str) -> int:
         with self._read() as session:
             return reads.count_links(session, system)
-
-    # sessions
-
-    @contextmanager
-    def _write(self) -> Iterator[Session]:
-        with _translated(), self._writer.begin() as session:
-            yield session
-
-    @contextmanager
-    def _read(self) -> Iterator[Session]:
-        with _translated(), self._reader.begin() as session:
-            yield session
-
-
-@contextmanager
-def _translated() -> Iterator[None]:
-    """Database failures as bridge errors, by what the engine should do about them.
-
-    Only the driver's first line is kept: SQLAlchemy's own message carries the
-    statement's parameters, which must never reach a log.
-    """
-    try:
-        yield
-    except IntegrityError as exc:
-        raise LedgerConflict(f"the ledger refused a write: {db.reason(exc)}") from None
-    except DBAPIError as exc:
-        raise LedgerUnavailable(f"the ledger database failed: {db.reason(exc)}") from None

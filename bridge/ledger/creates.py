@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from bridge.ledger import polls
 from bridge.ledger.failures import LedgerConflict
 from bridge.ledger.sql import chunks, complaint_ids, require_ids, upsert
 from bridge.ledger.tables import COMPLAINT, LINK, PENDING_OP
@@ -77,6 +78,9 @@ def complete_creates(
         done.values(state=PENDING_DONE, last_error=None, updated_at=now),
         [{"target": r.target_system, "cid": ids[r.ref]} for r in results],
     )
+    # Both sides of a new link are re-polled soon, so a status or follow-up added
+    # there right after the create is not missed until a later schedule.
+    polls.first_poll(session, list(ids.values()), now)
     add_events(session, (_created_event(ids[r.ref], route, r, now) for r in results))
 
 

@@ -9,8 +9,18 @@ from typing import Any
 from sqlalchemy import Row, Select, func, select, union
 from sqlalchemy.orm import Session
 
+from bridge.ledger import followups, reviews
 from bridge.ledger.sql import chunks
-from bridge.ledger.tables import COMPLAINT, CURSOR, CYCLE_RUN, EVENT, LINK, PENDING_OP, QUARANTINE
+from bridge.ledger.tables import (
+    COMPLAINT,
+    CURSOR,
+    CYCLE_RUN,
+    EVENT,
+    LINK,
+    PENDING_OP,
+    QUARANTINE,
+    REVIEW,
+)
 from bridge.ledger.types import (
     CREATE,
     PENDING_DONE,
@@ -28,15 +38,15 @@ from bridge.ledger.types import (
 def links_for(session: Session, system: str, remote_ids: Sequence[str]) -> dict[str, LinkInfo]:
     found: dict[str, LinkInfo] = {}
     for part in chunks(sorted(set(remote_ids))):
-        query = _links().where(LINK.c.system == system, LINK.c.remote_id.in_(part))
-        found.update({row.remote_id: _link(row) for row in session.execute(query)})
+        query = links_query().where(LINK.c.system == system, LINK.c.remote_id.in_(part))
+        found.update({link.remote_id: link for link in map(link_info, session.execute(query))})
     return found
 
 
 def link_of(session: Session, ref: str, system: str) -> LinkInfo | None:
-    query = _links().where(COMPLAINT.c.ref == ref, LINK.c.system == system)
+    query = links_query().where(COMPLAINT.c.ref == ref, LINK.c.system == system)
     row = session.execute(query).first()
-    return None if row is None else _link(row)
+    return None if row is None else link_info(row)
 
 
 def find(session: Session, any_id: str) -> list[ComplaintTrace]:
@@ -99,12 +109,13 @@ def route_status(session: Session, route: str) -> RouteStatus:
         pending_creates=_count_ops(session, route, PENDING_STARTED),
         quarantined=_count(session, select(QUARANTINE.c.id).where(QUARANTINE.c.route == route)),
         cursors=dict(session.execute(cursors).all()),
+        reviews=reviews.open_count(session, route),
     )
 
 
 def routes(session: Session) -> list[str]:
     """Every route the ledger has heard of, in name order."""
-    named = union(*(select(t.c.route) for t in (CYCLE_RUN, CURSOR, PENDING_OP, QUARANTINE)))
+    named = union(*(select(t.c.route) for t in (CYCLE_RUN, CURSOR, PENDING_OP, QUARANTINE, REVIEW)))
     return sorted(session.scalars(named))
 
 
@@ -112,19 +123,28 @@ def count_links(session: Session, system: str) -> int:
     return _count(session, select(LINK.c.id).where(LINK.c.system == system))
 
 
-def _links() -> Select[Any]:
-    return select(
-        LINK,
-        COMPLAINT.c.ref,
-        COMPLAINT.c.origin_system,
-        COMPLAINT.c.origin_id,
-        COMPLAINT.c.status,
-    ).join(COMPLAINT, COMPLAINT.c.id == LINK.c.complaint_id)
+def links_query() -> Select[Any]:
+    """Links with what their complaint adds, one column per ``LinkInfo`` field, in order."""
+    return select(*_LINK_INFO_COLUMNS).join(COMPLAINT, COMPLAINT.c.id == LINK.c.complaint_id)
+
+
+# Built positionally: naming 15 attributes of each Row cost more than the query
+# itself when the engine reads a thousand links due for a poll.
+_LINK_INFO_COLUMNS = tuple(
+    COMPLAINT.c.created_at.label(name)
+    if name == "complaint_created_at"
+    else (
+        COMPLAINT.c[name]
+        if name in {"ref", "origin_system", "origin_id", "status"}
+        else LINK.c[name]
+    )
+    for name in LinkInfo.__dataclass_fields__
+)
 
 
 def _trace(session: Session, cid: int) -> ComplaintTrace:
     complaint = session.execute(select(COMPLAINT).where(COMPLAINT.c.id == cid)).one()
-    links = session.execute(_links().where(LINK.c.complaint_id == cid).order_by(LINK.c.id))
+    links = session.execute(links_query().where(LINK.c.complaint_id == cid).order_by(LINK.c.id))
     events = session.execute(
         select(EVENT).where(EVENT.c.complaint_id == cid).order_by(EVENT.c.at, EVENT.c.id)
     )
@@ -134,8 +154,11 @@ def _trace(session: Session, cid: int) -> ComplaintTrace:
         origin_id=complaint.origin_id,
         created_at=complaint.created_at,
         status=complaint.status,
-        links=tuple(_link(row) for row in links),
+        links=tuple(link_info(row) for row in links),
         events=tuple(_event(row) for row in events),
+        followups=tuple(followups.of_complaints(session, [cid]).get(cid, [])),
+        status_at=complaint.status_at,
+        status_system=complaint.status_system,
     )
 
 
@@ -150,21 +173,10 @@ def _count(session: Session, query: Select[Any]) -> int:
     return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
-def _link(row: Row[Any]) -> LinkInfo:
-    return LinkInfo(
-        ref=row.ref,
-        system=row.system,
-        remote_id=row.remote_id,
-        origin_system=row.origin_system,
-        origin_id=row.origin_id,
-        status=row.status,
-        last_seen_hash=row.last_seen_hash,
-        last_written_hash=row.last_written_hash,
-        raw_status_code=row.raw_status_code,
-        raw_status_label=row.raw_status_label,
-        seen_at=row.seen_at,
-        updated_at=row.updated_at,
-    )
+def link_info(row: Row[Any]) -> LinkInfo:
+    """A row of ``links_query`` as a ``LinkInfo``."""
+    values: tuple[Any, ...] = tuple(row)
+    return LinkInfo(*values)
 
 
 def _event(row: Row[Any]) -> EventInfo:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Table, select
@@ -31,20 +31,22 @@ def upsert(
     *,
     keys: Sequence[str],
     copy: Sequence[str] = (),
-    set_: Mapping[str, Any] | None = None,
+    set_: Mapping[str, Any] | Callable[[Any], Mapping[str, Any]] | None = None,
     where: ColumnElement[bool] | None = None,
 ) -> None:
     """``INSERT ... ON CONFLICT (keys) DO UPDATE`` for many rows in one executemany.
 
     ``copy`` columns take the new row's value; ``set_`` gives other expressions (for
-    example ``attempts + 1``). With neither, conflicting rows are left alone.
+    example ``attempts + 1``), or is a function of the new row (``excluded``) giving
+    them, for expressions that mix stored and new values. With neither, conflicting
+    rows are left alone.
     """
     if not rows:
         return
     dialect = session.get_bind().dialect.name
     stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
     changes: dict[str, Any] = {name: stmt.excluded[name] for name in copy}
-    changes.update(set_ or {})
+    changes.update((set_(stmt.excluded) if callable(set_) else set_) or {})
     if changes:
         final = stmt.on_conflict_do_update(index_elements=keys, set_=changes, where=where)
     else:

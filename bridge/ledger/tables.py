@@ -11,6 +11,7 @@ hashes, and quarantined records arrive already masked by the caller.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,6 +47,39 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
+    # SQLite keeps datetimes as text. SQLAlchemy's own conversion (a regular
+    # expression, then the steps above) dominated reading a batch of links, so on
+    # SQLite the text is written and read directly, in the very format SQLAlchemy
+    # uses ("2026-03-02 01:00:00.000000"): comparisons in SQL are between strings,
+    # and rows written either way must compare alike.
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        return _sqlite_text
+
+    def result_processor(
+        self, dialect: Dialect, coltype: object
+    ) -> Callable[[Any], datetime | None] | None:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        return _sqlite_datetime
+
+
+def _sqlite_text(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.utcoffset() is None:
+        raise ValueError("the ledger stores aware timestamps only; got a naive datetime")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _sqlite_datetime(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
 
 def _id() -> Any:
     return Field(default=None, primary_key=True)
@@ -70,6 +104,10 @@ class ComplaintRow(SQLModel, table=True):
     origin_id: str = Field(max_length=200)
     created_at: datetime = _at()
     status: str | None = Field(default=None, max_length=32)
+    # When the normalised status last changed and which system set it: what a
+    # status conflict is decided on (the older event never wins, TRAPS.md).
+    status_at: datetime | None = _at(nullable=True)
+    status_system: str | None = Field(default=None, max_length=100)
 
 
 class LinkRow(SQLModel, table=True):
@@ -79,6 +117,8 @@ class LinkRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("system", "remote_id", name="uq_link_system_remote_id"),
         UniqueConstraint("complaint_id", "system", name="uq_link_complaint_system"),
+        # due_for_poll walks this index in next_poll_at order, never the whole table.
+        Index("ix_link_system_next_poll", "system", "next_poll_at"),
     )
 
     id: int | None = _id()
@@ -91,6 +131,10 @@ class LinkRow(SQLModel, table=True):
     raw_status_label: str | None = Field(default=None, max_length=200)
     seen_at: datetime | None = _at(nullable=True)
     updated_at: datetime = _at()
+    # Re-poll schedule for systems without a change feed; NULL = not polled
+    # (a final complaint, or a system that is never re-polled).
+    next_poll_at: datetime | None = _at(nullable=True)
+    polled_at: datetime | None = _at(nullable=True)
 
 
 class PendingOpRow(SQLModel, table=True):
@@ -186,6 +230,69 @@ class CycleRunRow(SQLModel, table=True):
     error: str | None = Field(default=None, sa_type=Text)
 
 
+class FollowupRow(SQLModel, table=True):
+    """One follow-up of a complaint, known by the fingerprint of its content.
+
+    The fingerprint is its identity: the same one on two systems is one follow-up,
+    and a system repeating an identical follow-up adds nothing (TRAPS.md).
+    """
+
+    __tablename__ = "followup"
+    __table_args__ = (
+        UniqueConstraint("complaint_id", "fingerprint", name="uq_followup_fingerprint"),
+    )
+
+    id: int | None = _id()
+    complaint_id: int = _fk("complaint.id")
+    fingerprint: str = Field(max_length=100)
+    origin_system: str = Field(max_length=100)
+    origin_id: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _at()
+
+
+class FollowupCopyRow(SQLModel, table=True):
+    """A follow-up's copy in one system: seen there ("done") or being written ("started")."""
+
+    __tablename__ = "followup_copy"
+    __table_args__ = (
+        UniqueConstraint("followup_id", "system", name="uq_followup_copy_system"),
+        # NULLs never collide (SQLite and PostgreSQL alike): a copy whose remote id
+        # is not known yet does not block another.
+        UniqueConstraint("system", "remote_id", name="uq_followup_copy_remote_id"),
+    )
+
+    id: int | None = _id()
+    followup_id: int = _fk("followup.id")
+    system: str = Field(max_length=100)
+    remote_id: str | None = Field(default=None, max_length=200)
+    state: str = Field(max_length=16)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_type=Text)
+    updated_at: datetime = _at()
+
+
+class ReviewRow(SQLModel, table=True):
+    """Something a person must look at (an unknown raw status, a refused transition).
+
+    Unlike quarantine, the record still goes through; the flag only asks for a look.
+    """
+
+    __tablename__ = "review"
+    __table_args__ = (UniqueConstraint("route", "ref", "system", "kind", name="uq_review_key"),)
+
+    id: int | None = _id()
+    route: str = Field(max_length=100)
+    ref: str = Field(max_length=64)
+    system: str = Field(max_length=100)
+    kind: str = Field(max_length=64)
+    reason: str = Field(sa_type=Text)
+    detail: str = Field(default="{}", sa_type=Text)
+    first_seen: datetime = _at()
+    last_seen: datetime = _at()
+    count: int = 0
+    resolved: bool = False
+
+
 def _table(name: str) -> Table:
     return SQLModel.metadata.tables[name]
 
@@ -197,3 +304,6 @@ CURSOR = _table("cursor")
 QUARANTINE = _table("quarantine")
 EVENT = _table("event")
 CYCLE_RUN = _table("cycle_run")
+FOLLOWUP = _table("followup")
+FOLLOWUP_COPY = _table("followup_copy")
+REVIEW = _table("review")

@@ -14,6 +14,8 @@ CREATE = "create"
 PENDING_STARTED = "started"
 PENDING_DONE = "done"
 PENDING_FAILED = "failed"
+COPY_STARTED = "started"
+COPY_DONE = "done"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,64 @@ class LinkInfo:
     raw_status_label: str | None
     seen_at: datetime | None
     updated_at: datetime
+    next_poll_at: datetime | None = None
+    polled_at: datetime | None = None
+    # Lets the engine poll older complaints less often without a second query.
+    complaint_created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FollowupCopyInfo:
+    """A follow-up in one system: ``done`` once seen or written there, ``started`` meanwhile."""
+
+    system: str
+    remote_id: str | None
+    state: str
+    attempts: int
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FollowupInfo:
+    """One follow-up of a complaint, where it came from, and its copy in each system."""
+
+    fingerprint: str
+    origin_system: str
+    origin_id: str | None
+    created_at: datetime
+    copies: Mapping[str, FollowupCopyInfo]
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintState:
+    """A complaint's normalised status, when it last changed and which system set it."""
+
+    ref: str
+    status: str | None
+    status_at: datetime | None
+    status_system: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewInfo:
+    """Something a person must look at; ``detail`` is JSON text (no personal data)."""
+
+    route: str
+    ref: str
+    system: str
+    kind: str
+    reason: str
+    detail: str
+    first_seen: datetime
+    last_seen: datetime
+    count: int
+    resolved: bool
+
+    def data(self) -> dict[str, object]:
+        """``detail`` decoded."""
+        decoded: dict[str, object] = json.loads(self.detail)
+        return decoded
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +168,9 @@ class ComplaintTrace:
     status: str | None
     links: tuple[LinkInfo, ...]
     events: tuple[EventInfo, ...]
+    followups: tuple[FollowupInfo, ...] = ()
+    status_at: datetime | None = None
+    status_system: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +227,7 @@ class RouteStatus:
     pending_creates: int
     quarantined: int
     cursors: Mapping[str, str] = field(default_factory=dict)
+    reviews: int = 0
 
     def lag(self, now: datetime | None = None) -> timedelta | None:
         """How long ago the last successful cycle finished; None if none ever did."""

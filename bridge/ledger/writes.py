@@ -8,6 +8,7 @@ idempotency key: a retried call never appends the same rows twice (TRAPS.md).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -159,6 +160,22 @@ def link_row(
         "seen_at": now,
         "updated_at": now,
     }
+
+
+# EventRow.key is VARCHAR(200); keys built from caller-given names are kept within it.
+_KEY_LIMIT = 200
+
+
+def event_key(*parts: str) -> str:
+    """An event key from its parts; too long a key keeps its head and a digest of the whole.
+
+    The digest keeps two long keys that share a head apart, so no step is lost.
+    """
+    key = ":".join(parts)
+    if len(key) <= _KEY_LIMIT:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"{key[: _KEY_LIMIT - 33]}#{digest}"
 
 
 def event_row(

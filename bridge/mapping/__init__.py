@@ -13,6 +13,8 @@ The format::
     date_formats = ["%Y-%m-%d %H:%M:%S"]   # strptime formats tried in order; ISO-8601 always
     id = "id"                          # native path of the record id (int or text → text)
     updated_at = "updated_at"          # optional; absent = no change feed (scan and compare)
+    natural_key = ["title", "content"] # optional: canonical fields that identify a complaint
+                                       # without the bridge's reference
 
     [fields]                           # canonical field = native path, or a table
     title = "topik"                    # read from and written to "topik"
@@ -48,6 +50,18 @@ The format::
     [followups.defaults]
     [followups.constants]
 
+    [owns]                             # optional: what this system wins in a two-way conflict
+    statuses = ["in_progress", "closed"]   # canonical statuses whose transitions it owns
+    fields = ["followups"]             # canonical fields (or "followups") it owns
+
+    [status_write]                     # optional: this system accepts status changes
+    path = "status"                    # native key of the status code in the payload
+    type = "int"                       # "int" | "string"; default: int if every code is one
+    [status_write.constants]           # native values every status payload carries
+
+    [transport]                        # optional, opaque: the connector's schema settings
+    table = "pengaduan"                # names and paths only: never code, never SQL
+
 Native paths are dotted (``results.data.title``); a digit segment indexes a list
 (``files.0.url``) when reading; write paths only name keys. Canonical names are the
 fields of ``bridge.model`` (``Complaint``, ``FollowUp``), with ``reporter.*`` and
@@ -71,6 +85,30 @@ Field table keys:
 - ``write_as``: how yes/no is written — ``"int"`` 1/0 (default), ``"bool"``, ``"string"``.
 - ``items``: for attachments, the keys of ``filename``, ``url``, ``content_type``, ``size``.
 
+Two-way sync sections:
+
+- ``[owns]`` says who wins when both sides changed the same thing. ``statuses`` are the
+  transitions this system owns (LAPOR! verifies and disposes; the agency finishes the
+  case); ``fields`` the canonical fields, or ``"followups"``, whose edits it owns. Both
+  are ``Mapping.owned_statuses`` / ``Mapping.owned_fields`` (empty when absent).
+- ``[status_write]`` makes ``Mapping.status_to_native`` build a status-change payload:
+  the constants, then the code at ``path``: the *first* code listed for the status in
+  the status field's ``map``. A status with no code there is a ``RecordInvalid`` that
+  names the statuses the system takes. Absent: ``Mapping.can_write_status`` is False.
+- ``[transport]`` is kept as a read-only ``Mapping.transport`` (tables become read-only
+  mappings, arrays tuples) and not checked here: a connector that needs schema-level
+  settings (the SQL connector's tables and joins) validates it itself. It holds names
+  and paths only, never code and never SQL text.
+- ``natural_key`` adopts complaints entered by hand before the bridge existed: every
+  name must be a canonical field this mapping reads (not tags or attachments).
+  ``Mapping.natural_key_of`` compares text stripped, whitespace-collapsed and
+  case-folded, dates and (UTC) times in ISO; None when a part is missing.
+
+``followup_fingerprint`` identifies a follow-up across systems: a digest of its text
+(HTML tags such as ``<br />`` as line breaks, entities decoded, whitespace collapsed,
+case kept) and its
+attachment file names, never its author or time, which the bridge's copies change.
+
 Times: naive native times get ``timezone``; times with an offset keep theirs. Dates
 outside the years 1990 to 2100 are rejected as typos.
 """
@@ -78,6 +116,7 @@ outside the years 1990 to 2100 are rejected as typos.
 from __future__ import annotations
 
 from bridge.mapping._compile import FieldPaths
+from bridge.mapping._identity import followup_fingerprint
 from bridge.mapping._mapping import Mapping, check_mappings, load_mapping
 
-__all__ = ["FieldPaths", "Mapping", "check_mappings", "load_mapping"]
+__all__ = ["FieldPaths", "Mapping", "check_mappings", "followup_fingerprint", "load_mapping"]

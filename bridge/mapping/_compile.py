@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time
 from difflib import get_close_matches
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,10 +14,12 @@ from bridge.mapping._fields import canonical_default, compile_field, compile_sta
 from bridge.mapping._paths import NativePath, overlapping
 from bridge.mapping._schema import COMPLAINT_FIELDS, FOLLOWUP_FIELDS, SPECIAL_FIELDS, Kind
 from bridge.mapping._spec import FieldRule, RecordSpec, StatusRule
+from bridge.mapping._sync import Constants, SyncSections, compile_sync, native_constants
 from bridge.model import Complaint, FollowUp
 
-TOP_KEYS = ("mapping", "fields", "required", "defaults", "constants", "values", "followups")
-HEAD_KEYS = ("system", "timezone", "date_formats", "id", "updated_at")
+TOP_KEYS: tuple[str, ...] = ("mapping", "fields", "required", "defaults", "constants", "values")
+TOP_KEYS += ("followups", "owns", "status_write", "transport")
+HEAD_KEYS = ("system", "timezone", "date_formats", "id", "updated_at", "natural_key")
 FOLLOWUP_KEYS = ("id", "in_record", "fields", "required", "defaults", "constants")
 GROUPS = ("reporter", "location")
 ZONE_HINT = "use an IANA name: 'Asia/Jakarta' (WIB), 'Asia/Makassar' (WITA), 'Asia/Jayapura' (WIT)"
@@ -42,6 +43,7 @@ class Compiled:
     followups: RecordSpec | None
     in_record: NativePath | None
     field_paths: dict[str, FieldPaths]
+    sync: SyncSections
 
 
 def _flatten(table: dict[str, Any]) -> dict[str, Any]:
@@ -79,6 +81,7 @@ class Compiler(Context):
         )
         complaint = self._record("", self.doc, COMPLAINT_FIELDS, Complaint, head.get("id"))
         followups, in_record = self._followups()
+        sync = compile_sync(self, self.doc, head, self.status, self._readable(complaint))
         self.report_unused_maps()
         self.problems = list(dict.fromkeys(self.problems))
         if self.problems or complaint is None:
@@ -93,6 +96,7 @@ class Compiler(Context):
             followups=followups,
             in_record=in_record,
             field_paths=self._field_paths(complaint),
+            sync=sync,
         )
 
     def _head(self) -> dict[str, Any]:
@@ -241,17 +245,8 @@ class Compiler(Context):
             )
         return frozenset(declared | _model_required(model))
 
-    def _constants(self, prefix: str, table: dict[str, Any]) -> tuple[tuple[NativePath, Any], ...]:
-        constants: list[tuple[NativePath, Any]] = []
-        where = f"[{prefix}constants]"
-        for key, value in table.items():
-            if isinstance(value, date | time):
-                self.problem(
-                    where, f"{key} is a TOML date/time; write it as a string in the native format"
-                )
-            elif (path := self.path(where, "key", key, write=True)) is not None:
-                constants.append((path, value))
-        return tuple(constants)
+    def _constants(self, prefix: str, table: dict[str, Any]) -> Constants:
+        return native_constants(self, f"[{prefix}constants]", table)
 
     def _check_writes(
         self, prefix: str, rules: list[FieldRule], constants: tuple[tuple[NativePath, Any], ...]
@@ -267,6 +262,15 @@ class Compiler(Context):
                     self.problem(
                         where, f"writes {path.text!r}, which {other} also writes; keep one"
                     )
+
+    def _readable(self, spec: RecordSpec | None) -> set[str]:
+        """Canonical fields a complaint read here can carry (read, defaulted, or the status)."""
+        if spec is None:
+            return set()
+        names = {rule.name for rule in spec.reads} | set(spec.defaults)
+        status = self.status
+        reads_status = status is not None and (status.read or status.label) is not None
+        return names | ({"status"} if reads_status else set())
 
     def _field_paths(self, spec: RecordSpec) -> dict[str, FieldPaths]:
         paths: dict[str, list[str | None]] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections import abc
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from bridge.errors import MappingError, RecordInvalid
 from bridge.mapping._compile import Compiled, Compiler, FieldPaths
+from bridge.mapping._identity import NaturalKey
 from bridge.mapping._spec import RecordSpec, nest
 from bridge.mapping._values import DateTimeCodec, native_key
 from bridge.model import Complaint, FollowUp, RawStatus, Status
@@ -40,6 +42,14 @@ class Mapping:
         self._updated_codec = DateTimeCodec(compiled.timezone, compiled.date_formats, None)
         self._followups = compiled.followups
         self._in_record = compiled.in_record
+        # Two-way sync: who wins a conflict, how a status is written, what identifies a record.
+        self.owned_statuses: frozenset[Status] = compiled.sync.owned_statuses
+        self.owned_fields: frozenset[str] = compiled.sync.owned_fields
+        self.can_write_status = compiled.sync.status_writer is not None
+        self._status_writer = compiled.sync.status_writer
+        self._natural_key = NaturalKey(compiled.sync.natural_key)
+        # The connector's schema-level settings, read-only and unchecked here.
+        self.transport: abc.Mapping[str, Any] = compiled.sync.transport
 
     def __repr__(self) -> str:
         return f"Mapping(system={self.system!r}, path={str(self.path)!r})"
@@ -97,6 +107,31 @@ class Mapping:
     def followup_to_native(self, followup: FollowUp) -> dict[str, Any]:
         """The native payload to post ``followup`` here."""
         return self._followup_spec().write(followup)
+
+    @property
+    def natural_key(self) -> tuple[str, ...]:
+        """Canonical fields that identify a complaint without the bridge's reference; () if none."""
+        return self._natural_key.names
+
+    def natural_key_of(self, complaint: Complaint) -> tuple[str, ...] | None:
+        """``complaint``'s normalised natural key; None when a part is missing or none is set."""
+        return self._natural_key.of(complaint)
+
+    def status_to_native(self, status: Status) -> dict[str, Any]:
+        """The native payload of a change to ``status`` (the connector adds the record id)."""
+        if self._status_writer is None:
+            raise RecordInvalid(
+                f"mapping {self.system!r} has no [status_write] section: "
+                "statuses cannot be written to this system",
+                field="status",
+            )
+        return self._status_writer.write(status)
+
+    def status_code(self, status: Status) -> str:
+        """The raw code ``status_to_native`` writes for ``status`` (the ledger keeps raw codes)."""
+        payload = self.status_to_native(status)
+        assert self._status_writer is not None  # status_to_native raised otherwise
+        return str(self._status_writer.path.get(payload))
 
     def to_canonical_status(self, raw_code: str | None, raw_label: str | None) -> Status | None:
         """The canonical status of a raw code and label; None when the mapping does not know it."""

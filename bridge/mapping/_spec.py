@@ -81,7 +81,7 @@ class RecordSpec:
         """The native payload for ``obj``: constants, then every field with a write path."""
         out: dict[str, Any] = {}
         for path, constant in self.constants:
-            path.set(out, _copy(constant))
+            path.set(out, copy_value(constant))
         for rule in self.writes:
             value = rule.getter(obj)
             if _missing(value):
@@ -110,12 +110,12 @@ class RecordSpec:
             raise RecordInvalid(str(exc), field=rule.name) from None
 
 
-def _copy(value: Any) -> Any:
+def copy_value(value: Any) -> Any:
     """Constants may be tables or arrays; every payload gets its own copy."""
     if isinstance(value, dict):
-        return {key: _copy(item) for key, item in value.items()}
+        return {key: copy_value(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_copy(item) for item in value]
+        return [copy_value(item) for item in value]
     return value
 
 

@@ -50,6 +50,9 @@ class TestLaporContract(ConnectorContract):
     def make_unreachable_connector(self) -> Connector:
         return LaporConnector("lapor", self.settings(closed_port_url()), retry=NO_WAIT)
 
+    def followup_record(self, n: int) -> NativeRecord:
+        return {"institution_from_id": 1003, "content": f"Sudah ditambal {n}", "is_secret": 0}
+
     def sample_record(self, n: int) -> NativeRecord:
         record: dict[str, Any] = {
             "title": f"Jalan berlubang {n}",
@@ -61,3 +64,41 @@ class TestLaporContract(ConnectorContract):
             "tags_raw": "#jalan",
         }
         return record
+
+
+def connector_for(server: RunningServer) -> LaporConnector:
+    settings = LaporSettings(
+        type="lapor",
+        base_url=server.url,
+        auth_header="Authorization",
+        api_key="k3y",
+        api_guid="g-u-i-d",
+    )
+    return LaporConnector("lapor", settings, retry=NO_WAIT)
+
+
+def test_get_carries_every_field_the_listing_has(
+    lapor_sim: tuple[RunningServer, LaporState],
+) -> None:
+    """get (#4) holds every summary field of the listing (#9) with the same value."""
+    server, state = lapor_sim
+    state.reset()
+    with connector_for(server) as lapor:
+        new_id = lapor.create(TestLaporContract().sample_record(1), [], "lbsummary")
+        (listed,) = [r for page in lapor.pull() for r in page]
+        detail = lapor.get(new_id)
+    assert detail is not None
+    assert {key: detail.get(key) for key in listed} == listed
+    assert {"status_name", "disposition_name", "status_logs", "data_logs"} <= set(detail)
+
+
+def test_forward_redisposes_the_complaint(lapor_sim: tuple[RunningServer, LaporState]) -> None:
+    """forward (#3) hands the complaint to the target institution in the simulator."""
+    server, state = lapor_sim
+    state.reset()
+    with connector_for(server) as lapor:
+        new_id = lapor.create(TestLaporContract().sample_record(1), [], "lbforward")
+        lapor.forward(new_id, "2001", "Kewenangan provinsi")
+        detail = lapor.get(new_id)
+    assert detail is not None
+    assert detail["disposition_id"] == 2001

@@ -18,8 +18,15 @@ class TestMemoryContract(ConnectorContract):
 
     def make_unreachable_connector(self) -> Connector:
         connector = MemoryConnector("memory", MemorySettings(type="memory"))
-        connector.fail_next(1, RetryableError("memory: simulated outage"))
+        outage = RetryableError("memory: simulated outage")
+        connector.fail_next(1, outage, operations=("pull", "followups"))
         return connector
+
+    def followup_record(self, n: int) -> NativeRecord:
+        return {"content": f"Sudah ditangani {n}", "author": "Petugas"}
+
+    def status_fields(self) -> NativeRecord:
+        return {"status": "in_progress"}
 
 
 class TestMemoryScanContract(TestMemoryContract):

@@ -34,6 +34,16 @@ SIDUMAS: dict[str, Any] = {
     "create_path": "pengaduan/add",
     "created_id_path": "data.id",
     "success_path": "success",
+    "ref_field": "ref_eksternal",  # [A] the integrated system's reference
+    "search_param": "s",
+    "followups_path": "pengaduan/tindaklanjut",
+    "followups_id_param": "pengaduan_id",
+    "followups_records_path": "data",
+    "add_followup_path": "pengaduan/tanggapan",
+    "add_followup_id_field": "pengaduan_id",
+    "added_followup_id_path": "data.id",
+    "status_path": "pengaduan/status",
+    "status_id_field": "pengaduan_id",
 }
 
 
@@ -45,6 +55,8 @@ def sidumas_sim() -> Iterator[tuple[RunningServer, SidumasState]]:
 
 
 class TestSidumasContract(ConnectorContract):
+    followup_content_field = "tanggapan"
+
     @pytest.fixture(autouse=True)
     def _simulator(self, sidumas_sim: tuple[RunningServer, SidumasState]) -> None:
         server, state = sidumas_sim
@@ -61,6 +73,12 @@ class TestSidumasContract(ConnectorContract):
 
     def make_unreachable_connector(self) -> Connector:
         return RestConnector("sidumas", self.settings(closed_port_url().rstrip("/")), retry=NO_WAIT)
+
+    def followup_record(self, n: int) -> NativeRecord:
+        return {"tanggapan": f"Lampu sudah diganti {n}", "nama": "Dinas PUPR", "tipe": 1}
+
+    def status_fields(self) -> NativeRecord:
+        return {"status": 2}
 
     def sample_record(self, n: int) -> NativeRecord:
         return {

@@ -107,12 +107,13 @@ def test_401_is_an_auth_error_without_secrets(lapor: LaporConnector) -> None:
 
 
 def test_get_returns_detail_or_none(lapor: LaporConnector) -> None:
-    """get reads results.data of #4, and a 404 means None."""
+    """get reads results.data of #4 with data_logs copied in, and a 404 means None."""
+    log = {"id": 1, "content": "x", "data": "{}"}
     respx.get(f"{BASE}/complaints/4100001/complaint").respond(
-        json={"results": {"data": {"id": 4100001, "status_code": 1}, "data_logs": []}}
+        json={"results": {"data": {"id": 4100001, "status_code": 1}, "data_logs": [log]}}
     )
     respx.get(f"{BASE}/complaints/9/complaint").respond(404, json={"message": "not found"})
-    assert lapor.get("4100001") == {"id": 4100001, "status_code": 1}
+    assert lapor.get("4100001") == {"id": 4100001, "status_code": 1, "data_logs": [log]}
     assert lapor.get("9") is None
 
 
@@ -218,7 +219,7 @@ def test_add_followup_posts_multipart_once(lapor: LaporConnector) -> None:
         {"content": "Sudah diperbaiki", "is_secret": 0},
         [Attachment(filename="x.jpg", content=b"X")],
     )
-    assert answer["results"] == {"id": 5}
+    assert answer == "5"
     body = route.calls.last.request.content
     assert b'name="complaint_id"' in body
     assert b'name="attachment[0]"' in body

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 
 from bridge.errors import RemoteRejected, RetryableError
 from bridge.model import Attachment
-from connectors.memory import REF_KEY, MemoryConnector, MemorySettings
+from connectors.memory import (
+    FOLLOWUPS_KEY,
+    REF_KEY,
+    MemoryConnector,
+    MemorySettings,
+    Operation,
+)
 
 
 def make(store: str | None = "remote", **options: object) -> MemoryConnector:
@@ -101,3 +108,98 @@ def test_records_are_copies() -> None:
     assert got is not None
     got["tags"].append("y")
     assert connector.records()[0]["tags"] == ["x"]
+
+
+def test_followups_live_in_the_record_and_bump_updated_at() -> None:
+    """add_followup appends under _followups with an f-<n> id and moves updated_at forward."""
+    connector = make()
+    connector.put({"id": "a", "updated_at": "2024-05-01T10:00:00+07:00"})
+    new_id = connector.add_followup("a", {"content": "ok"}, [Attachment(filename="b.jpg")])
+    assert new_id == "f-1"
+    (stored,) = connector.records()
+    assert stored[FOLLOWUPS_KEY] == [{"content": "ok", "id": "f-1", "_attachments": ["b.jpg"]}]
+    assert datetime.fromisoformat(stored["updated_at"]) > datetime(2024, 5, 1, tzinfo=UTC)
+
+
+def test_post_followup_keeps_a_given_id_and_followups_are_copies() -> None:
+    """post_followup keeps the follow-up's own id; mutating followups' answer changes nothing."""
+    connector = make()
+    connector.put({"id": "a"})
+    assert connector.post_followup("a", {"id": "own", "content": "x"}) == "own"
+    assert connector.post_followup("a", {"content": "y"}) == "f-1"
+    listed = connector.followups("a")
+    listed[0]["content"] = "changed"
+    assert [f["content"] for f in connector.followups("a")] == ["x", "y"]
+
+
+def test_updated_at_never_moves_back() -> None:
+    """A change to a record stamped in the future moves updated_at just past the old value."""
+    connector = make()
+    connector.put({"id": "a", "updated_at": "2999-01-01T00:00:00+00:00"})
+    connector.change("a", status=2)
+    (stored,) = connector.records()
+    assert stored["status"] == 2
+    assert stored["updated_at"] == "2999-01-01T00:00:00.000001+00:00"
+
+
+def test_set_status_merges_fields_and_is_seen_by_a_cursor_pull() -> None:
+    """set_status merges the fields; the record is pulled again after the old cursor."""
+    connector = make()
+    connector.put({"id": "a", "status": 0, "title": "t", "updated_at": "2024-05-01T00:00:00+00:00"})
+    connector.set_status("a", {"status": 3})
+    since = datetime(2024, 5, 2, tzinfo=UTC)
+    assert [(r["status"], r["title"]) for page in connector.pull(since) for r in page] == [(3, "t")]
+
+
+def test_unknown_record_followups_and_status_are_refused() -> None:
+    """followups, add_followup and set_status of an unknown id raise RemoteRejected (404)."""
+    connector = make()
+    with pytest.raises(RemoteRejected) as caught:
+        connector.followups("nope")
+    assert caught.value.status_code == 404
+    with pytest.raises(RemoteRejected):
+        connector.add_followup("nope", {"content": "x"}, [])
+    with pytest.raises(RemoteRejected):
+        connector.set_status("nope", {"status": 1})
+
+
+@pytest.mark.parametrize("operation", ["followups", "add_followup", "set_status"])
+def test_fail_next_can_target_followup_and_status_operations(operation: Operation) -> None:
+    """fail_next can target followups, add_followup and set_status; nothing is written."""
+    connector = make()
+    connector.put({"id": "a"})
+    connector.fail_next(1, RetryableError("down"), operations=(operation,))
+    calls: dict[str, Callable[[], object]] = {
+        "followups": lambda: connector.followups("a"),
+        "add_followup": lambda: connector.add_followup("a", {"content": "x"}, []),
+        "set_status": lambda: connector.set_status("a", {"status": 1}),
+    }
+    before = connector.records()
+    with pytest.raises(RetryableError):
+        calls[operation]()
+    assert connector.records() == before
+    calls[operation]()  # the failure was consumed
+
+
+def test_capabilities_of_the_memory_connector() -> None:
+    """The memory connector supports follow-ups and status writes but cannot forward."""
+    connector = make()
+    assert (connector.supports_followups, connector.can_write_status) == (True, True)
+    assert connector.can_forward is False
+
+
+def test_defaults_fill_what_a_created_record_lacks() -> None:
+    """defaults are the server's values for a new record; the record's own values win."""
+    connector = make(defaults={"status": 0, "label": "Menunggu"})
+    new_id = connector.create({"title": "a", "label": "own"}, [], "r1")
+    stored = connector.get(new_id)
+    assert stored is not None
+    assert (stored["status"], stored["label"]) == (0, "own")
+
+
+def test_clear_failures_forgets_pending_failures() -> None:
+    """clear_failures drops injected failures that were not raised yet."""
+    connector = make()
+    connector.fail_next(3, RetryableError("down"), operations=("pull",))
+    connector.clear_failures()
+    assert list(connector.pull()) == []

@@ -63,7 +63,8 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
 def cursor_mapping(tmp_path: Path) -> Path:
     """The SIDUMAS mapping plus an `updated_at` change feed, for cursor-source tests."""
     text = (MAPPINGS / "sidumas.toml").read_text(encoding="utf-8")
-    text = text.replace('id = "id"', 'id = "id"\nupdated_at = "updated_at"', 1)
+    if 'updated_at = "updated_at"' not in text:
+        text = text.replace('id = "id"', 'id = "id"\nupdated_at = "updated_at"', 1)
     path = tmp_path / "door-with-feed.toml"
     path.write_text(text, encoding="utf-8")
     return path

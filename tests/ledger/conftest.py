@@ -13,11 +13,21 @@ from sqlalchemy import create_engine, func, select
 
 from bridge.ledger import Ledger
 from bridge.ledger.db import normalise_url
-from bridge.ledger.tables import COMPLAINT, EVENT, LINK, PENDING_OP, QUARANTINE
+from bridge.ledger.tables import (
+    COMPLAINT,
+    EVENT,
+    FOLLOWUP,
+    FOLLOWUP_COPY,
+    LINK,
+    PENDING_OP,
+    QUARANTINE,
+    REVIEW,
+)
 
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432
 PG_USERS = ("postgres", "root")
+TABLES = (COMPLAINT, LINK, PENDING_OP, QUARANTINE, EVENT, FOLLOWUP, FOLLOWUP_COPY, REVIEW)
 
 
 def _pg_admin() -> tuple[psycopg.Connection[tuple[object, ...]], str] | None:
@@ -77,7 +87,7 @@ def row_counts(ledger_url: str) -> Iterator[Callable[[], dict[str, int]]]:
         with engine.connect() as conn:
             return {
                 table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
-                for table in (COMPLAINT, LINK, PENDING_OP, QUARANTINE, EVENT)
+                for table in TABLES
             }
 
     yield count

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
-from bridge.ledger import CreateIntent, CreateResult
+from bridge.ledger import CreateIntent, CreateResult, Ledger
 from bridge.model import make_ref
 
 ROUTE = "sidumas-to-lapor"
@@ -47,3 +48,23 @@ def result(n: int, *, adopted: bool = False) -> CreateResult:
         target_hash=digest(f"target {n}"),
         adopted=adopted,
     )
+
+
+def linked(ledger: Ledger, *numbers: int) -> None:
+    """Complaints ``numbers`` created in LAPOR!: linked in SIDUMAS and LAPOR!."""
+    ledger.record_intents(ROUTE, [intent(n) for n in numbers])
+    ledger.complete_page(ROUTE, [result(n) for n in numbers])
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> datetime:
+        self.now += delta
+        return self.now

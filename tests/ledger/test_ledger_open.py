@@ -16,7 +16,10 @@ from bridge.ledger import Ledger
 from bridge.ledger.db import display, mask, normalise_url
 from bridge.ledger.tables import COMPLAINT
 
-TABLES = {"complaint", "link", "pending_op", "cursor", "quarantine", "event", "cycle_run"}
+TABLES = {
+    *("complaint", "link", "pending_op", "cursor", "quarantine", "event", "cycle_run"),
+    *("followup", "followup_copy", "review"),
+}
 
 
 def test_open_runs_migrations_to_head(ledger: Ledger, ledger_url: str) -> None:
@@ -24,7 +27,7 @@ def test_open_runs_migrations_to_head(ledger: Ledger, ledger_url: str) -> None:
     engine = create_engine(normalise_url(ledger_url))
     with engine.connect() as conn:
         assert set(inspect(conn).get_table_names()) >= TABLES
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
     engine.dispose()
 
 

@@ -6,8 +6,11 @@ import threading
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import DateTime
+from sqlalchemy.dialects import sqlite
 
 from bridge.ledger import Ledger, LedgerConflict, SeenUpdate, SetAside
+from bridge.ledger.tables import UTCDateTime
 from tests.ledger.ledger_factories import ROUTE, SOURCE, TARGET, intent, ref_of, result
 
 WITA = timezone(timedelta(hours=8), "WITA")
@@ -155,3 +158,22 @@ def test_lag_text_says_how_long_ago_the_last_success_was(ledger_url: str) -> Non
     assert status.lag_text(finished + timedelta(seconds=40)) == "40s"
     assert status.lag_text(finished + timedelta(hours=3, minutes=5)) == "3h 5m"
     assert status.lag_text(finished + timedelta(days=2, hours=4)) == "2d 4h"
+
+
+def test_sqlite_times_are_stored_in_sqlalchemys_own_text_format() -> None:
+    """The ledger's fast SQLite conversion writes exactly what SQLAlchemy's DateTime writes.
+
+    SQLite compares times as text, so rows written by a migration (plain DateTime) and
+    by the ledger must share one format, and read back as the same aware instant.
+    """
+    dialect = sqlite.dialect()
+    ours = UTCDateTime().bind_processor(dialect)
+    theirs = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    back = UTCDateTime().result_processor(dialect, None)
+    assert ours is not None and theirs is not None and back is not None
+    for instant in (datetime(2026, 3, 2, 9, 30, tzinfo=WITA), datetime(2026, 1, 1, tzinfo=UTC)):
+        text = ours(instant)
+        assert text == theirs(instant.astimezone(UTC).replace(tzinfo=None))
+        parsed = back(text)
+        assert parsed == instant
+        assert parsed is not None and parsed.tzinfo is UTC

@@ -127,15 +127,16 @@ def test_impossible_incident_date_names_the_field(lapor: Mapping) -> None:
     assert "1990" in caught.value.reason
 
 
-def test_updated_at_is_aware_and_only_declared_where_there_is_a_feed(
-    lapor: Mapping, sidumas: Mapping
-) -> None:
-    """LAPOR! declares updated_at (cursor-capable); SIDUMAS does not (scan)."""
+def test_updated_at_is_read_aware_in_each_systems_zone(lapor: Mapping, sidumas: Mapping) -> None:
+    """LAPOR! updated_at reads as WIB, SIDUMAS's as WITA; a record without one has None."""
     assert lapor.has_updated_at
-    assert not sidumas.has_updated_at
+    assert sidumas.has_updated_at
     assert lapor.native_updated_at(lapor_record()) == datetime(2024, 3, 2, 4, 30, tzinfo=UTC)
     assert lapor.native_updated_at(lapor_record(updated_at=None)) is None
     assert sidumas.native_updated_at(sidumas_record()) is None
+    stamped = sidumas_record(updated_at="2024-03-05 08:00:00")
+    assert sidumas.native_updated_at(stamped) == datetime(2024, 3, 5, 0, 0, tzinfo=UTC)
+    assert sidumas.to_canonical(stamped).updated_at == datetime(2024, 3, 5, 8, 0, tzinfo=WITA)
     with pytest.raises(RecordInvalid) as caught:
         lapor.native_updated_at(lapor_record(updated_at="soon"))
     assert caught.value.field == "updated_at"

@@ -26,7 +26,7 @@ TAG = st.from_regex(r"[a-z0-9_]{1,12}", fullmatch=True)
 # silently stops writing one of these.
 MUST_ROUND_TRIP = {
     "sidumas": {
-        "title", "content", "category", "reporter.name", "reporter.email", "location.lat",
+        "title", "content", "ref", "category", "reporter.name", "reporter.email", "location.lat",
         "location.lng", "location.address", "is_anonymous", "is_secret",
     },
     "lapor": {
@@ -55,7 +55,7 @@ def sidumas_records(draw: st.DrawFn) -> dict[str, Any]:
         "hide_pengaduan": draw(FLAG),
         "files": [],
     }
-    for key in ("pelapor", "email", "alamat", "nik", "telp"):
+    for key in ("pelapor", "email", "alamat", "nik", "telp", "ref_eksternal"):
         _optional(record, key, draw(OPTIONAL_TEXT))
     lat, lng = draw(st.none() | COORD), draw(st.none() | COORD)
     _optional(record, "koordinat_lat", lat if lat is None or draw(st.booleans()) else repr(lat))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bridge.mapping import Mapping
-from bridge.model import Complaint
+from bridge.model import Complaint, FollowUp, Status
 from simulators.lapor import render_detail, render_followup, render_summary
 from simulators.lapor_state import LaporState
 from simulators.sidumas_state import SidumasState
@@ -40,6 +40,23 @@ def test_sidumas_accepts_the_mapped_payload(sidumas: Mapping) -> None:
     assert (back.title, back.category, back.is_secret) == ("Sampah menumpuk", "lingkungan", True)
     assert back.reporter.name == "Wayan"
     assert (back.location.lat, back.location.address) == (-8.79, "Jimbaran")
+
+
+def test_sidumas_keeps_the_bridge_reference_and_takes_status_and_followups(
+    sidumas: Mapping,
+) -> None:
+    """ref_eksternal, pengaduan/status and a tanggapan written by the mapping all read back."""
+    state = SidumasState()
+    stored = state.add(sidumas.to_native(_complaint().model_copy(update={"ref": "lb00ff"})))
+    state.set_status(stored["id"], sidumas.status_to_native(Status.IN_PROGRESS))
+    reply = FollowUp(source_id="x", content="Sudah diangkut.", author="DLHK", is_official=True)
+    state.add_tanggapan(stored["id"], sidumas.followup_to_native(reply))
+    back = sidumas.to_canonical(state.find(stored["id"]))
+    assert (back.ref, back.status) == ("lb00ff", Status.IN_PROGRESS)
+    assert back.updated_at is not None
+    assert [(f.content, f.author, f.is_official) for f in back.followups] == [
+        ("Sudah diangkut.", "DLHK", True)
+    ]
 
 
 def test_every_seeded_lapor_record_maps(lapor: Mapping) -> None:

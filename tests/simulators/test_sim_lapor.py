@@ -265,8 +265,9 @@ def test_updated_since_filters_and_orders_by_update_time(
 
 
 def test_followup_is_listed_and_moves_status_to_in_progress(lapor: httpx.Client) -> None:
-    """#6 stores a follow-up; #5 lists it with a d-m-Y H:i:s time and the status moves on."""
+    """#6 stores a follow-up; #5 lists it with a d-m-Y H:i:s time; verified → Dalam Proses."""
     complaint_id = create(lapor)
+    lapor.post(f"/_sim/complaints/{complaint_id}/verify")
     form = {"complaint_id": str(complaint_id), "institution_from_id": "1001", "content": "Sudah"}
     files = {"attachment[0]": ("bukti.png", b"png", "image/png")}
     added = lapor.post("/complaints/followup/add", data=form, files=files)

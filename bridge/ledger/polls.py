@@ -1,0 +1,85 @@
+"""The re-poll schedule of systems without a change feed.
+
+The engine decides when each linked complaint is due again (older complaints less
+often, final ones never); the ledger keeps that schedule on the link and hands out
+the due ones oldest-due first, through ``ix_link_system_next_poll``.
+Functions run inside the caller's transaction (see ``bridge.ledger.writes``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, bindparam, exists, update
+from sqlalchemy.orm import Session
+
+from bridge.ledger.reads import link_info, links_query
+from bridge.ledger.sql import chunks
+from bridge.ledger.tables import LINK
+from bridge.ledger.types import LinkInfo
+
+
+def due(
+    session: Session, system: str, now: datetime, limit: int, require_link_in: str | None
+) -> list[LinkInfo]:
+    """At most ``limit`` links of ``system`` due by ``now``, the longest overdue first."""
+    query = due_query(system, now, limit, require_link_in)
+    return [link_info(row) for row in session.execute(query)]
+
+
+def due_query(system: str, now: datetime, limit: int, require_link_in: str | None) -> Select[Any]:
+    """One indexed query: a range scan of ``ix_link_system_next_poll``, already in order."""
+    query = links_query().where(LINK.c.system == system, LINK.c.next_poll_at <= now)
+    if require_link_in is not None:
+        other = LINK.alias("other")
+        # Probes uq_link_complaint_system once per due link; no join, no sort.
+        query = query.where(
+            exists().where(
+                other.c.complaint_id == LINK.c.complaint_id, other.c.system == require_link_in
+            )
+        )
+    return query.order_by(LINK.c.next_poll_at, LINK.c.id).limit(limit)
+
+
+def schedule(
+    session: Session,
+    system: str,
+    plan: Sequence[tuple[str, datetime | None]],
+    now: datetime,
+) -> None:
+    """Next poll per remote id (None: stop polling), and polled now."""
+    by_time: dict[datetime | None, list[str]] = {}
+    for rid, next_at in dict(plan).items():
+        by_time.setdefault(next_at, []).append(rid)
+    # The engine schedules in a few tiers, so most ids share a time: one IN-list
+    # update per time costs far less than one row update per id.
+    single = [(ids[0], at) for at, ids in by_time.items() if len(ids) == 1]
+    for next_at, ids in by_time.items():
+        for part in chunks(ids) if len(ids) > 1 else ():
+            session.execute(
+                update(LINK)
+                .where(LINK.c.system == system, LINK.c.remote_id.in_(part))
+                .values(next_poll_at=next_at, polled_at=now)
+            )
+    if single:
+        session.execute(
+            update(LINK)
+            .where(LINK.c.system == system, LINK.c.remote_id == bindparam("rid"))
+            .values(next_poll_at=bindparam("next_at"), polled_at=now),
+            [{"rid": rid, "next_at": next_at} for rid, next_at in single],
+        )
+
+
+def first_poll(session: Session, cids: Sequence[int], now: datetime) -> None:
+    """Newly linked complaints are due at once, on every system they are linked in.
+
+    Links that already carry a schedule keep it.
+    """
+    for part in chunks(sorted(set(cids))):
+        session.execute(
+            update(LINK)
+            .where(LINK.c.complaint_id.in_(part), LINK.c.next_poll_at.is_(None))
+            .values(next_poll_at=now)
+        )

@@ -1,0 +1,124 @@
+"""Review flags: what a person must look at, apart from the quarantine of unreadable records.
+
+A flagged complaint still syncs; the flag is counted per (route, ref, system,
+kind), so a problem seen every cycle is one flag with a count, not a flood.
+Functions run inside the caller's transaction (see ``bridge.ledger.writes``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, func, select, update
+from sqlalchemy.orm import Session
+
+from bridge.ledger.sql import complaint_ids, upsert
+from bridge.ledger.tables import REVIEW
+from bridge.ledger.types import ReviewInfo
+from bridge.ledger.writes import add_events, event_key, event_row
+
+
+def flag(
+    session: Session,
+    route: str,
+    ref: str,
+    system: str,
+    kind: str,
+    reason: str,
+    detail: Mapping[str, Any],
+    now: datetime,
+) -> None:
+    """Raise a flag, or count one more sighting; a resolved flag seen again is re-opened."""
+    key = _key(route, ref, system, kind)
+    before = session.execute(select(REVIEW.c.resolved).where(*key)).first()
+    row = {
+        "route": route,
+        "ref": ref,
+        "system": system,
+        "kind": kind,
+        "reason": reason,
+        "detail": json.dumps(detail, sort_keys=True, default=str),
+        "first_seen": now,
+        "last_seen": now,
+        "count": 1,
+        "resolved": False,
+    }
+    upsert(
+        session,
+        REVIEW,
+        [row],
+        keys=("route", "ref", "system", "kind"),
+        copy=("reason", "detail", "last_seen", "resolved"),
+        set_={"count": REVIEW.c.count + 1},
+    )
+    if before is None or before.resolved:
+        count = session.scalar(select(REVIEW.c.count).where(*key)) or 1
+        _history(session, route, ref, system, kind, "flagged", count, now, reason)
+
+
+def resolve(session: Session, route: str, ref: str, system: str, kind: str, now: datetime) -> None:
+    """A person looked: the flag is closed (and re-opened if the problem comes back)."""
+    key = _key(route, ref, system, kind)
+    count = session.scalar(select(REVIEW.c.count).where(*key, REVIEW.c.resolved.is_(False)))
+    if count is None:
+        return
+    session.execute(update(REVIEW).where(*key).values(resolved=True))
+    _history(session, route, ref, system, kind, "resolved", count, now, None)
+
+
+def listed(session: Session, route: str | None, include_resolved: bool) -> list[ReviewInfo]:
+    query = select(REVIEW).order_by(REVIEW.c.route, REVIEW.c.last_seen, REVIEW.c.id)
+    if route is not None:
+        query = query.where(REVIEW.c.route == route)
+    if not include_resolved:
+        query = query.where(REVIEW.c.resolved.is_(False))
+    return [_review(row) for row in session.execute(query)]
+
+
+def open_count(session: Session, route: str) -> int:
+    query = select(func.count()).where(REVIEW.c.route == route, REVIEW.c.resolved.is_(False))
+    return session.scalar(query) or 0
+
+
+def _key(route: str, ref: str, system: str, kind: str) -> tuple[Any, ...]:
+    c = REVIEW.c
+    return (c.route == route, c.ref == ref, c.system == system, c.kind == kind)
+
+
+def _history(
+    session: Session,
+    route: str,
+    ref: str,
+    system: str,
+    kind: str,
+    step: str,
+    count: int,
+    now: datetime,
+    reason: str | None,
+) -> None:
+    """A history line, when the flag is about a complaint the ledger holds."""
+    cid = complaint_ids(session, [ref]).get(ref)
+    if cid is None:
+        return
+    # Keyed by the sighting count, so a re-opened flag gets a line of its own.
+    key = event_key("review", route, system, kind, step, str(count))
+    detail = {"kind": kind, "reason": reason} if reason else {"kind": kind}
+    add_events(session, [event_row(cid, key, now, route, f"review.{step}", system, detail)])
+
+
+def _review(row: Row[Any]) -> ReviewInfo:
+    return ReviewInfo(
+        route=row.route,
+        ref=row.ref,
+        system=row.system,
+        kind=row.kind,
+        reason=row.reason,
+        detail=row.detail,
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        count=row._mapping["count"],  # `row.count` is the tuple method
+        resolved=row.resolved,
+    )

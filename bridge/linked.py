@@ -1,0 +1,405 @@
+"""Linked complaints: carry status changes and new follow-ups from a route's source to its target.
+
+A complaint is *linked* once it exists on both sides of a route. From then on each
+cycle of the route (source → target) looks, for the complaints that changed or are
+due for a re-poll, at
+
+- **status**: ``bridge.status.decide`` says whether the source's status moves the
+  complaint on; if so it is recorded, and written to the target when the target
+  can take it (or the complaint is forwarded, *Bukan Wewenang*, when the route says so);
+- **follow-ups**: each is identified by a fingerprint of its content, so a follow-up
+  the bridge itself copied is recognised when it comes back (no echo), and a system
+  repeating the same follow-up is not copied twice. The intent to copy is committed
+  before the remote write; an unconfirmed copy is looked for on the target first.
+
+Once both sides agree, a cycle makes no writes at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from bridge.errors import RecordError, RetryableError
+from bridge.mapping import Mapping as FieldMapping
+from bridge.mapping import followup_fingerprint
+from bridge.model import Complaint, FollowUp, Status
+from bridge.repoll import next_poll
+from bridge.status import RANK, Decision, decide, is_final
+
+if TYPE_CHECKING:
+    from bridge.engine import CycleReport, Route
+
+log = structlog.get_logger("bridge.linked")
+
+
+@dataclass(frozen=True)
+class LinkedItem:
+    """One linked complaint to look at: its ids on both sides, and the source's view if at hand."""
+
+    ref: str
+    source_id: str
+    target_id: str
+    complaint: Complaint | None = None
+    changed: bool = False
+    """True when the source's content changed this cycle (not merely due for a re-poll)."""
+    previous: Status | None = None
+    """The status the source showed the last time the ledger saw it."""
+
+
+RETRY_AFTER = timedelta(minutes=5)
+
+
+def sync_linked(
+    route: Route, items: Sequence[LinkedItem], report: CycleReport, *, now: datetime
+) -> set[str]:
+    """Carry status and follow-ups of ``items`` from the route's source to its target.
+
+    Returns the refs whose writes failed; they are scheduled for a retry soon, final
+    or not, so a failure can never leave a follow-up or a status behind for good.
+    """
+    failed: set[str] = set()
+    if not items:
+        return failed
+    states = route.ledger.complaint_states([item.ref for item in items])
+    try:
+        for item in items:
+            try:
+                _sync_one(route, item, states.get(item.ref), report)
+            except RecordError as exc:
+                _flag_write(route, item, exc, report)
+                failed.add(item.ref)
+            except RetryableError:
+                failed.add(item.ref)
+                raise
+    finally:
+        retry = [(i.source_id, now + RETRY_AFTER) for i in items if i.ref in failed]
+        if retry:
+            route.ledger.schedule_polls(route.source.name, retry)
+    return failed
+
+
+def _sync_one(route: Route, item: LinkedItem, state: Any, report: CycleReport) -> None:
+    complaint = item.complaint or _fetch(route, item)
+    if complaint is None:
+        return
+    _sync_status(
+        route,
+        item,
+        complaint,
+        state.status if state else None,
+        state.status_at if state else None,
+        report,
+    )
+    if route.source.supports_followups and route.target.supports_followups:
+        _sync_followups(route, item, report)
+
+
+def _flag_write(route: Route, item: LinkedItem, exc: RecordError, report: CycleReport) -> None:
+    route.ledger.flag_for_review(
+        route.name, item.ref, route.target.name, "write", exc.reason, {"field": exc.field}
+    )
+    report.counts["review"] += 1
+    log.warning("complaint.write.refused", route=route.name, ref=item.ref, reason=exc.reason)
+
+
+def repoll(route: Route, report: CycleReport, *, already: set[str], now: datetime) -> None:
+    """Re-check linked complaints that are due, within the route's re-poll budget."""
+    if route.repoll_budget <= 0:
+        return
+    due = route.ledger.due_for_poll(
+        route.source.name, now=now, limit=route.repoll_budget, require_link_in=route.target.name
+    )
+    items = []
+    for link in due:
+        if link.ref in already:
+            continue
+        target = route.ledger.link_of(link.ref, route.target.name)
+        if target is not None:
+            items.append(LinkedItem(link.ref, link.remote_id, target.remote_id))
+    if items:
+        report.counts["repoll"] += len(items)
+    failed = sync_linked(route, items, report, now=now)
+    states = route.ledger.complaint_states([link.ref for link in due])
+    schedule = []
+    for link in due:
+        if link.ref in failed:
+            continue  # sync_linked scheduled its retry
+        state = states.get(link.ref)
+        status = Status(state.status) if state and state.status else None
+        created = state.created_at if state else now
+        schedule.append((link.remote_id, None if is_final(status) else next_poll(created, now)))
+    route.ledger.schedule_polls(route.source.name, schedule)
+
+
+def _fetch(route: Route, item: LinkedItem) -> Complaint | None:
+    native = route.source.get(item.source_id)
+    if native is None:
+        route.ledger.flag_for_review(
+            route.name,
+            item.ref,
+            route.source.name,
+            "missing",
+            f"linked record {item.source_id} is gone from {route.source.name}",
+            {"source_id": item.source_id},
+        )
+        return None
+    try:
+        return route.source_mapping.to_canonical(native)
+    except RecordError as exc:
+        route.ledger.flag_for_review(
+            route.name, item.ref, route.source.name, "unreadable", exc.reason, {"field": exc.field}
+        )
+        return None
+
+
+# -- status ------------------------------------------------------------------------------
+
+
+def _sync_status(
+    route: Route,
+    item: LinkedItem,
+    complaint: Complaint,
+    current: str | None,
+    current_at: datetime | None,
+    report: CycleReport,
+) -> None:
+    decision = decide(
+        current=Status(current) if current else None,
+        current_at=current_at,
+        observed=complaint.status,
+        observed_at=complaint.updated_at,
+        observed_by=route.source.name,
+        owners=route.owners,
+        previous=item.previous,
+    )
+    if decision.kind in ("same", "ignore") and current is not None:
+        _catch_up(route, item, Status(current), report)
+    if decision.kind == "same":
+        return
+    if decision.kind == "review":
+        _flag_status(route, item, complaint, decision, report)
+        return
+    if decision.kind == "ignore":
+        if item.changed:  # a re-poll of a lagging side is normal; only changes are history
+            route.ledger.record_decision(
+                route.name, item.ref, "status.ignored", _detail(route, complaint, decision)
+            )
+        return
+    assert complaint.status is not None
+    _apply_status(route, item, complaint.status, complaint, report)
+
+
+def _apply_status(
+    route: Route, item: LinkedItem, status: Status, complaint: Complaint, report: CycleReport
+) -> None:
+    at = complaint.updated_at or datetime.now(UTC)
+    forward = route.forward
+    if forward is not None and status == forward.on_status and route.target.can_forward:
+        route.target.forward(item.target_id, forward.to_institution, forward.reason)
+        report.counts["forward"] += 1
+        _record(
+            route, item, status, at, written=True, note=f"forwarded to {forward.to_institution}"
+        )
+        return
+    if not (route.target.can_write_status and route.target_mapping.can_write_status):
+        _record(route, item, status, at, written=False, note="target takes no status writes")
+        return
+    try:
+        fields = route.target_mapping.status_to_native(status)
+    except RecordError as exc:
+        _record(route, item, status, at, written=False, note=exc.reason)
+        return
+    route.target.set_status(item.target_id, fields)
+    report.counts["status"] += 1
+    log.info("complaint.status.written", route=route.name, ref=item.ref, status=status.value)
+    _record(route, item, status, at, written=True, note=None)
+
+
+def _catch_up(route: Route, item: LinkedItem, status: Status, report: CycleReport) -> None:
+    """The target lags behind the ledger's status (e.g. it was just created): bring it level.
+
+    Only forward along the life cycle, only where the target can take the status,
+    and only when its last known raw status says it is behind — so it is written once.
+    """
+    mapping = route.target_mapping
+    if not (route.target.can_write_status and mapping.can_write_status):
+        return
+    link = route.ledger.link_of(item.ref, route.target.name)
+    if link is None:
+        return
+    shown = mapping.to_canonical_status(link.raw_status_code, link.raw_status_label)
+    if shown == status or (shown is not None and RANK[shown] >= RANK[status]):
+        return
+    try:
+        fields = mapping.status_to_native(status)
+    except RecordError:
+        return  # the target has no code for it: nothing to catch up with
+    route.target.set_status(item.target_id, fields)
+    report.counts["status"] += 1
+    log.info("complaint.status.caught_up", route=route.name, ref=item.ref, status=status.value)
+    route.ledger.record_status(
+        route.name,
+        item.ref,
+        status=status.value,
+        at=datetime.now(UTC),
+        system=route.source.name,
+        written_to=route.target.name,
+        raw_code=mapping.status_code(status),
+        note="caught up",
+    )
+
+
+def _record(
+    route: Route, item: LinkedItem, status: Status, at: datetime, *, written: bool, note: str | None
+) -> None:
+    written_to = route.target.name if written else None
+    raw_code = None
+    if written and route.target_mapping.can_write_status:
+        try:
+            raw_code = route.target_mapping.status_code(status)
+        except RecordError:
+            raw_code = None  # forwarded: the target's status is LAPOR!'s to set
+    route.ledger.record_status(
+        route.name,
+        item.ref,
+        status=status.value,
+        at=at,
+        system=route.source.name,
+        written_to=written_to,
+        raw_code=raw_code,
+        note=note,
+    )
+
+
+def _flag_status(
+    route: Route, item: LinkedItem, complaint: Complaint, decision: Decision, report: CycleReport
+) -> None:
+    route.ledger.flag_for_review(
+        route.name,
+        item.ref,
+        route.source.name,
+        "status",
+        decision.reason,
+        _detail(route, complaint, decision),
+    )
+    report.counts["review"] += 1
+    log.warning("complaint.status.review", route=route.name, ref=item.ref, reason=decision.reason)
+
+
+def _detail(route: Route, complaint: Complaint, decision: Decision) -> dict[str, object]:
+    return {
+        "system": route.source.name,
+        "observed": complaint.status.value if complaint.status else None,
+        "raw_code": complaint.raw_status.code,
+        "raw_label": complaint.raw_status.label,
+        "decision": decision.kind,
+        "reason": decision.reason,
+    }
+
+
+# -- follow-ups --------------------------------------------------------------------------
+
+
+def _sync_followups(route: Route, item: LinkedItem, report: CycleReport) -> None:
+    source = route.source
+    observed = _read_followups(
+        route, item, source.followups(item.source_id), route.source_mapping, source.name
+    )
+    route.ledger.note_followups(
+        item.ref, source.name, [(fp, f.source_id) for fp, f in observed.items()]
+    )
+    target = route.target.name
+    copies = {f.fingerprint: f.copies.get(target) for f in _known(route, item.ref)}
+    unconfirmed = {fp for fp, copy in copies.items() if copy is not None and copy.state != "done"}
+    missing = [fp for fp in observed if copies.get(fp) is None or fp in unconfirmed]
+    if unconfirmed.intersection(missing):
+        missing = _confirm_on_target(route, item, missing, unconfirmed)
+    todo = [(fp, observed[fp]) for fp in missing if _may_copy(route, observed[fp])]
+    if todo:
+        _copy_followups(route, item, todo, report)
+
+
+def _known(route: Route, ref: str) -> list[Any]:
+    return list(route.ledger.followups_of([ref]).get(ref, []))
+
+
+def _read_followups(
+    route: Route,
+    item: LinkedItem,
+    natives: Iterable[dict[str, Any]],
+    mapping: FieldMapping,
+    system: str,
+) -> dict[str, FollowUp]:
+    """Fingerprint → follow-up, in the system's order; identical repeats collapse into one."""
+    found: dict[str, FollowUp] = {}
+    for native in natives:
+        try:
+            followup = mapping.followup_to_canonical(dict(native))
+        except RecordError as exc:
+            route.ledger.flag_for_review(
+                route.name, item.ref, system, "followup", exc.reason, {"field": exc.field}
+            )
+            continue
+        found.setdefault(followup_fingerprint(followup), followup)
+    return found
+
+
+def _confirm_on_target(
+    route: Route, item: LinkedItem, missing: list[str], unconfirmed: set[str]
+) -> list[str]:
+    """Copies started but never confirmed (a crash, a lost answer): adopt what the target shows."""
+    target = route.target
+    on_target = _read_followups(
+        route, item, target.followups(item.target_id), route.target_mapping, target.name
+    )
+    adopted = [
+        (fp, on_target[fp].source_id) for fp in missing if fp in unconfirmed and fp in on_target
+    ]
+    if adopted:
+        route.ledger.complete_followups(route.name, item.ref, target.name, adopted)
+    adopted_fps = {fp for fp, _ in adopted}
+    return [fp for fp in missing if fp not in adopted_fps]
+
+
+def _may_copy(route: Route, followup: FollowUp) -> bool:
+    # A confidential follow-up goes only where confidential complaints may go.
+    return not followup.is_secret or route.target.receives_confidential
+
+
+def _copy_followups(
+    route: Route, item: LinkedItem, todo: list[tuple[str, FollowUp]], report: CycleReport
+) -> None:
+    ledger = route.ledger
+    ledger.record_followup_intents(route.name, item.ref, [fp for fp, _ in todo], route.target.name)
+    done: list[tuple[str, str | None]] = []
+    refused: RecordError | None = None
+    try:
+        for fingerprint, followup in todo:
+            try:
+                payload = route.target_mapping.followup_to_native(followup)
+                files = [route.source.download(a) for a in followup.attachments]
+                attachments = [
+                    a.model_copy(update={"content": c, "size": len(c)})
+                    for a, c in zip(followup.attachments, files, strict=True)
+                ]
+                remote_id = route.target.add_followup(item.target_id, payload, attachments)
+            except RecordError as exc:
+                ledger.fail_followup(
+                    route.name, item.ref, fingerprint, route.target.name, exc.reason
+                )
+                report.counts["followup_failed"] += 1
+                refused = exc
+                continue
+            done.append((fingerprint, remote_id))
+            report.counts["followup"] += 1
+            log.info("followup.copied", route=route.name, ref=item.ref, target_id=remote_id)
+    finally:
+        if done:
+            ledger.complete_followups(route.name, item.ref, route.target.name, done)
+    if refused is not None:
+        raise refused  # the others went through; this one is flagged and retried

@@ -1,0 +1,326 @@
+"""The ``sql`` connector: read a local app's own tables (MariaDB/MySQL, PostgreSQL).
+
+The typical local complaint app (DOMAIN.md §3) has no API; reading its database with a
+read-only user is the realistic integration. Which tables and columns hold what is
+schema, so it lives in the mapping file's ``[transport]`` table, beside the field map::
+
+    [transport]
+    table = "pengaduan"                 # the complaint table
+    id_column = "id_pengaduan"
+    updated_at_column = "updated_at"    # optional; absent → change_feed "scan"
+    ref_column = "bridge_ref"           # optional; enables find_by_ref (and create's ref)
+    create = false                      # optional; true lets the engine INSERT complaints
+    write_status = false                # optional; true lets set_status UPDATE the row
+    [[transport.joins]]                 # one-to-one tables, merged under a prefix
+    table = "masyarakat"
+    on = { nik = "nik" }                # complaint column → joined table column
+    prefix = "pelapor"                  # → record["pelapor"]["nama"], mapped as "pelapor.nama"
+    [transport.responses]               # one-to-many follow-ups, read into a list
+    table = "tanggapan"
+    foreign_key = "id_pengaduan"        # its column holding the complaint id
+    id_column = "id_tanggapan"
+    order_by = "tgl_tanggapan"          # optional; the id breaks ties
+    key = "tanggapan_list"              # record["tanggapan_list"] = [{...}, ...]
+    writable = true                     # add_followup may INSERT here
+
+Every name must be a plain identifier and is checked against the live schema at first
+use; values are always bound parameters. No SQL text is ever taken from configuration.
+
+Change feed: with ``updated_at_column`` pages are ordered by (updated_at, id) and
+``pull(since)`` returns rows updated at or after ``since``; rows updated within
+``hold_back_seconds`` of the *database's* clock are left for the next pull, because
+transactions still open may commit rows with earlier timestamps (TRAPS.md "Losing").
+Naive database times come back as naive ISO text: the mapping's ``timezone`` gives them
+their zone (MariaDB TIMESTAMP columns are read in the session zone, so set the mapping's
+zone to the server's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from pydantic import Field, SecretStr
+from sqlalchemy import DateTime, Engine, Table, cast, create_engine, func, insert, select, update
+
+from bridge.connector import Connector, ConnectorSettings, NativeRecord
+from bridge.errors import ConfigError, RemoteRejected
+from bridge.mapping import load_mapping
+from bridge.model import Attachment
+from connectors.sql_params import coerce_id, db_time, row_values
+from connectors.sql_query import CursorKey, RecordQueries
+from connectors.sql_schema import TransportSpec, parse_transport, reflect_layout
+from connectors.sql_values import database_url, db_errors
+
+log = structlog.get_logger(__name__)
+
+CONNECT_TIMEOUT_SECONDS = 10  # an unreachable server fails a cycle quickly, then retries
+
+
+class SqlSettings(ConnectorSettings):
+    """Settings of a ``sql`` connector (the schema itself is the mapping's ``[transport]``).
+
+    - ``mapping``: required; the mapping file whose ``[transport]`` names tables/columns.
+    - ``url``: ``mysql://user@host:3306/db`` or ``postgresql://user@host:5432/db``
+      (sent to PyMySQL and psycopg 3), *without* a password.
+    - ``password``: secret, put into the URL when connecting; set it from the
+      environment as ``BRIDGE_CONNECTORS__<NAME>__PASSWORD``.
+    - ``page_size``: rows per page of ``pull`` (default 500).
+    - ``hold_back_seconds``: rows updated less than this long before the database's
+      current time wait for the next pull, so late commits are not skipped (default 5).
+    """
+
+    url: str
+    password: SecretStr | None = None
+    page_size: int = Field(default=500, ge=1)
+    hold_back_seconds: float = Field(default=5.0, ge=0)
+
+
+class SqlConnector(Connector):
+    """Complaints are rows of one table, with joined one-to-one rows and a list of responses."""
+
+    type = "sql"
+    Settings = SqlSettings
+    can_create = False
+
+    def __init__(self, name: str, settings: ConnectorSettings) -> None:
+        if not isinstance(settings, SqlSettings):
+            settings = SqlSettings.model_validate(settings.model_dump())
+        super().__init__(name, settings)
+        self.options: SqlSettings = settings
+        where = f"connectors.{name}"
+        if settings.mapping is None:
+            raise ConfigError(
+                [f"{where}.mapping: a sql connector needs a mapping file with a [transport] table"]
+            )
+        mapping = load_mapping(settings.mapping)
+        self.spec: TransportSpec = parse_transport(mapping.transport, settings.mapping)
+        self._source = settings.mapping
+        self._zone = mapping.timezone
+        secret = settings.password.get_secret_value() if settings.password else None
+        self._url = database_url(settings.url, secret, where)
+        self._engine: Engine | None = None
+        self._queries: RecordQueries | None = None
+        self.change_feed = "cursor" if self.spec.updated_at_column else "scan"
+        self.can_create = self.spec.create
+        self.can_find_by_ref = self.spec.ref_column is not None
+        self.supports_followups = self.spec.responses is not None
+        self.can_write_status = self.spec.write_status
+
+    # -- the contract ------------------------------------------------------------------
+
+    def pull(self, since: datetime | None = None) -> Iterator[list[NativeRecord]]:
+        queries = self._ready()
+        if queries.layout.updated_at is None:
+            yield from self._scan(queries)
+        else:
+            yield from self._follow(queries, since)
+
+    def get(self, record_id: str) -> NativeRecord | None:
+        queries = self._ready()
+        key = coerce_id(queries.layout.id_column, record_id)
+        if key is None:
+            return None
+        rows = self._fetch(queries.by_id(key), "get")
+        records = self._records(queries, rows)
+        return records[0] if records else None
+
+    def followups(self, record_id: str) -> list[NativeRecord]:
+        """The record's responses, oldest first; an unknown record raises RemoteRejected."""
+        queries = self._ready()
+        if queries.layout.responses is None:
+            raise NotImplementedError(f"connector {self.name!r} has no [transport.responses]")
+        key = self._existing_key(queries, record_id)
+        rows = self._fetch(queries.responses_of([key]), "followups")
+        return queries.response_records(rows).get(str(key), [])
+
+    def add_followup(
+        self, record_id: str, followup: NativeRecord, attachments: Sequence[Attachment]
+    ) -> str | None:
+        queries = self._ready()
+        responses = queries.layout.responses
+        if responses is None or not responses.writable:
+            raise ConfigError(
+                [
+                    f"{self._source}: [transport.responses] is not writable; set "
+                    f"`writable = true` there to let the bridge post follow-ups"
+                ]
+            )
+        values = self._values(responses.table, followup)
+        # Typical PHP schemas have no foreign keys: check, or an orphan row would be stored.
+        values[responses.foreign_key.name] = self._existing_key(queries, record_id)
+        new_id = self._insert(responses.table, responses.id_column.name, values, "add_followup")
+        # Files are not stored: the typical schema has no place for a response's files.
+        log.info("sql.followup.added", connector=self.name, record_id=record_id, followup_id=new_id)
+        return new_id
+
+    def set_status(self, record_id: str, fields: NativeRecord) -> None:
+        """UPDATE the status columns of one complaint (``[transport] write_status = true``)."""
+        if not self.can_write_status:
+            raise NotImplementedError(f"connector {self.name!r} has no `write_status = true`")
+        queries = self._ready()
+        layout = queries.layout
+        key = self._existing_key(queries, record_id)
+        values = self._values(layout.table, fields)
+        statement = update(layout.table).where(layout.id_column == key).values(values)
+        with db_errors(self.name, "set_status", writing=True), self._db().begin() as conn:
+            conn.execute(statement)
+        log.info("sql.status.written", connector=self.name, record_id=record_id)
+
+    def create(self, record: NativeRecord, attachments: Sequence[Attachment], ref: str) -> str:
+        if not self.can_create:
+            raise NotImplementedError(f"connector {self.name!r} has no `create = true`")
+        layout = self._ready().layout
+        skip = frozenset(j.prefix for j in layout.joins)
+        if layout.responses is not None:
+            skip |= {layout.responses.key}
+        # Joined rows and responses are other tables: create writes the complaint row only.
+        values = self._values(layout.table, record, skip)
+        if layout.ref is not None:
+            values[layout.ref.name] = ref
+        new_id = self._insert(layout.table, layout.id_column.name, values, "create")
+        log.info("sql.record.created", connector=self.name, record_id=new_id)
+        return new_id
+
+    def find_by_ref(self, ref: str) -> str | None:
+        layout = self._ready().layout
+        if layout.ref is None:
+            raise NotImplementedError(f"connector {self.name!r} has no [transport] ref_column")
+        query = select(layout.id_column).where(layout.ref == ref).limit(1)
+        rows = self._fetch(query, "find_by_ref")
+        return str(rows[0][0]) if rows else None
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (created on first use; tests listen to its statements)."""
+        return self._db()
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    # -- pulling -----------------------------------------------------------------------
+
+    def _follow(
+        self, queries: RecordQueries, since: datetime | None
+    ) -> Iterator[list[NativeRecord]]:
+        updated = queries.layout.updated_at
+        assert updated is not None
+        boundary = self._hold_back_boundary(updated)
+        since_value = None if since is None else db_time(since, updated, self._zone)
+        after: CursorKey | None = None
+        pages = rows_total = 0
+        while True:
+            query = queries.cursor_page(boundary, since_value, after, self.options.page_size)
+            rows = self._fetch(query, "pull")
+            if not rows:
+                break
+            pages, rows_total = pages + 1, rows_total + len(rows)
+            yield self._records(queries, rows)
+            if len(rows) < self.options.page_size:
+                break
+            after = queries.cursor_key(rows[-1])
+        log.info("sql.pull.finished", connector=self.name, pages=pages, rows=rows_total)
+
+    def _scan(self, queries: RecordQueries) -> Iterator[list[NativeRecord]]:
+        after: Any = None
+        pages = rows_total = 0
+        while True:
+            rows = self._fetch(queries.scan_page(after, self.options.page_size), "pull")
+            if not rows:
+                break
+            pages, rows_total = pages + 1, rows_total + len(rows)
+            yield self._records(queries, rows)
+            if len(rows) < self.options.page_size:
+                break
+            after = queries.raw_id(rows[-1])
+        log.info("sql.pull.finished", connector=self.name, pages=pages, rows=rows_total)
+
+    def _hold_back_boundary(self, updated: Any) -> datetime:
+        """The database's now minus the hold-back, typed like the column (never our clock)."""
+        aware = bool(getattr(updated.type, "timezone", False))
+        if self._url.get_backend_name() == "postgresql":
+            # CURRENT_TIMESTAMP is timestamptz there; a naive column wants session-local time.
+            now: Any = cast(func.current_timestamp(), DateTime(timezone=aware))
+        else:
+            now = func.now(6)  # microseconds: a plain NOW() would hold back up to 1 s more
+        db_now = self._fetch(select(now), "pull")[0][0]
+        if not isinstance(db_now, datetime):
+            raise ConfigError([f"{self._source}: the database clock did not answer a time"])
+        return db_now - timedelta(seconds=self.options.hold_back_seconds)
+
+    def _records(self, queries: RecordQueries, rows: Sequence[Any]) -> list[NativeRecord]:
+        """Rows as records, with every response of the page read by one ``IN`` query."""
+        records: list[NativeRecord] = []
+        seen: set[str] = set()
+        for row in rows:
+            record_id = str(queries.raw_id(row))
+            if record_id in seen:
+                # A join that is not one-to-one repeats the row; keep the first.
+                log.warning("sql.join.not_one_to_one", connector=self.name)
+                continue
+            seen.add(record_id)
+            records.append(queries.record(row))
+        responses = queries.layout.responses
+        if responses is not None and records:
+            ids = list(dict.fromkeys(queries.raw_id(row) for row in rows))
+            grouped = queries.response_records(self._fetch(queries.responses_of(ids), "pull"))
+            for raw, record in zip(ids, records, strict=True):
+                record[responses.key] = grouped.get(str(raw), [])
+        return records
+
+    # -- database access ---------------------------------------------------------------
+
+    def _existing_key(self, queries: RecordQueries, record_id: str) -> Any:
+        """The id as the column's type, or RemoteRejected when no such complaint exists."""
+        key = coerce_id(queries.layout.id_column, record_id)
+        if key is None or not self._fetch(queries.exists(key), "get"):
+            raise RemoteRejected(f"no complaint with this {queries.layout.id_column.name} here")
+        return key
+
+    def _ready(self) -> RecordQueries:
+        """Connect and check the [transport] names against the live schema, once."""
+        if self._queries is None:
+            with db_errors(self.name, "schema check"), self._db().connect() as conn:
+                queries = RecordQueries(reflect_layout(conn, self.spec, self._source))
+                if queries.layout.updated_at is not None:
+                    # Rows with no update time never enter a cursor feed: say so, once.
+                    nulls = conn.execute(queries.null_updated_at_count()).scalar_one()
+                    if nulls:
+                        log.warning("sql.pull.null_updated_at", connector=self.name, rows=nulls)
+            self._queries = queries
+            log.info("sql.schema.checked", connector=self.name, table=queries.layout.table.name)
+        return self._queries
+
+    def _db(self) -> Engine:
+        if self._engine is None:
+            self._engine = create_engine(
+                self._url,
+                pool_pre_ping=True,  # a server restart between cycles is not an error
+                connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+            )
+        return self._engine
+
+    def _fetch(self, query: Any, operation: str) -> list[Any]:
+        # One short read per page: no transaction is held open while the engine works.
+        with db_errors(self.name, operation), self._db().connect() as conn:
+            return list(conn.execute(query).fetchall())
+
+    def _insert(self, table: Table, id_name: str, values: dict[str, Any], operation: str) -> str:
+        statement = insert(table).values(values)
+        engine = self._db()
+        returning = engine.dialect.insert_returning
+        if returning:
+            statement = statement.returning(table.c[id_name])
+        with db_errors(self.name, operation, writing=True), engine.begin() as conn:
+            result = conn.execute(statement)
+            new_id = result.scalar_one() if returning else values.get(id_name, result.lastrowid)
+        return str(new_id)
+
+    def _values(
+        self, table: Table, payload: NativeRecord, skip: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
+        return row_values(table, payload, skip=skip, source=self._source, zone=self._zone)
