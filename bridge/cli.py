@@ -169,7 +169,7 @@ def demo(
     configure_logging("console", "warning")
     result = run_demo(directory, count=count)
     _print_demo(result)
-    raise typer.Exit(0 if result.report.ok else 1)
+    raise typer.Exit(0 if result.ok else 1)
 
 
 @app.command()
@@ -316,19 +316,30 @@ def _print_demo(result: object) -> None:
 
     assert isinstance(result, DemoResult)
     out.print(f"LAPOR! simulator:  {result.lapor_url}")
-    out.print(f"SIDUMAS simulator: {result.sidumas_url}  ({result.seeded} complaints seeded)")
-    _print_report(result.report)
-    table = Table(title="Local ticket → LAPOR! tracking id")
+    out.print(f"SIDUMAS simulator: {result.sidumas_url}  ({result.seeded} complaints)")
+    table = Table(title="SIDUMAS → LAPOR!: local ticket → LAPOR! tracking id")
     for column in ("SIDUMAS ticket", "SIDUMAS id", "LAPOR! tracking id", "this run"):
         table.add_column(column)
     for row in result.links:
         table.add_row(row.ticket, row.local_id, row.tracking_id, row.note)
     out.print(table)
     out.print(
-        f"[bold]{result.created} created in LAPOR! this run[/bold]; "
-        f"{result.already_linked} were already there; LAPOR! now holds "
-        f"{result.lapor_total} complaints from this door. Ledger: {result.ledger_url}"
+        f"[bold]{result.created_in_lapor} created in LAPOR![/bold] this run "
+        f"({result.already_linked} were already there; {result.lapor_total} linked in all); "
+        f"[bold]{result.created_in_sidumas} LAPOR! dispositions created in SIDUMAS[/bold]."
     )
+    for story in result.stories:
+        state = "appears" if story.copied else "does NOT appear (yet)"
+        out.print(
+            f"Follow-up typed in {story.where}: “{story.text}” {state} in {story.copied_to}, "
+            f"whose status is now [bold]{story.status_there}[/bold]."
+        )
+    for report in result.reports:
+        summary = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())) or "nothing"
+        out.print(f"  {report.route}: {summary}")
+        if report.error:
+            err.print(f"[red]route {report.route} stopped:[/red] {report.error}")
+    out.print(f"Ledger: {result.ledger_url}. Run `make demo` again: nothing is created twice.")
 
 
 def main() -> None:

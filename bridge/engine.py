@@ -118,6 +118,8 @@ class CycleReport:
     counts: Counter[str] = field(default_factory=Counter)
     lines: list[PlannedLine] = field(default_factory=list)
     error: str | None = None
+    keep_lines: bool = True
+    """False keeps counts only, so a backfill of millions holds no per-record lines."""
 
     @property
     def ok(self) -> bool:
@@ -125,7 +127,28 @@ class CycleReport:
 
     def add(self, line: PlannedLine) -> None:
         self.counts[line.action] += 1
-        self.lines.append(line)
+        if self.keep_lines:
+            self.lines.append(line)
+
+
+@dataclass(frozen=True)
+class CycleOptions:
+    """How a cycle differs from the daemon's ordinary one (used by ``bridge backfill``)."""
+
+    dry_run: bool = False
+    since: datetime | None = None
+    """Pull from here instead of the stored cursor (which then does not move)."""
+    select: Callable[[Observation], bool] | None = None
+    """Only these records are planned; the others are passed over untouched."""
+    adopt: Mapping[str, str] = field(default_factory=dict)
+    """Natural key or carried bridge reference → id of a record already in the target."""
+    before_create: Callable[[], None] | None = None
+    """Called before each remote create (a rate limit)."""
+    on_page: Callable[[CycleReport], None] | None = None
+    """Called after each page (progress)."""
+    keep_lines: bool = True
+    linked_sync: bool = True
+    """False skips follow-up and status work (a backfill only brings complaints over)."""
 
 
 @dataclass(frozen=True)
@@ -136,14 +159,18 @@ class _Prepared:
     target_hash: str
 
 
-def run_cycle(route: Route, *, dry_run: bool = False) -> CycleReport:
+def run_cycle(
+    route: Route, *, dry_run: bool = False, options: CycleOptions | None = None
+) -> CycleReport:
     """Run one cycle of ``route``. Errors that stop the route are recorded, not raised."""
-    report = CycleReport(route=route.name, dry_run=dry_run)
+    options = options or CycleOptions(dry_run=dry_run)
+    dry_run = options.dry_run
+    report = CycleReport(route=route.name, dry_run=dry_run, keep_lines=options.keep_lines)
     bound = log.bind(route=route.name, dry_run=dry_run)
     run_id = None if dry_run else route.ledger.start_cycle(route.name)
     bound.info("route.cycle.started")
     try:
-        _run_pages(route, report, dry_run=dry_run)
+        _run_pages(route, report, options)
     except (RetryableError, RouteError) as exc:
         report.error = f"{type(exc).__name__}: {exc}"
         bound.warning("route.cycle.failed", error=report.error)
@@ -155,23 +182,27 @@ def run_cycle(route: Route, *, dry_run: bool = False) -> CycleReport:
     return report
 
 
-def _run_pages(route: Route, report: CycleReport, *, dry_run: bool) -> None:
-    since = _pull_since(route)
+def _run_pages(route: Route, report: CycleReport, options: CycleOptions) -> None:
+    since = options.since if options.since is not None else _pull_since(route)
     quarantined = route.ledger.quarantined_ids(route.name, route.source.name)
     handled: set[str] = set()
     listed = 0
     for page in route.source.pull(since):
         listed += len(page)
         observations = [_observe(route, native) for native in page]
+        if options.select is not None:
+            observations = [o for o in observations if options.select(o)]
         actions = plan(_plan_input(route, observations))
-        if dry_run:
-            _report_dry_run(route, actions, report)
-            continue
-        changed = _changed_items(route, actions)
-        _act(route, actions, observations, quarantined, report)
-        sync_linked(route, changed, report, now=route.clock())
-        handled.update(item.ref for item in changed)
-    if not dry_run:
+        if options.dry_run:
+            _report_dry_run(route, actions, report, options)
+        else:
+            changed = _changed_items(route, actions) if options.linked_sync else []
+            _act(route, actions, observations, quarantined, report, options)
+            sync_linked(route, changed, report, now=route.clock())
+            handled.update(item.ref for item in changed)
+        if options.on_page is not None:
+            options.on_page(report)
+    if not options.dry_run and options.linked_sync:
         repoll(route, report, already=handled, now=route.clock())
     if listed == 0 and since is None and route.ledger.count_links(route.source.name) > 0:
         # A scan that suddenly finds nothing is a broken source, not an empty one.
@@ -244,6 +275,7 @@ def _plan_input(route: Route, observations: Sequence[Observation]) -> PlanInput:
         known=known,
         pending_refs=set(pending),
         target_receives_confidential=route.target.receives_confidential,
+        target_can_create=route.target.can_create,
         adoptable=_adoptable(route, observations, known),
         make_ref=lambda source_id: make_ref(route.source.name, source_id),
     )
@@ -274,15 +306,40 @@ def _adoptable(
     }
 
 
-def _report_dry_run(route: Route, actions: Sequence[Action], report: CycleReport) -> None:
+def _report_dry_run(
+    route: Route, actions: Sequence[Action], report: CycleReport, options: CycleOptions
+) -> None:
     for action in actions:
         if isinstance(action, Resume):
             # Reading the target is allowed in a dry run; it makes the report exact.
-            found = route.target.find_by_ref(action.ref)
+            found = route.target.find_by_ref(action.ref) or _existing(route, action, options)
             kind = "link" if found else "create"
             report.add(PlannedLine(kind, action.observation.source_id, action.ref, found))
+        elif isinstance(action, Create) and (found := _existing(route, action, options)):
+            report.add(PlannedLine("link", action.observation.source_id, action.ref, found))
         else:
             report.add(_line_for(action))
+
+
+def natural_key_text(key: Sequence[str]) -> str:
+    """A natural key as one string, the form ``CycleOptions.adopt`` is keyed by."""
+    return "\x1f".join(key)
+
+
+def _existing(route: Route, action: Create | Resume, options: CycleOptions) -> str | None:
+    """The id of a record already in the target that is this complaint (backfill adoption).
+
+    Matched by the bridge's reference, else by an exact match on the fields the
+    target's mapping names as its natural key (complaints typed in by hand).
+    """
+    if not options.adopt:
+        return None
+    found = options.adopt.get(action.ref)
+    complaint = action.observation.complaint
+    if found is None and complaint is not None:
+        key = route.target_mapping.natural_key_of(complaint)
+        found = options.adopt.get(natural_key_text(key)) if key else None
+    return found
 
 
 def _line_for(action: Action) -> PlannedLine:
@@ -307,6 +364,7 @@ def _act(
     observations: Sequence[Observation],
     quarantined: set[str],
     report: CycleReport,
+    options: CycleOptions,
 ) -> None:
     ledger = route.ledger
     for action in actions:
@@ -321,14 +379,16 @@ def _act(
     finished = False
     try:
         for item in prepared:
-            result = _deliver(route, item, report)
+            result = _deliver(route, item, report, options)
             if result is not None:
                 results.append(result)
         finished = True
     finally:
         # Whatever was delivered is committed even when the page stops part-way;
-        # the cursor moves only when the whole page went through.
-        cursor = _page_cursor(route, observations) if finished else None
+        # the cursor moves only when the whole page went through, and never for a
+        # pull that did not start from it (a backfill's own window).
+        moves = finished and options.since is None
+        cursor = _page_cursor(route, observations) if moves else None
         ledger.complete_page(
             route.name,
             results,
@@ -391,17 +451,22 @@ def _intent(route: Route, item: _Prepared) -> CreateIntent:
     )
 
 
-def _deliver(route: Route, item: _Prepared, report: CycleReport) -> CreateResult | None:
+def _deliver(
+    route: Route, item: _Prepared, report: CycleReport, options: CycleOptions
+) -> CreateResult | None:
     """Create one complaint in the target, or adopt the one an earlier attempt made."""
     ref = item.action.ref
     source_id = item.action.observation.source_id
     adopted_id = route.target.find_by_ref(ref) if isinstance(item.action, Resume) else None
+    adopted_id = adopted_id or _existing(route, item.action, options)
     if adopted_id is not None:
         report.add(PlannedLine("link", source_id, ref, adopted_id, ticket=_ticket(item)))
         log.info("complaint.adopted", route=route.name, ref=ref, target_id=adopted_id)
         return CreateResult(ref, route.target.name, adopted_id, item.target_hash, adopted=True)
     try:
         attachments = tuple(_with_content(route.source, a) for a in item.attachments)
+        if options.before_create is not None:
+            options.before_create()
         target_id = route.target.create(item.payload, attachments, ref)
     except RecordError as exc:
         route.ledger.fail_create(route.name, ref, route.target.name, str(exc))

@@ -18,7 +18,7 @@ For one record pulled from a route's source, the table is, in order:
    → ``AdoptCopy`` (creating it again in the other direction would double it);
 5. it is confidential (*rahasia*) and the target is not marked to receive
    confidential complaints → ``Withhold``;
-6. otherwise → ``Create``.
+6. otherwise → ``Create`` (or ``Skip`` when the target takes no new complaints).
 """
 
 from __future__ import annotations
@@ -117,6 +117,8 @@ class PlanInput:
     """Source id → ref, for unlinked records carrying the reference of a complaint we know."""
     make_ref: Callable[[str], str]
     """``source_id -> ref``; deterministic per source system (see ``bridge.model.make_ref``)."""
+    target_can_create: bool = True
+    """False for a target that takes no new complaints (only follow-ups and statuses)."""
 
 
 def plan(page: PlanInput) -> list[Action]:
@@ -156,5 +158,7 @@ def _decide(observation: Observation, page: PlanInput, seen: set[str]) -> Action
             observation.source_id,
             "confidential complaint; the target is not marked receives_confidential",
         )
-    # 6. Everything else is new to the target.
+    # 6. Everything else is new to the target — if the target takes new complaints.
+    if not page.target_can_create:
+        return Skip(observation.source_id, "the target takes no new complaints")
     return Create(ref, observation)

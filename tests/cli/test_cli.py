@@ -142,8 +142,26 @@ def test_the_daemon_finishes_its_running_cycle_on_sigterm_then_exits_0(sims: Sim
             daemon.kill()
     assert daemon.returncode == 0, stderr
     # Logs are JSON lines on stderr under `bridge run`; stdout is left for the CLI's own output.
-    events = [json.loads(line)["event"] for line in stderr.splitlines() if line.startswith("{")]
-    assert events.index("daemon.stopping") < events.index("route.cycle.finished")
-    assert "daemon.stopped" in events
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    events = [(line["event"], line.get("route")) for line in lines]
+    held_route_done = events.index(("route.cycle.finished", "sidumas-to-lapor"))
+    assert events.index(("daemon.stopping", None)) < held_route_done
+    assert ("daemon.stopped", None) in events
     rerun = bridge("sync", "--once", "--config", str(sims.config_path))
     assert "create" not in rerun.stdout.split("sidumas-to-lapor:")[-1]
+
+
+def test_the_demo_runs_both_ways_and_a_second_run_writes_nothing(tmp_path: Path) -> None:
+    """`bridge demo` twice: creates and copies both ways once, then only skips."""
+    first = bridge("demo", "--dir", str(tmp_path / "demo"), "--count", "12")
+    assert first.returncode == 0, first.stderr
+    assert "created in LAPOR!" in first.stdout
+    assert first.stdout.count(" appears in ") == 2, first.stdout
+    second = bridge("demo", "--dir", str(tmp_path / "demo"), "--count", "12")
+    assert second.returncode == 0, second.stderr
+    assert "0 created in LAPOR!" in second.stdout
+    assert "0 LAPOR! dispositions created in SIDUMAS" in second.stdout
+    route_lines = [line for line in second.stdout.splitlines() if line.startswith("  ")]
+    for line in route_lines:
+        for write in ("create", "followup", "status", "forward"):
+            assert f"{write} " not in line, f"a second demo run wrote something: {line}"

@@ -277,3 +277,13 @@ def test_a_changed_linked_record_is_noted_not_recreated(ledger: Ledger) -> None:
     assert changed.counts["change"] == 1
     assert again.counts == {"skip": 1}
     assert len(hub_records(route.target)) == 1
+
+
+def test_a_target_that_takes_no_new_complaints_gets_no_create(ledger: Ledger) -> None:
+    """A read-only target (can_create False) is never asked to create; records are skipped."""
+    route = make_route(ledger)
+    route.target.can_create = False
+    route.source.put(door_record(1))  # type: ignore[attr-defined]
+    report = run_cycle(route)
+    assert report.ok and report.counts == {"skip": 1}
+    assert hub_records(route.target) == []
