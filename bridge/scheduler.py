@@ -17,7 +17,7 @@ from types import FrameType
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bridge.engine import Route, run_cycle
+from bridge.engine import CycleReport, Route, run_cycle
 
 log = structlog.get_logger("bridge.scheduler")
 
@@ -27,17 +27,19 @@ def run_daemon(
     intervals: dict[str, tuple[float, float]],
     *,
     stop: threading.Event | None = None,
+    on_cycle: Callable[[CycleReport], None] | None = None,
 ) -> int:
     """Run every route on its interval until SIGTERM/SIGINT (or ``stop`` is set).
 
-    ``intervals`` maps a route name to ``(interval_seconds, jitter_seconds)``.
+    ``intervals`` maps a route name to ``(interval_seconds, jitter_seconds)``;
+    ``on_cycle`` hears every finished cycle (tests wait on it instead of sleeping).
     """
     stop = stop or threading.Event()
     scheduler = BackgroundScheduler(timezone=UTC)
     for route in routes:
         interval, jitter = intervals[route.name]
         scheduler.add_job(
-            _cycle_job(route),
+            _cycle_job(route, on_cycle),
             "interval",
             seconds=interval,
             jitter=jitter,
@@ -61,12 +63,15 @@ def run_daemon(
     return 0
 
 
-def _cycle_job(route: Route) -> Callable[[], None]:
+def _cycle_job(route: Route, on_cycle: Callable[[CycleReport], None] | None) -> Callable[[], None]:
     def job() -> None:
         try:
-            run_cycle(route)
-        except Exception:
+            report = run_cycle(route)
+        except Exception:  # one route's bug must not kill the daemon: log it, go on
             log.exception("route.cycle.crashed", route=route.name)
+            return
+        if on_cycle is not None:
+            on_cycle(report)
 
     return job
 
