@@ -20,7 +20,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -77,6 +77,9 @@ class Route:
     forward: ForwardRule | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     """Decides when re-polls are due; tests move it instead of waiting."""
+    memo: dict[str, Observation] = field(default_factory=dict, compare=False, repr=False)
+    """Raw record digest → its mapped observation: a daemon lists the same unchanged
+    records every cycle, and mapping them again is most of an idle cycle's CPU."""
 
     @cached_property
     def owners(self) -> dict[Status, frozenset[str]]:
@@ -249,7 +252,22 @@ def _pull_since(route: Route) -> datetime | None:
     return datetime.fromisoformat(value) - route.lookback
 
 
+MEMO_LIMIT = 200_000  # observations kept per route; cleared (not grown) beyond it
+
+
 def _observe(route: Route, native: NativeRecord) -> Observation:
+    digest = hashlib.blake2b(_dump(native).encode(), digest_size=16).hexdigest()
+    known = route.memo.get(digest)
+    if known is not None:
+        return replace(known, native=native)
+    observation = _map(route, native)
+    if len(route.memo) >= MEMO_LIMIT:
+        route.memo.clear()
+    route.memo[digest] = observation
+    return observation
+
+
+def _map(route: Route, native: NativeRecord) -> Observation:
     mapping = route.source_mapping
     try:
         source_id = mapping.native_id(native)
@@ -310,7 +328,10 @@ def _report_dry_run(
     route: Route, actions: Sequence[Action], report: CycleReport, options: CycleOptions
 ) -> None:
     for action in actions:
-        if isinstance(action, Resume):
+        if isinstance(action, Resume) and not route.target.can_find_by_ref:
+            reason = UNCONFIRMED.format(target=route.target.name)
+            report.add(PlannedLine("set_aside", action.observation.source_id, reason=reason))
+        elif isinstance(action, Resume):
             # Reading the target is allowed in a dry run; it makes the report exact.
             found = route.target.find_by_ref(action.ref) or _existing(route, action, options)
             kind = "link" if found else "create"
@@ -451,12 +472,23 @@ def _intent(route: Route, item: _Prepared) -> CreateIntent:
     )
 
 
+UNCONFIRMED = (
+    "an earlier create in {target} was never confirmed and {target} cannot be searched by "
+    "reference: check {target} by hand before this complaint is sent again"
+)
+
+
 def _deliver(
     route: Route, item: _Prepared, report: CycleReport, options: CycleOptions
 ) -> CreateResult | None:
     """Create one complaint in the target, or adopt the one an earlier attempt made."""
     ref = item.action.ref
     source_id = item.action.observation.source_id
+    if isinstance(item.action, Resume) and not route.target.can_find_by_ref:
+        # Neither re-create (it may exist) nor drop it (it may not): a person decides.
+        reason = UNCONFIRMED.format(target=route.target.name)
+        _set_aside(route, item.action.observation, reason, None, report)
+        return None
     adopted_id = route.target.find_by_ref(ref) if isinstance(item.action, Resume) else None
     adopted_id = adopted_id or _existing(route, item.action, options)
     if adopted_id is not None:

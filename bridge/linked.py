@@ -310,11 +310,16 @@ def _sync_followups(route: Route, item: LinkedItem, report: CycleReport) -> None
     observed = _read_followups(
         route, item, source.followups(item.source_id), route.source_mapping, source.name
     )
-    route.ledger.note_followups(
-        item.ref, source.name, [(fp, f.source_id) for fp, f in observed.items()]
-    )
+    known = _known(route, item.ref)
+    recorded = {f.fingerprint for f in known if _done(f.copies.get(source.name))}
+    if not recorded.issuperset(observed):
+        # Only a follow-up the ledger has not seen here costs a write (an idle re-poll doesn't).
+        route.ledger.note_followups(
+            item.ref, source.name, [(fp, f.source_id) for fp, f in observed.items()]
+        )
+        known = _known(route, item.ref)
     target = route.target.name
-    copies = {f.fingerprint: f.copies.get(target) for f in _known(route, item.ref)}
+    copies = {f.fingerprint: f.copies.get(target) for f in known}
     unconfirmed = {fp for fp, copy in copies.items() if copy is not None and copy.state != "done"}
     missing = [fp for fp in observed if copies.get(fp) is None or fp in unconfirmed]
     if unconfirmed.intersection(missing):
@@ -322,6 +327,10 @@ def _sync_followups(route: Route, item: LinkedItem, report: CycleReport) -> None
     todo = [(fp, observed[fp]) for fp in missing if _may_copy(route, observed[fp])]
     if todo:
         _copy_followups(route, item, todo, report)
+
+
+def _done(copy: Any) -> bool:
+    return copy is not None and copy.state == "done"
 
 
 def _known(route: Route, ref: str) -> list[Any]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import logging
 import re
 import secrets
@@ -28,7 +29,7 @@ import sys
 import traceback
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Literal, TextIO
+from typing import Any, Literal, TextIO, cast
 
 import structlog
 from pydantic import BaseModel
@@ -224,7 +225,8 @@ def configure_logging(
     lines; ``"auto"``: console on a terminal, JSON otherwise. Timestamps are ISO UTC.
     Raises ValueError for an unknown level.
     """
-    out = sys.stderr if stream is None else stream
+    # A TextIOBase with write/flush/isatty is all the loggers use of a TextIO.
+    out = cast(TextIO, _CurrentStderr()) if stream is None else stream
     number = _level_number(level)
     renderer = _renderer(format, out)
     structlog.configure(
@@ -239,6 +241,23 @@ def configure_logging(
         cache_logger_on_first_use=False,
     )
     _route_stdlib_logging(out, number, renderer)
+
+
+class _CurrentStderr(io.TextIOBase):
+    """Whatever ``sys.stderr`` is when a line is written, not when logging was set up.
+
+    Test runners and daemons swap ``sys.stderr``; holding on to the old one would
+    write into a closed or forgotten stream.
+    """
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
 
 
 def _route_stdlib_logging(stream: TextIO, level: int, renderer: Processor) -> None:

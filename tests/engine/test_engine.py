@@ -287,3 +287,20 @@ def test_a_target_that_takes_no_new_complaints_gets_no_create(ledger: Ledger) ->
     report = run_cycle(route)
     assert report.ok and report.counts == {"skip": 1}
     assert hub_records(route.target) == []
+
+
+def test_an_unconfirmed_create_into_a_target_that_cannot_search_is_set_aside(
+    ledger: Ledger,
+) -> None:
+    """A lost create into a target without find_by_ref is neither re-sent nor dropped."""
+    route = make_route(ledger)
+    route.source.put(door_record(1))  # type: ignore[attr-defined]
+    route.target.drop_response_after_create = True  # type: ignore[attr-defined]
+    run_cycle(route)
+    route.target.drop_response_after_create = False  # type: ignore[attr-defined]
+    route.target.can_find_by_ref = False
+    report = run_cycle(route)
+    assert report.ok and report.counts["set_aside"] == 1
+    assert route.target.creates == 1  # type: ignore[attr-defined]
+    [held] = ledger.quarantined("door-to-hub")
+    assert "check hub by hand" in held.reason

@@ -1,0 +1,365 @@
+"""The Open311 GeoReport v2 connector (DOMAIN.md §3), JSON format.
+
+GeoReport v2 has no pagination and no search, and a server lists at most ``max_results``
+requests (the standard's 1000) per call. So every listing walks time windows:
+``start_date``/``end_date`` from ``since`` (or the ``start_date`` setting, or two years
+back) to now, ``window_days`` at a time; a window that comes back full is split in half
+and asked again, down to one second, so the cap never cuts anything off. Explicit dates
+are always sent: a server's default window (the last 90 days) would lose older changes.
+
+Decisions ([A] = our assumption about servers, to check against the real one):
+
+- Change feed: ``start_date``/``end_date`` are taken to filter on ``updated_datetime``
+  [A] (the standard says ``requested_datetime``; many servers filter on the update
+  time). Against a server that filters on the request time, later changes to older
+  requests are only seen when the engine re-polls linked complaints.
+- The bridge's reference travels as the description's last line, ``[ref: lb…]``
+  [A: Open311 has no field for it]. Every record read is shown with that line moved to
+  ``bridge_ref``, so the description round-trips and the mapping reads the ref.
+  ``find_by_ref`` walks every window for that exact line: slow, but only a create that
+  lost its answer needs it.
+- A create answered with a ``token`` only is resolved with ONE ``tokens/{token}.json``
+  call; if that shows no id yet, ``ProtocolError`` stops the route, and the next
+  cycle's ``find_by_ref`` adopts the request once the server has given it an id.
+- Follow-ups are the ``servicerequestupdates`` extension (``updates = true``):
+  ``followups(id)`` walks the update windows from the request's ``requested_datetime``,
+  asking with ``service_request_id`` (a filter the extension does not define, so
+  servers may ignore it [A]) and keeping only that request's updates. An update with
+  no description is a bare status change, not a follow-up: the request's status says it.
+  Each update is shown with ``id`` = its ``update_id``.
+- ``add_followup`` posts an update carrying the request's current status (a note must
+  not move it); ``set_status`` posts an update with the status and no description.
+- ``api_key`` goes only into POST forms, as the standard requires; never into a URL, a
+  log line or an error message (servers' error descriptions are scrubbed of it).
+- Errors are the standard's list ``[{"code", "description"}]``: 401/403 stop the route
+  (``AuthError``, check ``api_key``); another 4xx refuses the record on a write
+  (``RemoteRejected``) and stops the route on a listing (``ProtocolError``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import structlog
+from pydantic import Field, SecretStr, field_validator
+
+from bridge import http
+from bridge.connector import Connector, ConnectorSettings, NativeRecord
+from bridge.errors import AuthError, ProtocolError, RemoteRejected
+from bridge.model import Attachment
+from connectors.open311_wire import (
+    by_time,
+    form_fields,
+    halves,
+    list_of_objects,
+    parse_time,
+    refusal,
+    split_ref,
+    windows,
+    wire_time,
+    with_ref,
+)
+
+log = structlog.get_logger(__name__)
+
+Clock = Callable[[], datetime]
+DEFAULT_HISTORY = timedelta(days=2 * 365)
+CLOCK_SKEW = timedelta(minutes=5)
+"""Windows end this far past our clock, so a server whose clock runs ahead loses nothing."""
+_REQUESTS = "requests.json"
+_UPDATES = "servicerequestupdates.json"
+
+
+class Open311Settings(ConnectorSettings):
+    """Settings of an ``open311`` connector.
+
+    - ``base_url``: the GeoReport v2 root, e.g. ``https://311.example.go.id/open311/v2/``.
+    - ``jurisdiction_id``: sent with every call when the server hosts several jurisdictions.
+    - ``api_key`` (secret): needed to create requests and post updates; sent as a form field.
+    - ``window_days``: width of the time windows a listing walks.
+    - ``max_results``: the server's cap per listing (the standard's 1000); a window that
+      returns this many is split in half and asked again.
+    - ``start_date``: ISO date or time where a first pull (and ``find_by_ref``) starts;
+      default two years back. A time without offset is UTC.
+    - ``updates``: the server has the ``servicerequestupdates`` extension (follow-ups and
+      status writes).
+    - ``timeout_seconds``: read timeout of every request.
+    - ``allow_insecure_http``: allow plain http to a non-loopback host (never in production).
+    - ``verify_tls``: verify the server's certificate.
+    - ``retry_attempts``: attempts for reads (creates and updates are posted once).
+    """
+
+    base_url: str
+    jurisdiction_id: str | None = None
+    api_key: SecretStr | None = None
+    window_days: int = Field(30, ge=1)
+    max_results: int = Field(1000, ge=1)
+    start_date: datetime | None = None
+    updates: bool = True
+    timeout_seconds: float = 30.0
+    allow_insecure_http: bool = False
+    verify_tls: bool = True
+    retry_attempts: int = 4
+
+    @field_validator("start_date")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        return (
+            value if value is None or value.utcoffset() is not None else value.replace(tzinfo=UTC)
+        )
+
+
+class Open311Connector(Connector):
+    """Service requests of a GeoReport v2 server, listed by time window."""
+
+    type = "open311"
+    Settings = Open311Settings
+    can_create = True
+    change_feed = "cursor"
+    can_find_by_ref = True
+
+    def __init__(
+        self,
+        name: str,
+        settings: ConnectorSettings,
+        *,
+        retry: http.RetrySettings | None = None,
+        transport: httpx.BaseTransport | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        if not isinstance(settings, Open311Settings):
+            settings = Open311Settings.model_validate(settings.model_dump())
+        super().__init__(name, settings)
+        self.options: Open311Settings = settings
+        self.http = http.HttpSettings(
+            read_timeout=settings.timeout_seconds,
+            verify_tls=settings.verify_tls,
+            allow_insecure_http=settings.allow_insecure_http,
+        )
+        self.retry = retry or http.RetrySettings(attempts=settings.retry_attempts)
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._auth_hint = f"secret api_key of connector {name!r}"
+        self._client = http.make_client(
+            settings.base_url, headers={}, http=self.http, transport=transport
+        )
+        self.supports_followups = settings.updates
+        self.can_write_status = settings.updates
+
+    # -- reading ---------------------------------------------------------------
+
+    def pull(self, since: datetime | None = None) -> Iterator[list[NativeRecord]]:
+        if since is not None and since.utcoffset() is None:
+            raise ValueError("`since` must be timezone-aware")
+        seen: set[tuple[str, str]] = set()
+        for page in self._walk(_REQUESTS, "list requests", self._start(since), {}):
+            # Neighbouring windows share a second: drop what the previous one listed.
+            fresh = []
+            for record in by_time(page, "updated_datetime"):
+                key = (str(record.get("service_request_id")), str(record.get("updated_datetime")))
+                if key not in seen:
+                    seen.add(key)
+                    fresh.append(split_ref(record))
+            if fresh:
+                yield fresh
+
+    def get(self, record_id: str) -> NativeRecord | None:
+        path = f"requests/{quote(record_id, safe='')}.json"
+        try:
+            body = self._read("get request", path, self._params())
+        except RemoteRejected as exc:
+            if exc.status_code == 404:
+                return None
+            raise ProtocolError(exc.reason) from None
+        return split_ref(body[0]) if body else None
+
+    def find_by_ref(self, ref: str) -> str | None:
+        for page in self._walk(_REQUESTS, "find by ref", self._start(None), {}):
+            for record in page:
+                if split_ref(record).get("bridge_ref") == ref:
+                    return str(record["service_request_id"])
+        return None
+
+    def followups(self, record_id: str) -> list[NativeRecord]:
+        self._needs_updates()
+        request = self._existing(record_id)
+        # An update cannot predate its request; a day's margin covers servers' odd clocks.
+        opened = parse_time(request.get("requested_datetime"))
+        start = self._start(None) if opened is None else opened - timedelta(days=1)
+        found: dict[str, NativeRecord] = {}
+        extra = {"service_request_id": record_id}
+        for page in self._walk(_UPDATES, "list updates", start, extra):
+            for update in page:
+                if str(update.get("service_request_id")) != record_id:
+                    continue
+                if str(update.get("description") or "").strip():
+                    update_id = str(update.get("update_id"))
+                    found.setdefault(update_id, {**update, "id": update_id})
+        return by_time(found.values(), "updated_datetime")
+
+    def download(self, attachment: Attachment) -> bytes:
+        """A ``media_url`` file; it is public, and no credential ever goes with it."""
+        if attachment.content is not None or not attachment.url:
+            return super().download(attachment)
+        return http.download(
+            self._client,
+            attachment.url,
+            http=self.http,
+            retry=self.retry,
+            context=f"{self.name}: download media",
+        )
+
+    # -- writing ---------------------------------------------------------------
+
+    def create(self, record: NativeRecord, attachments: Sequence[Attachment], ref: str) -> str:
+        form = {**record, "description": with_ref(record.get("description"), ref)}
+        media = next((a.url for a in attachments if a.url), None)
+        if media and not form.get("media_url"):
+            form["media_url"] = media  # GeoReport v2 takes one URL; files cannot be uploaded
+        body = self._write("create request", _REQUESTS, form)
+        answer = body[0] if body else {}
+        new_id = answer.get("service_request_id") or self._resolve(answer.get("token"))
+        log.info("open311.request.created", connector=self.name, record_id=str(new_id))
+        return str(new_id)
+
+    def add_followup(
+        self, record_id: str, followup: NativeRecord, attachments: Sequence[Attachment]
+    ) -> str | None:
+        """Post an update with the request's current status; never retried."""
+        self._needs_updates()
+        status = followup.get("status") or self._existing(record_id).get("status") or "open"
+        form = {**followup, "service_request_id": record_id, "status": status}
+        media = next((a.url for a in attachments if a.url), None)
+        if media and not form.get("media_url"):
+            form["media_url"] = media
+        body = self._write("post update", _UPDATES, self._stamped(form))
+        update_id = body[0].get("update_id") if body else None
+        log.info("open311.update.posted", connector=self.name, record_id=record_id)
+        return None if update_id in (None, "") else str(update_id)
+
+    def set_status(self, record_id: str, fields: NativeRecord) -> None:
+        self._needs_updates()
+        form = {"description": "", **fields, "service_request_id": record_id}
+        self._write("set status", _UPDATES, self._stamped(form))
+        log.info("open311.status.written", connector=self.name, record_id=record_id)
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- internals: windows ----------------------------------------------------
+
+    def _start(self, since: datetime | None) -> datetime:
+        if since is not None:
+            return since
+        return self.options.start_date or self._clock() - DEFAULT_HISTORY
+
+    def _walk(
+        self, path: str, what: str, start: datetime, extra: dict[str, str]
+    ) -> Iterator[list[NativeRecord]]:
+        """Pages of one listing, one per time window from ``start`` to now, oldest first."""
+        end = self._clock() + CLOCK_SKEW
+        step = timedelta(days=self.options.window_days)
+        for low, high in windows(start, end, step):
+            yield from self._window(path, what, low, high, extra)
+
+    def _window(
+        self, path: str, what: str, low: datetime, high: datetime, extra: dict[str, str]
+    ) -> Iterator[list[NativeRecord]]:
+        params = {**self._params(), **extra, "start_date": wire_time(low)}
+        params["end_date"] = wire_time(high)
+        try:
+            found = self._read(what, path, params)
+        except RemoteRejected as exc:
+            raise ProtocolError(exc.reason) from None  # a refused listing is the route's problem
+        if len(found) < self.options.max_results:
+            if found:
+                yield found
+            return
+        parts = halves(low, high)
+        if not parts:
+            raise ProtocolError(
+                f"{self.name}: {what}: the server's cap of {self.options.max_results} results "
+                f"is reached within one second ({wire_time(low)}), so some records cannot be "
+                f"listed; raise the server's limit or set max_results to it"
+            )
+        log.info("open311.window.split", connector=self.name, listing=what, start=wire_time(low))
+        for part_low, part_high in parts:
+            yield from self._window(path, what, part_low, part_high, extra)
+
+    # -- internals: one call ---------------------------------------------------
+
+    def _params(self) -> dict[str, str]:
+        jurisdiction = self.options.jurisdiction_id
+        return {} if jurisdiction is None else {"jurisdiction_id": jurisdiction}
+
+    def _existing(self, record_id: str) -> NativeRecord:
+        request = self.get(record_id)
+        if request is None:
+            raise RemoteRejected(f"{self.name}: no service request {record_id!r}", status_code=404)
+        return request
+
+    def _needs_updates(self) -> None:
+        if not self.options.updates:
+            raise NotImplementedError(f"connector {self.name!r} has updates = false")
+
+    def _stamped(self, form: NativeRecord) -> NativeRecord:
+        return {**form, "updated_datetime": wire_time(self._clock())}
+
+    def _resolve(self, token: Any) -> str:
+        """The id behind a create's token, asked once; ProtocolError while there is none."""
+        if token in (None, ""):
+            raise ProtocolError(
+                f"{self.name}: create answer has neither service_request_id nor token"
+            )
+        path = f"tokens/{quote(str(token), safe='')}.json"
+        body = self._read("resolve token", path, self._params())
+        new_id = body[0].get("service_request_id") if body else None
+        if new_id in (None, ""):
+            raise ProtocolError(
+                f"{self.name}: the request was accepted with a token but has no id yet; it "
+                f"is not lost: the next cycle finds it by the reference in its description"
+            )
+        log.info("open311.token.resolved", connector=self.name, record_id=str(new_id))
+        return str(new_id)
+
+    def _read(self, what: str, path: str, params: dict[str, str]) -> list[NativeRecord]:
+        return self._call(what, lambda c: c.get(path, params=params), write=False)
+
+    def _write(self, what: str, path: str, form: NativeRecord) -> list[NativeRecord]:
+        """POST a form once: a lost answer may hide a write that happened."""
+        data = {**form_fields(form), **self._params()}
+        key = self.options.api_key
+        if key is None:
+            raise AuthError(
+                f"{self.name}: {what} needs the api_key secret; set it for connector {self.name!r}"
+            )
+        data["api_key"] = key.get_secret_value()
+        return self._call(what, lambda c: c.post(path, data=data), write=True)
+
+    def _call(self, what: str, request_fn: http.RequestFn, *, write: bool) -> list[NativeRecord]:
+        context = f"{self.name}: {what}"
+
+        def checked(client: httpx.Client) -> httpx.Response:
+            response = request_fn(client)
+            key = self.options.api_key
+            secrets = [key.get_secret_value()] if key else []
+            error = refusal(response, context, secrets=secrets, auth_hint=self._auth_hint)
+            if error is not None:
+                raise error
+            return response
+
+        response = http.send(
+            self._client,
+            checked,
+            self.retry,
+            idempotent=not write,
+            context=context,
+            auth_hint=self._auth_hint,
+        )
+        body = list_of_objects(http.json_body(response, context=context))
+        if body is None:
+            raise ProtocolError(f"{context}: expected a JSON list of objects")
+        return body

@@ -1,0 +1,167 @@
+"""Pure helpers of the Open311 connector: time windows, the ref trailer, error lists.
+
+Nothing here does I/O, so each rule is tested on its own:
+
+- ``windows`` cuts [start, end] into steps of whole seconds, the resolution GeoReport v2
+  servers keep; ``halves`` splits a window whose listing hit the server's cap.
+- ``with_ref`` / ``split_ref`` put the bridge's reference on the last line of a
+  description as ``[ref: lb…]`` and take it off again (Open311 has no field for it).
+- ``refusal`` turns a 4xx answer into the error it means, with the description of the
+  standard's error list ``[{"code", "description"}]`` and any secret scrubbed out, since
+  servers may echo the form they refused; ``form_fields`` flattens a POST form.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from bridge.errors import AuthError, BridgeError, RemoteRejected
+from bridge.http import truncate
+
+ONE_SECOND = timedelta(seconds=1)
+REF_KEY = "bridge_ref"
+"""The native key under which the connector shows the ref it found in a description."""
+
+_TRAILER = re.compile(r"\s*\[ref: (lb[0-9a-f]{16})\]\s*\Z")
+_REDACTED = "[redacted]"
+
+
+# -- time windows --------------------------------------------------------------------------
+def floor_second(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0)
+
+
+def ceil_second(moment: datetime) -> datetime:
+    floored = floor_second(moment)
+    return floored if floored == moment else floored + ONE_SECOND
+
+
+def windows(start: datetime, end: datetime, step: timedelta) -> Iterator[tuple[datetime, datetime]]:
+    """Consecutive windows from ``start`` to ``end``, each at most ``step`` wide.
+
+    Neighbours share their boundary second: a server that treats ``end_date`` as
+    exclusive still lists a record updated exactly then, and the caller drops the
+    copy an inclusive server lists twice.
+    """
+    low, end = floor_second(start), ceil_second(end)
+    while low < end:
+        high = min(low + step, end)
+        yield low, high
+        low = high
+
+
+def halves(low: datetime, high: datetime) -> tuple[tuple[datetime, datetime], ...]:
+    """Two windows covering [low, high]; empty when it cannot be split below one second."""
+    if high - low <= ONE_SECOND:
+        return ()
+    middle = floor_second(low + (high - low) / 2)
+    return ((low, middle), (middle, high))
+
+
+def wire_time(moment: datetime) -> str:
+    """How a window bound is sent: UTC, whole seconds, ``Z`` (no ``+`` to escape in a query)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An aware time from an ISO-8601 answer; None when absent, unreadable or without offset."""
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.utcoffset() is not None else None
+
+
+def by_time(records: Iterable[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Oldest first by ``key``; unreadable times last, the server's order kept among equals."""
+    latest = datetime.max.replace(tzinfo=UTC)
+    return sorted(records, key=lambda r: parse_time(r.get(key)) or latest)
+
+
+# -- the reference trailer -----------------------------------------------------------------
+def with_ref(description: Any, ref: str) -> str:
+    """The description with the bridge's reference as its last line."""
+    text = "" if description is None else str(description).rstrip()
+    return f"{text}\n\n[ref: {ref}]" if text else f"[ref: {ref}]"
+
+
+def split_ref(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with a ``[ref: …]`` last line moved from ``description`` to ``bridge_ref``.
+
+    The description then reads as the complainant wrote it, so content round-trips.
+    """
+    description = record.get("description")
+    if not isinstance(description, str):
+        return record
+    found = _TRAILER.search(description)
+    if found is None:
+        return record
+    return {**record, "description": description[: found.start()], REF_KEY: found.group(1)}
+
+
+# -- answers -------------------------------------------------------------------------------
+def error_description(response: httpx.Response, secrets: Iterable[str]) -> str:
+    """The error list's descriptions, truncated, secrets replaced; the reason phrase otherwise.
+
+    Only ``description`` (or ``message``) is read: the rest of a body may echo personal data.
+    """
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = None
+    items = body if isinstance(body, list) else [body]
+    texts = [
+        str(item.get("description") or item.get("message"))
+        for item in items
+        if isinstance(item, dict) and (item.get("description") or item.get("message"))
+    ]
+    text = "; ".join(texts) or response.reason_phrase or "no description"
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, _REDACTED)
+    return truncate(text)
+
+
+def refusal(
+    response: httpx.Response, context: str, *, secrets: Iterable[str], auth_hint: str
+) -> BridgeError | None:
+    """The error a refused call means, with the server's description; None otherwise.
+
+    Only 4xx answers are read here; 408, 425, 429 and 5xx are left to the shared policy
+    (``bridge.http``), which retries them. 401/403 stop the route; another 4xx refuses.
+    """
+    status = response.status_code
+    if not 400 <= status < 500 or status in (408, 425, 429):
+        return None
+    text = error_description(response, secrets)
+    if status in (401, 403):
+        return AuthError(f"{context}: HTTP {status}: {text}; check {auth_hint}")
+    return RemoteRejected(f"{context}: HTTP {status}: {text}", status_code=status)
+
+
+def form_fields(record: dict[str, Any]) -> dict[str, str]:
+    """Form fields: None left out, an ``attribute`` table as ``attribute[code]`` fields."""
+    form: dict[str, str] = {}
+    for key, value in record.items():
+        if value is None:
+            continue
+        if key == "attribute" and isinstance(value, dict):
+            form.update({f"attribute[{k}]": str(v) for k, v in value.items() if v is not None})
+        elif isinstance(value, bool):
+            form[key] = "true" if value else "false"
+        else:
+            form[key] = str(value)
+    return form
+
+
+def list_of_objects(body: Any) -> list[dict[str, Any]] | None:
+    """``body`` when it is a list of objects (every GeoReport v2 answer is one), else None."""
+    if isinstance(body, list) and all(isinstance(item, dict) for item in body):
+        return body
+    return None
