@@ -366,3 +366,8 @@ def _fail(exc: BaseException, message: str, code: int) -> None:
     # Messages quote file keys like [fields.title]: print them literally, not as markup.
     err.print(message, markup=False, highlight=False)
     sys.exit(code)
+
+
+from bridge.cli_backfill import backfill as _backfill  # noqa: E402
+
+app.command("backfill")(_backfill)

@@ -20,7 +20,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -77,8 +77,8 @@ class Route:
     forward: ForwardRule | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     """Decides when re-polls are due; tests move it instead of waiting."""
-    memo: dict[str, Observation] = field(default_factory=dict, compare=False, repr=False)
-    """Raw record digest → its mapped observation: a daemon lists the same unchanged
+    memo: dict[str, tuple[str, str]] = field(default_factory=dict, compare=False, repr=False)
+    """Raw record digest → (source id, seen hash): a daemon lists the same unchanged
     records every cycle, and mapping them again is most of an idle cycle's CPU."""
 
     @cached_property
@@ -195,7 +195,7 @@ def _run_pages(route: Route, report: CycleReport, options: CycleOptions) -> None
         observations = [_observe(route, native) for native in page]
         if options.select is not None:
             observations = [o for o in observations if options.select(o)]
-        actions = plan(_plan_input(route, observations))
+        observations, actions = _plan_page(route, observations)
         if options.dry_run:
             _report_dry_run(route, actions, report, options)
         else:
@@ -252,19 +252,41 @@ def _pull_since(route: Route) -> datetime | None:
     return datetime.fromisoformat(value) - route.lookback
 
 
-MEMO_LIMIT = 200_000  # observations kept per route; cleared (not grown) beyond it
+# Records remembered per route as (id, seen hash) only — about 200 bytes each;
+# cleared (not grown) beyond the limit, so a huge source just gets fewer hits.
+MEMO_LIMIT = 100_000
 
 
 def _observe(route: Route, native: NativeRecord) -> Observation:
+    """Map a native record, unless it is byte-for-byte one this route mapped before."""
     digest = hashlib.blake2b(_dump(native).encode(), digest_size=16).hexdigest()
-    known = route.memo.get(digest)
-    if known is not None:
-        return replace(known, native=native)
+    remembered = route.memo.get(digest)
+    if remembered is not None:
+        source_id, seen_hash = remembered
+        return Observation(source_id, native, seen_hash=seen_hash, mapped=False)
     observation = _map(route, native)
-    if len(route.memo) >= MEMO_LIMIT:
-        route.memo.clear()
-    route.memo[digest] = observation
+    if observation.complaint is not None:
+        if len(route.memo) >= MEMO_LIMIT:
+            route.memo.clear()
+        route.memo[digest] = (observation.source_id, observation.seen_hash or "")
     return observation
+
+
+def _plan_page(
+    route: Route, observations: list[Observation]
+) -> tuple[list[Observation], list[Action]]:
+    """Plan a page; records recognised without mapping are mapped if they need more than a skip."""
+    actions = plan(_plan_input(route, observations))
+    stale = [
+        i
+        for i, (o, a) in enumerate(zip(observations, actions, strict=True))
+        if not o.mapped and not isinstance(a, Skip)
+    ]
+    if not stale:
+        return observations, actions
+    for i in stale:
+        observations[i] = _map(route, dict(observations[i].native))
+    return observations, plan(_plan_input(route, observations))
 
 
 def _map(route: Route, native: NativeRecord) -> Observation:

@@ -68,7 +68,9 @@ _PII_WORDS = frozenset(
 
 _NIK = re.compile(r"(?<!\d)\d{16}(?!\d)")
 _PHONE = re.compile(r"(?<![\w+])(?:\+62[\s-]?\d|62[\s-]?8|08)(?:[\s-]?\d){7,11}(?!\d)")
-_EMAIL = re.compile(r"[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# Starts only where a run of address characters starts: without the look-behind a
+# long run with no "@" is rescanned from every position (quadratic on a 5 MB text).
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[\w.~+/=-]+")
 _QUERY_SECRET = re.compile(
     r"(?i)([?&;](?:[\w-]*token|[\w-]*key|[\w-]*password|api_guid|secret)=)[^&;#\s\"'<>]+"
@@ -105,8 +107,13 @@ def pii_digest(value: object) -> str:
     return f"<pii:{digest[:6]}>"
 
 
+MAX_TEXT = 10_000  # longer values are cut: a log line or a set-aside record needs no more
+
+
 def scrub_text(text: str) -> str:
     """``text`` with secrets masked and NIKs, phone numbers and e-mail addresses digested."""
+    if len(text) > MAX_TEXT:
+        text = f"{text[:MAX_TEXT]}…[{len(text) - MAX_TEXT} more characters]"
     if _registered_pattern is not None:
         text = _registered_pattern.sub(MASK, text)
     text = _BEARER.sub(rf"\g<1>{MASK}", text)

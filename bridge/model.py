@@ -40,6 +40,12 @@ class Status(StrEnum):
 
 FINAL_STATUSES = frozenset({Status.CLOSED, Status.ARCHIVED, Status.REJECTED})
 
+# Limits that keep a runaway record (a 5 MB text from an old app's bug) from being
+# forwarded: such a record is set aside with the reason instead. LAPOR!'s own limits
+# are not public; these are generous for any real complaint (about 15,000 words).
+MAX_TITLE = 500
+MAX_TEXT = 100_000
+
 
 class _Data(BaseModel):
     """Immutable, strict-about-names base for every canonical type."""
@@ -97,7 +103,7 @@ class FollowUp(_Data):
     """A *tindak lanjut*: an answer or note posted on a complaint."""
 
     source_id: str
-    content: str
+    content: str = Field(max_length=MAX_TEXT)
     created_at: datetime | None = None
     author: str | None = None
     institution_from: str | None = None
@@ -116,8 +122,8 @@ class Complaint(_Data):
     """One complaint as the bridge understands it, whichever door it came through."""
 
     source_id: str
-    title: str
-    content: str
+    title: str = Field(max_length=MAX_TITLE)
+    content: str = Field(max_length=MAX_TEXT)
     category: str | None = None
     classification: str | None = None
     report_type: str | None = None

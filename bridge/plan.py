@@ -41,6 +41,9 @@ class Observation:
     """``bridge.model.change_hash`` of the record: compared with what the ledger last saw."""
     problem: str | None = None
     problem_field: str | None = None
+    mapped: bool = True
+    """False for a record recognised as unchanged without mapping it again (engine memo):
+    the planner may only skip it; anything else needs it mapped first."""
 
 
 @dataclass(frozen=True)

@@ -50,12 +50,17 @@ class MemorySettings(ConnectorSettings):
     - ``page_size``: records per page yielded by ``pull``.
     - ``defaults``: native fields a created record gets when it lacks them, as a
       server assigns a new record's first status (``{"status": 0}``).
+    - ``retain``: ``false`` makes ``create`` keep nothing: it counts the create and
+      returns a fresh id, but stores no record (so ``find_by_ref`` never finds it and
+      ``pull`` never lists it). A benchmark can then push a million complaints into
+      this target with flat memory. Records ``put`` by tests are still kept.
     """
 
     store: str | None = None
     feed: ChangeFeed = "cursor"
     page_size: int = 100
     defaults: dict[str, Any] = Field(default_factory=dict)
+    retain: bool = True
 
 
 @dataclass
@@ -140,6 +145,8 @@ class MemoryConnector(Connector):
 
     def create(self, record: NativeRecord, attachments: Sequence[Attachment], ref: str) -> str:
         self._store.maybe_fail("create")
+        if not self.options.retain:
+            return self._count_only()
         stored = self._stamp(record)
         for key, value in self.options.defaults.items():
             stored.setdefault(key, copy.deepcopy(value))
@@ -236,6 +243,13 @@ class MemoryConnector(Connector):
         self._store.drop_response_after_create = value
 
     # -- internals -------------------------------------------------------------
+
+    def _count_only(self) -> str:
+        """A create under ``retain = false``: a new id and a count, nothing remembered."""
+        self._store.creates += 1
+        if self._store.drop_response_after_create:
+            raise RetryableError(f"{self.name}: the answer to a create was lost (simulated)")
+        return self._store.new_id()
 
     def _record(self, record_id: str) -> NativeRecord:
         """The stored record itself (not a copy); an unknown id is refused like a 404."""

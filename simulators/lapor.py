@@ -174,7 +174,7 @@ def create_app(
         complaint_id = sim_state.create_complaint(await read_json(request))
         sim_state.create_count += 1
         body = create_body(complaint_id)
-        if faults.hold_create_response:
+        if faults.holds_create(sim_state.create_count):
             await faults.hold()  # committed above; the client hears nothing until /_sim/release
         return JSONResponse(body)
 

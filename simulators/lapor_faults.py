@@ -2,7 +2,9 @@
 
 Holding a create response lets a test kill the client exactly between the remote commit and the
 client hearing about it (the doubling trap in TRAPS.md) without any sleeps: the test long-polls
-`/_sim/wait_held`, kills the client, then calls `/_sim/release`.
+`/_sim/wait_held`, kills the client, then calls `/_sim/release`. With
+`hold_create_response_after = N` only the N-th create and later ones are held, so a test can
+let a long run get half-way before it is killed, deterministically.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ class Faults:
 
     def __init__(self) -> None:
         self.hold_create_response = False
+        self.hold_create_response_after: int | None = None
         self.fail_next_requests = 0
         self.fail_status = 503
         self.held = 0
@@ -29,15 +32,24 @@ class Faults:
         if isinstance(settings, dict):
             if "hold_create_response" in settings:
                 self.hold_create_response = bool(settings["hold_create_response"])
+            if "hold_create_response_after" in settings:
+                after = settings["hold_create_response_after"]
+                self.hold_create_response_after = None if after is None else max(1, int(after))
             if "fail_next_requests" in settings:
                 self.fail_next_requests = max(0, int(settings["fail_next_requests"]))
             if "fail_status" in settings:
                 self.fail_status = int(settings["fail_status"])
         return {
             "hold_create_response": self.hold_create_response,
+            "hold_create_response_after": self.hold_create_response_after,
             "fail_next_requests": self.fail_next_requests,
             "fail_status": self.fail_status,
         }
+
+    def holds_create(self, number: int) -> bool:
+        """True when the answer to the `number`-th create (1-based) must be held."""
+        after = self.hold_create_response_after
+        return self.hold_create_response or (after is not None and number >= after)
 
     def take_failure(self) -> bool:
         """True when this request must fail; consumes one of the `fail_next_requests`."""
@@ -85,4 +97,11 @@ class Faults:
 
     async def reset(self) -> None:
         await self.release()
-        self.configure({"hold_create_response": False, "fail_next_requests": 0, "fail_status": 503})
+        self.configure(
+            {
+                "hold_create_response": False,
+                "hold_create_response_after": None,
+                "fail_next_requests": 0,
+                "fail_status": 503,
+            }
+        )

@@ -138,10 +138,6 @@ def test_hostile_rows_are_set_aside_with_reasons_and_the_rest_flow(door: Door) -
     assert set_aside(door) == hostile  # still held, still not sent
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no size limit anywhere (mapping, model, engine): a 5 MB isi_laporan is sent to LAPOR!",
-)
 def test_a_five_megabyte_text_is_set_aside(door: Door) -> None:
     """A 5 MB isi_laporan is quarantined instead of being posted to LAPOR!; the others flow."""
     seed(door.db)

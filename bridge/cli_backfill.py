@@ -1,0 +1,229 @@
+"""``bridge backfill``: the command around ``bridge.backfill.run_backfill``.
+
+Part of the CLI (the only code that prints): a progress bar on stderr while it runs,
+then a summary table on stdout, or the summary as JSON with ``--json``.
+Exit codes: 0 done; 130 interrupted (rerun the same command to resume); 1 the route
+stopped with an error; 2 the configuration or the arguments are wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from bridge.backfill import BackfillProgress, BackfillSummary, run_backfill
+from bridge.errors import ConfigError
+from bridge.ledger import Ledger
+from bridge.routes import build_routes, close_routes
+
+EXIT_INTERRUPTED = 130
+_PER = {"s": 1.0, "sec": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0}
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*([a-z]+))?\s*$")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def backfill(
+    route: Annotated[
+        str, typer.Option("--route", "-r", help="The route to backfill, as named in the config.")
+    ],
+    since: Annotated[
+        datetime,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="First day to send (YYYY-MM-DD), in the source's time zone.",
+        ),
+    ],
+    until: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Stop before this day (YYYY-MM-DD, not included). Default: up to now.",
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(help="Handle at most this many complaints, then stop (try a few first)."),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Say what would be created and linked; write nothing."),
+    ] = False,
+    rate: Annotated[
+        str | None,
+        typer.Option(
+            help="At most this many creates, e.g. 5/s, 120/min or 3000/h (default: no limit)."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print only the summary, as JSON; no progress bar.")
+    ] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Configuration file (default: $BRIDGE_CONFIG, else ./bridge.toml).",
+        ),
+    ] = None,
+) -> None:
+    """Send a route's past complaints (created since a date) to its target, exactly once.
+
+    What the target already holds is linked, not created again (by reference or natural key).
+
+    Complaints already sent are skipped. Run it with --dry-run first to see what it would do.
+
+    Ctrl-C stops it safely; running the same command again carries on where it stopped.
+
+    Cost: the source is read twice (once to count, for the progress bar), the target once.
+    """
+    per_second = parse_rate(rate)
+    last_day = until.date() if until else None
+    summary = _run(config, route, since.date(), last_day, limit, dry_run, per_second, as_json)
+    if as_json:
+        typer.echo(json.dumps(summary.as_json(), ensure_ascii=False, indent=2))
+    else:
+        _print_summary(summary)
+    if summary.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+    raise typer.Exit(0 if summary.ok else 1)
+
+
+def parse_rate(text: str | None) -> float | None:
+    """``"5/s"``, ``"120/min"``, ``"3000/h"`` or ``"5"`` → creates per second."""
+    if text is None:
+        return None
+    match = _RATE.match(text.lower())
+    unit = (match.group(2) or "s") if match else None
+    if match is None or unit not in _PER or float(match.group(1)) <= 0:
+        raise ConfigError(
+            [
+                f"--rate {text!r}: write a number of creates per second, minute or hour, "
+                f"e.g. 5/s, 120/min or 3000/h"
+            ],
+            source="bridge backfill",
+        )
+    return float(match.group(1)) / _PER[unit]
+
+
+def _run(
+    config: Path | None,
+    route_name: str,
+    since: date,
+    until: date | None,
+    limit: int | None,
+    dry_run: bool,
+    rate: float | None,
+    as_json: bool,
+) -> BackfillSummary:
+    # bridge.cli registers this command at its very end; importing it at the top would be
+    # circular. It owns configuration loading and the dry run's throwaway ledger.
+    from bridge import cli
+
+    settings = cli._load(config, log_format="console")
+    url = settings.ledger.url
+    ledger = Ledger.open(cli._dry_run_ledger_url(url) if dry_run else url)
+    routes = build_routes(settings, ledger, only=route_name)
+    try:
+        with _progress_bar(disabled=as_json) as show:
+            return run_backfill(
+                routes[0],
+                since=since,
+                until=until,
+                limit=limit,
+                dry_run=dry_run,
+                rate=rate,
+                progress=show,
+            )
+    finally:
+        close_routes(routes)
+        ledger.close()
+
+
+@contextmanager
+def _progress_bar(*, disabled: bool) -> Iterator[_Show]:
+    """A rich progress bar on stderr; silent when stderr is not a terminal or with --json."""
+    progress = Progress(
+        TextColumn("[bold]backfill[/bold]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err,
+        disable=disabled or not err.is_terminal,
+        transient=False,
+    )
+    with progress:
+        task = progress.add_task("backfill", total=None, rate="")
+        yield _Show(progress, task)
+
+
+class _Show:
+    """The progress callback: moves the bar to the backfill's latest figures."""
+
+    def __init__(self, progress: Progress, task: TaskID) -> None:
+        self._progress = progress
+        self._task = task
+
+    def __call__(self, update: BackfillProgress) -> None:
+        per_second = update.done / update.elapsed if update.elapsed > 0 else 0.0
+        self._progress.update(
+            self._task, completed=update.done, total=update.total, rate=f"{per_second:,.0f}/s"
+        )
+
+
+def _print_summary(summary: BackfillSummary) -> None:
+    would = "would be " if summary.dry_run else ""
+    title = f"backfill of route {summary.route}" + (
+        " — dry run, nothing written" if summary.dry_run else ""
+    )
+    table = Table(title=title)
+    table.add_column("complaints")
+    table.add_column("count", justify="right")
+    table.add_row("in the window", str(summary.total_in_window))
+    table.add_row(f"{would}created", str(summary.created))
+    linked_by = ", ".join(f"{k} {v}" for k, v in sorted(summary.linked_by.items()))
+    table.add_row(f"{would}linked (already there){_paren(linked_by)}", str(summary.linked))
+    table.add_row("already linked by an earlier run", str(summary.already_linked))
+    table.add_row(f"{would}withheld (confidential)", str(summary.withheld))
+    table.add_row(f"{would}set aside", str(summary.set_aside))
+    for reason, count in summary.set_aside_reasons.most_common():
+        table.add_row(Text(f"  {reason}"), str(count))  # reasons quote data: no markup
+    if summary.skipped:
+        table.add_row("skipped (listed twice)", str(summary.skipped))
+    out.print(table)
+    out.print(f"{summary.elapsed:,.1f} s, {summary.rate:,.0f} complaints/s")
+    if summary.interrupted:
+        err.print(
+            "[yellow]Interrupted.[/yellow] Everything done so far is recorded; run the same "
+            "command again to carry on (nothing is sent twice)."
+        )
+    if summary.error:
+        err.print(f"[red]route {summary.route} stopped:[/red] ", end="")
+        err.print(summary.error, markup=False, highlight=False)
+
+
+def _paren(text: str) -> str:
+    return f" ({text})" if text else ""
