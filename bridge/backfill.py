@@ -426,7 +426,7 @@ class AdoptionIndex(MappingABC[str, str]):
         """Further target records sharing a natural key (rare: kept apart to stay small)."""
         self._claimed: set[str] = set()
         self.claims: Counter[str] = Counter()
-        """How many lookups adopted a record, by "ref" and "natural_key"."""
+        """How many lookups adopted a record, by "ref" and "same_text" (the natural key)."""
 
     def fill(self, route: Route) -> None:
         """Pull the whole target once and index what it holds (a read; nothing is written)."""
@@ -442,7 +442,10 @@ class AdoptionIndex(MappingABC[str, str]):
             if complaint is None or target_id in linked:
                 continue  # unreadable here, or already some complaint's copy
             if (ref := carried_ref(complaint)) is not None:
+                # The bridge made this record for that complaint: it is adopted by that
+                # reference only, never handed to another complaint with the same text.
                 self._by_ref.setdefault(ref, target_id)
+                continue
             if (key := mapping.natural_key_of(complaint)) is not None:
                 digest = _digest(natural_key_text(key))
                 if self._by_key.setdefault(digest, target_id) != target_id:
@@ -477,7 +480,7 @@ class AdoptionIndex(MappingABC[str, str]):
         digest = _digest(text)
         while (target_id := self._next_of(digest)) is not None:
             if self._claim(target_id):
-                self.claims["natural_key"] += 1
+                self.claims["same_text"] += 1
                 return target_id
         return None
 

@@ -125,6 +125,7 @@ def status(config: ConfigOption = None) -> None:
             "linked",
             "pending",
             "set aside",
+            "to review",
             "error",
         ):
             table.add_column(column)
@@ -285,6 +286,7 @@ def _status_row(ledger: Ledger, route: str) -> list[str]:
         str(st.linked),
         str(st.pending_creates),
         str(st.quarantined),
+        str(st.reviews),
         (last.error or "") if last else "",
     ]
 
@@ -294,6 +296,9 @@ def _print_trace(found: object) -> None:
 
     assert isinstance(found, ComplaintTrace)
     out.print(f"[bold]Complaint {found.ref}[/bold] (first seen in {found.origin_system})")
+    if found.status:
+        by = f", set by {found.status_system}" if found.status_system else ""
+        out.print(f"Status: [bold]{found.status}[/bold] since {found.status_at}{by}")
     links = Table(title="Linked records")
     for column in ("system", "id", "raw status", "last seen"):
         links.add_column(column)
@@ -301,6 +306,16 @@ def _print_trace(found: object) -> None:
         raw = " ".join(x for x in (link.raw_status_code, link.raw_status_label) if x)
         links.add_row(link.system, link.remote_id, raw, str(link.seen_at or ""))
     out.print(links)
+    if found.followups:
+        followups = Table(title="Follow-ups (tindak lanjut)")
+        for column in ("fingerprint", "written in", "copies"):
+            followups.add_column(column)
+        for followup in found.followups:
+            copies = ", ".join(
+                f"{c.system} {c.remote_id or '?'} ({c.state})" for c in followup.copies.values()
+            )
+            followups.add_row(followup.fingerprint[:12], followup.origin_system, copies)
+        out.print(followups)
     history = Table(title="History")
     for column in ("when", "route", "what", "system", "detail"):
         history.add_column(column)

@@ -73,7 +73,7 @@ def test_a_dry_run_plans_what_the_real_run_then_does_and_writes_nothing(ledger: 
     dry = backfill(route, dry_run=True)
 
     assert (dry.created, dry.linked, dry.set_aside, dry.withheld) == (5, 2, 1, 1)
-    assert dry.linked_by == Counter({"natural_key": 1, "ref": 1})
+    assert dry.linked_by == Counter({"same_text": 1, "ref": 1})
     assert sum(dry.set_aside_reasons.values()) == 1
     assert hub.creates == 0 and ledger.count_links("door") == 0
     real = backfill(route)

@@ -106,7 +106,7 @@ def test_a_dry_run_prints_the_plan_and_writes_nothing_anywhere(sims: Sims, tmp_p
     secret = _secret_count(sims)
     assert planned["would_create"] == 30 - secret - 2
     assert planned["would_link"] == 2
-    assert planned["linked_by"] == {"natural_key": 1, "ref": 1}
+    assert planned["linked_by"] == {"same_text": 1, "ref": 1}
     assert planned["set_aside"] == 2 and len(planned["set_aside_reasons"]) == 2
     assert planned["withheld"] == secret
     assert planned["total_in_window"] == 32

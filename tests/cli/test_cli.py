@@ -49,6 +49,7 @@ def test_sync_then_status_and_trace_show_the_route_and_the_complaint(sims: Sims)
     status = bridge("status", "--config", str(sims.config_path))
     assert status.returncode == 0, status.stderr
     assert "sidumas-to-lapor" in status.stdout and "create" in status.stdout
+    assert "to review" in status.stdout
     tracking_id = str(min(sims.hub_state.complaints))
     traced = bridge("trace", tracking_id, "--config", str(sims.config_path))
     assert traced.returncode == 0, traced.stderr
