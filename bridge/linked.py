@@ -168,6 +168,16 @@ def _sync_status(
     current_at: datetime | None,
     report: CycleReport,
 ) -> None:
+    forward = route.forward
+    if (
+        forward is not None
+        and complaint.status == forward.on_status
+        and current != forward.on_status.value
+        and route.target.can_forward
+    ):
+        # The route's own rule: the door says "not our authority"; that is the door's to say.
+        _apply_status(route, item, forward.on_status, complaint, report)
+        return
     decision = decide(
         current=Status(current) if current else None,
         current_at=current_at,

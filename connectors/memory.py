@@ -36,7 +36,7 @@ REF_KEY = "_bridge_ref"
 ATTACHMENTS_KEY = "_attachments"  # filenames received with a create, for tests to check
 FOLLOWUPS_KEY = "_followups"
 Operation = Literal[
-    "pull", "get", "create", "find_by_ref", "followups", "add_followup", "set_status"
+    "pull", "get", "create", "find_by_ref", "followups", "add_followup", "set_status", "forward"
 ]
 
 
@@ -104,6 +104,7 @@ class MemoryConnector(Connector):
     can_find_by_ref = True
     supports_followups = True
     can_write_status = True
+    can_forward = True
 
     def __init__(self, name: str, settings: ConnectorSettings) -> None:
         if not isinstance(settings, MemorySettings):
@@ -186,6 +187,11 @@ class MemoryConnector(Connector):
     def set_status(self, record_id: str, fields: NativeRecord) -> None:
         self._store.maybe_fail("set_status")
         self.change(record_id, **fields)
+
+    def forward(self, record_id: str, institution_id: str, reason: str) -> None:
+        """Record the hand-over under ``"_forwarded_to"`` (as LAPOR!'s #3 would re-dispose it)."""
+        self._store.maybe_fail("forward")
+        self.change(record_id, _forwarded_to=institution_id, _forward_reason=reason)
 
     # -- test helpers (not part of the contract) -------------------------------
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bridge.engine import run_cycle
+from bridge.engine import ForwardRule, run_cycle
 from bridge.errors import RetryableError
 from bridge.ledger import Ledger
-from bridge.model import make_ref
+from bridge.model import Status, make_ref
 from tests.engine.conftest import EMAIL, NIK, PHONE, door_record, make_route
 
 
@@ -304,3 +305,23 @@ def test_an_unconfirmed_create_into_a_target_that_cannot_search_is_set_aside(
     assert route.target.creates == 1  # type: ignore[attr-defined]
     [held] = ledger.quarantined("door-to-hub")
     assert "check hub by hand" in held.reason
+
+
+def test_a_complaint_the_door_rejects_is_forwarded_once_not_written_as_a_status(
+    ledger: Ledger,
+) -> None:
+    """Bukan Wewenang: the door's "Ditolak" forwards the hub's copy once; later cycles are quiet."""
+    route = replace(
+        make_route(ledger), forward=ForwardRule(Status.REJECTED, "1002", "Bukan wewenang")
+    )
+    route.source.put(door_record(1))  # type: ignore[attr-defined]
+    run_cycle(route)
+    route.source.put(door_record(1, status=4, status_pengaduan="Ditolak"))  # type: ignore[attr-defined]
+    forwarded = run_cycle(route)
+    quiet = run_cycle(route)
+    [copy] = hub_records(route.target)
+    assert forwarded.counts["forward"] == 1
+    assert copy["_forwarded_to"] == "1002"
+    assert "forward" not in quiet.counts
+    state = ledger.complaint_states([make_ref("door", "1")])[make_ref("door", "1")]
+    assert state.status == "rejected"
