@@ -136,7 +136,7 @@ def plan(page: PlanInput) -> list[Action]:
 
 def _decide(observation: Observation, page: PlanInput, seen: set[str]) -> Action:
     # 1. Unreadable records are set aside; they never block the others.
-    if observation.complaint is None:
+    if observation.mapped and observation.complaint is None:
         reason = observation.problem or "the record could not be mapped"
         return SetAside(observation, reason, observation.problem_field)
     # 2. A system that lists the same id twice in one pull must not cause two creates.
@@ -151,10 +151,15 @@ def _decide(observation: Observation, page: PlanInput, seen: set[str]) -> Action
     if known is None and adopt is not None:
         return AdoptCopy(adopt, observation)
     # 3. Already linked and delivered.
+    if known is not None and known.last_seen_hash == observation.seen_hash:
+        return Skip(observation.source_id, "unchanged")
+    if not observation.mapped:
+        # Recognised without mapping, yet it needs more than a skip: the engine maps
+        # it and plans again; this placeholder is never carried out.
+        return Create(ref, observation)
     if known is not None:
-        if known.last_seen_hash == observation.seen_hash:
-            return Skip(observation.source_id, "unchanged")
         return NoteChange(ref, observation)
+    assert observation.complaint is not None  # mapped, and not set aside at step 1
     # 5. Privacy: a rahasia complaint only goes where it is allowed to.
     if observation.complaint.is_secret and not page.target_receives_confidential:
         return Withhold(

@@ -325,3 +325,26 @@ def test_a_complaint_the_door_rejects_is_forwarded_once_not_written_as_a_status(
     assert "forward" not in quiet.counts
     state = ledger.complaint_states([make_ref("door", "1")])[make_ref("door", "1")]
     assert state.status == "rejected"
+
+
+def test_an_unchanged_record_is_not_mapped_again_but_a_changed_one_is(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daemon's memo spares mapping byte-identical records; an edit is still noticed."""
+    route = make_route(ledger)
+    for i in range(1, 4):
+        route.source.put(door_record(i))  # type: ignore[attr-defined]
+    run_cycle(route)
+    calls: list[str] = []
+    real = route.source_mapping.to_canonical
+
+    def counting(record: dict[str, object]) -> object:
+        calls.append(str(record["id"]))
+        return real(record)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(route.source_mapping, "to_canonical", counting)
+    quiet = run_cycle(route)
+    route.source.put(door_record(2, uraian="Sudah makin parah."))  # type: ignore[attr-defined]
+    changed = run_cycle(route)
+    assert quiet.counts == {"skip": 3} and calls.count("1") == 0
+    assert changed.counts["change"] == 1 and calls == ["2"]
