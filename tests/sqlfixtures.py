@@ -19,20 +19,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pymysql
 import pytest
 from psycopg import sql as pgsql
 from sqlalchemy import Engine, MetaData, Table, create_engine, insert, text
 
 from connectors.sql import SqlConnector, SqlSettings
+from tests.pg import PG_PORT
+from tests.pg import pg_admin as _pg_admin
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED_MAPPING = REPO / "mappings" / "pengaduan-php.toml"
 HOST = "127.0.0.1"
 MARIADB_PORT = 3306
-PG_PORT = 5432
-PG_USERS = ("postgres", "root")
 
 MARIADB_SCHEMA = (
     """CREATE TABLE masyarakat (nik VARCHAR(16) PRIMARY KEY, nama VARCHAR(35),
@@ -133,23 +132,6 @@ def _mariadb() -> Iterator[SqlDb]:
         finally:
             engine.dispose()
             admin.cursor().execute(f"DROP DATABASE IF EXISTS {name}")
-
-
-def _pg_admin() -> tuple[psycopg.Connection[tuple[Any, ...]], str] | None:
-    for user in PG_USERS:
-        try:
-            conn = psycopg.connect(
-                host=HOST,
-                port=PG_PORT,
-                user=user,
-                dbname="test",
-                autocommit=True,
-                connect_timeout=3,
-            )
-        except psycopg.OperationalError:
-            continue
-        return conn, user
-    return None
 
 
 def _postgres() -> Iterator[SqlDb]:

@@ -6,7 +6,6 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 
-import psycopg
 import pytest
 from psycopg import sql
 from sqlalchemy import create_engine, func, select
@@ -23,29 +22,10 @@ from bridge.ledger.tables import (
     QUARANTINE,
     REVIEW,
 )
+from tests.pg import PG_HOST, PG_PORT
+from tests.pg import pg_admin as _pg_admin
 
-PG_HOST = "127.0.0.1"
-PG_PORT = 5432
-PG_USERS = ("postgres", "root")
 TABLES = (COMPLAINT, LINK, PENDING_OP, QUARANTINE, EVENT, FOLLOWUP, FOLLOWUP_COPY, REVIEW)
-
-
-def _pg_admin() -> tuple[psycopg.Connection[tuple[object, ...]], str] | None:
-    """An autocommit connection to the `test` database and its user, or None if unreachable."""
-    for user in PG_USERS:
-        try:
-            conn = psycopg.connect(
-                host=PG_HOST,
-                port=PG_PORT,
-                user=user,
-                dbname="test",
-                autocommit=True,
-                connect_timeout=3,
-            )
-        except psycopg.OperationalError:
-            continue
-        return conn, user
-    return None
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
