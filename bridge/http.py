@@ -36,6 +36,7 @@ import structlog
 import tenacity
 
 from bridge import __version__
+from bridge.connector import ConnectorSettings
 from bridge.errors import (
     AuthError,
     ConfigError,
@@ -320,3 +321,22 @@ def _origin(url: httpx.URL) -> str:
     """scheme://host[:port] — what error messages may show (no path, no query, no userinfo)."""
     port = f":{url.port}" if url.port else ""
     return f"{url.scheme}://{url.host}{port}"
+
+
+class HttpConnectorSettings(ConnectorSettings):
+    """The policy keys every HTTP connector takes, turned into the one HTTP policy here."""
+
+    timeout_seconds: float = 30.0
+    allow_insecure_http: bool = False
+    verify_tls: bool = True
+    retry_attempts: int = 4
+
+    def http_settings(self) -> HttpSettings:
+        return HttpSettings(
+            read_timeout=self.timeout_seconds,
+            verify_tls=self.verify_tls,
+            allow_insecure_http=self.allow_insecure_http,
+        )
+
+    def retry_settings(self) -> RetrySettings:
+        return RetrySettings(attempts=self.retry_attempts)

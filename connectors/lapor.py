@@ -40,7 +40,7 @@ AttachmentFetcher = Callable[[Attachment], bytes]
 _TAG_SPLIT = re.compile(r"[\s,;]+")
 
 
-class LaporSettings(ConnectorSettings):
+class LaporSettings(http.HttpConnectorSettings):
     """Settings of a ``lapor`` connector.
 
     - ``base_url``: API root, e.g. ``https://api-splp.layanan.go.id/lapor/3.0.0``.
@@ -62,10 +62,6 @@ class LaporSettings(ConnectorSettings):
     api_guid: SecretStr
     page_size: int = 100
     disposition_id: str | None = None
-    timeout_seconds: float = 30.0
-    allow_insecure_http: bool = False
-    verify_tls: bool = True
-    retry_attempts: int = 4
 
 
 class LaporConnector(Connector):
@@ -92,12 +88,8 @@ class LaporConnector(Connector):
             settings = LaporSettings.model_validate(settings.model_dump())
         super().__init__(name, settings)
         self.options: LaporSettings = settings
-        self.http = http.HttpSettings(
-            read_timeout=settings.timeout_seconds,
-            verify_tls=settings.verify_tls,
-            allow_insecure_http=settings.allow_insecure_http,
-        )
-        self.retry = retry or http.RetrySettings(attempts=settings.retry_attempts)
+        self.http = settings.http_settings()
+        self.retry = retry or settings.retry_settings()
         self._auth_hint = f"secrets api_key and api_guid of connector {name!r}"
         self._fetch_attachment: AttachmentFetcher | None = None
         self._client = http.make_client(

@@ -74,7 +74,7 @@ _REQUESTS = "requests.json"
 _UPDATES = "servicerequestupdates.json"
 
 
-class Open311Settings(ConnectorSettings):
+class Open311Settings(http.HttpConnectorSettings):
     """Settings of an ``open311`` connector.
 
     - ``base_url``: the GeoReport v2 root, e.g. ``https://311.example.go.id/open311/v2/``.
@@ -100,10 +100,6 @@ class Open311Settings(ConnectorSettings):
     max_results: int = Field(1000, ge=1)
     start_date: datetime | None = None
     updates: bool = True
-    timeout_seconds: float = 30.0
-    allow_insecure_http: bool = False
-    verify_tls: bool = True
-    retry_attempts: int = 4
 
     @field_validator("start_date")
     @classmethod
@@ -135,12 +131,8 @@ class Open311Connector(Connector):
             settings = Open311Settings.model_validate(settings.model_dump())
         super().__init__(name, settings)
         self.options: Open311Settings = settings
-        self.http = http.HttpSettings(
-            read_timeout=settings.timeout_seconds,
-            verify_tls=settings.verify_tls,
-            allow_insecure_http=settings.allow_insecure_http,
-        )
-        self.retry = retry or http.RetrySettings(attempts=settings.retry_attempts)
+        self.http = settings.http_settings()
+        self.retry = retry or settings.retry_settings()
         self._clock = clock or (lambda: datetime.now(UTC))
         self._auth_hint = f"secret api_key of connector {name!r}"
         self._client = http.make_client(

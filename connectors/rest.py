@@ -46,7 +46,7 @@ _REQUIRED_SECRETS: dict[str, tuple[str, ...]] = {
 }
 
 
-class RestSettings(ConnectorSettings):
+class RestSettings(http.HttpConnectorSettings):
     """Settings of a ``rest`` connector. Dotted paths point into JSON answers.
 
     Transport:
@@ -97,10 +97,6 @@ class RestSettings(ConnectorSettings):
     """
 
     base_url: str
-    timeout_seconds: float = 30.0
-    allow_insecure_http: bool = False
-    verify_tls: bool = True
-    retry_attempts: int = 4
     page_size: int | None = None
 
     auth: AuthKind = "none"
@@ -177,12 +173,8 @@ class RestConnector(Connector):
         problems = _problems(name, settings)
         if problems:
             raise ConfigError(problems)
-        self.http = http.HttpSettings(
-            read_timeout=settings.timeout_seconds,
-            verify_tls=settings.verify_tls,
-            allow_insecure_http=settings.allow_insecure_http,
-        )
-        self.retry = retry or http.RetrySettings(attempts=settings.retry_attempts)
+        self.http = settings.http_settings()
+        self.retry = retry or settings.retry_settings()
         needed = " and ".join(_REQUIRED_SECRETS[settings.auth]) or "the auth settings"
         self._auth_hint = f"{needed} of connector {name!r}"
         self._client = http.make_client(
