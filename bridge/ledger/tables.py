@@ -190,6 +190,8 @@ class QuarantineRow(SQLModel, table=True):
     record_json: str = Field(sa_type=Text)
     first_seen: datetime = _at()
     last_seen: datetime = _at()
+    retry_requested_at: datetime | None = _at(nullable=True)
+    """Set by ``bridge quarantine retry``: the next cycle fetches the record again."""
 
 
 class EventRow(SQLModel, table=True):
@@ -293,6 +295,35 @@ class ReviewRow(SQLModel, table=True):
     resolved: bool = False
 
 
+class RouteLeaseRow(SQLModel, table=True):
+    """Which replica runs a route, until when, and the run number that fences it.
+
+    A replica claims a route only when no live lease is held by another; every claim
+    increments ``run_number``, so a replica whose lease expired can tell, before it
+    writes, that somebody else has taken over.
+    """
+
+    __tablename__ = "route_lease"
+
+    route: str = Field(primary_key=True, max_length=100)
+    holder: str | None = Field(default=None, max_length=200)
+    run_number: int = 0
+    expires_at: datetime | None = _at(nullable=True)
+    renewed_at: datetime | None = _at(nullable=True)
+
+
+class ConnectorHealthRow(SQLModel, table=True):
+    """A connector's run of failures, and until when it is paused because of them."""
+
+    __tablename__ = "connector_health"
+
+    connector: str = Field(primary_key=True, max_length=100)
+    failures: int = 0
+    paused_until: datetime | None = _at(nullable=True)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    updated_at: datetime = _at()
+
+
 def _table(name: str) -> Table:
     return SQLModel.metadata.tables[name]
 
@@ -307,3 +338,5 @@ CYCLE_RUN = _table("cycle_run")
 FOLLOWUP = _table("followup")
 FOLLOWUP_COPY = _table("followup_copy")
 REVIEW = _table("review")
+ROUTE_LEASE = _table("route_lease")
+CONNECTOR_HEALTH = _table("connector_health")
