@@ -3,7 +3,8 @@
 `create_app()` returns a FastAPI app: the real routes behind the two-header auth, plus
 unauthenticated control routes under `/_sim/` that tests use to inspect state and inject faults.
 The rules live in `simulators.lapor_rules`, the state in `simulators.lapor_state`, the fault
-switches in `simulators.lapor_faults`; this module only parses requests and renders responses.
+switches in `simulators.faults` (shared) and `simulators.lapor_faults` (held creates, failing the
+next requests); this module only parses requests and renders responses.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from simulators._http import BadBody, Upload, read_fields, read_json, read_object, route_key
+from simulators.faults import install_faults
 from simulators.lapor_export import write_export
-from simulators.lapor_faults import Faults
+from simulators.lapor_faults import LaporFaults
 from simulators.lapor_rules import (
     INSTITUTIONS,
     STATUSES,
@@ -127,7 +129,7 @@ def create_app(
             f"create_response_shape must be one of {_SHAPES}, not {create_response_shape!r}"
         )
     sim_state = state if state is not None else LaporState()
-    faults = Faults()
+    faults = LaporFaults()
 
     def guard(request: Request) -> None:
         sim_state.route_counts[route_key(request)] += 1
@@ -152,8 +154,8 @@ def create_app(
 
     app = FastAPI(title="LAPOR! v3 simulator")
     app.state.sim = sim_state
-    app.state.faults = faults
     _install_error_handlers(app)
+    install_faults(app, faults, lambda status, message: envelope(None, message, status))
     api = APIRouter(dependencies=[Depends(guard)])
     Page = Query(1, ge=1)
     PageSize = Query(20, ge=1)
@@ -277,7 +279,7 @@ def _brief(rec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _control_routes(state: LaporState, faults: Faults) -> APIRouter:
+def _control_routes(state: LaporState, faults: LaporFaults) -> APIRouter:
     """Unauthenticated `/_sim/` routes for tests and demos: inspect, reset, seed, inject faults."""
     sim = APIRouter(prefix="/_sim")
 
@@ -333,7 +335,8 @@ def _control_routes(state: LaporState, faults: Faults) -> APIRouter:
 
     @sim.post("/reset")
     async def reset() -> dict[str, Any]:
-        await faults.reset()
+        await faults.release()
+        faults.reset()
         state.reset()
         return {"reset": True}
 
@@ -341,10 +344,6 @@ def _control_routes(state: LaporState, faults: Faults) -> APIRouter:
     async def seed(request: Request) -> dict[str, Any]:
         body = await read_object(request)
         return {"added": state.seed_from_corpus(as_int("n", body.get("n", 20)) or 0)}
-
-    @sim.post("/faults")
-    async def set_faults(request: Request) -> dict[str, Any]:
-        return faults.configure(await read_object(request))
 
     @sim.post("/release")
     async def release() -> dict[str, Any]:

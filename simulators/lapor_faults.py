@@ -1,23 +1,50 @@
-"""Fault injection for the LAPOR! simulator: failing requests and held create responses.
+"""LAPOR!'s own faults on top of the shared ones: failing the next requests, held create responses.
 
 Holding a create response lets a test kill the client exactly between the remote commit and the
 client hearing about it (the doubling trap in TRAPS.md) without any sleeps: the test long-polls
 `/_sim/wait_held`, kills the client, then calls `/_sim/release`. With
 `hold_create_response_after = N` only the N-th create and later ones are held, so a test can
-let a long run get half-way before it is killed, deterministically.
+let a long run get half-way before it is killed, deterministically. `fail_next_requests` fails
+that many authenticated API calls with `fail_status`. The shared switches are in
+`simulators.faults`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from simulators.faults import FaultError, Faults
 
-class Faults:
-    """Runtime switches; never persisted, since a restarted server holds nothing."""
+# Each own switch and how its value is read (as lenient as it always was).
+_OWN: dict[str, Callable[[Any], Any]] = {
+    "hold_create_response": bool,
+    "hold_create_response_after": lambda after: None if after is None else max(1, int(after)),
+    "fail_next_requests": lambda n: max(0, int(n)),
+    "fail_status": int,
+}
+
+
+def _own_switches(settings: Mapping[str, Any]) -> dict[str, Any]:
+    own: dict[str, Any] = {}
+    problems: list[str] = []
+    for key in _OWN.keys() & settings.keys():
+        try:
+            own[key] = _OWN[key](settings[key])
+        except (TypeError, ValueError):
+            problems.append(f"{key} must be a number, not {settings[key]!r}")
+    if problems:
+        raise FaultError(problems)
+    return own
+
+
+class LaporFaults(Faults):
+    """The shared switches plus LAPOR!'s own; runtime only, as a restarted server holds nothing."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.hold_create_response = False
         self.hold_create_response_after: int | None = None
         self.fail_next_requests = 0
@@ -27,24 +54,24 @@ class Faults:
         self._condition: asyncio.Condition | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def configure(self, settings: Any) -> dict[str, Any]:
-        """Apply the keys given (others keep their value) and return the current switches."""
-        if isinstance(settings, dict):
-            if "hold_create_response" in settings:
-                self.hold_create_response = bool(settings["hold_create_response"])
-            if "hold_create_response_after" in settings:
-                after = settings["hold_create_response_after"]
-                self.hold_create_response_after = None if after is None else max(1, int(after))
-            if "fail_next_requests" in settings:
-                self.fail_next_requests = max(0, int(settings["fail_next_requests"]))
-            if "fail_status" in settings:
-                self.fail_status = int(settings["fail_status"])
-        return {
-            "hold_create_response": self.hold_create_response,
-            "hold_create_response_after": self.hold_create_response_after,
-            "fail_next_requests": self.fail_next_requests,
-            "fail_status": self.fail_status,
-        }
+    def configure(self, settings: Mapping[str, Any]) -> dict[str, Any]:
+        """Apply the keys given (others keep their value) and return the current report."""
+        own = _own_switches(settings)
+        super().configure({k: v for k, v in settings.items() if k not in _OWN})
+        for key, value in own.items():
+            setattr(self, key, value)
+        return self.report()
+
+    def report(self) -> dict[str, Any]:
+        return {**super().report(), **{key: getattr(self, key) for key in _OWN}}
+
+    def reset(self) -> None:
+        """Back to the defaults; held responses are let go by `release`, not here."""
+        super().reset()
+        self.hold_create_response = False
+        self.hold_create_response_after = None
+        self.fail_next_requests = 0
+        self.fail_status = 503
 
     def holds_create(self, number: int) -> bool:
         """True when the answer to the `number`-th create (1-based) must be held."""
@@ -94,14 +121,3 @@ class Faults:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(cond.wait_for(lambda: self.held > 0), timeout)
             return self.held
-
-    async def reset(self) -> None:
-        await self.release()
-        self.configure(
-            {
-                "hold_create_response": False,
-                "hold_create_response_after": None,
-                "fail_next_requests": 0,
-                "fail_status": 503,
-            }
-        )

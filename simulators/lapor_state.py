@@ -151,6 +151,39 @@ class LaporState:
         self.complaints[tracking_id] = rec
         return rec
 
+    def insert_raw(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Store a complaint as given (tests inject malformed ones); same id = replace.
+
+        Missing keys get a fresh complaint's defaults, so the listing can render it; values
+        are kept exactly as given. Shapes the listing itself cannot render (a non-text title,
+        an unknown status_code, an unreadable updated_at) must be faked at the HTTP level.
+        """
+        now = self._now().isoformat()
+        defaults: dict[str, Any] = {
+            "id": self.next_id,
+            "title": "",
+            "content": "",
+            "status_code": 0,
+            "disposition_id": None,
+            "category_id": None,
+            "is_anonymous": 0,
+            "is_secret": 0,
+            "date_of_incident": None,
+            "created_at": now,
+            "updated_at": now,
+            "tags_raw": "",
+            "attachments": [],
+            "status_logs": [],
+            "data_logs": [],
+            "followups": [],
+        }
+        stored = {**defaults, **record}
+        if isinstance(stored["id"], int) and stored["id"] >= self.next_id:
+            self.next_id = stored["id"] + 1
+        self.complaints[stored["id"]] = stored
+        self._commit()
+        return stored
+
     def get(self, complaint_id: int) -> dict[str, Any]:
         try:
             return self.complaints[complaint_id]

@@ -2,8 +2,9 @@
 
 `create_app()` serves the standard's routes under `/open311/v2/`, the
 `servicerequestupdates` extension (FixMyStreet's, for notes and status changes) when
-`updates=True`, and unauthenticated control routes under `/_sim/`. Every refusal is the
-standard's error list `[{"code": 400, "description": "..."}]`.
+`updates=True`, and unauthenticated control routes under `/_sim/` (faults: see
+`simulators.faults`). Every refusal is the standard's error list
+`[{"code": 400, "description": "..."}]`.
 
 Choices where servers differ:
 - `start_date`/`end_date` filter on `filter_field` (`updated_datetime` by default; the
@@ -25,6 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from simulators._http import BadBody, read_fields, read_object, route_key
+from simulators.faults import Faults, install_faults
 from simulators.open311_state import (
     Open311State,
     PayloadError,
@@ -112,6 +114,8 @@ def create_app(
     app = FastAPI(title="Open311 GeoReport v2 simulator")
     app.state.sim = sim
     _install_error_handlers(app)
+    faults = Faults()
+    install_faults(app, faults, lambda status, message: error_list(status, message))
     api = APIRouter(prefix=PREFIX, dependencies=[Depends(count)])
 
     @api.get("/services.json")
@@ -157,7 +161,7 @@ def create_app(
     if updates:
         _update_routes(api, sim, authorised, max_results)
     app.include_router(api)
-    app.include_router(_control_routes(sim))
+    app.include_router(_control_routes(sim, faults))
     return app
 
 
@@ -207,7 +211,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error_list(400, f"{field} is not valid: {first.get('msg', '')}")
 
 
-def _control_routes(state: Open311State) -> APIRouter:
+def _control_routes(state: Open311State, faults: Faults) -> APIRouter:
     """Unauthenticated `/_sim/` routes for tests and demos: inspect, inject, seed, reset."""
     sim = APIRouter(prefix="/_sim")
 
@@ -236,6 +240,7 @@ def _control_routes(state: Open311State) -> APIRouter:
 
     @sim.post("/reset")
     async def reset() -> dict[str, Any]:
+        faults.reset()
         state.reset()
         return {"reset": True}
 

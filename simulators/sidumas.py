@@ -1,9 +1,9 @@
 """A stateful simulator of the SIDUMAS (Kabupaten Badung) API (DOMAIN.md §3), for tests and demos.
 
 `create_app()` returns a FastAPI app with the reconstructed `/api/` routes behind a bearer token
-obtained from `/api/login`, plus unauthenticated control routes under `/_sim/`. The state and the
-seeding live in `simulators.sidumas_state`; this module parses requests and renders the envelope
-`{success, message, data}`.
+obtained from `/api/login`, plus unauthenticated control routes under `/_sim/` (faults: see
+`simulators.faults`). The state and the seeding live in `simulators.sidumas_state`; this module
+parses requests and renders the envelope `{success, message, data}`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from simulators._http import BadBody, read_fields, read_object, route_key
+from simulators.faults import Faults, changes_state, install_faults
 from simulators.sidumas_data import village_for
 from simulators.sidumas_state import PayloadError, SidumasState, UnknownPengaduan
 
@@ -138,6 +139,8 @@ def create_app(
     app.state.sim = sim_state
     app.state.sessions = sessions
     _install_error_handlers(app)
+    faults = Faults()
+    install_faults(app, faults, lambda status, message: fail(message, status), _is_write)
     public = APIRouter(prefix="/api", dependencies=[Depends(count)])
     api = APIRouter(prefix="/api", dependencies=[Depends(guard)])
 
@@ -217,7 +220,7 @@ def create_app(
 
     app.include_router(public)
     app.include_router(api)
-    app.include_router(_control_routes(sim_state, sessions))
+    app.include_router(_control_routes(sim_state, sessions, faults))
     return app
 
 
@@ -245,7 +248,12 @@ def _install_error_handlers(app: FastAPI) -> None:
         return fail(f"Kolom {field} tidak sah: {first.get('msg', '')}", 422)
 
 
-def _control_routes(state: SidumasState, sessions: Sessions) -> APIRouter:
+def _is_write(method: str, path: str) -> bool:
+    """Every POST but the login changes a complaint."""
+    return changes_state(method, path) and path != "/api/login"
+
+
+def _control_routes(state: SidumasState, sessions: Sessions, faults: Faults) -> APIRouter:
     """Unauthenticated `/_sim/` routes for tests and demos: inspect, inject, seed, reset."""
     sim = APIRouter(prefix="/_sim")
 
@@ -276,6 +284,7 @@ def _control_routes(state: SidumasState, sessions: Sessions) -> APIRouter:
 
     @sim.post("/reset")
     async def reset() -> dict[str, Any]:
+        faults.reset()
         state.reset()
         return {"reset": True}
 

@@ -53,5 +53,13 @@ def test_cli_apps_are_seeded_once_per_state_file(
 
 def test_unknown_simulator_kind_is_refused_with_the_choices() -> None:
     """Asking for a simulator that does not exist names the ones that do."""
-    with pytest.raises(ValueError, match="lapor, sidumas"):
-        simulators.build_app("open311")
+    with pytest.raises(ValueError, match="lapor, sidumas, open311"):
+        simulators.build_app("hub")
+
+
+def test_cli_open311_is_seeded_in_memory_only(serve: Serve, client: MakeClient) -> None:
+    """build_app serves a seeded open311 simulator, and refuses a state file it cannot keep."""
+    seeded = client(serve(simulators.build_app("open311", seed=3)).url)
+    assert len(seeded.get("/_sim/requests").json()) == 3
+    with pytest.raises(ValueError, match="memory only"):
+        simulators.build_app("open311", "open311.json")
