@@ -25,6 +25,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import random
+import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -65,6 +67,44 @@ class HttpSettings:
     read_timeout: float = 30.0
     verify_tls: bool = True
     allow_insecure_http: bool = False
+    max_requests_per_second: float | None = None
+    """Every request this connector sends, retries included, is spaced to stay under it."""
+
+
+class RateLimiter:
+    """Spaces requests so that no more than ``per_second`` start in any second.
+
+    Shared by every thread using one client. A request that would come too early
+    waits for its slot; the slot is taken before waiting, so concurrent callers
+    queue up in order instead of all waking at once. ``clock`` and ``sleep`` are
+    injected so tests can check the spacing without waiting.
+    """
+
+    def __init__(
+        self,
+        per_second: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if per_second <= 0:
+            raise ValueError("per_second must be positive")
+        self.interval = 1.0 / per_second
+        self._clock = clock
+        self._sleep = sleep
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> float:
+        """Wait for this request's slot; return how long it waited."""
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        wait = start - now
+        if wait > 0:
+            self._sleep(wait)
+        return wait
 
 
 @dataclass(frozen=True)
@@ -99,6 +139,10 @@ def make_client(
     custom credential headers (``auth``, ``token``) along with it.
     """
     check_url_allowed(base_url, http)
+    hooks: dict[str, list[Callable[..., Any]]] = {}
+    if http.max_requests_per_second:
+        limiter = RateLimiter(http.max_requests_per_second)
+        hooks["request"] = [lambda _request: limiter.acquire()]
     return httpx.Client(
         base_url=base_url,
         headers={"Accept": "application/json", "User-Agent": USER_AGENT, **headers},
@@ -106,6 +150,7 @@ def make_client(
         verify=http.verify_tls,
         follow_redirects=False,
         transport=transport,
+        event_hooks=hooks,
     )
 
 
@@ -330,13 +375,16 @@ class HttpConnectorSettings(ConnectorSettings):
     allow_insecure_http: bool = False
     verify_tls: bool = True
     retry_attempts: int = 4
+    retry_max_seconds: float = 60.0
+    max_requests_per_second: float | None = None
 
     def http_settings(self) -> HttpSettings:
         return HttpSettings(
             read_timeout=self.timeout_seconds,
             verify_tls=self.verify_tls,
             allow_insecure_http=self.allow_insecure_http,
+            max_requests_per_second=self.max_requests_per_second,
         )
 
     def retry_settings(self) -> RetrySettings:
-        return RetrySettings(attempts=self.retry_attempts)
+        return RetrySettings(attempts=self.retry_attempts, max_total=self.retry_max_seconds)

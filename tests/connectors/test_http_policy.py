@@ -281,3 +281,70 @@ def test_retries_are_logged_with_context_and_no_secrets() -> None:
     assert logs[0]["context"] == "lapor: list"
     assert logs[0]["error"] == "RetryableError"
     assert "s3cret" not in repr(logs)
+
+
+class FakeTime:
+    """A monotonic clock that only moves when the limiter sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_rate_limiter_spaces_requests_at_the_configured_rate() -> None:
+    """At 4 requests per second, five back-to-back requests start 0.25 s apart."""
+    fake = FakeTime()
+    limiter = http.RateLimiter(4, clock=fake.clock, sleep=fake.sleep)
+    waits = [limiter.acquire() for _ in range(5)]
+    assert waits == pytest.approx([0, 0.25, 0.25, 0.25, 0.25])
+    assert fake.now == pytest.approx(101.0)
+
+
+def test_rate_limiter_does_not_wait_after_a_pause() -> None:
+    """Idle time is not banked: after a pause the next request goes at once, then spaced."""
+    fake = FakeTime()
+    limiter = http.RateLimiter(2, clock=fake.clock, sleep=fake.sleep)
+    limiter.acquire()
+    fake.now += 10
+    assert limiter.acquire() == 0
+    assert limiter.acquire() == pytest.approx(0.5)
+
+
+def test_rate_limiter_refuses_a_non_positive_rate() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        http.RateLimiter(0)
+
+
+@respx.mock
+def test_client_with_a_rate_limit_passes_every_request_through_the_limiter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """make_client installs the limiter as a request hook, so retries are limited too."""
+    acquired: list[float] = []
+    monkeypatch.setattr(http.RateLimiter, "acquire", lambda self: acquired.append(self.interval))
+    route = respx.get(BASE + "x").mock(
+        side_effect=[httpx.Response(503), httpx.Response(200, json={})]
+    )
+    settings = http.HttpSettings(max_requests_per_second=10)
+    with http.make_client(BASE, headers={}, http=settings) as c:
+        http.send(c, get("x"), NO_WAIT, idempotent=True, context="t")
+    assert route.call_count == 2
+    assert acquired == pytest.approx([0.1, 0.1])
+
+
+def test_connector_settings_carry_the_rate_limit_and_retry_budget() -> None:
+    """The per-connector keys reach the HTTP and retry settings."""
+
+    class Settings(http.HttpConnectorSettings):
+        pass
+
+    settings = Settings(type="x", max_requests_per_second=5, retry_max_seconds=12)
+    assert settings.http_settings().max_requests_per_second == 5
+    assert settings.retry_settings().max_total == 12
