@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit bench install clean
+.PHONY: demo test lint typecheck unit bench chaos install clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest
+
+## The long chaos run: 10,000 complaints both ways, 3 replicas on PostgreSQL, one killed
+## again and again; its figures are in README.md. (CI runs a 2,000-complaint one in `make test`.)
+chaos: $(STAMP)
+	$(BIN)/python -m tests.chaos.harness --complaints 10000 --kills 30 --replicas 3 \
+		--ledger pg --workdir .chaos --json .chaos/summary.json
 
 ## Throughput figures; see bench/README.md.
 bench: $(STAMP)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -20,14 +21,15 @@ from rich.console import Console
 from rich.table import Table
 
 from bridge import __version__
+from bridge.cli_health import connector_health_table
 from bridge.config import BridgeConfig, load_config
-from bridge.engine import CycleReport, run_cycle
+from bridge.engine import CycleOptions, CycleReport, run_cycle
 from bridge.errors import BridgeError, ConfigError
 from bridge.ledger import Ledger
 from bridge.log import configure_logging
 from bridge.mapping import check_mappings, load_mapping
 from bridge.routes import build_routes, close_routes
-from bridge.scheduler import run_daemon
+from bridge.scheduler import RouteLeases, replica_name, run_daemon
 
 app = typer.Typer(
     name="bridge",
@@ -68,14 +70,25 @@ def version() -> None:
 
 
 @app.command()
-def run(config: ConfigOption = None) -> None:
+def run(
+    config: ConfigOption = None,
+    replica: Annotated[
+        str | None,
+        typer.Option(
+            "--replica",
+            help="This bridge's name in the route leases, unique among the bridges sharing "
+            "the ledger (default: <hostname>:<pid>).",
+        ),
+    ] = None,
+) -> None:
     """Run the daemon: every route on its schedule, until SIGTERM or Ctrl-C."""
     settings = _load(config, log_format=None)
     ledger = Ledger.open(settings.ledger.url)
     routes = build_routes(settings, ledger)
     intervals = {r.name: (r.interval_seconds, r.jitter_seconds) for r in settings.routes}
+    lease_ttl = timedelta(seconds=settings.daemon.lease_seconds)
     try:
-        code = run_daemon(routes, intervals)
+        code = run_daemon(routes, intervals, replica=replica, lease_ttl=lease_ttl)
     finally:
         close_routes(routes)
         ledger.close()
@@ -99,19 +112,34 @@ def sync(
         _dry_run_ledger_url(settings.ledger.url) if dry_run else settings.ledger.url
     )
     routes = build_routes(settings, ledger, only=route)
+    # Like the daemon, a real cycle runs under the route's lease, so it never runs beside
+    # a daemon's cycle of the same route; a dry run writes nothing and needs none.
+    leases = RouteLeases(replica_name(), timedelta(seconds=settings.daemon.lease_seconds))
+    reports: list[CycleReport] = []
+    held: list[str] = []
     try:
-        reports = [run_cycle(r, dry_run=dry_run) for r in routes]
+        # A person asked for this cycle: it runs even while a system is paused.
+        options = CycleOptions(dry_run=dry_run, respect_pause=False)
+        for r in routes:
+            report = run_cycle(r, options=options) if dry_run else leases.run(r, options)
+            if report is None:
+                held.append(_held_elsewhere(ledger, r.name))
+            else:
+                reports.append(report)
     finally:
+        leases.release_all()
         close_routes(routes)
         ledger.close()
     for report in reports:
         _print_report(report)
-    raise typer.Exit(0 if all(r.ok for r in reports) else 1)
+    for message in held:
+        err.print(message, markup=False, highlight=False)
+    raise typer.Exit(0 if all(r.ok for r in reports) and not held else 1)
 
 
 @app.command()
 def status(config: ConfigOption = None) -> None:
-    """Per route: the last cycle, its counts and error, and what waits (pending, set aside)."""
+    """Per route: the last cycle, its counts and error, what waits, and which replica runs it."""
     settings = _load(config, log_format="console")
     ledger = Ledger.open(settings.ledger.url)
     try:
@@ -131,9 +159,14 @@ def status(config: ConfigOption = None) -> None:
             table.add_column(column)
         for route in settings.routes:
             table.add_row(*_status_row(ledger, route.name))
+        health = connector_health_table(ledger)
+        leases = _lease_table(ledger, [r.name for r in settings.routes])
     finally:
         ledger.close()
     out.print(table)
+    out.print(leases)
+    if health is not None:
+        out.print(health)
 
 
 @app.command()
@@ -175,20 +208,38 @@ def demo(
 
 @app.command()
 def simulate(
-    kind: Annotated[str, typer.Argument(help="Which simulator: lapor or sidumas.")],
+    kind: Annotated[str, typer.Argument(help="Which simulator: lapor, sidumas or open311.")],
     port: Annotated[int, typer.Option(help="Loopback port to listen on.")] = 8080,
     state: Annotated[
-        Path | None, typer.Option(help="JSON file keeping the simulator's state.")
+        Path | None,
+        typer.Option(help="JSON file keeping the simulator's state (not for open311)."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Complaints to seed when the state is empty.")] = 0,
+    faults: Annotated[
+        str | None,
+        typer.Option(
+            help="Faults to inject from the start, e.g. "
+            '"error_rate=0.1,latency_ms=50,rate_limit_rate=0.05,retry_after=2,seed=7" '
+            "(the keys POST /_sim/faults takes)."
+        ),
+    ] = None,
 ) -> None:
-    """Serve a simulated LAPOR! v3 API or SIDUMAS API on 127.0.0.1 for tests and demos."""
-    if kind not in ("lapor", "sidumas"):
-        raise ConfigError([f"unknown simulator {kind!r}: choose lapor or sidumas"])
-    from simulators import run_cli
+    """Serve a simulated LAPOR! v3, SIDUMAS or Open311 API on 127.0.0.1 for tests and demos."""
+    # The simulators are imported only here: the package itself is cheap, the apps are not.
+    from simulators import KINDS, run_cli
+    from simulators.faults import FaultError, parse_spec
 
+    problems = [] if kind in KINDS else [f"unknown simulator {kind!r}: choose {', '.join(KINDS)}"]
+    if kind == "open311" and state:
+        problems.append("--state: the open311 simulator keeps its state in memory only; drop it")
+    try:
+        switches = parse_spec(faults) if faults else {}
+    except FaultError as exc:
+        problems += [f"--faults: {problem}" for problem in exc.problems]
+    if problems:
+        raise ConfigError(problems, source="bridge simulate")
     out.print(f"Serving the {kind} simulator on http://127.0.0.1:{port} (Ctrl-C to stop)")
-    run_cli(kind, port, str(state) if state else None, seed)
+    run_cli(kind, port, str(state) if state else None, seed, faults=switches)
 
 
 @mapping_app.command("check")
@@ -272,6 +323,36 @@ def _print_report(report: CycleReport) -> None:
     out.print(f"[bold]{report.route}[/bold]: {summary}")
     if report.error:
         err.print(f"[red]route {report.route} stopped:[/red] {report.error}")
+    if report.paused:
+        err.print(f"[yellow]route {report.route} waits:[/yellow] {report.paused}")
+
+
+def _held_elsewhere(ledger: Ledger, route: str) -> str:
+    info = ledger.lease_of(route)
+    holder = info.holder if info is not None else None
+    until = info.expires_at.isoformat(timespec="seconds") if info and info.expires_at else "?"
+    return (
+        f"route {route} not run: another bridge ({holder or 'unknown'}) is running it and holds "
+        f"its lease until {until}. Let that bridge run it, or stop it and run sync again."
+    )
+
+
+def _lease_table(ledger: Ledger, routes: list[str]) -> Table:
+    """Which replica runs each route, under which run number, until when (or "free")."""
+    now = datetime.now(UTC)
+    known = {info.route: info for info in ledger.leases()}
+    table = Table(title="Route leases")
+    for column in ("route", "holder", "run", "expires"):
+        table.add_column(column)
+    for route in routes:
+        info = known.get(route)
+        run = str(info.run_number) if info is not None else "0"
+        if info is None or info.is_free(now) or info.expires_at is None:
+            table.add_row(route, "free", run, "")
+        else:
+            until = info.expires_at.isoformat(timespec="seconds")
+            table.add_row(route, info.holder or "", run, until)
+    return table
 
 
 def _status_row(ledger: Ledger, route: str) -> list[str]:
@@ -386,3 +467,7 @@ def _fail(exc: BaseException, message: str, code: int) -> None:
 from bridge.cli_backfill import backfill as _backfill  # noqa: E402
 
 app.command("backfill")(_backfill)
+
+from bridge.cli_quarantine import quarantine_app  # noqa: E402
+
+app.add_typer(quarantine_app, name="quarantine")

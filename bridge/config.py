@@ -24,6 +24,7 @@ import os
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType, UnionType
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
@@ -43,6 +44,7 @@ from pydantic.fields import FieldInfo
 
 from bridge.connector import Connector, ConnectorSettings, connector_class
 from bridge.errors import ConfigError
+from bridge.health import PausePolicy
 from bridge.log import LOG_LEVELS, register_secret, scrub_text
 from bridge.model import Status
 
@@ -84,6 +86,8 @@ class RouteSettings(_Section):
     """How far before the stored cursor each pull starts again, so late-committed rows are seen."""
     repoll_budget: int = Field(default=100, ge=0)
     """Linked, non-final complaints re-checked per cycle at most (detail and follow-ups)."""
+    linked_retry_seconds: float = Field(default=300, ge=0)
+    """A follow-up or status write that failed for a transient reason is tried again after this."""
     forward_on_status: Status | None = None
     """When the source sets a complaint to this status, forward it (Bukan Wewenang) instead."""
     forward_to: str | None = None
@@ -100,10 +104,22 @@ class RouteSettings(_Section):
 
 
 class DaemonSettings(_Section):
-    """How ``bridge run`` logs."""
+    """How ``bridge run`` logs, and when it pauses a failing system."""
 
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "info"
+    pause_after_failures: int = Field(default=3, ge=1)
+    first_pause_seconds: float = Field(default=60, ge=0)
+    max_pause_seconds: float = Field(default=1800, ge=0)
+    lease_seconds: float = Field(default=120, ge=1)
+    """How long a route stays claimed by a replica that stops renewing its lease (died, froze)."""
+
+    def pause_policy(self) -> PausePolicy:
+        return PausePolicy(
+            after_failures=self.pause_after_failures,
+            first_pause=timedelta(seconds=self.first_pause_seconds),
+            max_pause=timedelta(seconds=self.max_pause_seconds),
+        )
 
     @field_validator("log_level")
     @classmethod

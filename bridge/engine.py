@@ -29,8 +29,9 @@ import structlog
 
 from bridge.connector import Connector, NativeRecord
 from bridge.errors import RecordError, RetryableError, RouteError, SourceEmpty
+from bridge.health import PausePolicy, failing_connector
 from bridge.ledger import CreateIntent, CreateResult, Ledger, SeenUpdate
-from bridge.linked import LinkedItem, repoll, sync_linked
+from bridge.linked import LinkedItem, repoll, reschedule, sync_linked
 from bridge.log import redact_record
 from bridge.mapping import Mapping as FieldMapping
 from bridge.model import (
@@ -74,7 +75,11 @@ class Route:
     lookback: timedelta = timedelta(minutes=10)
     repoll_budget: int = 100
     """Linked complaints re-checked per cycle at most (detail and follow-ups)."""
+    linked_retry: timedelta = timedelta(minutes=5)
+    """When a follow-up or status write that failed transiently is tried again."""
     forward: ForwardRule | None = None
+    pause_policy: PausePolicy = field(default_factory=PausePolicy)
+    """When a connector that keeps failing is paused (see ``bridge.health``)."""
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     """Decides when re-polls are due; tests move it instead of waiting."""
     memo: dict[str, tuple[str, str]] = field(default_factory=dict, compare=False, repr=False)
@@ -121,6 +126,8 @@ class CycleReport:
     counts: Counter[str] = field(default_factory=Counter)
     lines: list[PlannedLine] = field(default_factory=list)
     error: str | None = None
+    paused: str | None = None
+    """Why the cycle did not run: a connector it needs is paused (no request was sent)."""
     keep_lines: bool = True
     """False keeps counts only, so a backfill of millions holds no per-record lines."""
 
@@ -152,6 +159,8 @@ class CycleOptions:
     keep_lines: bool = True
     linked_sync: bool = True
     """False skips follow-up and status work (a backfill only brings complaints over)."""
+    respect_pause: bool = True
+    """False runs even when a connector is paused (an admin at the keyboard wants to see)."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +179,17 @@ def run_cycle(
     dry_run = options.dry_run
     report = CycleReport(route=route.name, dry_run=dry_run, keep_lines=options.keep_lines)
     bound = log.bind(route=route.name, dry_run=dry_run)
+    connectors = (route.source, route.target)
+    health = [] if dry_run else route.ledger.connector_health([c.name for c in connectors])
+    if options.respect_pause and (paused := [h for h in health if h.paused_at(route.clock())]):
+        first = paused[0]
+        assert first.paused_until is not None
+        report.paused = (
+            f"{first.connector} is paused until {first.paused_until.isoformat(timespec='seconds')} "
+            f"after {first.failures} failed cycles in a row; last error: {first.last_error}"
+        )
+        bound.warning("route.cycle.paused", connector=first.connector, until=first.paused_until)
+        return report
     run_id = None if dry_run else route.ledger.start_cycle(route.name)
     bound.info("route.cycle.started")
     try:
@@ -177,6 +197,14 @@ def run_cycle(
     except (RetryableError, RouteError) as exc:
         report.error = f"{type(exc).__name__}: {exc}"
         bound.warning("route.cycle.failed", error=report.error)
+        if not dry_run and not _made_progress(report):
+            _note_failure(route, exc)
+        elif not dry_run and any(h.failures for h in health):
+            # It failed part-way but got work done: a flaky system, not a dead one.
+            route.ledger.note_connector_success([c.name for c in connectors])
+    else:
+        if any(h.failures for h in health):
+            route.ledger.note_connector_success([c.name for c in connectors])
     if run_id is not None:
         route.ledger.finish_cycle(
             run_id, ok=report.ok, counts=dict(report.counts), error=report.error
@@ -185,26 +213,46 @@ def run_cycle(
     return report
 
 
+# What a cycle may write; any of them means the systems it talks to are working.
+WRITES = frozenset({"create", "link", "adopt", "followup", "status", "forward"})
+
+
+def _made_progress(report: CycleReport) -> bool:
+    return any(report.counts.get(kind) for kind in WRITES)
+
+
+def _note_failure(route: Route, error: BaseException) -> None:
+    """Count the failure against the connector that raised it; it may be paused now."""
+    connector = failing_connector(error, (route.source, route.target))
+    if connector is None:
+        return  # the engine's or the ledger's own failure: no system to hold back
+    health = route.ledger.note_connector_failure(connector.name, error, route.pause_policy)
+    if health.paused_until is not None:
+        log.warning(
+            "connector.paused",
+            route=route.name,
+            connector=connector.name,
+            failures=health.failures,
+            until=health.paused_until,
+        )
+
+
 def _run_pages(route: Route, report: CycleReport, options: CycleOptions) -> None:
     since = options.since if options.since is not None else _pull_since(route)
     quarantined = route.ledger.quarantined_ids(route.name, route.source.name)
     handled: set[str] = set()
+    retried: set[str] = set()
+    if not options.dry_run and options.since is None:
+        for page in _requested_again(route, report):
+            _run_page(route, page, report, options, quarantined, handled, moves_cursor=False)
+            retried.update(_native_id(route, n) or "" for n in page)
     listed = 0
     for page in route.source.pull(since):
         listed += len(page)
-        observations = [_observe(route, native) for native in page]
-        if options.select is not None:
-            observations = [o for o in observations if options.select(o)]
-        observations, actions = _plan_page(route, observations)
-        if options.dry_run:
-            _report_dry_run(route, actions, report, options)
-        else:
-            changed = _changed_items(route, actions) if options.linked_sync else []
-            _act(route, actions, observations, quarantined, report, options)
-            sync_linked(route, changed, report, now=route.clock())
-            handled.update(item.ref for item in changed)
-        if options.on_page is not None:
-            options.on_page(report)
+        moves = options.since is None
+        if retried:  # fetched and handled just now; once per cycle is enough
+            page = [n for n in page if _native_id(route, n) not in retried]
+        _run_page(route, page, report, options, quarantined, handled, moves_cursor=moves)
     if not options.dry_run and options.linked_sync:
         repoll(route, report, already=handled, now=route.clock())
     if listed == 0 and since is None and route.ledger.count_links(route.source.name) > 0:
@@ -213,6 +261,76 @@ def _run_pages(route: Route, report: CycleReport, options: CycleOptions) -> None
             f"source {route.source.name!r} listed no records although the ledger links "
             f"some; check its base_url and credentials"
         )
+
+
+def _run_page(
+    route: Route,
+    page: Sequence[NativeRecord],
+    report: CycleReport,
+    options: CycleOptions,
+    quarantined: set[str],
+    handled: set[str],
+    *,
+    moves_cursor: bool,
+) -> None:
+    observations = [_observe(route, native) for native in page]
+    if options.select is not None:
+        observations = [o for o in observations if options.select(o)]
+    observations, actions = _plan_page(route, observations)
+    if options.dry_run:
+        _report_dry_run(route, actions, report, options)
+    else:
+        changed = _changed_items(route, actions) if options.linked_sync else []
+        owed = [item.source_id for item in changed]
+        _act(route, actions, observations, quarantined, report, options, owed, moves_cursor)
+        # The page committed these changes as owed (due for a re-poll): if this process
+        # dies now, the next cycle carries them. Carried, they go back to their schedule.
+        failed = sync_linked(route, changed, report, now=route.clock())
+        if changed:
+            synced = [(item.ref, item.source_id) for item in changed]
+            reschedule(route, synced, failed, now=route.clock())
+        handled.update(item.ref for item in changed)
+    if options.on_page is not None:
+        options.on_page(report)
+
+
+# Records fetched again per page when a retry was asked for (``bridge quarantine retry``).
+RETRY_PAGE = 100
+
+
+def _requested_again(route: Route, report: CycleReport) -> Iterator[list[NativeRecord]]:
+    """Quarantined records a person asked to retry, fetched fresh from the source.
+
+    They then take the normal path, page by page, so a fixed mapping or a fixed
+    record in the source heals them exactly as if they had just arrived. One that
+    the source no longer has stays set aside, saying so.
+    """
+    ids = route.ledger.retry_requested(route.name, route.source.name)
+    for start in range(0, len(ids), RETRY_PAGE):
+        page = []
+        for source_id in ids[start : start + RETRY_PAGE]:
+            native = route.source.get(source_id)
+            if native is not None:
+                page.append(native)
+                continue
+            reason = GONE.format(source=route.source.name)
+            route.ledger.retry_failed(route.name, route.source.name, source_id, reason)
+            report.add(PlannedLine("set_aside", source_id, reason=reason))
+        if page:
+            yield page
+
+
+def _native_id(route: Route, native: NativeRecord) -> str | None:
+    try:
+        return route.source_mapping.native_id(dict(native))
+    except RecordError:
+        return None
+
+
+GONE = (
+    "{source} no longer has this record (or it has no id to fetch it by): fix or re-enter "
+    "it there, or drop it from the quarantine"
+)
 
 
 def _changed_items(route: Route, actions: Sequence[Action]) -> list[LinkedItem]:
@@ -408,6 +526,8 @@ def _act(
     quarantined: set[str],
     report: CycleReport,
     options: CycleOptions,
+    owed: Sequence[str],
+    moves_cursor: bool,
 ) -> None:
     ledger = route.ledger
     for action in actions:
@@ -429,15 +549,15 @@ def _act(
     finally:
         # Whatever was delivered is committed even when the page stops part-way;
         # the cursor moves only when the whole page went through, and never for a
-        # pull that did not start from it (a backfill's own window).
-        moves = finished and options.since is None
-        cursor = _page_cursor(route, observations) if moves else None
+        # pull that did not start from it (a backfill's own window, a retry).
+        cursor = _page_cursor(route, observations) if finished and moves_cursor else None
         ledger.complete_page(
             route.name,
             results,
             cursor=(route.name, route.source.name, cursor) if cursor else None,
             seen={route.source.name: _seen_updates(actions)},
-            released=_healed(route, results, prepared, quarantined),
+            released=_healed(route, actions, results, quarantined) if finished else [],
+            owed=(route.source.name, owed) if owed else None,
         )
     for action in actions:
         if isinstance(action, NoteChange):
@@ -603,19 +723,32 @@ def _updated_at(route: Route, native: Mapping[str, Any]) -> datetime | None:
 
 def _healed(
     route: Route,
+    actions: Sequence[Action],
     results: Sequence[CreateResult],
-    prepared: Sequence[_Prepared],
     quarantined: set[str],
 ) -> list[tuple[str, str]]:
-    """Records that went through after being set aside: they leave the quarantine."""
+    """Records that went through after being set aside: they leave the quarantine.
+
+    A create counts once it was delivered (or adopted); anything else but another
+    set-aside means the record reads well now.
+    """
     delivered = {r.ref for r in results}
     healed = []
-    for item in prepared:
-        source_id = item.action.observation.source_id
-        if item.action.ref in delivered and source_id in quarantined:
-            healed.append((route.source.name, source_id))
-            quarantined.discard(source_id)
+    for action in actions:
+        source_id = _source_id_of(action)
+        if source_id not in quarantined or isinstance(action, SetAside):
+            continue
+        if isinstance(action, Create | Resume) and action.ref not in delivered:
+            continue
+        healed.append((route.source.name, source_id))
+        quarantined.discard(source_id)
     return healed
+
+
+def _source_id_of(action: Action) -> str:
+    if isinstance(action, Skip | Withhold):
+        return action.source_id
+    return action.observation.source_id
 
 
 def _dump(record: Mapping[str, Any]) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -51,9 +51,6 @@ class LinkedItem:
     """The status the source showed the last time the ledger saw it."""
 
 
-RETRY_AFTER = timedelta(minutes=5)
-
-
 def sync_linked(
     route: Route, items: Sequence[LinkedItem], report: CycleReport, *, now: datetime
 ) -> set[str]:
@@ -77,7 +74,7 @@ def sync_linked(
                 failed.add(item.ref)
                 raise
     finally:
-        retry = [(i.source_id, now + RETRY_AFTER) for i in items if i.ref in failed]
+        retry = [(i.source_id, now + route.linked_retry) for i in items if i.ref in failed]
         if retry:
             route.ledger.schedule_polls(route.source.name, retry)
     return failed
@@ -124,15 +121,25 @@ def repoll(route: Route, report: CycleReport, *, already: set[str], now: datetim
     if items:
         report.counts["repoll"] += len(items)
     failed = sync_linked(route, items, report, now=now)
-    states = route.ledger.complaint_states([link.ref for link in due])
+    reschedule(route, [(link.ref, link.remote_id) for link in due], failed, now=now)
+
+
+def reschedule(
+    route: Route, synced: Sequence[tuple[str, str]], failed: set[str], *, now: datetime
+) -> None:
+    """Next re-poll of (ref, source id) just synced: by age, never for a final status.
+
+    Those whose writes failed keep the retry ``sync_linked`` scheduled.
+    """
+    states = route.ledger.complaint_states([ref for ref, _ in synced])
     schedule = []
-    for link in due:
-        if link.ref in failed:
-            continue  # sync_linked scheduled its retry
-        state = states.get(link.ref)
+    for ref, source_id in synced:
+        if ref in failed:
+            continue
+        state = states.get(ref)
         status = Status(state.status) if state and state.status else None
         created = state.created_at if state else now
-        schedule.append((link.remote_id, None if is_final(status) else next_poll(created, now)))
+        schedule.append((source_id, None if is_final(status) else next_poll(created, now)))
     route.ledger.schedule_polls(route.source.name, schedule)
 
 
@@ -210,6 +217,7 @@ def _apply_status(
     at = complaint.updated_at or datetime.now(UTC)
     forward = route.forward
     if forward is not None and status == forward.on_status and route.target.can_forward:
+        route.ledger.check_fence(route.name)
         route.target.forward(item.target_id, forward.to_institution, forward.reason)
         report.counts["forward"] += 1
         _record(
@@ -224,6 +232,7 @@ def _apply_status(
     except RecordError as exc:
         _record(route, item, status, at, written=False, note=exc.reason)
         return
+    route.ledger.check_fence(route.name)  # never write for a route another replica took
     route.target.set_status(item.target_id, fields)
     report.counts["status"] += 1
     log.info("complaint.status.written", route=route.name, ref=item.ref, status=status.value)
@@ -249,6 +258,7 @@ def _catch_up(route: Route, item: LinkedItem, status: Status, report: CycleRepor
         fields = mapping.status_to_native(status)
     except RecordError:
         return  # the target has no code for it: nothing to catch up with
+    route.ledger.check_fence(route.name)  # never write for a route another replica took
     route.target.set_status(item.target_id, fields)
     report.counts["status"] += 1
     log.info("complaint.status.caught_up", route=route.name, ref=item.ref, status=status.value)
@@ -406,6 +416,7 @@ def _copy_followups(
                     a.model_copy(update={"content": c, "size": len(c)})
                     for a, c in zip(followup.attachments, files, strict=True)
                 ]
+                ledger.check_fence(route.name)
                 remote_id = route.target.add_followup(item.target_id, payload, attachments)
             except RecordError as exc:
                 ledger.fail_followup(

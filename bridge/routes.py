@@ -36,7 +36,9 @@ def build_routes(config: BridgeConfig, ledger: Ledger, *, only: str | None = Non
                 ledger=ledger,
                 lookback=timedelta(seconds=settings.lookback_seconds),
                 repoll_budget=settings.repoll_budget,
+                linked_retry=timedelta(seconds=settings.linked_retry_seconds),
                 forward=_forward_rule(settings),
+                pause_policy=config.daemon.pause_policy(),
             )
         )
     return routes

@@ -9,14 +9,16 @@ and by whom the status was last set, review flags, and the re-poll schedule. The
 by the Alembic migrations in ``bridge.migrations``, run to head on ``Ledger.open``.
 
 Errors: ``ConfigError`` when the URL or server is wrong at open; afterwards
-``LedgerUnavailable`` (retryable) when the database fails and ``LedgerConflict``
-(route error) when a write would link one record to two complaints.
+``LedgerUnavailable`` (retryable) when the database fails, ``LedgerConflict``
+(route error) when a write would link one record to two complaints, and ``LeaseLost``
+(route error) when another replica took over the route a fenced cycle runs
+(``bridge.ledger.leases``).
 """
 
 from __future__ import annotations
 
 from bridge.ledger.core import Ledger
-from bridge.ledger.failures import LedgerConflict, LedgerUnavailable
+from bridge.ledger.failures import LeaseLost, LedgerConflict, LedgerUnavailable
 from bridge.ledger.types import (
     ComplaintState,
     ComplaintTrace,
@@ -26,6 +28,8 @@ from bridge.ledger.types import (
     EventInfo,
     FollowupCopyInfo,
     FollowupInfo,
+    Lease,
+    LeaseInfo,
     LinkInfo,
     PendingInfo,
     QuarantineInfo,
@@ -44,6 +48,9 @@ __all__ = [
     "EventInfo",
     "FollowupCopyInfo",
     "FollowupInfo",
+    "Lease",
+    "LeaseInfo",
+    "LeaseLost",
     "Ledger",
     "LedgerConflict",
     "LedgerUnavailable",

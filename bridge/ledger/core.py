@@ -12,8 +12,10 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy import insert, update
 
-from bridge.ledger import creates, reads, writes
+from bridge.ledger import creates, polls, reads, writes
 from bridge.ledger.base import Clock, utc_now
+from bridge.ledger.health import HealthLedger
+from bridge.ledger.quarantine import QuarantineLedger
 from bridge.ledger.tables import CYCLE_RUN
 from bridge.ledger.twoway import TwoWayLedger
 from bridge.ledger.types import (
@@ -31,11 +33,14 @@ from bridge.ledger.types import (
 __all__ = ["Clock", "Ledger", "utc_now"]
 
 
-class Ledger(TwoWayLedger):
+class Ledger(TwoWayLedger, HealthLedger, QuarantineLedger):
     """Identity, cursors, pending creates, quarantine and history of every route.
 
-    The two-way part (follow-ups, status, review flags, re-polls) is inherited from
-    ``TwoWayLedger``; opening, closing and transactions from ``LedgerBase``.
+    The two-way part (follow-ups, status, review flags, re-polls) and route leases
+    (``bridge.ledger.leases``: the writes below that take a route are fenced by its
+    lease inside ``Ledger.fenced``) are inherited from ``TwoWayLedger``, connector
+    pauses from ``HealthLedger``, the quarantine's retries from ``QuarantineLedger``;
+    opening, closing and transactions from ``LedgerBase``.
     """
 
     # identity
@@ -58,7 +63,7 @@ class Ledger(TwoWayLedger):
 
     def record_intents(self, route: str, intents: Sequence[CreateIntent]) -> None:
         """Commit the intent to create, before the remote call (never two LAPOR! complaints)."""
-        with self._write() as session:
+        with self._route_write(route) as session:
             creates.record_intents(session, route, intents, self._clock())
 
     def pending_creates(
@@ -69,11 +74,11 @@ class Ledger(TwoWayLedger):
             return reads.pending_creates(session, route, target_system, refs)
 
     def complete_creates(self, route: str, results: Sequence[CreateResult]) -> None:
-        with self._write() as session:
+        with self._route_write(route) as session:
             creates.complete_creates(session, route, results, self._clock())
 
     def fail_create(self, route: str, ref: str, target_system: str, error: str) -> None:
-        with self._write() as session:
+        with self._route_write(route) as session:
             creates.fail_create(session, route, ref, target_system, error, self._clock())
 
     # observations, cursors, whole pages
@@ -87,7 +92,7 @@ class Ledger(TwoWayLedger):
             return reads.get_cursor(session, route, system)
 
     def set_cursor(self, route: str, system: str, value: str) -> None:
-        with self._write() as session:
+        with self._route_write(route) as session:
             writes.set_cursor(session, route, system, value, self._clock())
 
     def complete_page(
@@ -98,15 +103,17 @@ class Ledger(TwoWayLedger):
         seen: Mapping[str, Sequence[SeenUpdate]] | None = None,
         set_aside: Sequence[SetAside] = (),
         released: Sequence[tuple[str, str]] = (),
+        owed: tuple[str, Sequence[str]] | None = None,
     ) -> None:
         """Everything one page produced, in one transaction.
 
         ``cursor`` is ``(route, system, value)`` as for ``set_cursor``; ``seen`` maps a
         system to what was seen there; ``released`` lists ``(system, source_id)``
-        taken out of quarantine.
+        taken out of quarantine; ``owed`` is ``(system, remote ids)`` whose change is
+        yet to be carried over (follow-ups, status): they become due for a re-poll.
         """
         now = self._clock()
-        with self._write() as session:
+        with self._route_write(route) as session:
             creates.complete_creates(session, route, results, now)
             for system, updates in (seen or {}).items():
                 writes.note_seen(session, system, updates, now)
@@ -115,6 +122,8 @@ class Ledger(TwoWayLedger):
             if cursor is not None:
                 cursor_route, system, value = cursor
                 writes.set_cursor(session, cursor_route, system, value, now)
+            if owed is not None:
+                polls.owe(session, owed[0], owed[1], now)
 
     # quarantine
 
@@ -129,11 +138,11 @@ class Ledger(TwoWayLedger):
     ) -> None:
         """Quarantine a record (already masked by the caller); again counts one more attempt."""
         item = SetAside(system, source_id, reason, field, record_json)
-        with self._write() as session:
+        with self._route_write(route) as session:
             writes.set_aside(session, route, [item], self._clock())
 
     def release(self, route: str, system: str, source_id: str) -> None:
-        with self._write() as session:
+        with self._route_write(route) as session:
             writes.release(session, route, [(system, source_id)])
 
     def quarantined(self, route: str | None = None) -> list[QuarantineInfo]:

@@ -15,3 +15,11 @@ class LedgerConflict(RouteError):
 
 class LedgerUnavailable(RetryableError):
     """The ledger database could not be reached or stayed busy. Nothing was half-written."""
+
+
+class LeaseLost(RouteError):
+    """Another replica took this route over: its lease's run number moved on.
+
+    The cycle stops without writing anything more for the route; the replica that
+    holds the lease now carries on from what the ledger holds (TRAPS.md, Stalling).
+    """

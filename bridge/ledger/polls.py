@@ -83,3 +83,17 @@ def first_poll(session: Session, cids: Sequence[int], now: datetime) -> None:
             .where(LINK.c.complaint_id.in_(part), LINK.c.next_poll_at.is_(None))
             .values(next_poll_at=now)
         )
+
+
+def owe(session: Session, system: str, remote_ids: Sequence[str], now: datetime) -> None:
+    """These links have linked work owed (a change seen, not yet carried over): due now.
+
+    Committed with the page that saw the change, so a process that dies before the
+    follow-ups and status are carried leaves them due for the next cycle's re-poll.
+    """
+    for part in chunks(sorted(set(remote_ids))):
+        session.execute(
+            update(LINK)
+            .where(LINK.c.system == system, LINK.c.remote_id.in_(part))
+            .values(next_poll_at=now)
+        )

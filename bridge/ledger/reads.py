@@ -202,6 +202,7 @@ def _pending(row: Row[Any]) -> PendingInfo:
 
 def _quarantine(row: Row[Any]) -> QuarantineInfo:
     return QuarantineInfo(
+        id=row.id,
         route=row.route,
         system=row.system,
         source_id=row.source_id,
@@ -211,7 +212,13 @@ def _quarantine(row: Row[Any]) -> QuarantineInfo:
         record_json=row.record_json,
         first_seen=row.first_seen,
         last_seen=row.last_seen,
+        retry_requested_at=row.retry_requested_at,
     )
+
+
+def quarantine_info(row: Row[Any]) -> QuarantineInfo:
+    """A quarantine row as the ``QuarantineInfo`` callers see."""
+    return _quarantine(row)
 
 
 def _cycle(row: Row[Any]) -> CycleInfo:

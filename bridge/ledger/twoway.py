@@ -13,12 +13,15 @@ from datetime import datetime
 from typing import Any
 
 from bridge.ledger import followups, polls, reviews, states
-from bridge.ledger.base import LedgerBase
+from bridge.ledger.leases import LeaseLedger
 from bridge.ledger.types import ComplaintState, FollowupInfo, LinkInfo, ReviewInfo
 
 
-class TwoWayLedger(LedgerBase):
-    """What two-way sync remembers, on top of the identities kept by ``Ledger``."""
+class TwoWayLedger(LeaseLedger):
+    """What two-way sync remembers, on top of the identities kept by ``Ledger``.
+
+    Writes that take a route are fenced by its lease (``bridge.ledger.leases``).
+    """
 
     # follow-ups
 
@@ -42,7 +45,7 @@ class TwoWayLedger(LedgerBase):
         self, route: str, ref: str, fingerprints: Sequence[str], target_system: str
     ) -> None:
         """Commit the intent to copy, before the remote call (a done copy stays done)."""
-        with self._write() as session:
+        with self._route_write(route) as session:
             followups.record_intents(
                 session, route, ref, fingerprints, target_system, self._clock()
             )
@@ -55,14 +58,14 @@ class TwoWayLedger(LedgerBase):
         results: Sequence[tuple[str, str | None]],
     ) -> None:
         """(fingerprint, remote id or None) written to ``target_system``: those copies are done."""
-        with self._write() as session:
+        with self._route_write(route) as session:
             followups.complete(session, route, ref, target_system, results, self._clock())
 
     def fail_followup(
         self, route: str, ref: str, fingerprint: str, target_system: str, error: str
     ) -> None:
         """Remember why a copy failed; it stays started, to be looked up and retried."""
-        with self._write() as session:
+        with self._route_write(route) as session:
             followups.fail(session, route, ref, fingerprint, target_system, error, self._clock())
 
     def pending_followups(self, ref: str, target_system: str) -> list[str]:
@@ -96,7 +99,7 @@ class TwoWayLedger(LedgerBase):
         and label become ``raw_code``/``raw_label``, so the write is not read back
         later as a change made on that system.
         """
-        with self._write() as session:
+        with self._route_write(route) as session:
             states.record_status(
                 session,
                 route,
@@ -112,7 +115,7 @@ class TwoWayLedger(LedgerBase):
 
     def record_decision(self, route: str, ref: str, kind: str, detail: Mapping[str, Any]) -> None:
         """A decision (``conflict.resolved``, ``status.ignored`` …) for ``bridge trace``."""
-        with self._write() as session:
+        with self._route_write(route) as session:
             states.record_decision(session, route, ref, kind, detail, self._clock())
 
     # review flags
@@ -127,7 +130,7 @@ class TwoWayLedger(LedgerBase):
         detail: Mapping[str, Any],
     ) -> None:
         """Ask a person to look (``detail`` without personal data); again counts one more."""
-        with self._write() as session:
+        with self._route_write(route) as session:
             reviews.flag(session, route, ref, system, kind, reason, detail, self._clock())
 
     def reviews(
@@ -137,7 +140,7 @@ class TwoWayLedger(LedgerBase):
             return reviews.listed(session, route, include_resolved)
 
     def resolve_review(self, route: str, ref: str, system: str, kind: str) -> None:
-        with self._write() as session:
+        with self._route_write(route) as session:
             reviews.resolve(session, route, ref, system, kind, self._clock())
 
     # re-polls

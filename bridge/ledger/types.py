@@ -193,6 +193,7 @@ class PendingInfo:
 class QuarantineInfo:
     """A record set aside, with why, how often, and its masked native form."""
 
+    id: int
     route: str
     system: str
     source_id: str
@@ -202,6 +203,8 @@ class QuarantineInfo:
     record_json: str
     first_seen: datetime
     last_seen: datetime
+    retry_requested_at: datetime | None = None
+    """When ``bridge quarantine retry`` asked for it; None once it was tried again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,3 +252,32 @@ class RouteStatus:
         if hours:
             return f"{hours}h {minutes}m"
         return f"{minutes}m" if minutes else f"{seconds}s"
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """``holder`` runs ``route`` under ``run_number`` until ``expires_at``, unless it renews.
+
+    The run number is the fence: it moves on at every takeover, so a replica whose
+    lease expired can tell, before it writes, that someone else runs the route now.
+    """
+
+    route: str
+    holder: str
+    run_number: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseInfo:
+    """A route's lease as ``bridge status`` shows it; ``holder`` is None if never claimed."""
+
+    route: str
+    holder: str | None
+    run_number: int
+    expires_at: datetime | None
+    renewed_at: datetime | None
+
+    def is_free(self, now: datetime) -> bool:
+        """True when no replica holds the route at ``now`` (never claimed, released or expired)."""
+        return self.holder is None or self.expires_at is None or self.expires_at <= now

@@ -80,7 +80,8 @@ def set_aside(session: Session, route: str, items: Sequence[SetAside], now: date
         rows,
         keys=("route", "system", "source_id"),
         copy=("reason", "field", "record_json", "last_seen"),
-        set_={"attempts": QUARANTINE.c.attempts + 1},
+        # Set aside again: whatever retry was asked for has now been tried.
+        set_={"attempts": QUARANTINE.c.attempts + 1, "retry_requested_at": None},
     )
 
 

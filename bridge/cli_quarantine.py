@@ -1,0 +1,252 @@
+"""``bridge quarantine``: the records set aside, and what a person can do about them.
+
+``list`` and ``show`` read the ledger. ``retry`` marks records to be fetched again
+from their source and, unless ``--later``, runs one cycle of each route concerned at
+once, so the records take the normal path: a fixed mapping (or a record fixed in its
+source) heals the backlog. ``drop`` forgets a record handled by hand.
+
+Stored records were masked before they were set aside: ``show`` prints no personal
+data, and nothing here prints a secret.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from bridge.config import BridgeConfig
+from bridge.engine import CycleOptions
+from bridge.errors import ConfigError
+from bridge.ledger import Ledger, QuarantineInfo
+from bridge.routes import build_routes, close_routes
+from bridge.scheduler import RouteLeases, replica_name
+
+quarantine_app = typer.Typer(
+    help="Records set aside: list them, show one, retry them, or drop one.",
+    no_args_is_help=True,
+)
+
+out = Console()
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="Configuration file (default: $BRIDGE_CONFIG, else ./bridge.toml)."
+    ),
+]
+RouteOption = Annotated[str | None, typer.Option("--route", "-r", help="Only this route.")]
+REASON_WIDTH = 90
+
+
+@quarantine_app.command("list")
+def list_(config: ConfigOption = None, route: RouteOption = None) -> None:
+    """Every record set aside: id, route, source id, reason, attempts."""
+    ledger = _open(config)
+    try:
+        items = sorted(ledger.quarantined(route), key=lambda q: q.id)
+    finally:
+        ledger.close()
+    if not items:
+        out.print("Nothing is set aside.")
+        return
+    table = Table(title=f"set aside: {len(items)}")
+    columns = ("id", "route", "system", "source id", "reason", "attempts", "last seen", "retry")
+    for column in columns:
+        table.add_column(column)
+    for item in items:
+        # Text cells: a reason may hold brackets ("[fields.title]") that are not markup.
+        table.add_row(
+            *map(
+                Text,
+                (
+                    str(item.id),
+                    item.route,
+                    item.system,
+                    item.source_id,
+                    _short(item.reason),
+                    str(item.attempts),
+                    _when(item.last_seen),
+                    "asked" if item.retry_requested_at else "",
+                ),
+            )
+        )
+    out.print(table)
+    out.print("Details: bridge quarantine show ID · after a fix: bridge quarantine retry --all")
+
+
+@quarantine_app.command()
+def show(
+    item_id: Annotated[int, typer.Argument(help="The id shown by `bridge quarantine list`.")],
+    config: ConfigOption = None,
+) -> None:
+    """One record set aside: the whole reason, and its stored (masked) native record."""
+    ledger = _open(config)
+    try:
+        item = ledger.quarantine_item(item_id)
+    finally:
+        ledger.close()
+    if item is None:
+        _missing(item_id)
+    assert item is not None
+    out.print(
+        f"[bold]#{item.id}[/bold] {item.system} record {item.source_id!r} (route {item.route})"
+    )
+    out.print(f"reason:     {item.reason}", markup=False, highlight=False)
+    if item.field:
+        out.print(f"field:      {item.field}", markup=False)
+    out.print(f"attempts:   {item.attempts}")
+    out.print(f"first seen: {_when(item.first_seen)}   last seen: {_when(item.last_seen)}")
+    if item.retry_requested_at:
+        out.print(f"retry asked at {_when(item.retry_requested_at)}: the next cycle tries again")
+    out.print("record (personal data masked):")
+    out.print(_pretty(item.record_json), markup=False, highlight=False)
+
+
+@quarantine_app.command()
+def retry(
+    item_ids: Annotated[
+        list[int] | None, typer.Argument(help="Ids shown by `bridge quarantine list`.")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every record set aside.")] = False,
+    route: RouteOption = None,
+    later: Annotated[
+        bool,
+        typer.Option("--later", help="Only mark them; the running daemon retries them."),
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Fetch records again from their source and send them along the normal path.
+
+    Fix the cause first (the mapping file, or the record in its source); then retry.
+    """
+    if bool(item_ids) == all_:
+        raise ConfigError(
+            ["name the records to retry (their ids), or pass --all, but not both"],
+            source="bridge quarantine retry",
+        )
+    from bridge.cli import _load  # bridge.cli registers this app at its end: not at import
+
+    settings = _load(config, log_format="console")
+    ledger = Ledger.open(settings.ledger.url)
+    try:
+        marked = ledger.request_retry(item_ids or None, route=route)
+        if item_ids:
+            found = {m.id for m in marked}
+            unknown = [i for i in item_ids if i not in found]
+            if unknown:
+                err.print(f"No record set aside with id {', '.join(map(str, unknown))}.")
+        if not marked:
+            out.print("Nothing to retry.")
+            raise typer.Exit(1 if item_ids else 0)
+        if later:
+            out.print(
+                f"Marked {len(marked)} record(s); the next cycle of their route retries them."
+            )
+            return
+        failed = _run_routes(settings, ledger, sorted({m.route for m in marked}))
+        _print_outcome(ledger, marked)
+    finally:
+        ledger.close()
+    raise typer.Exit(1 if failed else 0)
+
+
+@quarantine_app.command()
+def drop(
+    item_id: Annotated[int, typer.Argument(help="The id shown by `bridge quarantine list`.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask to confirm.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Forget a record set aside, once it has been handled by hand.
+
+    If the source lists it again, it is tried again like any other record.
+    """
+    ledger = _open(config)
+    try:
+        item = ledger.quarantine_item(item_id)
+        if item is None:
+            _missing(item_id)
+        assert item is not None
+        if not yes:
+            typer.confirm(
+                f"Drop {item.system} record {item.source_id!r} ({item.route})?", abort=True
+            )
+        ledger.drop_quarantined(item_id)
+    finally:
+        ledger.close()
+    out.print(f"Dropped #{item_id}.")
+
+
+def _run_routes(settings: BridgeConfig, ledger: Ledger, names: list[str]) -> bool:
+    """One cycle of each named route, now, under its lease; True when any did not go well.
+
+    A route whose lease a running daemon holds is left to it: the records stay marked,
+    and that daemon's next cycle retries them.
+    """
+    from bridge.cli import _held_elsewhere, _print_report
+
+    leases = RouteLeases(replica_name(), timedelta(seconds=settings.daemon.lease_seconds))
+    failed = False
+    for name in names:
+        if name not in {r.name for r in settings.routes}:
+            err.print(f"Route {name!r} is no longer configured: its records stay set aside.")
+            failed = True
+            continue
+        routes = build_routes(settings, ledger, only=name)
+        try:
+            for route in routes:
+                report = leases.run(route, CycleOptions(respect_pause=False))
+                if report is None:
+                    err.print(_held_elsewhere(ledger, name), markup=False, highlight=False)
+                    err.print("The records stay marked; that replica's next cycle retries them.")
+                    failed = True
+                    continue
+                _print_report(report)
+                failed = failed or not report.ok
+        finally:
+            leases.release_all()
+            close_routes(routes)
+    return failed
+
+
+def _print_outcome(ledger: Ledger, marked: list[QuarantineInfo]) -> None:
+    still = {q.id: q for q in ledger.quarantined()}
+    delivered = [m for m in marked if m.id not in still]
+    out.print(f"[green]{len(delivered)} of {len(marked)} retried record(s) went through.[/green]")
+    for item in marked:
+        if item.id in still:
+            reason = _short(still[item.id].reason)
+            out.print(f"  still set aside #{item.id} {item.source_id}: {reason}", markup=False)
+
+
+def _open(config: Path | None) -> Ledger:
+    from bridge.cli import _load
+
+    return Ledger.open(_load(config, log_format="console").ledger.url)
+
+
+def _missing(item_id: int) -> None:
+    err.print(f"No record set aside with id {item_id}; `bridge quarantine list` shows them.")
+    raise typer.Exit(1)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= REASON_WIDTH else text[: REASON_WIDTH - 1] + "…"
+
+
+def _when(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _pretty(record_json: str) -> str:
+    try:
+        return json.dumps(json.loads(record_json), indent=2, ensure_ascii=False, sort_keys=True)
+    except json.JSONDecodeError:
+        return record_json

@@ -1,0 +1,83 @@
+"""A failing system is paused, not hammered.
+
+Every cycle that fails because of one connector (a timeout storm, HTTP 5xx, a 429
+that outlived its retries, refused credentials) without getting anything done counts
+one failure against that connector; a cycle that failed part-way after delivering
+something shows a flaky system, not a dead one, and counts as a success.
+
+From ``after_failures`` failures in a row the connector is paused: every route that
+uses it skips its cycles, without a single request, until the pause is over; then
+one cycle tries again. Each failure of such a probe doubles the pause, up to
+``max_pause``. The first cycle that succeeds, or gets work done, clears the count.
+
+The state lives in the ledger, so ``bridge status`` (another process) shows a
+paused connector and why, and every replica sees the same pause.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bridge.connector import Connector
+from bridge.errors import RateLimited
+
+
+@dataclass(frozen=True)
+class PausePolicy:
+    """When a connector is paused, and for how long."""
+
+    after_failures: int = 3
+    first_pause: timedelta = timedelta(minutes=1)
+    max_pause: timedelta = timedelta(minutes=30)
+
+    def pause_until(
+        self, failures: int, now: datetime, error: BaseException | None = None
+    ) -> datetime | None:
+        """The end of the pause after ``failures`` failures in a row; None: not paused yet."""
+        if failures < self.after_failures:
+            return None
+        doubled = self.first_pause * (1 << min(failures - self.after_failures, 16))
+        pause = min(doubled, self.max_pause)
+        if isinstance(error, RateLimited) and error.retry_after is not None:
+            # The server said when to come back; never sooner than that.
+            pause = max(pause, timedelta(seconds=error.retry_after))
+        return now + pause
+
+
+@dataclass(frozen=True)
+class ConnectorHealth:
+    """What the ledger remembers of one connector's failures."""
+
+    connector: str
+    failures: int
+    paused_until: datetime | None
+    last_error: str | None
+    updated_at: datetime
+
+    def paused_at(self, now: datetime) -> bool:
+        return self.paused_until is not None and self.paused_until > now
+
+
+def failing_connector(error: BaseException, candidates: Sequence[Connector]) -> Connector | None:
+    """The connector among ``candidates`` whose code raised ``error``, if any.
+
+    The traceback is walked from the innermost frame outwards, and the first frame
+    running a method of one of the candidates names it. This keeps the engine's
+    call sites free of bookkeeping: any error raised inside a connector, however
+    deep (its HTTP client, its database driver), is blamed on that connector, and
+    an error raised by the engine or the ledger is blamed on none.
+    """
+    frames: list[types.FrameType] = []
+    trace = error.__traceback__
+    while trace is not None:
+        frames.append(trace.tb_frame)
+        trace = trace.tb_next
+    for frame in reversed(frames):
+        owner: object = frame.f_locals.get("self")
+        for connector in candidates:
+            if connector is owner:
+                return connector
+    return None

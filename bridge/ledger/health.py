@@ -1,0 +1,80 @@
+"""Connector health in the ledger: failures in a row, and the pause they caused.
+
+The decisions (when to pause, for how long) are ``bridge.health``'s; this module
+stores them, one row per connector, shared by every route and replica.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bridge.health import ConnectorHealth, PausePolicy
+from bridge.ledger import sql
+from bridge.ledger.base import LedgerBase
+from bridge.ledger.tables import CONNECTOR_HEALTH
+
+ERROR_LIMIT = 500
+
+
+class HealthLedger(LedgerBase):
+    """Connector failures and pauses."""
+
+    def connector_health(self, connectors: Sequence[str] | None = None) -> list[ConnectorHealth]:
+        """Every connector with a failure on record (or those named), by name."""
+        query = select(CONNECTOR_HEALTH).order_by(CONNECTOR_HEALTH.c.connector)
+        if connectors is not None:
+            query = query.where(CONNECTOR_HEALTH.c.connector.in_(list(connectors)))
+        with self._read() as session:
+            return [_health(row) for row in session.execute(query)]
+
+    def note_connector_failure(
+        self, connector: str, error: BaseException, policy: PausePolicy
+    ) -> ConnectorHealth:
+        """Count one more failure in a row; pause the connector when the policy says so."""
+        now = self._clock()
+        text = f"{type(error).__name__}: {error}"[:ERROR_LIMIT]
+        with self._write() as session:
+            failures = _failures(session, connector) + 1
+            until = policy.pause_until(failures, now, error)
+            row = {
+                "connector": connector,
+                "failures": failures,
+                "paused_until": until,
+                "last_error": text,
+                "updated_at": now,
+            }
+            copy = ("failures", "paused_until", "last_error", "updated_at")
+            sql.upsert(session, CONNECTOR_HEALTH, [row], keys=["connector"], copy=copy)
+        return ConnectorHealth(connector, failures, until, text, now)
+
+    def note_connector_success(self, connectors: Sequence[str]) -> None:
+        """These connectors just worked: forget their failures and any pause."""
+        with self._write() as session:
+            session.execute(
+                update(CONNECTOR_HEALTH)
+                .where(
+                    CONNECTOR_HEALTH.c.connector.in_(list(connectors)),
+                    CONNECTOR_HEALTH.c.failures > 0,
+                )
+                .values(failures=0, paused_until=None, updated_at=self._clock())
+            )
+
+
+def _failures(session: Session, connector: str) -> int:
+    query = select(CONNECTOR_HEALTH.c.failures).where(CONNECTOR_HEALTH.c.connector == connector)
+    return session.scalar(query) or 0
+
+
+def _health(row: object) -> ConnectorHealth:
+    m = row._mapping  # type: ignore[attr-defined]
+    return ConnectorHealth(
+        m["connector"], m["failures"], m["paused_until"], m["last_error"], m["updated_at"]
+    )
+
+
+def paused(health: Sequence[ConnectorHealth], now: datetime) -> list[ConnectorHealth]:
+    return [h for h in health if h.paused_at(now)]

@@ -1,0 +1,242 @@
+"""Route leases: one replica runs a route at a time, fenced by a run number.
+
+A lease says which replica (``holder``) runs a route until when (``expires_at``).
+A replica *claims* a route before its cycle: the claim succeeds when the lease is
+free, expired or already its own. Taking a lease over (from another replica, or
+from nobody) increments the route's ``run_number``; renewing one's own live lease
+keeps it. Times come from the ledger's clock, so replicas' clocks must agree to
+well within the TTL (NTP does).
+
+How the claim is made safe on each backend:
+
+- **PostgreSQL**: the row is inserted if missing (``ON CONFLICT DO NOTHING``), then
+  read ``FOR UPDATE SKIP LOCKED``: a row another transaction holds (a claim in
+  progress, or the holder's fenced write) counts as held, and nobody waits.
+- **SQLite**: every write transaction is ``BEGIN IMMEDIATE`` (``bridge.ledger.db``),
+  so claims and fenced writes are already serialised.
+
+Both then write with a compare-and-set ``UPDATE … WHERE route = ? AND run_number = ?
+AND (holder = ? OR expires_at IS NULL OR expires_at <= now)`` checked by its row count.
+
+**Fencing.** ``Ledger.fenced(lease, ttl)`` marks the block in which a cycle of the
+route runs under ``lease``. Every ledger write that belongs to the route's cycle
+(intents, pages, quarantine, follow-up and status writes) then first checks, in its
+own transaction, that the row still names this holder and run number (read ``FOR
+UPDATE`` on PostgreSQL, so no claim can slip in before the commit), and fails with
+``LeaseLost`` otherwise. The same check renews the lease once more than a third of
+its TTL has passed, so a long cycle keeps its route page after page.
+
+**The window fencing cannot close.** A remote create is not a ledger write. Replica
+A commits a create intent (fence checked), then stalls (a frozen VM, a long GC
+pause) past its lease's expiry; B takes over, finds A's intent, looks the complaint
+up in LAPOR! by its reference, finds nothing yet and creates it; A wakes and sends
+its create too. It is narrowed, not closed: ``check_fence`` runs right before each
+remote create (the engine's ``before_create`` hook) and leaves at least two thirds
+of the TTL ahead, so A would have to stall for that long *between* that check and
+its request reaching the remote. A's later ledger writes fail with ``LeaseLost``,
+and the double is then visible as two remote records carrying the same reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Engine, Row, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bridge.ledger.base import Clock, LedgerBase, utc_now
+from bridge.ledger.failures import LeaseLost
+from bridge.ledger.tables import ROUTE_LEASE
+from bridge.ledger.types import Lease, LeaseInfo
+
+# A fence check renews the lease once less than this share of its TTL is left.
+RENEW_BELOW = 2 / 3
+
+
+@dataclass(frozen=True)
+class _Fence:
+    lease: Lease
+    ttl: timedelta
+
+
+class LeaseLedger(LedgerBase):
+    """Claiming, renewing and releasing route leases, and fencing a cycle's writes."""
+
+    def __init__(self, engine: Engine, url_for_display: str, clock: Clock = utc_now) -> None:
+        super().__init__(engine, url_for_display, clock)
+        # route → the lease the cycle running in this process writes under.
+        self._fences: dict[str, _Fence] = {}
+
+    def claim_lease(self, route: str, holder: str, ttl: timedelta) -> Lease | None:
+        """The route's lease for ``holder`` until now + ``ttl``, or None if another holds it."""
+        now = self._clock()
+        with self._write() as session:
+            return claim(session, route, holder, now + ttl, now)
+
+    def renew_lease(self, lease: Lease, ttl: timedelta) -> Lease:
+        """``lease`` extended to now + ``ttl``; ``LeaseLost`` if another replica took over."""
+        now = self._clock()
+        with self._write() as session:
+            return renew(session, lease, now + ttl, now)
+
+    def release_lease(self, lease: Lease) -> None:
+        """Let the route go now (graceful shutdown); a lease taken over meanwhile is left alone."""
+        now = self._clock()
+        with self._write() as session:
+            _where_ours(session, lease, expires_at=now)
+
+    def lease_of(self, route: str) -> LeaseInfo | None:
+        with self._read() as session:
+            return _row(session, route, lock=False)
+
+    def leases(self) -> list[LeaseInfo]:
+        """Every route's lease ever claimed, by route."""
+        with self._read() as session:
+            rows = session.execute(select(ROUTE_LEASE).order_by(ROUTE_LEASE.c.route))
+            return [_info(row) for row in rows]
+
+    @contextmanager
+    def fenced(self, lease: Lease, ttl: timedelta) -> Iterator[None]:
+        """Inside this block, the route's writes fail with ``LeaseLost`` once it is taken over.
+
+        ``ttl`` is how far each renewal made by a fence check reaches.
+        """
+        route = lease.route
+        previous = self._fences.get(route)
+        self._fences[route] = _Fence(lease, ttl)
+        try:
+            yield
+        finally:
+            if previous is None:
+                self._fences.pop(route, None)
+            else:
+                self._fences[route] = previous
+
+    def check_fence(self, route: str) -> None:
+        """``LeaseLost`` now if ``route`` was taken over; renews the lease when due.
+
+        Called right before a remote create (see the module docstring); a no-op
+        outside ``fenced``.
+        """
+        fence = self._fences.get(route)
+        if fence is not None:
+            with self._write() as session:
+                hold(session, fence.lease, fence.ttl, self._clock())
+
+    @contextmanager
+    def _route_write(self, route: str) -> Iterator[Session]:
+        """A write transaction of ``route``'s cycle: fenced when a fence is set for it."""
+        fence = self._fences.get(route)
+        with self._write() as session:
+            if fence is not None:
+                hold(session, fence.lease, fence.ttl, self._clock())
+            yield session
+
+
+def claim(
+    session: Session, route: str, holder: str, expires_at: datetime, now: datetime
+) -> Lease | None:
+    """Take or renew ``route``'s lease for ``holder`` in the caller's transaction."""
+    _ensure_row(session, route)
+    row = _row(session, route, skip_locked=True)
+    if row is None:
+        return None  # PostgreSQL: another transaction holds the row right now
+    live = row.expires_at is not None and row.expires_at > now
+    if live and row.holder != holder:
+        return None
+    run_number = row.run_number if live else row.run_number + 1
+    taken = _changed(
+        session,
+        update(ROUTE_LEASE)
+        .where(
+            ROUTE_LEASE.c.route == route,
+            ROUTE_LEASE.c.run_number == row.run_number,
+            or_(
+                ROUTE_LEASE.c.holder == holder,
+                ROUTE_LEASE.c.expires_at.is_(None),
+                ROUTE_LEASE.c.expires_at <= now,
+            ),
+        )
+        .values(holder=holder, run_number=run_number, expires_at=expires_at, renewed_at=now),
+    )
+    return Lease(route, holder, run_number, expires_at) if taken else None
+
+
+def renew(session: Session, lease: Lease, expires_at: datetime, now: datetime) -> Lease:
+    if not _where_ours(session, lease, expires_at=expires_at, renewed_at=now):
+        raise _lost(session, lease)
+    return Lease(lease.route, lease.holder, lease.run_number, expires_at)
+
+
+def hold(session: Session, lease: Lease, ttl: timedelta, now: datetime) -> None:
+    """The fence check: ``LeaseLost`` unless ``lease`` is still the route's; renew when due.
+
+    On PostgreSQL the row stays locked until the caller's transaction ends, so the
+    lease cannot change hands between this check and the commit of the writes it
+    guards; on SQLite the write transaction holds the database's write lock.
+    """
+    row = _row(session, lease.route)
+    if row is None or (row.holder, row.run_number) != (lease.holder, lease.run_number):
+        raise _lost(session, lease)
+    if row.expires_at is None or row.expires_at - now < ttl * RENEW_BELOW:
+        _where_ours(session, lease, expires_at=now + ttl, renewed_at=now)
+
+
+def _ensure_row(session: Session, route: str) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    row = {"route": route, "holder": None, "run_number": 0}
+    session.execute(
+        insert(ROUTE_LEASE).values(row).on_conflict_do_nothing(index_elements=["route"])
+    )
+
+
+def _row(
+    session: Session, route: str, *, lock: bool = True, skip_locked: bool = False
+) -> LeaseInfo | None:
+    """The route's lease row; on PostgreSQL locked ``FOR UPDATE`` unless ``lock`` is False."""
+    query = select(ROUTE_LEASE).where(ROUTE_LEASE.c.route == route)
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=skip_locked)
+    row = session.execute(query).first()
+    return _info(row) if row is not None else None
+
+
+def _where_ours(session: Session, lease: Lease, **values: datetime) -> bool:
+    """Update the lease row only if it still names this holder and run; True if it did."""
+    return _changed(
+        session,
+        update(ROUTE_LEASE)
+        .where(
+            ROUTE_LEASE.c.route == lease.route,
+            ROUTE_LEASE.c.holder == lease.holder,
+            ROUTE_LEASE.c.run_number == lease.run_number,
+        )
+        .values(**values),
+    )
+
+
+def _changed(session: Session, statement: Any) -> bool:
+    result = cast(CursorResult[Any], session.execute(statement))
+    return result.rowcount == 1
+
+
+def _lost(session: Session, lease: Lease) -> LeaseLost:
+    row = _row(session, lease.route, lock=False)
+    held = "it has no holder now"
+    if row is not None and row.holder is not None:
+        held = f"{row.holder} holds run {row.run_number}"
+    return LeaseLost(
+        f"route {lease.route!r} was taken over ({held}); this replica ({lease.holder}, "
+        f"run {lease.run_number}) stops the cycle and writes nothing more"
+    )
+
+
+def _info(row: Row[Any]) -> LeaseInfo:
+    m = row._mapping
+    return LeaseInfo(m["route"], m["holder"], m["run_number"], m["expires_at"], m["renewed_at"])

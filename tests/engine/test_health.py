@@ -1,0 +1,184 @@
+"""A system that keeps failing is paused, not hammered, and resumes by itself."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bridge.engine import Route, run_cycle
+from bridge.errors import AuthError, RateLimited, RetryableError
+from bridge.health import PausePolicy, failing_connector
+from bridge.ledger import Ledger
+from connectors.memory import MemoryConnector
+from tests.engine.conftest import door_record, make_route
+
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+POLICY = PausePolicy(
+    after_failures=2, first_pause=timedelta(minutes=1), max_pause=timedelta(minutes=5)
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def timed_ledger(tmp_path: Path, clock: Clock) -> Ledger:
+    return Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}", clock=clock)
+
+
+def route_with(ledger: Ledger, clock: Clock) -> Route:
+    return dataclasses.replace(make_route(ledger), pause_policy=POLICY, clock=clock)
+
+
+def hub(route: Route) -> MemoryConnector:
+    assert isinstance(route.target, MemoryConnector)
+    return route.target
+
+
+def door(route: Route) -> MemoryConnector:
+    assert isinstance(route.source, MemoryConnector)
+    return route.source
+
+
+def test_failures_are_blamed_on_the_connector_that_raised_them(
+    timed_ledger: Ledger, clock: Clock
+) -> None:
+    """A create failure counts against the hub, not against the door."""
+    route = route_with(timed_ledger, clock)
+    door(route).put(door_record(1))
+    hub(route).fail_next(1, RetryableError("hub: HTTP 503"), operations=("create",))
+
+    report = run_cycle(route)
+
+    assert report.error is not None
+    health = {h.connector: h for h in timed_ledger.connector_health()}
+    assert list(health) == ["hub"]
+    assert health["hub"].failures == 1
+    assert health["hub"].paused_until is None  # one failure is not a pattern yet
+    assert health["hub"].last_error == "RetryableError: hub: HTTP 503"
+
+
+def test_after_repeated_failures_the_connector_is_paused_and_not_called(
+    timed_ledger: Ledger, clock: Clock
+) -> None:
+    """Two failed cycles pause the door; the next cycle sends nothing and says why."""
+    route = route_with(timed_ledger, clock)
+    door(route).put(door_record(1))
+    door(route).fail_next(5, RetryableError("door: ReadTimeout"), operations=("pull",))
+    run_cycle(route)
+    run_cycle(route)
+
+    report = run_cycle(route)
+
+    assert report.paused is not None
+    assert "door is paused until 2026-03-02T08:01:00+00:00" in report.paused
+    assert "door: ReadTimeout" in report.paused
+    assert len(door(route)._store.failures) == 3  # the paused cycle did not even try
+    assert hub(route).records() == []
+
+
+def test_a_paused_connector_resumes_by_itself_and_a_success_clears_it(
+    timed_ledger: Ledger, clock: Clock
+) -> None:
+    """Once the pause is over one cycle tries again; it succeeds and the count is cleared."""
+    route = route_with(timed_ledger, clock)
+    door(route).put(door_record(1))
+    door(route).fail_next(2, RetryableError("door: HTTP 502"), operations=("pull",))
+    run_cycle(route)
+    run_cycle(route)
+    assert run_cycle(route).paused is not None
+
+    clock.now += timedelta(minutes=1, seconds=1)
+    report = run_cycle(route)
+
+    assert report.ok and report.paused is None
+    assert report.counts["create"] == 1
+    assert [h.failures for h in timed_ledger.connector_health()] == [0]
+    assert timed_ledger.connector_health()[0].paused_until is None
+
+
+def test_each_failed_probe_doubles_the_pause_up_to_the_cap(
+    timed_ledger: Ledger, clock: Clock
+) -> None:
+    """1, 2, 4, then 5 minutes (the cap): a broken system is asked less and less often."""
+    route = route_with(timed_ledger, clock)
+    door(route).fail_next(20, AuthError("door: HTTP 401, check password"), operations=("pull",))
+    run_cycle(route)
+    pauses = []
+    for _ in range(4):
+        run_cycle(route)
+        (health,) = timed_ledger.connector_health()
+        assert health.paused_until is not None
+        pauses.append(health.paused_until - clock.now)
+        clock.now = health.paused_until
+    assert pauses == [timedelta(minutes=m) for m in (1, 2, 4, 5)]
+
+
+def test_a_rate_limited_connector_waits_at_least_retry_after() -> None:
+    """A 429 whose Retry-After is longer than the pause sets the pause."""
+    error = RateLimited("hub: HTTP 429", retry_after=600)
+    until = POLICY.pause_until(2, START, error)
+    assert until == START + timedelta(minutes=10)
+    assert POLICY.pause_until(1, START, error) is None
+
+
+def test_a_dry_run_and_a_backfill_ignore_the_pause(timed_ledger: Ledger, clock: Clock) -> None:
+    """A person at the keyboard wants to see the error, not a pause notice."""
+    from bridge.engine import CycleOptions
+
+    route = route_with(timed_ledger, clock)
+    door(route).put(door_record(1))
+    door(route).fail_next(2, RetryableError("door: HTTP 502"), operations=("pull",))
+    run_cycle(route)
+    run_cycle(route)
+    assert run_cycle(route, dry_run=True).paused is None
+    report = run_cycle(route, options=CycleOptions(respect_pause=False))
+    assert report.paused is None and report.counts["create"] == 1
+
+
+def test_an_error_outside_any_connector_is_blamed_on_none(
+    timed_ledger: Ledger, clock: Clock
+) -> None:
+    """The engine's and the ledger's own failures pause no system."""
+    route = route_with(timed_ledger, clock)
+    with pytest.raises(RetryableError) as caught:
+        raise RetryableError("ledger busy")
+    assert failing_connector(caught.value, (route.source, route.target)) is None
+
+
+def test_a_cycle_that_delivers_before_failing_is_not_a_failure_in_a_row(
+    timed_ledger: Ledger, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A flaky hub that takes some creates before a 503 is never paused: work gets done."""
+    route = route_with(timed_ledger, clock)
+    real_create = hub(route).create
+    calls = {"n": 0}
+
+    def every_second_create_fails(*args: Any, **kwargs: Any) -> str:
+        calls["n"] += 1
+        if calls["n"] % 2 == 0:
+            raise RetryableError("hub: HTTP 503")
+        return real_create(*args, **kwargs)
+
+    monkeypatch.setattr(hub(route), "create", every_second_create_fails)
+    for i in range(1, 9):
+        door(route).put(door_record(i))
+    reports = [run_cycle(route) for _ in range(5)]
+
+    assert all(r.error is not None and r.counts["create"] == 1 for r in reports[:4])
+    assert all(h.failures == 0 for h in timed_ledger.connector_health())
+    assert all(r.paused is None for r in reports)

@@ -1,0 +1,97 @@
+"""A retry asked for in the quarantine fetches the record again, even past the cursor."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from bridge.engine import Route, run_cycle
+from bridge.ledger import Ledger
+from bridge.mapping import load_mapping
+from connectors.memory import MemoryConnector
+from tests.engine.conftest import door_record, memory
+
+ODD = "01/03/2026 10:00"
+
+
+def _route(ledger: Ledger, mapping: Path) -> Route:
+    return Route(
+        name="door-to-hub",
+        source=memory("door", feed="cursor"),
+        target=memory("hub"),
+        source_mapping=load_mapping(mapping),
+        target_mapping=load_mapping(Path("mappings/lapor.toml")),
+        ledger=ledger,
+    )
+
+
+def _fixed(mapping: Path, tmp_path: Path) -> Path:
+    text = mapping.read_text(encoding="utf-8").replace(
+        'date_formats = ["%Y-%m-%d %H:%M:%S"]',
+        'date_formats = ["%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M"]',
+        1,
+    )
+    fixed = tmp_path / "fixed.toml"
+    fixed.write_text(text, encoding="utf-8")
+    return fixed
+
+
+def _hub(route: Route) -> MemoryConnector:
+    assert isinstance(route.target, MemoryConnector)
+    return route.target
+
+
+def _door(route: Route) -> MemoryConnector:
+    assert isinstance(route.source, MemoryConnector)
+    return route.source
+
+
+def test_a_requested_retry_heals_a_record_the_cursor_has_passed(
+    ledger: Ledger, cursor_mapping: Path, tmp_path: Path
+) -> None:
+    """The source will not list the record again; the retry fetches it by id and delivers it."""
+    route = _route(ledger, cursor_mapping)
+    _door(route).put(door_record(1, tanggal=ODD, updated_at="2026-03-01T10:00:00+00:00"))
+    _door(route).put(door_record(2, updated_at="2026-03-02T10:00:00+00:00"))
+    run_cycle(route)
+    assert [q.source_id for q in ledger.quarantined()] == ["1"]
+
+    fixed = dataclasses.replace(
+        route, source_mapping=load_mapping(_fixed(cursor_mapping, tmp_path))
+    )
+    assert run_cycle(fixed).counts["create"] == 0  # the cursor is past record 1: not listed
+
+    (item,) = ledger.request_retry(route="door-to-hub")
+    assert item.retry_requested_at is not None
+    report = run_cycle(fixed)
+
+    assert report.counts["create"] == 1
+    assert ledger.quarantined() == []
+    assert len(_hub(route).records()) == 2
+    assert run_cycle(fixed).counts["create"] == 0  # and only once
+
+
+def test_a_retry_that_fails_again_counts_an_attempt_and_clears_the_request(
+    ledger: Ledger, cursor_mapping: Path
+) -> None:
+    route = _route(ledger, cursor_mapping)
+    _door(route).put(door_record(1, tanggal=ODD))
+    run_cycle(route)
+    ledger.request_retry(route="door-to-hub")
+
+    run_cycle(route)
+
+    (item,) = ledger.quarantined()
+    assert item.attempts == 2
+    assert item.retry_requested_at is None
+    assert "cannot read" in item.reason
+    assert ledger.retry_requested("door-to-hub", "door") == []
+
+
+def test_a_dry_run_does_not_consume_a_retry_request(ledger: Ledger, cursor_mapping: Path) -> None:
+    route = _route(ledger, cursor_mapping)
+    _door(route).put(door_record(1, tanggal=ODD))
+    run_cycle(route)
+    ledger.request_retry(route="door-to-hub")
+    run_cycle(route, dry_run=True)
+    assert ledger.retry_requested("door-to-hub", "door") == ["1"]
