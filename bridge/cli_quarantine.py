@@ -247,6 +247,8 @@ def _when(at: datetime) -> str:
 
 def _pretty(record_json: str) -> str:
     try:
-        return json.dumps(json.loads(record_json), indent=2, ensure_ascii=False, sort_keys=True)
+        text = json.dumps(json.loads(record_json), indent=2, ensure_ascii=False, sort_keys=True)
     except json.JSONDecodeError:
         return record_json
+    # A lone surrogate (kept escaped in the ledger) cannot be printed: show "?" instead.
+    return text.encode("utf-8", "replace").decode("utf-8")

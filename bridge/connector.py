@@ -29,9 +29,10 @@ from datetime import datetime
 from importlib.metadata import entry_points
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr
 
 from bridge.errors import ConfigError, RecordError
+from bridge.log import register_secret
 from bridge.model import Attachment
 
 NativeRecord = dict[str, Any]
@@ -51,6 +52,13 @@ class ConnectorSettings(BaseModel):
     type: str
     mapping: str | None = None
     receives_confidential: bool = False
+
+    def model_post_init(self, context: Any, /) -> None:
+        # However the settings were built (the config loader, a test, a third-party
+        # tool), their secrets are masked in every log line and error text from now on.
+        for value in self.__dict__.values():
+            if isinstance(value, SecretStr):
+                register_secret(value.get_secret_value())
 
 
 class Connector(ABC):

@@ -478,8 +478,22 @@ def _report_dry_run(
             report.add(PlannedLine(kind, action.observation.source_id, action.ref, found))
         elif isinstance(action, Create) and (found := _existing(route, action, options)):
             report.add(PlannedLine("link", action.observation.source_id, action.ref, found))
+        elif isinstance(action, Create) and (problem := _unwritable(route, action)):
+            # The real run would set it aside at this step: say so now, not after.
+            report.add(PlannedLine("set_aside", action.observation.source_id, reason=problem))
         else:
             report.add(_line_for(action))
+
+
+def _unwritable(route: Route, action: Create) -> str | None:
+    """Why the target's mapping cannot write this complaint, or None when it can."""
+    complaint = action.observation.complaint
+    assert complaint is not None  # the planner only creates mapped records
+    try:
+        route.target_mapping.to_native(_outgoing(complaint, action.ref))
+    except RecordError as exc:
+        return exc.reason
+    return None
 
 
 def natural_key_text(key: Sequence[str]) -> str:
@@ -752,4 +766,6 @@ def _source_id_of(action: Action) -> str:
 
 
 def _dump(record: Mapping[str, Any]) -> str:
-    return json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)
+    # ASCII escapes: a record may hold a lone surrogate (a JSON "\ud800"), which cannot
+    # be encoded for the memo's digest nor stored in PostgreSQL as text.
+    return json.dumps(record, sort_keys=True, ensure_ascii=True, default=str)

@@ -23,7 +23,6 @@ kept (truncated) because it is what an operator needs to fix a rejected record.
 from __future__ import annotations
 
 import ipaddress
-import json
 import random
 import threading
 import time
@@ -48,6 +47,7 @@ from bridge.errors import (
     RemoteRejected,
     RetryableError,
 )
+from bridge.log import scrub_text
 
 log = structlog.get_logger(__name__)
 
@@ -232,11 +232,12 @@ def server_message(response: httpx.Response) -> str | None:
     """
     try:
         body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except ValueError:  # not JSON, not UTF-8, or a number too long to read
         return None
     if not isinstance(body, dict) or body.get("message") in (None, ""):
         return None
-    return truncate(str(body["message"]))
+    # A server may echo what it was sent (our token, the reporter's NIK): scrub it first.
+    return truncate(scrub_text(str(body["message"])))
 
 
 def truncate(text: str, limit: int = MESSAGE_LIMIT) -> str:
@@ -247,7 +248,7 @@ def json_body(response: httpx.Response, *, context: str) -> Any:
     """The parsed JSON body, or ProtocolError when the server did not answer JSON."""
     try:
         return response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except ValueError:  # not JSON, not UTF-8, or a 5,000-digit number json refuses to read
         content_type = response.headers.get("Content-Type", "unknown")
         raise ProtocolError(
             f"{context}: expected a JSON answer, got {content_type!r} (HTTP {response.status_code})"

@@ -58,6 +58,8 @@ _PII_KEYS = frozenset(
         "nameuser",
         "phoneuser",
         "emailuser",
+        "first_name",  # Open311
+        "last_name",
     }
 )
 # Matched as one word of the key: "nama_pelapor", "no_hp", "phoneUser", "email_pelapor".

@@ -134,7 +134,7 @@ class MemoryConnector(Connector):
         if self.change_feed == "cursor":
             records.sort(key=_cursor_key)
             if since is not None:
-                records = [r for r in records if _updated_at(r) >= since]
+                records = [r for r in records if _listed_since(r, since)]
         size = max(1, self.options.page_size)
         for start in range(0, len(records), size):
             yield [copy.deepcopy(r) for r in records[start : start + size]]
@@ -295,5 +295,22 @@ def _bump(record: NativeRecord) -> None:
     record["updated_at"] = now.isoformat()
 
 
+def _readable_updated_at(record: NativeRecord) -> datetime | None:
+    try:
+        return _updated_at(record)
+    except RecordInvalid:
+        return None
+
+
+def _listed_since(record: NativeRecord, since: datetime) -> bool:
+    # A record whose time cannot be compared is listed every time: the engine's mapping
+    # sets it aside with the reason, where it is seen (it is never silently skipped).
+    updated = _readable_updated_at(record)
+    return updated is None or updated >= since
+
+
 def _cursor_key(record: NativeRecord) -> tuple[datetime, str]:
-    return (_updated_at(record), str(record["id"]))
+    # One record with an unreadable updated_at used to raise RecordInvalid out of pull()
+    # and stop every cycle of the route; it is listed last instead (like open311's by_time).
+    latest = datetime.max.replace(tzinfo=UTC)
+    return (_readable_updated_at(record) or latest, str(record["id"]))

@@ -143,8 +143,12 @@ class Mapping:
         assert self._status is not None
         code = self._status.read.get(record) if self._status.read is not None else None
         label = self._status.label.get(record) if self._status.label is not None else None
-        code_text = None if code is None or code == "" else native_key(code)
-        label_text = None if label is None or str(label).strip() == "" else str(label).strip()
+        try:
+            code_text = None if code is None or code == "" else native_key(code)
+            label_text = None if label is None or str(label).strip() == "" else str(label).strip()
+        except ValueError:
+            # Only an int too long to print gets here: not a status any system has.
+            raise RecordInvalid("the status code is too long to read", field="status") from None
         if code_text is None and label_text is None:
             return {}
         return {
@@ -160,7 +164,9 @@ class Mapping:
         try:
             return tuple(self.followup_to_canonical(item) for item in items)
         except RecordInvalid as exc:
-            raise RecordInvalid(exc.reason, field=f"followups.{exc.field}") from None
+            # A follow-up that is not even an object has no field: name the list, not "None".
+            where = "followups" if exc.field is None else f"followups.{exc.field}"
+            raise RecordInvalid(exc.reason, field=where) from None
 
     def _followup_spec(self) -> RecordSpec:
         if self._followups is None:

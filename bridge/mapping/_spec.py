@@ -61,7 +61,13 @@ class RecordSpec:
         raw = self.id_path.get(record) if isinstance(record, dict) else None
         if isinstance(raw, bool) or not isinstance(raw, str | int) or _missing(raw):
             raise RecordInvalid(f"no id at native path '{self.id_path.text}'", field="source_id")
-        return native_key(raw)
+        try:
+            return native_key(raw)
+        except ValueError:
+            # An int of thousands of digits cannot even be printed: no id, and no crash.
+            raise RecordInvalid(
+                f"the id at native path '{self.id_path.text}' is too long", field="source_id"
+            ) from None
 
     def read(self, record: dict[str, Any]) -> dict[str, Any]:
         """Flat canonical values (``"reporter.name": ...``), defaults applied, required checked."""

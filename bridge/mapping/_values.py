@@ -14,6 +14,8 @@ from datetime import date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
+
 from bridge.mapping._paths import NativePath
 from bridge.model import Attachment
 
@@ -29,7 +31,10 @@ class Codec(Protocol):
 
 
 def native_key(raw: Any) -> str:
-    """How a native code is spelled as a value-map key (TOML keys are always strings)."""
+    """How a native code is spelled as a value-map key (TOML keys are always strings).
+
+    ValueError for an int too long to print (Python's 4,300-digit limit): no system's code.
+    """
     if isinstance(raw, bool):
         return "true" if raw else "false"
     if isinstance(raw, float) and raw.is_integer():
@@ -82,6 +87,10 @@ class NumberCodec:
             number = float(raw)
         except ValueError:
             raise ValueError(f"cannot read {shown(raw)} as a number") from None
+        except OverflowError:
+            # An int beyond a float's range (10**400) is no coordinate: refuse the record,
+            # never let the OverflowError stop the whole cycle.
+            raise ValueError("expected a number within a float's range") from None
         if not math.isfinite(number):
             raise ValueError("expected a finite number")
         return number
@@ -127,6 +136,9 @@ class DateTimeCodec:
         return value if value.utcoffset() is not None else value.replace(tzinfo=self._zone)
 
     def encode(self, value: Any) -> Any:
+        # Checked both ways: a canonical time near datetime.min/max overflows astimezone()
+        # (OverflowError, which would stop the cycle), and years outside YEARS are typos.
+        check_year(value)
         local = value.astimezone(self._zone)
         return local.strftime(self._write_format) if self._write_format else local.isoformat()
 
@@ -149,6 +161,7 @@ class DateCodec:
         return value
 
     def encode(self, value: Any) -> Any:
+        check_year(value)  # as when reading: year 2 would be written as "2", unreadable back
         return value.strftime(self._write_format)
 
 
@@ -215,7 +228,13 @@ class AttachmentsCodec:
             raise ValueError("a file has neither a file name nor a url")
         if fields.get("size") is not None:
             fields["size"] = _to_int(fields["size"])
-        return Attachment(**{k: v for k, v in fields.items() if v is not None})
+        try:
+            return Attachment(**{k: v for k, v in fields.items() if v is not None})
+        except ValidationError as exc:
+            # pydantic's own text quotes the input (input_value=...), which may be personal
+            # data and would be stored as the quarantine reason: name the key only.
+            where = ".".join(str(p) for p in exc.errors(include_input=False)[0]["loc"])
+            raise ValueError(f"a file's {where or 'entry'} is not text") from None
 
     def encode(self, value: Any) -> Any:
         files: list[dict[str, Any]] = []

@@ -11,7 +11,9 @@ import pytest
 from bridge.engine import ForwardRule, run_cycle
 from bridge.errors import RetryableError
 from bridge.ledger import Ledger
+from bridge.mapping import load_mapping
 from bridge.model import Status, make_ref
+from tests.conftest import MAPPINGS
 from tests.engine.conftest import EMAIL, NIK, PHONE, door_record, make_route
 
 
@@ -348,3 +350,26 @@ def test_an_unchanged_record_is_not_mapped_again_but_a_changed_one_is(
     changed = run_cycle(route)
     assert quiet.counts == {"skip": 3} and calls.count("1") == 0
     assert changed.counts["change"] == 1 and calls == ["2"]
+
+
+def test_a_dry_run_reports_what_the_targets_mapping_cannot_write(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """A complaint the target's mapping refuses is reported set aside, as the real run does."""
+    strict = (MAPPINGS / "lapor.toml").read_text(encoding="utf-8")
+    strict = strict.replace(
+        'fields = ["title", "content", "category"]',
+        'fields = ["title", "content", "category", "location.address"]',
+        1,
+    )
+    assert "location.address" in strict
+    (tmp_path / "strict-lapor.toml").write_text(strict, encoding="utf-8")
+    route = replace(make_route(ledger), target_mapping=load_mapping(tmp_path / "strict-lapor.toml"))
+    route.source.put(door_record(1))  # type: ignore[attr-defined]
+    route.source.put(door_record(2, alamat=""))  # type: ignore[attr-defined]
+
+    planned = run_cycle(route, dry_run=True)
+    real = run_cycle(route)
+
+    assert planned.counts == {"create": 1, "set_aside": 1}
+    assert (real.counts["create"], real.counts["set_aside"]) == (1, 1)

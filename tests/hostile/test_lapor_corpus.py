@@ -1,0 +1,156 @@
+"""The LAPOR! corpus end to end: LAPOR! → lapor connector → engine → SIDUMAS.
+
+Complaints the LAPOR! simulator can hold go over loopback HTTP into the SIDUMAS simulator.
+The ones it cannot even store or list (``"via": "http"`` in the corpus) are served through
+respx at the connector level, into a memory target read with the SIDUMAS mapping.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from bridge.engine import Route, run_cycle
+from bridge.http import RetrySettings
+from bridge.ledger import Ledger
+from bridge.mapping import load_mapping
+from bridge.model import make_ref
+from connectors.lapor import LaporConnector, LaporSettings
+from connectors.memory import MemoryConnector, MemorySettings
+from simulators._common import WIB
+from tests.conftest import MAPPINGS
+from tests.hostile.conftest import FROM_LAPOR, Pair, read_back
+from tests.hostile.corpus import assert_outcomes, delivered_by_ref, load, quarantined
+
+pytestmark = pytest.mark.e2e
+
+CORPUS = load("lapor")
+BASE = "https://api-splp.layanan.go.id/lapor/3.0.0"
+ROUTE = "lapor-to-door"
+
+
+def test_hostile_complaints_the_simulator_holds_are_set_aside_or_normalised(pair: Pair) -> None:
+    """Over loopback: each entry meets its fate, good ones land in SIDUMAS once, no crash."""
+    entries = CORPUS.where("sim")
+    for record in [*CORPUS.good, *(e.record for e in entries)]:
+        pair.hub_state.insert_raw(dict(record))
+
+    first = pair.sync(FROM_LAPOR)
+    second = pair.sync(FROM_LAPOR)
+
+    assert first.ok, first.error
+    assert second.ok, second.error
+    assert second.counts.get("create", 0) == 0
+    with pair.ledger() as ledger:
+        held = quarantined(ledger, FROM_LAPOR)
+        cursor = ledger.get_cursor(FROM_LAPOR, "lapor")
+    delivered = delivered_by_ref(pair.door_copies())
+    assert_outcomes(CORPUS, entries, held=held, delivered=delivered, source_system="lapor")
+    # The cursor is the newest *readable* time of a delivered page: year 0002 never moved it.
+    assert cursor is not None and cursor.startswith("2026-03-01T09:0")
+
+
+def test_a_change_time_going_backwards_moves_nothing_back_and_doubles_nothing(pair: Pair) -> None:
+    """A complaint re-stamped earlier (a clock set back) is a change, not a new complaint."""
+    now = datetime.now(WIB).replace(microsecond=0)
+    first_stamp = now - timedelta(hours=1)
+    good = dict(CORPUS.good[0], updated_at=first_stamp.isoformat())
+    pair.hub_state.insert_raw(good)
+    assert pair.sync(FROM_LAPOR).counts["create"] == 1
+    with pair.ledger() as ledger:
+        before = ledger.get_cursor(FROM_LAPOR, "lapor")
+
+    # Five minutes back (inside the ten-minute look-back): the same complaint, edited, and a
+    # new complaint stamped between them by the same wrong clock.
+    earlier = (first_stamp - timedelta(minutes=5)).isoformat()
+    pair.hub_state.insert_raw({**good, "content": "Sudah diperbarui.", "updated_at": earlier})
+    between = (first_stamp - timedelta(minutes=3)).isoformat()
+    pair.hub_state.insert_raw(dict(CORPUS.good[1], id=77, updated_at=between))
+    report = pair.sync(FROM_LAPOR)
+
+    assert report.ok, report.error
+    assert report.counts["create"] == 1  # the new one only
+    with pair.ledger() as ledger:
+        after = ledger.get_cursor(FROM_LAPOR, "lapor")
+    assert before is not None and after is not None
+    assert datetime.fromisoformat(after) >= datetime.fromisoformat(before)
+    delivered = delivered_by_ref(pair.door_copies())
+    assert len(delivered[make_ref("lapor", str(good["id"]))]) == 1
+    assert len(delivered[make_ref("lapor", "77")]) == 1
+
+
+# -- served at the connector level: records the simulator cannot hold -------------------------
+
+
+def _serve(records: list[dict[str, Any]]) -> Any:
+    """A fake LAPOR! that lists ``records`` as they are and answers details and follow-ups."""
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        results: dict[str, Any]
+        if path.endswith("/complaints"):
+            results = {"data": records, "next_page_url": None}
+        elif found := re.search(r"/complaints/([^/]+)/complaint$", path):
+            match = [r for r in records if str(r.get("id")) == found.group(1)]
+            results = {"data": match[0] if match else None, "data_logs": []}
+        else:  # follow-ups
+            results = {"data": [], "next_page_url": None}
+        return httpx.Response(200, json={"results": results, "message": "Success"})
+
+    return respond
+
+
+@pytest.fixture
+def served_route(tmp_path: Path) -> Iterator[tuple[Route, MemoryConnector, list[dict[str, Any]]]]:
+    """LAPOR! (respx) → a memory door read and written with the SIDUMAS mapping."""
+    served: list[dict[str, Any]] = []
+    settings = LaporSettings(type="lapor", base_url=BASE, api_key="k3y", api_guid="g-u-i-d")
+    door = MemoryConnector("door", MemorySettings(type="memory", store="door"))
+    with (
+        respx.mock(assert_all_called=False) as mock,
+        Ledger.open(f"sqlite:///{tmp_path}/l.db") as ledger,
+    ):
+        mock.route(host="api-splp.layanan.go.id").mock(side_effect=lambda r: _serve(served)(r))
+        source = LaporConnector("lapor", settings, retry=RetrySettings(attempts=1))
+        route = Route(
+            name=ROUTE,
+            source=source,
+            target=door,
+            source_mapping=load_mapping(MAPPINGS / "lapor.toml"),
+            target_mapping=load_mapping(MAPPINGS / "sidumas.toml"),
+            ledger=ledger,
+        )
+        try:
+            yield route, door, served
+        finally:
+            source.close()
+
+
+def test_hostile_complaints_served_over_http_are_set_aside_or_normalised(
+    served_route: tuple[Route, MemoryConnector, list[dict[str, Any]]],
+) -> None:
+    """Shapes the simulator cannot hold, listed once by a fake LAPOR!: same rules, no crash."""
+    route, door, served = served_route
+    entries = CORPUS.where("http")
+    served.extend([*CORPUS.good, *(e.record for e in entries)])
+
+    first = run_cycle(route)
+    second = run_cycle(route)
+
+    assert first.ok, first.error
+    assert second.ok, second.error
+    assert second.counts.get("create", 0) == 0
+    held = quarantined(route.ledger, ROUTE)
+    delivered = delivered_by_ref(read_back(route.target_mapping, door.records()))
+    assert_outcomes(CORPUS, entries, held=held, delivered=delivered, source_system="lapor")
+    links = route.ledger.links_for("lapor", [str(e.native_id) for e in entries])
+    for entry in entries:
+        if "raw_status" in entry.expect:
+            assert links[str(entry.native_id)].raw_status_code == entry.expect["raw_status"]

@@ -1,0 +1,75 @@
+"""The SIDUMAS corpus end to end: simulator → rest connector → engine → LAPOR! simulator."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridge.model import make_ref
+from tests.hostile.conftest import TO_LAPOR, Pair
+from tests.hostile.corpus import (
+    Entry,
+    assert_outcomes,
+    delivered_by_ref,
+    load,
+    quarantined,
+)
+
+pytestmark = pytest.mark.e2e
+
+CORPUS = load("sidumas")
+
+
+def seed(pair: Pair, entries: list[Entry]) -> None:
+    """Good and hostile records into the SIDUMAS simulator, exactly as written."""
+    state = pair.door_state
+    for record in CORPUS.good:
+        state.upsert_raw(record)
+    for entry in entries:
+        record = dict(entry.record)
+        if "attachment_bytes" in entry.extra:
+            size = int(entry.extra["attachment_bytes"])
+            record["files"] = [state.store_file(int(record["id"]), "rekaman.mp4", b"\0" * size)]
+        if entry.kind == "duplicate_of":
+            # upsert_raw replaces a record with the same id: the second copy is appended as is.
+            state.records.append(record)
+        else:
+            state.upsert_raw(record)
+
+
+def test_every_hostile_sidumas_record_is_set_aside_or_normalised(pair: Pair) -> None:
+    """Each corpus entry meets its fate; the good ones land in LAPOR! once; nothing crashes."""
+    entries = CORPUS.where("sim")
+    seed(pair, entries)
+
+    first = pair.sync(TO_LAPOR)
+    second = pair.sync(TO_LAPOR)
+
+    assert first.ok, first.error
+    assert second.ok, second.error
+    assert second.counts.get("create", 0) == 0
+    with pair.ledger() as ledger:
+        held = quarantined(ledger, TO_LAPOR)
+        links = ledger.links_for("sidumas", [str(e.native_id) for e in entries])
+    delivered = delivered_by_ref(pair.hub_copies())
+    assert_outcomes(CORPUS, entries, held=held, delivered=delivered, source_system="sidumas")
+    for entry in entries:
+        if "raw_status" in entry.expect:
+            assert links[str(entry.native_id)].raw_status_code == entry.expect["raw_status"]
+    # Set aside twice, still held once each; nothing else reached LAPOR!.
+    assert all(q.attempts == 2 for q in held.values())
+    expected = len(CORPUS.good) + sum(e.kind == "normalised" for e in entries)
+    assert len(pair.hub_state.complaints) == expected
+
+
+def test_the_oversized_attachment_reason_names_the_hub_limit(pair: Pair) -> None:
+    """A 413 from LAPOR!'s upload is a RemoteRejected: the reason says which limit was hit."""
+    entry = CORPUS.entry("attachment-over-the-hub-limit")
+    seed(pair, [entry])
+    report = pair.sync(TO_LAPOR)
+    assert report.ok, report.error
+    with pair.ledger() as ledger:
+        [held] = ledger.quarantined(TO_LAPOR)
+    assert "HTTP 413" in held.reason and "262144 bytes" in held.reason
+    refs = delivered_by_ref(pair.hub_copies())
+    assert make_ref("sidumas", str(entry.native_id)) not in refs
+    assert len(refs) == len(CORPUS.good)
