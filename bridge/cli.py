@@ -22,6 +22,7 @@ from rich.table import Table
 
 from bridge import __version__
 from bridge.cli_health import connector_health_table
+from bridge.cli_metrics import metrics_writer
 from bridge.config import BridgeConfig, load_config
 from bridge.engine import CycleOptions, CycleReport, run_cycle
 from bridge.errors import BridgeError, ConfigError
@@ -87,8 +88,11 @@ def run(
     routes = build_routes(settings, ledger)
     intervals = {r.name: (r.interval_seconds, r.jitter_seconds) for r in settings.routes}
     lease_ttl = timedelta(seconds=settings.daemon.lease_seconds)
+    on_cycle = metrics_writer(settings, ledger) if settings.daemon.metrics_file else None
     try:
-        code = run_daemon(routes, intervals, replica=replica, lease_ttl=lease_ttl)
+        code = run_daemon(
+            routes, intervals, replica=replica, lease_ttl=lease_ttl, on_cycle=on_cycle
+        )
     finally:
         close_routes(routes)
         ledger.close()
@@ -471,3 +475,7 @@ app.command("backfill")(_backfill)
 from bridge.cli_quarantine import quarantine_app  # noqa: E402
 
 app.add_typer(quarantine_app, name="quarantine")
+
+from bridge.cli_metrics import metrics as _metrics  # noqa: E402
+
+app.command("metrics")(_metrics)

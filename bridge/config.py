@@ -108,6 +108,7 @@ class DaemonSettings(_Section):
 
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "info"
+    metrics_file: str | None = None
     pause_after_failures: int = Field(default=3, ge=1)
     first_pause_seconds: float = Field(default=60, ge=0)
     max_pause_seconds: float = Field(default=1800, ge=0)
