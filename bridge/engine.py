@@ -240,6 +240,7 @@ def _note_failure(route: Route, error: BaseException) -> None:
 def _run_pages(route: Route, report: CycleReport, options: CycleOptions) -> None:
     since = options.since if options.since is not None else _pull_since(route)
     quarantined = route.ledger.quarantined_ids(route.name, route.source.name)
+    parked = route.ledger.parked(route.name, route.source.name)
     handled: set[str] = set()
     retried: set[str] = set()
     if not options.dry_run and options.since is None:
@@ -252,7 +253,9 @@ def _run_pages(route: Route, report: CycleReport, options: CycleOptions) -> None
         moves = options.since is None
         if retried:  # fetched and handled just now; once per cycle is enough
             page = [n for n in page if _native_id(route, n) not in retried]
-        _run_page(route, page, report, options, quarantined, handled, moves_cursor=moves)
+        _run_page(
+            route, page, report, options, quarantined, handled, moves_cursor=moves, parked=parked
+        )
     if not options.dry_run and options.linked_sync:
         repoll(route, report, already=handled, now=route.clock())
     if listed == 0 and since is None and route.ledger.count_links(route.source.name) > 0:
@@ -272,10 +275,13 @@ def _run_page(
     handled: set[str],
     *,
     moves_cursor: bool,
+    parked: Mapping[str, str] | None = None,
 ) -> None:
     observations = [_observe(route, native) for native in page]
     if options.select is not None:
         observations = [o for o in observations if options.select(o)]
+    if parked:
+        observations = _unparked(observations, parked, report)
     observations, actions = _plan_page(route, observations)
     if options.dry_run:
         _report_dry_run(route, actions, report, options)
@@ -331,6 +337,29 @@ GONE = (
     "{source} no longer has this record (or it has no id to fetch it by): fix or re-enter "
     "it there, or drop it from the quarantine"
 )
+
+
+PARKED = "set aside earlier and unchanged since; see `bridge quarantine show`"
+
+
+def _unparked(
+    observations: list[Observation], parked: Mapping[str, str], report: CycleReport
+) -> list[Observation]:
+    """Leave out records still set aside exactly as they were (TRAPS.md: a few always-failing
+    records must not cost a create attempt every cycle, nor starve the rest).
+
+    A record comes back as soon as it changes in its source, or when a person asks
+    (``bridge quarantine retry``). The stored copy is masked with a per-process key,
+    so each start of the bridge also tries every set-aside record once more.
+    """
+    kept = []
+    for observation in observations:
+        stored = parked.get(observation.source_id)
+        if stored is not None and stored == _dump(redact_record(observation.native)):
+            report.add(PlannedLine("skip", observation.source_id, reason=PARKED))
+        else:
+            kept.append(observation)
+    return kept
 
 
 def _changed_items(route: Route, actions: Sequence[Action]) -> list[LinkedItem]:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from connectors.memory import MemoryConnector
 from tests.simulated import sims  # noqa: F401 - the simulators fixture, registered by import
@@ -20,3 +21,11 @@ def _fresh_memory_stores() -> Iterator[None]:
     MemoryConnector.reset_stores()
     yield
     MemoryConnector.reset_stores()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_structlog() -> Iterator[None]:
+    """A test that configures logging (a level filter, a stream) leaves nothing behind:
+    ``capture_logs`` in a later test must see every event again."""
+    yield
+    structlog.reset_defaults()

@@ -45,6 +45,16 @@ class QuarantineLedger(LeaseLedger):
             rows = session.execute(select(QUARANTINE).where(QUARANTINE.c.id.in_(ids)))
             return sorted((quarantine_info(row) for row in rows), key=lambda q: q.id)
 
+    def parked(self, route: str, system: str) -> dict[str, str]:
+        """Source id → stored (masked) record, for records set aside with no retry asked."""
+        query = select(QUARANTINE.c.source_id, QUARANTINE.c.record_json).where(
+            QUARANTINE.c.route == route,
+            QUARANTINE.c.system == system,
+            QUARANTINE.c.retry_requested_at.is_(None),
+        )
+        with self._read() as session:
+            return {str(row[0]): str(row[1]) for row in session.execute(query).all()}
+
     def retry_requested(self, route: str, system: str) -> list[str]:
         """Source ids of ``route`` whose retry was asked for, oldest request first."""
         query = (
