@@ -95,3 +95,25 @@ def test_a_dry_run_does_not_consume_a_retry_request(ledger: Ledger, cursor_mappi
     ledger.request_retry(route="door-to-hub")
     run_cycle(route, dry_run=True)
     assert ledger.retry_requested("door-to-hub", "door") == ["1"]
+
+
+def test_an_unchanged_record_set_aside_is_not_tried_every_cycle(
+    ledger: Ledger, cursor_mapping: Path
+) -> None:
+    """A record the hub refuses costs one create, not one per cycle; a change brings it back."""
+    from bridge.errors import RemoteRejected
+
+    route = _route(ledger, cursor_mapping)
+    _door(route).put(door_record(1))
+    _hub(route).fail_next(1, RemoteRejected("hub: HTTP 422: bad"), operations=("create",))
+    run_cycle(route)
+    assert [q.attempts for q in ledger.quarantined()] == [1]
+
+    for _ in range(3):
+        report = run_cycle(route)
+        assert report.counts["create"] == 0 and report.counts["skip"] == 1
+    assert [q.attempts for q in ledger.quarantined()] == [1]
+
+    _door(route).change("1", uraian="Ditambah keterangan lokasi.")
+    assert run_cycle(route).counts["create"] == 1
+    assert ledger.quarantined() == []
