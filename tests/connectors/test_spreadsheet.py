@@ -10,13 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 from pydantic import ValidationError
 from structlog.testing import capture_logs
 
 from bridge.connector import NativeRecord, connector_class
 from bridge.errors import ProtocolError, RetryableError, SourceEmpty
-from connectors.spreadsheet import SpreadsheetConnector, SpreadsheetSettings
+from connectors.spreadsheet import SpreadsheetConnector, SpreadsheetSettings, superseded_rows
 
 HEADER = ["Tracking ID", "Judul Laporan", "Tanggal Laporan Masuk", "Rating"]
 METADATA: list[list[Any]] = [["Laporan SP4N-LAPOR!"], ["Diekspor: 2026-03-02"], []]
@@ -190,6 +192,45 @@ def test_newest_file_wins_for_a_repeated_id(tmp_path: Path) -> None:
     assert sorted(str(r["Tracking ID"]) for r in records) == ["1", "2"]
     assert by_id(records)["1"]["Judul Laporan"] == "baru"
     assert by_id(records)["1"]["_source_file"] == "a-new.csv"
+
+
+def test_across_three_exports_each_id_comes_from_the_newest_file_holding_it(
+    tmp_path: Path,
+) -> None:
+    """Newest by modification time, not by name: each id once, with its newest file's row."""
+    set_age(write_csv(tmp_path / "c.csv", export(*([n, f"old {n}"] for n in (1, 2, 3, 4)))), 10)
+    middle = export(*([n, f"mid {n}"] for n in (2, 3, 5)))
+    set_age(write_xlsx(tmp_path / "b.xlsx", middle), 20)
+    newest = export([3, "new 3 first"], [6, "new 6"], [3, "new 3"], [2, "new 2"])
+    set_age(write_csv(tmp_path / "a.csv", newest), 30)
+
+    records = pulled(connector(tmp_path, page_size=2))
+
+    titles = [(str(r["Tracking ID"]), r["Judul Laporan"]) for r in records]
+    assert titles == [  # oldest file first; a row is left out where a later one replaces it
+        ("1", "old 1"),
+        ("4", "old 4"),
+        ("5", "mid 5"),
+        ("6", "new 6"),
+        ("3", "new 3"),
+        ("2", "new 2"),
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    ids=st.lists(st.sampled_from("abcdefg"), max_size=40),
+    run_rows=st.integers(min_value=1, max_value=6),
+)
+def test_superseded_rows_are_those_whose_id_comes_again_later(
+    ids: list[str], run_rows: int
+) -> None:
+    """Whatever the runs' size: a row is superseded exactly when its id occurs further on."""
+    superseded = superseded_rows(ids, run_rows=run_rows)
+
+    expected = [i for i, source_id in enumerate(ids) if source_id in ids[i + 1 :]]
+    assert [i for i in range(len(ids)) if i in superseded] == expected
+    assert superseded.count == len(expected)
 
 
 def test_same_id_twice_in_one_file_yields_the_later_row(tmp_path: Path) -> None:
