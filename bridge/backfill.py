@@ -23,10 +23,13 @@ the adoption index holds one reference and one 16-byte natural-key digest (plus 
 id) per record the target already holds.
 
 Interruption: Ctrl-C (KeyboardInterrupt) stops the run; the engine commits what the
-page in flight delivered before the exception leaves it. Rerunning the same command
-resumes: delivered records are passed over, and creates whose intent was recorded but
-never confirmed are looked up by reference before being sent again. A SIGKILL loses
-nothing either: every create's intent is in the ledger before the remote call.
+page in flight delivered before the exception leaves it, and finishes the run's
+cycle row as failed with error "interrupted" (``bridge status`` would
+otherwise show a cycle running for ever). Rerunning the same command resumes:
+delivered records are passed over, and creates whose intent was recorded but never
+confirmed are looked up by reference before being sent again. A SIGKILL loses nothing
+either: every create's intent is in the ledger before the remote call (its cycle row
+stays unfinished, though: nothing runs after a SIGKILL).
 """
 
 from __future__ import annotations
@@ -148,7 +151,8 @@ def run_backfill(
         index.fill(route)
         bucket = TokenBucket(rate, sleep=sleep, clock=clock) if rate else None
         options = _options(dry_run, window, selection, index, bucket, tracker)
-        viewed = dataclasses.replace(route, source=SourceView(route, selection), memo=_NoMemo())
+        source = SourceView(route, selection)
+        viewed = dataclasses.replace(route, source=source, memo=_NoMemo())
         report = run_cycle(viewed, options=options)
     except KeyboardInterrupt:
         # What the page in flight delivered was committed by the engine on the way out.
@@ -182,6 +186,7 @@ def _options(
         on_page=tracker.on_page,
         keep_lines=False,  # counts only: memory stays flat however many records
         linked_sync=False,  # complaints only; follow-ups and statuses are the daemon's
+        respect_pause=False,  # an admin is watching: show the error, not a pause notice
     )
 
 

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -34,6 +34,7 @@ from bridge.backfill import BackfillProgress, BackfillSummary, run_backfill
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger
 from bridge.routes import build_routes, close_routes
+from bridge.scheduler import holder_is_dead, replica_name
 
 EXIT_INTERRUPTED = 130
 _PER = {"s": 1.0, "sec": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0}
@@ -144,8 +145,14 @@ def _run(
     url = settings.ledger.url
     ledger = Ledger.open(cli._dry_run_ledger_url(url) if dry_run else url)
     routes = build_routes(settings, ledger, only=route_name)
+    ttl = timedelta(seconds=settings.daemon.lease_seconds)
     try:
-        with _progress_bar(disabled=as_json) as show:
+        # Like a daemon's cycle, a real backfill runs under the route's lease: it never
+        # creates beside a daemon working the same route (both could send one complaint).
+        with (
+            _route_lease(ledger, route_name, ttl, needed=not dry_run),
+            _progress_bar(disabled=as_json) as show,
+        ):
             return run_backfill(
                 routes[0],
                 since=since,
@@ -158,6 +165,30 @@ def _run(
     finally:
         close_routes(routes)
         ledger.close()
+
+
+@contextmanager
+def _route_lease(ledger: Ledger, route: str, ttl: timedelta, *, needed: bool) -> Iterator[None]:
+    if not needed:
+        yield
+        return
+    lease = ledger.claim_lease(route, replica_name(), ttl, is_dead=holder_is_dead)
+    if lease is None:
+        info = ledger.lease_of(route)
+        holder = info.holder if info is not None else "another bridge"
+        until = info.expires_at.isoformat(timespec="seconds") if info and info.expires_at else "?"
+        raise ConfigError(
+            [
+                f"route {route!r} is being run by {holder} (lease until {until}); stop that "
+                "daemon, or disable the route in its configuration, then run the backfill"
+            ],
+            source="bridge backfill",
+        )
+    try:
+        with ledger.fenced(lease, ttl):
+            yield
+    finally:
+        ledger.release_lease(lease)
 
 
 @contextmanager

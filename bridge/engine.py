@@ -28,7 +28,7 @@ from typing import Any
 import structlog
 
 from bridge.connector import Connector, NativeRecord
-from bridge.errors import RecordError, RetryableError, RouteError, SourceEmpty
+from bridge.errors import BridgeError, RecordError, RetryableError, RouteError, SourceEmpty
 from bridge.health import PausePolicy, failing_connector
 from bridge.ledger import CreateIntent, CreateResult, Ledger, SeenUpdate
 from bridge.linked import LinkedItem, repoll, reschedule, sync_linked
@@ -194,6 +194,12 @@ def run_cycle(
     bound.info("route.cycle.started")
     try:
         _run_pages(route, report, options)
+    except KeyboardInterrupt:
+        # Ctrl-C (a backfill at the keyboard): what the page in flight delivered is
+        # committed already; close the cycle row, or `bridge status` shows it running.
+        if run_id is not None:
+            _finish_interrupted(route, run_id, report)
+        raise
     except (RetryableError, RouteError) as exc:
         report.error = f"{type(exc).__name__}: {exc}"
         bound.warning("route.cycle.failed", error=report.error)
@@ -211,6 +217,17 @@ def run_cycle(
         )
     bound.info("route.cycle.finished", ok=report.ok, **dict(report.counts))
     return report
+
+
+INTERRUPTED = "interrupted"
+
+
+def _finish_interrupted(route: Route, run_id: int, report: CycleReport) -> None:
+    try:
+        counts = dict(report.counts)
+        route.ledger.finish_cycle(run_id, ok=False, counts=counts, error=INTERRUPTED)
+    except BridgeError as exc:  # the ledger is down: the interrupt still goes through
+        log.warning("route.cycle.unfinished", route=route.name, error=type(exc).__name__)
 
 
 # What a cycle may write; any of them means the systems it talks to are working.

@@ -116,6 +116,31 @@ def test_an_interrupted_backfill_keeps_its_pages_and_a_rerun_finishes_it(ledger:
     assert Counter(refs_in(hub)) == Counter(_ref(i) for i in range(1, 10))
 
 
+def test_an_interrupted_backfill_finishes_its_cycle_row_as_failed_interrupted(
+    ledger: Ledger,
+) -> None:
+    """Ctrl-C from the progress callback: no cycle left running; the rerun sends the rest once."""
+    route, door, hub = door_route(ledger, page_size=3)
+    for i in range(1, 10):
+        door.put(door_record(i))
+
+    def interrupt(_: BackfillProgress) -> None:
+        raise KeyboardInterrupt
+
+    stopped = backfill(route, progress=interrupt)
+    cycle = ledger.route_status(route.name).last_cycle  # the interrupted run's, the only one
+    rerun = backfill(route)
+    last = ledger.route_status(route.name).last_cycle
+
+    assert stopped.interrupted
+    assert cycle is not None and cycle.finished_at is not None
+    assert (cycle.ok, cycle.error, cycle.counts) == (False, "interrupted", {"create": 3})
+    assert last is not None and last.run_id != cycle.run_id
+    assert last.finished_at is not None and last.ok and last.error is None
+    assert (rerun.created, rerun.already_linked) == (6, 3)
+    assert Counter(refs_in(hub)) == Counter(_ref(i) for i in range(1, 10))
+
+
 def test_an_unconfirmed_create_is_resumed_by_reference_not_sent_again(ledger: Ledger) -> None:
     """A create whose answer was lost is found by its reference on the rerun and linked."""
     route, door, hub = door_route(ledger)

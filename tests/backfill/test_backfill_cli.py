@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,7 @@ import httpx
 import pytest
 
 from bridge.demo import BADUNG, DEMO_SECRETS
+from bridge.ledger import Ledger
 from bridge.model import make_ref
 from tests.e2e.test_sidumas_to_lapor import hub_complaints_by_ref
 from tests.simulated import Sims
@@ -162,3 +166,51 @@ def test_a_backfill_killed_half_way_resumes_and_sends_each_complaint_once(sims: 
     not_created = {typed_by_hand, "9001", "9002"}  # adopted by its text; the two malformed
     expected = {make_ref("sidumas", str(r["id"])) for r in _public(sims)}
     assert set(copies) == expected - {make_ref("sidumas", i) for i in not_created}
+
+
+def test_ctrl_c_exits_130_with_the_resume_hint_and_finishes_the_cycle_row(
+    sims: Sims, tmp_path: Path
+) -> None:
+    """SIGINT mid-run: exit 130, the hint, the cycle row failed "interrupted"; rerun: all once."""
+    first = subprocess.Popen(
+        _command(sims, "--rate", "5/s"),
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while sims.hub_state.create_count < 2 and first.poll() is None:
+        assert time.monotonic() < deadline, "the backfill never reached its second create"
+        time.sleep(0.05)
+    first.send_signal(signal.SIGINT)  # what Ctrl-C sends
+    _, stderr = first.communicate(timeout=60)
+
+    assert first.returncode == 130, stderr
+    assert "run the same command again" in " ".join(stderr.split())
+    with Ledger.open(f"sqlite:///{tmp_path / 'bridge.db'}") as ledger:
+        cycle = ledger.route_status(ROUTE).last_cycle
+    assert cycle is not None and cycle.finished_at is not None
+    assert (cycle.ok, cycle.error) == (False, "interrupted")
+    rerun = run_json(sims)
+    copies = hub_complaints_by_ref(sims)
+    assert all(len(found) == 1 for found in copies.values())
+    expected = {make_ref("sidumas", str(r["id"])) for r in _public(sims)}
+    assert set(copies) == expected
+    assert rerun["interrupted"] is False
+
+
+def test_a_backfill_refuses_a_route_a_daemon_is_running(sims: Sims) -> None:
+    """While another bridge holds the route's lease, the backfill says who, and sends nothing."""
+    prepare(sims)
+    with Ledger.open(sims.config().ledger.url) as ledger:
+        lease = ledger.claim_lease(ROUTE, "daemon-host:4242", timedelta(minutes=5))
+        assert lease is not None
+        refused = run(sims)
+        dry = run(sims, "--dry-run")  # a dry run writes nothing: it needs no lease
+        ledger.release_lease(lease)
+    assert refused.returncode == 2, refused.stderr
+    assert "daemon-host:4242" in refused.stderr
+    assert sims.hub_state.create_count == 0
+    assert dry.returncode == 0, dry.stderr
+    assert run(sims).returncode == 0  # once the daemon let go
