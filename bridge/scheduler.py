@@ -40,6 +40,25 @@ def replica_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def holder_is_dead(holder: str) -> bool:
+    """True when ``holder`` names a process of this host (``<hostname>:<pid>``) that is gone.
+
+    A bridge killed with SIGKILL leaves its leases live until they expire; restarted on
+    the same host, it need not wait for them. Anything else (another host, a name given
+    with --replica, a pid now used by another process) is taken to be alive.
+    """
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # it exists, under another user
+    return False
+
+
 def run_daemon(
     routes: list[Route],
     intervals: dict[str, tuple[float, float]],
@@ -185,7 +204,9 @@ class RouteLeases:
     def _claim(self, route: Route) -> Lease | None:
         with self._lock:
             previous = self._held.get(route.name)
-            lease = route.ledger.claim_lease(route.name, self.replica, self.ttl)
+            lease = route.ledger.claim_lease(
+                route.name, self.replica, self.ttl, is_dead=holder_is_dead
+            )
             if lease is None:
                 self._held.pop(route.name, None)
                 self._log_held_elsewhere(route)

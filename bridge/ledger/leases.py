@@ -39,7 +39,7 @@ and the double is then visible as two remote records carrying the same reference
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -72,11 +72,22 @@ class LeaseLedger(LedgerBase):
         # route → the lease the cycle running in this process writes under.
         self._fences: dict[str, _Fence] = {}
 
-    def claim_lease(self, route: str, holder: str, ttl: timedelta) -> Lease | None:
-        """The route's lease for ``holder`` until now + ``ttl``, or None if another holds it."""
+    def claim_lease(
+        self,
+        route: str,
+        holder: str,
+        ttl: timedelta,
+        *,
+        is_dead: Callable[[str], bool] | None = None,
+    ) -> Lease | None:
+        """The route's lease for ``holder`` until now + ``ttl``, or None if another holds it.
+
+        ``is_dead`` may say that the live lease's holder is known to be gone (a process
+        of this host that no longer exists): its lease is taken over without waiting.
+        """
         now = self._clock()
         with self._write() as session:
-            return claim(session, route, holder, now + ttl, now)
+            return claim(session, route, holder, now + ttl, now, is_dead)
 
     def renew_lease(self, lease: Lease, ttl: timedelta) -> Lease:
         """``lease`` extended to now + ``ttl``; ``LeaseLost`` if another replica took over."""
@@ -139,7 +150,12 @@ class LeaseLedger(LedgerBase):
 
 
 def claim(
-    session: Session, route: str, holder: str, expires_at: datetime, now: datetime
+    session: Session,
+    route: str,
+    holder: str,
+    expires_at: datetime,
+    now: datetime,
+    is_dead: Callable[[str], bool] | None = None,
 ) -> Lease | None:
     """Take or renew ``route``'s lease for ``holder`` in the caller's transaction."""
     _ensure_row(session, route)
@@ -147,20 +163,25 @@ def claim(
     if row is None:
         return None  # PostgreSQL: another transaction holds the row right now
     live = row.expires_at is not None and row.expires_at > now
-    if live and row.holder != holder:
+    other = row.holder is not None and row.holder != holder
+    dead = live and other and is_dead is not None and is_dead(str(row.holder))
+    if live and other and not dead:
         return None
-    run_number = row.run_number if live else row.run_number + 1
+    run_number = row.run_number if live and not dead else row.run_number + 1
+    free = [
+        ROUTE_LEASE.c.holder == holder,
+        ROUTE_LEASE.c.expires_at.is_(None),
+        ROUTE_LEASE.c.expires_at <= now,
+    ]
+    if dead:
+        free.append(ROUTE_LEASE.c.holder == row.holder)
     taken = _changed(
         session,
         update(ROUTE_LEASE)
         .where(
             ROUTE_LEASE.c.route == route,
             ROUTE_LEASE.c.run_number == row.run_number,
-            or_(
-                ROUTE_LEASE.c.holder == holder,
-                ROUTE_LEASE.c.expires_at.is_(None),
-                ROUTE_LEASE.c.expires_at <= now,
-            ),
+            or_(*free),
         )
         .values(holder=holder, run_number=run_number, expires_at=expires_at, renewed_at=now),
     )
