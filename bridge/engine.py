@@ -2,7 +2,8 @@
 
 The order of writes is what makes "nothing lost, nothing doubled" hold:
 
-1. records that cannot be read are set aside in the ledger, with their reason;
+1. records that cannot be read are set aside in the ledger, with their reason
+   (``bridge.setaside``);
 2. the *intent* to create is committed to the ledger before any remote create;
 3. each create carries the bridge's reference into the remote record, so a create
    whose response was lost (or whose process died) is found again by ``find_by_ref``
@@ -17,27 +18,22 @@ A dry run takes the very same path up to the plan and writes nothing anywhere.
 from __future__ import annotations
 
 import hashlib
-import json
-from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import cached_property
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import structlog
 
 from bridge.connector import Connector, NativeRecord
+from bridge.cycle import CycleOptions, CycleReport, ForwardRule, PlannedLine, Route
 from bridge.errors import BridgeError, RecordError, RetryableError, RouteError, SourceEmpty
-from bridge.health import PausePolicy, failing_connector
-from bridge.ledger import CreateIntent, CreateResult, Ledger, SeenUpdate
+from bridge.health import failing_connector
+from bridge.ledger import CreateIntent, CreateResult, SeenUpdate
 from bridge.linked import LinkedItem, repoll, reschedule, sync_linked
-from bridge.log import redact_record
-from bridge.mapping import Mapping as FieldMapping
 from bridge.model import (
     Attachment,
     Complaint,
-    Status,
     carried_ref,
     change_hash,
     content_hash,
@@ -57,110 +53,21 @@ from bridge.plan import (
     Withhold,
     plan,
 )
-from bridge.status import owners_from
+from bridge.setaside import dump, healed, native_id, requested_again, set_aside, unparked
+
+# The cycle's data types live in bridge.cycle; they are re-exported here, where callers
+# have always found them.
+__all__ = [
+    "CycleOptions",
+    "CycleReport",
+    "ForwardRule",
+    "PlannedLine",
+    "Route",
+    "natural_key_text",
+    "run_cycle",
+]
 
 log = structlog.get_logger("bridge.engine")
-
-
-@dataclass(frozen=True)
-class Route:
-    """A configured route with its connectors, mappings and ledger wired together."""
-
-    name: str
-    source: Connector
-    target: Connector
-    source_mapping: FieldMapping
-    target_mapping: FieldMapping
-    ledger: Ledger
-    lookback: timedelta = timedelta(minutes=10)
-    repoll_budget: int = 100
-    """Linked complaints re-checked per cycle at most (detail and follow-ups)."""
-    linked_retry: timedelta = timedelta(minutes=5)
-    """When a follow-up or status write that failed transiently is tried again."""
-    forward: ForwardRule | None = None
-    pause_policy: PausePolicy = field(default_factory=PausePolicy)
-    """When a connector that keeps failing is paused (see ``bridge.health``)."""
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    """Decides when re-polls are due; tests move it instead of waiting."""
-    memo: dict[str, tuple[str, str]] = field(default_factory=dict, compare=False, repr=False)
-    """Raw record digest → (source id, seen hash): a daemon lists the same unchanged
-    records every cycle, and mapping them again is most of an idle cycle's CPU."""
-
-    @cached_property
-    def owners(self) -> dict[Status, frozenset[str]]:
-        """Status → the systems that own transitions into it, from both mapping files."""
-        return owners_from(
-            {
-                self.source.name: self.source_mapping.owned_statuses,
-                self.target.name: self.target_mapping.owned_statuses,
-            }
-        )
-
-
-@dataclass(frozen=True)
-class ForwardRule:
-    """Forward a complaint (*Bukan Wewenang*) when the source sets it to ``on_status``."""
-
-    on_status: Status
-    to_institution: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class PlannedLine:
-    """One line of a plan report: what happens (or would happen) to one source record."""
-
-    action: str
-    source_id: str
-    ref: str | None = None
-    target_id: str | None = None
-    reason: str | None = None
-    ticket: str | None = None
-    """The source's own human-facing number (e.g. SIDUMAS ``no_tiket``), when it has one."""
-
-
-@dataclass
-class CycleReport:
-    route: str
-    dry_run: bool
-    counts: Counter[str] = field(default_factory=Counter)
-    lines: list[PlannedLine] = field(default_factory=list)
-    error: str | None = None
-    paused: str | None = None
-    """Why the cycle did not run: a connector it needs is paused (no request was sent)."""
-    keep_lines: bool = True
-    """False keeps counts only, so a backfill of millions holds no per-record lines."""
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    def add(self, line: PlannedLine) -> None:
-        self.counts[line.action] += 1
-        if self.keep_lines:
-            self.lines.append(line)
-
-
-@dataclass(frozen=True)
-class CycleOptions:
-    """How a cycle differs from the daemon's ordinary one (used by ``bridge backfill``)."""
-
-    dry_run: bool = False
-    since: datetime | None = None
-    """Pull from here instead of the stored cursor (which then does not move)."""
-    select: Callable[[Observation], bool] | None = None
-    """Only these records are planned; the others are passed over untouched."""
-    adopt: Mapping[str, str] = field(default_factory=dict)
-    """Natural key or carried bridge reference → id of a record already in the target."""
-    before_create: Callable[[], None] | None = None
-    """Called before each remote create (a rate limit)."""
-    on_page: Callable[[CycleReport], None] | None = None
-    """Called after each page (progress)."""
-    keep_lines: bool = True
-    linked_sync: bool = True
-    """False skips follow-up and status work (a backfill only brings complaints over)."""
-    respect_pause: bool = True
-    """False runs even when a connector is paused (an admin at the keyboard wants to see)."""
 
 
 @dataclass(frozen=True)
@@ -261,15 +168,15 @@ def _run_pages(route: Route, report: CycleReport, options: CycleOptions) -> None
     handled: set[str] = set()
     retried: set[str] = set()
     if not options.dry_run and options.since is None:
-        for page in _requested_again(route, report):
+        for page in requested_again(route, report):
             _run_page(route, page, report, options, quarantined, handled, moves_cursor=False)
-            retried.update(_native_id(route, n) or "" for n in page)
+            retried.update(native_id(route, n) or "" for n in page)
     listed = 0
     for page in route.source.pull(since):
         listed += len(page)
         moves = options.since is None
         if retried:  # fetched and handled just now; once per cycle is enough
-            page = [n for n in page if _native_id(route, n) not in retried]
+            page = [n for n in page if native_id(route, n) not in retried]
         _run_page(
             route, page, report, options, quarantined, handled, moves_cursor=moves, parked=parked
         )
@@ -298,7 +205,7 @@ def _run_page(
     if options.select is not None:
         observations = [o for o in observations if options.select(o)]
     if parked:
-        observations = _unparked(observations, parked, report)
+        observations = unparked(observations, parked, report)
     observations, actions = _plan_page(route, observations)
     if options.dry_run:
         _report_dry_run(route, actions, report, options)
@@ -315,68 +222,6 @@ def _run_page(
         handled.update(item.ref for item in changed)
     if options.on_page is not None:
         options.on_page(report)
-
-
-# Records fetched again per page when a retry was asked for (``bridge quarantine retry``).
-RETRY_PAGE = 100
-
-
-def _requested_again(route: Route, report: CycleReport) -> Iterator[list[NativeRecord]]:
-    """Quarantined records a person asked to retry, fetched fresh from the source.
-
-    They then take the normal path, page by page, so a fixed mapping or a fixed
-    record in the source heals them exactly as if they had just arrived. One that
-    the source no longer has stays set aside, saying so.
-    """
-    ids = route.ledger.retry_requested(route.name, route.source.name)
-    for start in range(0, len(ids), RETRY_PAGE):
-        page = []
-        for source_id in ids[start : start + RETRY_PAGE]:
-            native = route.source.get(source_id)
-            if native is not None:
-                page.append(native)
-                continue
-            reason = GONE.format(source=route.source.name)
-            route.ledger.retry_failed(route.name, route.source.name, source_id, reason)
-            report.add(PlannedLine("set_aside", source_id, reason=reason))
-        if page:
-            yield page
-
-
-def _native_id(route: Route, native: NativeRecord) -> str | None:
-    try:
-        return route.source_mapping.native_id(dict(native))
-    except RecordError:
-        return None
-
-
-GONE = (
-    "{source} no longer has this record (or it has no id to fetch it by): fix or re-enter "
-    "it there, or drop it from the quarantine"
-)
-
-
-PARKED = "set aside earlier and unchanged since; see `bridge quarantine show`"
-
-
-def _unparked(
-    observations: list[Observation], parked: Mapping[str, str], report: CycleReport
-) -> list[Observation]:
-    """Leave out records still set aside exactly as they were (TRAPS.md: a few always-failing
-    records must not cost a create attempt every cycle, nor starve the rest).
-
-    A record comes back as soon as it changes in its source, or when a person asks
-    (``bridge quarantine retry``). The stored copy is masked with a per-process key,
-    so each start of the bridge also tries every set-aside record once more.
-    """
-    kept = []
-    for observation in observations:
-        stored = parked.get(observation.source_id)
-        if stored is not None and stored == _dump(redact_record(observation.native)):
-            report.add(PlannedLine("skip", observation.source_id, reason=PARKED))
-        else:
-            kept.append(observation)
-    return kept
 
 
 def _changed_items(route: Route, actions: Sequence[Action]) -> list[LinkedItem]:
@@ -423,7 +268,7 @@ MEMO_LIMIT = 100_000
 
 def _observe(route: Route, native: NativeRecord) -> Observation:
     """Map a native record, unless it is byte-for-byte one this route mapped before."""
-    digest = hashlib.blake2b(_dump(native).encode(), digest_size=16).hexdigest()
+    digest = hashlib.blake2b(dump(native).encode(), digest_size=16).hexdigest()
     remembered = route.memo.get(digest)
     if remembered is not None:
         source_id, seen_hash = remembered
@@ -459,7 +304,7 @@ def _map(route: Route, native: NativeRecord) -> Observation:
         source_id = mapping.native_id(native)
     except RecordError as exc:
         # Without an id we still need a stable handle to set the record aside.
-        digest = hashlib.sha256(_dump(native).encode()).hexdigest()[:16]
+        digest = hashlib.sha256(dump(native).encode()).hexdigest()[:16]
         return Observation(f"noid-{digest}", native, problem=exc.reason, problem_field=exc.field)
     try:
         complaint = mapping.to_canonical(native)
@@ -592,7 +437,7 @@ def _act(
     ledger = route.ledger
     for action in actions:
         if isinstance(action, SetAside):
-            _set_aside(route, action.observation, action.reason, action.field, report)
+            set_aside(route, action.observation, action.reason, action.field, report)
         elif isinstance(action, Skip | Withhold):
             report.add(_line_for(action))
     prepared = list(_prepare_all(route, actions, report))
@@ -616,7 +461,7 @@ def _act(
             results,
             cursor=(route.name, route.source.name, cursor) if cursor else None,
             seen={route.source.name: _seen_updates(actions)},
-            released=_healed(route, actions, results, quarantined) if finished else [],
+            released=healed(route, actions, results, quarantined) if finished else [],
             owed=(route.source.name, owed) if owed else None,
         )
     for action in actions:
@@ -644,7 +489,7 @@ def _prepare_all(
         try:
             payload = route.target_mapping.to_native(outgoing)
         except RecordError as exc:
-            _set_aside(route, action.observation, exc.reason, exc.field, report)
+            set_aside(route, action.observation, exc.reason, exc.field, report)
             continue
         yield _Prepared(action, payload, outgoing.attachments, content_hash(outgoing))
 
@@ -689,7 +534,7 @@ def _deliver(
     if isinstance(item.action, Resume) and not route.target.can_find_by_ref:
         # Neither re-create (it may exist) nor drop it (it may not): a person decides.
         reason = UNCONFIRMED.format(target=route.target.name)
-        _set_aside(route, item.action.observation, reason, None, report)
+        set_aside(route, item.action.observation, reason, None, report)
         return None
     adopted_id = route.target.find_by_ref(ref) if isinstance(item.action, Resume) else None
     adopted_id = adopted_id or _existing(route, item.action, options)
@@ -704,7 +549,7 @@ def _deliver(
         target_id = route.target.create(item.payload, attachments, ref)
     except RecordError as exc:
         route.ledger.fail_create(route.name, ref, route.target.name, str(exc))
-        _set_aside(route, item.action.observation, exc.reason, exc.field, report)
+        set_aside(route, item.action.observation, exc.reason, exc.field, report)
         return None
     report.add(PlannedLine("create", source_id, ref, target_id, ticket=_ticket(item)))
     log.info("complaint.created", route=route.name, ref=ref, target_id=target_id)
@@ -721,27 +566,6 @@ def _with_content(source: Connector, attachment: Attachment) -> Attachment:
         return attachment
     content = source.download(attachment)
     return attachment.model_copy(update={"content": content, "size": len(content)})
-
-
-def _set_aside(
-    route: Route,
-    observation: Observation,
-    reason: str,
-    field_name: str | None,
-    report: CycleReport,
-) -> None:
-    record_json = _dump(redact_record(observation.native))
-    route.ledger.set_aside(
-        route.name, route.source.name, observation.source_id, reason, field_name, record_json
-    )
-    report.add(PlannedLine("set_aside", observation.source_id, reason=reason))
-    log.warning(
-        "complaint.set_aside",
-        route=route.name,
-        source_id=observation.source_id,
-        reason=reason,
-        field=field_name,
-    )
 
 
 def _seen_updates(actions: Sequence[Action]) -> list[SeenUpdate]:
@@ -779,39 +603,3 @@ def _updated_at(route: Route, native: Mapping[str, Any]) -> datetime | None:
         return route.source_mapping.native_updated_at(dict(native))
     except RecordError:
         return None
-
-
-def _healed(
-    route: Route,
-    actions: Sequence[Action],
-    results: Sequence[CreateResult],
-    quarantined: set[str],
-) -> list[tuple[str, str]]:
-    """Records that went through after being set aside: they leave the quarantine.
-
-    A create counts once it was delivered (or adopted); anything else but another
-    set-aside means the record reads well now.
-    """
-    delivered = {r.ref for r in results}
-    healed = []
-    for action in actions:
-        source_id = _source_id_of(action)
-        if source_id not in quarantined or isinstance(action, SetAside):
-            continue
-        if isinstance(action, Create | Resume) and action.ref not in delivered:
-            continue
-        healed.append((route.source.name, source_id))
-        quarantined.discard(source_id)
-    return healed
-
-
-def _source_id_of(action: Action) -> str:
-    if isinstance(action, Skip | Withhold):
-        return action.source_id
-    return action.observation.source_id
-
-
-def _dump(record: Mapping[str, Any]) -> str:
-    # ASCII escapes: a record may hold a lone surrogate (a JSON "\ud800"), which cannot
-    # be encoded for the memo's digest nor stored in PostgreSQL as text.
-    return json.dumps(record, sort_keys=True, ensure_ascii=True, default=str)

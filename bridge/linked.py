@@ -32,7 +32,7 @@ from bridge.repoll import next_poll
 from bridge.status import RANK, Decision, decide, is_final
 
 if TYPE_CHECKING:
-    from bridge.engine import CycleReport, Route
+    from bridge.cycle import CycleReport, Route
 
 log = structlog.get_logger("bridge.linked")
 

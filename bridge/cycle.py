@@ -1,0 +1,123 @@
+"""What a cycle works on and reports: the wired route, its options, its report.
+
+``bridge.engine`` runs cycles over these; ``bridge.linked``, ``bridge.setaside``,
+the scheduler and the CLI read them. Kept apart from the engine so that those
+modules can use them without importing the engine itself.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+
+from bridge.connector import Connector
+from bridge.health import PausePolicy
+from bridge.ledger import Ledger
+from bridge.mapping import Mapping as FieldMapping
+from bridge.model import Status
+from bridge.plan import Observation
+from bridge.status import owners_from
+
+
+@dataclass(frozen=True)
+class Route:
+    """A configured route with its connectors, mappings and ledger wired together."""
+
+    name: str
+    source: Connector
+    target: Connector
+    source_mapping: FieldMapping
+    target_mapping: FieldMapping
+    ledger: Ledger
+    lookback: timedelta = timedelta(minutes=10)
+    repoll_budget: int = 100
+    """Linked complaints re-checked per cycle at most (detail and follow-ups)."""
+    linked_retry: timedelta = timedelta(minutes=5)
+    """When a follow-up or status write that failed transiently is tried again."""
+    forward: ForwardRule | None = None
+    pause_policy: PausePolicy = field(default_factory=PausePolicy)
+    """When a connector that keeps failing is paused (see ``bridge.health``)."""
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    """Decides when re-polls are due; tests move it instead of waiting."""
+    memo: dict[str, tuple[str, str]] = field(default_factory=dict, compare=False, repr=False)
+    """Raw record digest → (source id, seen hash): a daemon lists the same unchanged
+    records every cycle, and mapping them again is most of an idle cycle's CPU."""
+
+    @cached_property
+    def owners(self) -> dict[Status, frozenset[str]]:
+        """Status → the systems that own transitions into it, from both mapping files."""
+        return owners_from(
+            {
+                self.source.name: self.source_mapping.owned_statuses,
+                self.target.name: self.target_mapping.owned_statuses,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class ForwardRule:
+    """Forward a complaint (*Bukan Wewenang*) when the source sets it to ``on_status``."""
+
+    on_status: Status
+    to_institution: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PlannedLine:
+    """One line of a plan report: what happens (or would happen) to one source record."""
+
+    action: str
+    source_id: str
+    ref: str | None = None
+    target_id: str | None = None
+    reason: str | None = None
+    ticket: str | None = None
+    """The source's own human-facing number (e.g. SIDUMAS ``no_tiket``), when it has one."""
+
+
+@dataclass
+class CycleReport:
+    route: str
+    dry_run: bool
+    counts: Counter[str] = field(default_factory=Counter)
+    lines: list[PlannedLine] = field(default_factory=list)
+    error: str | None = None
+    paused: str | None = None
+    """Why the cycle did not run: a connector it needs is paused (no request was sent)."""
+    keep_lines: bool = True
+    """False keeps counts only, so a backfill of millions holds no per-record lines."""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def add(self, line: PlannedLine) -> None:
+        self.counts[line.action] += 1
+        if self.keep_lines:
+            self.lines.append(line)
+
+
+@dataclass(frozen=True)
+class CycleOptions:
+    """How a cycle differs from the daemon's ordinary one (used by ``bridge backfill``)."""
+
+    dry_run: bool = False
+    since: datetime | None = None
+    """Pull from here instead of the stored cursor (which then does not move)."""
+    select: Callable[[Observation], bool] | None = None
+    """Only these records are planned; the others are passed over untouched."""
+    adopt: Mapping[str, str] = field(default_factory=dict)
+    """Natural key or carried bridge reference → id of a record already in the target."""
+    before_create: Callable[[], None] | None = None
+    """Called before each remote create (a rate limit)."""
+    on_page: Callable[[CycleReport], None] | None = None
+    """Called after each page (progress)."""
+    keep_lines: bool = True
+    linked_sync: bool = True
+    """False skips follow-up and status work (a backfill only brings complaints over)."""
+    respect_pause: bool = True
+    """False runs even when a connector is paused (an admin at the keyboard wants to see)."""
