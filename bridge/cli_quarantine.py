@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -95,10 +95,8 @@ def show(
         ledger.close()
     if item is None:
         _missing(item_id)
-    assert item is not None
-    out.print(
-        f"[bold]#{item.id}[/bold] {item.system} record {item.source_id!r} (route {item.route})"
-    )
+    title = Text(f"#{item.id} {item.system} record {item.source_id!r} (route {item.route})")
+    out.print(title, style="bold")
     out.print(f"reason:     {item.reason}", markup=False, highlight=False)
     if item.field:
         out.print(f"field:      {item.field}", markup=False)
@@ -173,7 +171,6 @@ def drop(
         item = ledger.quarantine_item(item_id)
         if item is None:
             _missing(item_id)
-        assert item is not None
         if not yes:
             typer.confirm(
                 f"Drop {item.system} record {item.source_id!r} ({item.route})?", abort=True
@@ -232,7 +229,7 @@ def _open(config: Path | None) -> Ledger:
     return Ledger.open(_load(config, log_format="console").ledger.url)
 
 
-def _missing(item_id: int) -> None:
+def _missing(item_id: int) -> NoReturn:
     err.print(f"No record set aside with id {item_id}; `bridge quarantine list` shows them.")
     raise typer.Exit(1)
 

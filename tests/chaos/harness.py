@@ -10,9 +10,9 @@ One run:
 4. ``kills`` times: waits until the simulators have answered a random number of
    further requests (progress, not time), has people act (officers answer in
    SIDUMAS, moving the status; LAPOR!'s admin verifies and writes follow-ups), then
-   SIGKILLs the first replica at that moment and starts it again (with several
-   replicas, only after more progress, so that its leases expire and the others
-   take its routes over);
+   SIGKILLs the replica holding the most routes at that moment and starts it again
+   (with several replicas, only after more progress, so that its leases expire and
+   the others take its routes over);
 5. switches the faults off and lets the daemons run until every route has had two
    cycles in a row that wrote nothing;
 6. counts, on both systems and in the ledger: every complaint exactly once on each
@@ -47,7 +47,7 @@ import httpx
 import sqlalchemy as sa
 
 from bridge.demo import BADUNG, DEMO_SECRETS, write_config
-from bridge.ledger.tables import LINK
+from bridge.ledger.tables import LINK, ROUTE_LEASE
 from bridge.mapping import load_mapping
 from bridge.model import make_ref
 from simulators import lapor, sidumas
@@ -198,13 +198,16 @@ def run_chaos(settings: ChaosSettings, workdir: Path) -> ChaosResult:
         fleet = stack.enter_context(_fleet(config, settings.replicas, workdir))
         typed = _Typed()
         deadline = started + settings.deadline_seconds
+        ledger_url = config_ledger_url(settings, workdir)
+        # The kills spread over the whole run: about three requests per complaint in all.
+        step = max(100, 3 * settings.complaints // max(1, settings.kills))
         for _ in range(settings.kills):
-            sims.wait_for_requests(rng.randint(40, 400), fleet, deadline)
+            sims.wait_for_requests(rng.randint(step // 2, step * 3 // 2), fleet, deadline)
             _people_act(sims, rng, settings.followups_per_round, typed)
-            victim = fleet.kill_one()
+            victim = fleet.kill_one(_busiest(ledger_url, fleet.names))
             if settings.replicas > 1:
                 # Stay down a while: its leases expire and the others take its routes over.
-                sims.wait_for_requests(rng.randint(40, 400), fleet, deadline)
+                sims.wait_for_requests(rng.randint(step // 4, step // 2), fleet, deadline)
             fleet.start(victim)
         injected = sims.injected()
         sims.faults(FAULTS_OFF)
@@ -371,9 +374,8 @@ class _Fleet:
         )
         log.close()
 
-    def kill_one(self) -> str:
-        """SIGKILL the first replica (no cleanup at all); return its name to start it again."""
-        name = self.names[0]
+    def kill_one(self, name: str) -> str:
+        """SIGKILL this replica (no cleanup at all); return its name to start it again."""
         process = self.processes.pop(name)
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -398,6 +400,25 @@ class _Fleet:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def _busiest(ledger_url: str, names: list[str]) -> str:
+    """The replica holding the most live route leases: killing it interrupts real work."""
+    engine = sa.create_engine(ledger_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(ROUTE_LEASE.c.holder, ROUTE_LEASE.c.expires_at).where(
+                    ROUTE_LEASE.c.holder.in_(names)
+                )
+            ).all()
+    except sa.exc.OperationalError:  # the ledger's tables are not there yet
+        rows = []
+    finally:
+        engine.dispose()
+    now = datetime.now(UTC)
+    held = Counter(holder for holder, expires in rows if expires is not None and expires > now)
+    return held.most_common(1)[0][0] if held else names[0]
 
 
 @contextmanager
@@ -612,6 +633,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--followups-per-round", type=int, default=20)
+    parser.add_argument("--deadline", type=float, default=1200, help="Give up after (s).")
     parser.add_argument("--workdir", type=Path, default=Path(".chaos"))
     parser.add_argument("--json", type=Path, help="Also write the summary to this file.")
     args = parser.parse_args(argv)
@@ -623,6 +645,7 @@ def main(argv: list[str] | None = None) -> int:
         ledger_url=_fresh_pg() if args.ledger == "pg" else args.ledger,
         seed=args.seed,
         followups_per_round=args.followups_per_round,
+        deadline_seconds=args.deadline,
     )
     result = run_chaos(settings, args.workdir.resolve())
     summary = json.dumps(result.summary(), indent=2)
