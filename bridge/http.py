@@ -11,9 +11,10 @@
       other 4xx                → RemoteRejected   (this record is set aside)
       3xx, other 5xx           → ProtocolError    (route stops)
 
-- ``send`` runs one request through tenacity with injected ``RetrySettings``. Only
-  idempotent requests are retried: a create whose answer was lost may have happened,
-  and only the engine (ledger intent + ``find_by_ref``) may decide to create again.
+- ``send`` runs one request through tenacity with injected ``RetrySettings``. A create
+  is retried only after a 408/425/429, which say it was not processed: one whose answer
+  was lost may have happened, and only the engine (ledger intent + ``find_by_ref``)
+  may decide to create again.
 - ``download`` fetches a file and sends our credentials only to our own origin.
 
 Messages never carry secrets, headers or request bodies; a server's own message is
@@ -266,8 +267,8 @@ def send(
 ) -> httpx.Response:
     """Send ``request_fn(client)`` and return its 2xx response, or raise the mapped error.
 
-    Idempotent requests are retried on ``RetryableError``; non-idempotent ones
-    (creates) are tried exactly once, whatever happens.
+    Idempotent requests are retried on ``RetryableError``. Non-idempotent ones (creates)
+    only on ``RateLimited``, whose status says the server did not process them.
     """
 
     def attempt() -> httpx.Response:
@@ -279,10 +280,12 @@ def send(
         raise_for_status(response, context=context, auth_hint=auth_hint)
         return response
 
-    if not idempotent:
-        return attempt()
+    # A create whose answer was lost may have happened: only a refusal that says the
+    # request was not processed (408, 425, 429) may be sent again; anything else is
+    # settled by the engine (the ledger's intent, then a lookup by reference).
+    retried = RetryableError if idempotent else RateLimited
     retrying = tenacity.Retrying(
-        retry=tenacity.retry_if_exception_type(RetryableError),
+        retry=tenacity.retry_if_exception_type(retried),
         stop=tenacity.stop_after_attempt(max(1, retry.attempts))
         | tenacity.stop_after_delay(retry.max_total),
         wait=_Wait(retry),

@@ -348,3 +348,18 @@ def test_connector_settings_carry_the_rate_limit_and_retry_budget() -> None:
     settings = Settings(type="x", max_requests_per_second=5, retry_max_seconds=12)
     assert settings.http_settings().max_requests_per_second == 5
     assert settings.retry_settings().max_total == 12
+
+
+@respx.mock
+def test_a_create_refused_with_429_is_sent_again_after_retry_after() -> None:
+    """429 says the request was not processed: the create may be sent again, once allowed."""
+    route = respx.post(BASE + "create").mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "0"}),
+            httpx.Response(201, json={"id": 7}),
+        ]
+    )
+    with client() as c:
+        response = http.send(c, lambda c: c.post("create"), NO_WAIT, idempotent=False, context="t")
+    assert response.json() == {"id": 7}
+    assert route.call_count == 2
