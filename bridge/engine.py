@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -584,13 +584,19 @@ def _seen_updates(actions: Sequence[Action]) -> list[SeenUpdate]:
     return updates
 
 
+# How far ahead of ours a source's clock may run before its stamps stop moving the cursor.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
 def _page_cursor(route: Route, observations: Sequence[Observation]) -> str | None:
     if route.source.change_feed != "cursor":
         return None
     stamps = [s for s in (_updated_at(route, o.native) for o in observations) if s is not None]
     if not stamps:
         return None
-    newest = max(stamps)
+    # A record stamped in the future (a wrong clock, a time zone misread) must not carry
+    # the cursor past every real change to come: it stops at our now, plus some skew.
+    newest = min(max(stamps), route.clock() + CLOCK_SKEW)
     current = route.ledger.get_cursor(route.name, route.source.name)
     # A cursor never moves backwards, even when a system's clock does.
     if current is not None and datetime.fromisoformat(current) >= newest:

@@ -324,12 +324,16 @@ class LaporState:
         entries = list(corpus if corpus is not None else load_corpus(limit=n))[:n]
         rng = random.Random(rng_seed)
         start = datetime(2026, 1, 5, 8, 0, tzinfo=WIB)
+        # Seven hours apart, but never in the future: a large seed is packed closer.
+        room = self._now() - start
+        step = min(timedelta(hours=7), room / max(1, len(entries)))
+        step = step if step > timedelta(0) else timedelta(hours=7)
         added = 0
         for index, entry in enumerate(entries):
             tracking_id = int(entry.tracking_id)
             if tracking_id in self.complaints:
                 continue
-            self._seed_one(rng, tracking_id, entry, start + timedelta(hours=7 * index))
+            self._seed_one(rng, tracking_id, entry, start + step * index)
             added += 1
         self.seeded = True
         self._commit()

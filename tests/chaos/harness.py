@@ -188,7 +188,10 @@ def run_chaos(settings: ChaosSettings, workdir: Path) -> ChaosResult:
     _seed(hub_state, door_state, hub_count, door_count)
     with ExitStack() as stack:
         hub = stack.enter_context(serve_in_thread(lapor.create_app(hub_state)))
-        door = stack.enter_context(serve_in_thread(sidumas.create_app(door_state)))
+        # Pages of 200: SIDUMAS is a scan source, listed whole every cycle, and with 20 a
+        # page the run would measure pagination, not faults and kills.
+        door_app = sidumas.create_app(door_state, per_page=200)
+        door = stack.enter_context(serve_in_thread(door_app))
         # Dropped answers and killed clients make uvicorn log an error each: expected here.
         logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
         sims = _Sims(hub, door)

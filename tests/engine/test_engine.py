@@ -373,3 +373,17 @@ def test_a_dry_run_reports_what_the_targets_mapping_cannot_write(
 
     assert planned.counts == {"create": 1, "set_aside": 1}
     assert (real.counts["create"], real.counts["set_aside"]) == (1, 1)
+
+
+def test_a_record_stamped_in_the_future_does_not_carry_the_cursor_away(
+    ledger: Ledger, cursor_mapping: Path
+) -> None:
+    """A wrong clock at the source (2030) must not make every later change invisible."""
+    route = make_route(ledger, feed="cursor", source_mapping=cursor_mapping)
+    route.source.put(door_record(1, updated_at="2030-01-01T10:00:00+00:00"))  # type: ignore[attr-defined]
+    run_cycle(route)
+
+    cursor = ledger.get_cursor(route.name, route.source.name)
+    assert cursor is not None and datetime.fromisoformat(cursor) < datetime(2027, 1, 1, tzinfo=UTC)
+    route.source.put(door_record(2, updated_at=datetime.now(UTC).isoformat()))  # type: ignore[attr-defined]
+    assert run_cycle(route).counts["create"] == 1
