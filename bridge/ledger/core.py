@@ -123,7 +123,7 @@ class Ledger(TwoWayLedger, HealthLedger, QuarantineLedger):
                 cursor_route, system, value = cursor
                 writes.set_cursor(session, cursor_route, system, value, now)
             if owed is not None:
-                polls.owe(session, owed[0], owed[1], now)
+                polls.owe(session, owed[0], owed[1])
 
     # quarantine
 

@@ -9,7 +9,7 @@ Functions run inside the caller's transaction (see ``bridge.ledger.writes``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, exists, update
@@ -85,8 +85,13 @@ def first_poll(session: Session, cids: Sequence[int], now: datetime) -> None:
         )
 
 
-def owe(session: Session, system: str, remote_ids: Sequence[str], now: datetime) -> None:
-    """These links have linked work owed (a change seen, not yet carried over): due now.
+# Due "since ever": re-polls are taken oldest-due first, so work owed goes before any
+# routine re-poll, however long the backlog of those (a burst of new links) is.
+OWED = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def owe(session: Session, system: str, remote_ids: Sequence[str]) -> None:
+    """These links have linked work owed (a change seen, not yet carried over): due first.
 
     Committed with the page that saw the change, so a process that dies before the
     follow-ups and status are carried leaves them due for the next cycle's re-poll.
@@ -95,5 +100,5 @@ def owe(session: Session, system: str, remote_ids: Sequence[str], now: datetime)
         session.execute(
             update(LINK)
             .where(LINK.c.system == system, LINK.c.remote_id.in_(part))
-            .values(next_poll_at=now)
+            .values(next_poll_at=OWED)
         )
