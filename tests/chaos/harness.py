@@ -47,6 +47,7 @@ import httpx
 import sqlalchemy as sa
 
 from bridge.demo import BADUNG, DEMO_SECRETS, write_config
+from bridge.ledger.polls import OWED
 from bridge.ledger.tables import LINK, ROUTE_LEASE
 from bridge.mapping import load_mapping
 from bridge.model import make_ref
@@ -475,15 +476,12 @@ def _quiet(engine: sa.Engine) -> bool:
         pending = conn.execute(
             sa.text("SELECT count(*) FROM pending_op WHERE state = 'started'")
         ).scalar_one()
-        # A link due now has work owed (a change not carried yet, or a retry).
-        due = conn.execute(
-            sa.select(LINK.c.next_poll_at)
-            .where(LINK.c.next_poll_at.is_not(None))
-            .order_by(LINK.c.next_poll_at)
-            .limit(1)
-        ).scalar()
-    overdue = due is not None and due <= datetime.now(UTC)
-    return not (unconfirmed or pending or overdue)
+        # A link marked owed has a change not carried over yet. (Routine re-polls that
+        # are due, such as the first look at every new link, are not work owed.)
+        owed = conn.execute(
+            sa.select(sa.func.count()).select_from(LINK).where(LINK.c.next_poll_at <= OWED)
+        ).scalar_one()
+    return not (unconfirmed or pending or owed)
 
 
 # -- the count -----------------------------------------------------------------------------------
