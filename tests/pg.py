@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import psycopg
+import pytest
+from psycopg import sql
 
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432
@@ -25,3 +32,26 @@ def pg_admin() -> tuple[psycopg.Connection[tuple[object, ...]], str] | None:
             continue
         return conn, user
     return None
+
+
+@contextmanager
+def fresh_pg_database(prefix: str) -> Iterator[str]:
+    """The URL of an empty PostgreSQL database made for one test, dropped afterwards.
+
+    Skips the test when the server is unreachable, except in CI, where it fails.
+    """
+    admin = pg_admin()
+    if admin is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL at {PG_HOST}:{PG_PORT} is unreachable, and CI must test it")
+        pytest.skip(f"PostgreSQL at {PG_HOST}:{PG_PORT} (database `test`) is unreachable")
+    conn, user = admin
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            # The plain scheme on purpose: the ledger must rewrite it to psycopg 3.
+            yield f"postgresql://{user}@{PG_HOST}:{PG_PORT}/{name}"
+        finally:
+            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            conn.execute(drop.format(sql.Identifier(name)))

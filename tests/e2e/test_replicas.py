@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +15,6 @@ from typing import IO
 
 import httpx
 import pytest
-from psycopg import sql
 from structlog.testing import capture_logs
 
 from bridge.demo import DEMO_SECRETS
@@ -25,7 +23,7 @@ from bridge.model import make_ref
 from bridge.routes import build_routes, close_routes
 from bridge.scheduler import RouteLeases
 from tests.e2e.test_sidumas_to_lapor import hub_complaints_by_ref
-from tests.pg import PG_HOST, PG_PORT, pg_admin
+from tests.pg import fresh_pg_database
 from tests.simulated import Sims
 
 pytestmark = pytest.mark.e2e
@@ -39,20 +37,8 @@ DEADLINE = 90.0  # seconds; generous, the test itself takes a few
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A PostgreSQL database made for this test (the ledger the replicas share)."""
-    admin = pg_admin()
-    if admin is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL at {PG_HOST}:{PG_PORT} is unreachable, and CI must test it")
-        pytest.skip(f"PostgreSQL at {PG_HOST}:{PG_PORT} (database `test`) is unreachable")
-    conn, user = admin
-    name = f"lb_e2e_{uuid.uuid4().hex[:12]}"
-    with conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            yield f"postgresql://{user}@{PG_HOST}:{PG_PORT}/{name}"
-        finally:
-            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-            conn.execute(drop.format(sql.Identifier(name)))
+    with fresh_pg_database("lb_e2e") as url:
+        yield url
 
 
 def replica_config(sims: Sims, pg_url: str) -> Path:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-from psycopg import sql
 from sqlalchemy import create_engine, func, select
 
 from bridge.ledger import Ledger
@@ -22,8 +20,7 @@ from bridge.ledger.tables import (
     QUARANTINE,
     REVIEW,
 )
-from tests.pg import PG_HOST, PG_PORT
-from tests.pg import pg_admin as _pg_admin
+from tests.pg import fresh_pg_database
 
 TABLES = (COMPLAINT, LINK, PENDING_OP, QUARANTINE, EVENT, FOLLOWUP, FOLLOWUP_COPY, REVIEW)
 
@@ -34,21 +31,8 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> It
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/ledger.db"
         return
-    admin = _pg_admin()
-    if admin is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL at {PG_HOST}:{PG_PORT} is unreachable, and CI must test it")
-        pytest.skip(f"PostgreSQL at {PG_HOST}:{PG_PORT} (database `test`) is unreachable")
-    conn, user = admin
-    name = f"lb_test_{uuid.uuid4().hex[:12]}"
-    with conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            # The plain scheme on purpose: the ledger must rewrite it to psycopg 3.
-            yield f"postgresql://{user}@{PG_HOST}:{PG_PORT}/{name}"
-        finally:
-            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-            conn.execute(drop.format(sql.Identifier(name)))
+    with fresh_pg_database("lb_test") as url:
+        yield url
 
 
 @pytest.fixture
