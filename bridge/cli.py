@@ -21,12 +21,12 @@ from rich.console import Console
 from rich.table import Table
 
 from bridge import __version__
+from bridge.cli_common import ConfigOption, dry_run_ledger_url, load_settings
 from bridge.cli_health import connector_health_table
 from bridge.cli_metrics import metrics_writer
-from bridge.config import BridgeConfig, load_config
 from bridge.engine import CycleOptions, CycleReport, run_cycle
 from bridge.errors import BridgeError, ConfigError
-from bridge.ledger import Ledger
+from bridge.ledger import Ledger, RouteStatus
 from bridge.log import configure_logging
 from bridge.mapping import check_mappings, load_mapping
 from bridge.routes import build_routes, close_routes
@@ -46,15 +46,6 @@ app.add_typer(mapping_app, name="mapping")
 out = Console()
 err = Console(stderr=True)
 _state = {"debug": False}
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "-c",
-        help="Configuration file (default: $BRIDGE_CONFIG, else ./bridge.toml).",
-    ),
-]
 
 
 @app.callback()
@@ -83,7 +74,7 @@ def run(
     ] = None,
 ) -> None:
     """Run the daemon: every route on its schedule, until SIGTERM or Ctrl-C."""
-    settings = _load(config, log_format=None)
+    settings = load_settings(config, log_format=None)
     ledger = Ledger.open(settings.ledger.url)
     routes = build_routes(settings, ledger)
     intervals = {r.name: (r.interval_seconds, r.jitter_seconds) for r in settings.routes}
@@ -111,9 +102,9 @@ def sync(
     route: Annotated[str | None, typer.Option("--route", "-r", help="Only this route.")] = None,
 ) -> None:
     """Run one sync cycle of every route (or one route) and report what was done."""
-    settings = _load(config, log_format="console")
+    settings = load_settings(config, log_format="console")
     ledger = Ledger.open(
-        _dry_run_ledger_url(settings.ledger.url) if dry_run else settings.ledger.url
+        dry_run_ledger_url(settings.ledger.url) if dry_run else settings.ledger.url
     )
     routes = build_routes(settings, ledger, only=route)
     # Like the daemon, a real cycle runs under the route's lease, so it never runs beside
@@ -144,7 +135,7 @@ def sync(
 @app.command()
 def status(config: ConfigOption = None) -> None:
     """Per route: the last cycle, its counts and error, what waits, and which replica runs it."""
-    settings = _load(config, log_format="console")
+    settings = load_settings(config, log_format="console")
     ledger = Ledger.open(settings.ledger.url)
     try:
         table = Table(title=f"lapor-bridge status — ledger {ledger.url_for_display}")
@@ -161,13 +152,19 @@ def status(config: ConfigOption = None) -> None:
             "error",
         ):
             table.add_column(column)
-        for route in settings.routes:
-            table.add_row(*_status_row(ledger, route.name))
+        statuses = {route.name: ledger.route_status(route.name) for route in settings.routes}
+        for name, st in statuses.items():
+            table.add_row(*_status_row(name, st))
         health = connector_health_table(ledger)
         leases = _lease_table(ledger, [r.name for r in settings.routes])
     finally:
         ledger.close()
     out.print(table)
+    # The columns "set aside" and "to review": say where a person sees which ones.
+    if any(st.quarantined for st in statuses.values()):
+        out.print("Set aside: bridge quarantine list")
+    if any(st.reviews for st in statuses.values()):
+        out.print("To review: bridge review list")
     out.print(leases)
     if health is not None:
         out.print(health)
@@ -181,7 +178,7 @@ def trace(
     config: ConfigOption = None,
 ) -> None:
     """Show every linked record of a complaint and its history."""
-    settings = _load(config, log_format="console")
+    settings = load_settings(config, log_format="console")
     ledger = Ledger.open(settings.ledger.url)
     try:
         traces = ledger.find(complaint_id)
@@ -286,25 +283,6 @@ def mapping_try(
     out.print_json(json.dumps(loaded.to_native(complaint), ensure_ascii=False, default=str))
 
 
-def _load(path: Path | None, *, log_format: str | None) -> BridgeConfig:
-    # Log set-up comes first so that warnings raised while loading are redacted too.
-    configure_logging("console" if log_format else "json", "warning")
-    settings = load_config(path)
-    fmt = log_format or settings.daemon.log_format
-    if fmt == "auto" and log_format is None:
-        fmt = "json"  # the daemon logs JSON lines: it runs under a supervisor, not a person
-    configure_logging(fmt, settings.daemon.log_level)  # type: ignore[arg-type]
-    return settings
-
-
-def _dry_run_ledger_url(url: str) -> str:
-    """A dry run must not even create the ledger file: a missing SQLite ledger reads as empty."""
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not Path(url.removeprefix(prefix)).exists():
-        return "sqlite://"
-    return url
-
-
 def _print_report(report: CycleReport) -> None:
     title = f"route {report.route}" + (" — dry run, nothing written" if report.dry_run else "")
     table = Table(title=title)
@@ -359,8 +337,7 @@ def _lease_table(ledger: Ledger, routes: list[str]) -> Table:
     return table
 
 
-def _status_row(ledger: Ledger, route: str) -> list[str]:
-    st = ledger.route_status(route)
+def _status_row(route: str, st: RouteStatus) -> list[str]:
     last = st.last_cycle
     return [
         route,
@@ -475,6 +452,10 @@ app.command("backfill")(_backfill)
 from bridge.cli_quarantine import quarantine_app  # noqa: E402
 
 app.add_typer(quarantine_app, name="quarantine")
+
+from bridge.cli_review import review_app  # noqa: E402
+
+app.add_typer(review_app, name="review")
 
 from bridge.cli_metrics import metrics as _metrics  # noqa: E402
 

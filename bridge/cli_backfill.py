@@ -31,6 +31,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bridge.backfill import BackfillProgress, BackfillSummary, run_backfill
+from bridge.cli_common import dry_run_ledger_url, load_settings
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger
 from bridge.routes import build_routes, close_routes
@@ -137,13 +138,9 @@ def _run(
     rate: float | None,
     as_json: bool,
 ) -> BackfillSummary:
-    # bridge.cli registers this command at its very end; importing it at the top would be
-    # circular. It owns configuration loading and the dry run's throwaway ledger.
-    from bridge import cli
-
-    settings = cli._load(config, log_format="console")
+    settings = load_settings(config, log_format="console")
     url = settings.ledger.url
-    ledger = Ledger.open(cli._dry_run_ledger_url(url) if dry_run else url)
+    ledger = Ledger.open(dry_run_ledger_url(url) if dry_run else url)
     routes = build_routes(settings, ledger, only=route_name)
     ttl = timedelta(seconds=settings.daemon.lease_seconds)
     try:

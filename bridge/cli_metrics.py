@@ -9,19 +9,13 @@ from typing import Annotated
 import structlog
 import typer
 
+from bridge.cli_common import ConfigOption, load_settings
 from bridge.config import BridgeConfig
 from bridge.engine import CycleReport
 from bridge.errors import BridgeError
 from bridge.ledger import Ledger
 from bridge.metrics import render as render_metrics
 from bridge.metrics import write_atomically
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config", "-c", help="Configuration file (default: $BRIDGE_CONFIG, else ./bridge.toml)."
-    ),
-]
 
 
 def metrics(
@@ -32,9 +26,7 @@ def metrics(
     ] = None,
 ) -> None:
     """Print the bridge's state as Prometheus metrics (or write them to a file)."""
-    from bridge.cli import _load  # bridge.cli registers this command at its end
-
-    settings = _load(config, log_format="console")
+    settings = load_settings(config, log_format="console")
     ledger = Ledger.open(settings.ledger.url)
     try:
         text = render_metrics(ledger, [r.name for r in settings.routes])

@@ -12,8 +12,7 @@ data, and nothing here prints a secret.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 from typing import Annotated, NoReturn
 
 import typer
@@ -21,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from bridge.cli_common import ConfigOption, RouteOption, load_settings, open_ledger, shortened, when
 from bridge.config import BridgeConfig
 from bridge.engine import CycleOptions
 from bridge.errors import ConfigError
@@ -36,20 +36,11 @@ quarantine_app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config", "-c", help="Configuration file (default: $BRIDGE_CONFIG, else ./bridge.toml)."
-    ),
-]
-RouteOption = Annotated[str | None, typer.Option("--route", "-r", help="Only this route.")]
-REASON_WIDTH = 90
-
 
 @quarantine_app.command("list")
 def list_(config: ConfigOption = None, route: RouteOption = None) -> None:
     """Every record set aside: id, route, source id, reason, attempts."""
-    ledger = _open(config)
+    ledger = open_ledger(config)
     try:
         items = sorted(ledger.quarantined(route), key=lambda q: q.id)
     finally:
@@ -71,9 +62,9 @@ def list_(config: ConfigOption = None, route: RouteOption = None) -> None:
                     item.route,
                     item.system,
                     item.source_id,
-                    _short(item.reason),
+                    shortened(item.reason),
                     str(item.attempts),
-                    _when(item.last_seen),
+                    when(item.last_seen),
                     "asked" if item.retry_requested_at else "",
                 ),
             )
@@ -88,7 +79,7 @@ def show(
     config: ConfigOption = None,
 ) -> None:
     """One record set aside: the whole reason, and its stored (masked) native record."""
-    ledger = _open(config)
+    ledger = open_ledger(config)
     try:
         item = ledger.quarantine_item(item_id)
     finally:
@@ -101,9 +92,9 @@ def show(
     if item.field:
         out.print(f"field:      {item.field}", markup=False)
     out.print(f"attempts:   {item.attempts}")
-    out.print(f"first seen: {_when(item.first_seen)}   last seen: {_when(item.last_seen)}")
+    out.print(f"first seen: {when(item.first_seen)}   last seen: {when(item.last_seen)}")
     if item.retry_requested_at:
-        out.print(f"retry asked at {_when(item.retry_requested_at)}: the next cycle tries again")
+        out.print(f"retry asked at {when(item.retry_requested_at)}: the next cycle tries again")
     out.print("record (personal data masked):")
     out.print(_pretty(item.record_json), markup=False, highlight=False)
 
@@ -130,9 +121,7 @@ def retry(
             ["name the records to retry (their ids), or pass --all, but not both"],
             source="bridge quarantine retry",
         )
-    from bridge.cli import _load  # bridge.cli registers this app at its end: not at import
-
-    settings = _load(config, log_format="console")
+    settings = load_settings(config, log_format="console")
     ledger = Ledger.open(settings.ledger.url)
     try:
         marked = ledger.request_retry(item_ids or None, route=route)
@@ -166,7 +155,7 @@ def drop(
 
     If the source lists it again, it is tried again like any other record.
     """
-    ledger = _open(config)
+    ledger = open_ledger(config)
     try:
         item = ledger.quarantine_item(item_id)
         if item is None:
@@ -219,27 +208,13 @@ def _print_outcome(ledger: Ledger, marked: list[QuarantineInfo]) -> None:
     out.print(f"[green]{len(delivered)} of {len(marked)} retried record(s) went through.[/green]")
     for item in marked:
         if item.id in still:
-            reason = _short(still[item.id].reason)
+            reason = shortened(still[item.id].reason)
             out.print(f"  still set aside #{item.id} {item.source_id}: {reason}", markup=False)
-
-
-def _open(config: Path | None) -> Ledger:
-    from bridge.cli import _load
-
-    return Ledger.open(_load(config, log_format="console").ledger.url)
 
 
 def _missing(item_id: int) -> NoReturn:
     err.print(f"No record set aside with id {item_id}; `bridge quarantine list` shows them.")
     raise typer.Exit(1)
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= REASON_WIDTH else text[: REASON_WIDTH - 1] + "…"
-
-
-def _when(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _pretty(record_json: str) -> str:

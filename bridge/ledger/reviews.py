@@ -78,6 +78,11 @@ def listed(session: Session, route: str | None, include_resolved: bool) -> list[
     return [_review(row) for row in session.execute(query)]
 
 
+def by_ids(session: Session, ids: list[int]) -> list[ReviewInfo]:
+    query = select(REVIEW).where(REVIEW.c.id.in_(ids)).order_by(REVIEW.c.id)
+    return [_review(row) for row in session.execute(query)]
+
+
 def open_count(session: Session, route: str) -> int:
     query = select(func.count()).where(REVIEW.c.route == route, REVIEW.c.resolved.is_(False))
     return session.scalar(query) or 0
@@ -111,6 +116,7 @@ def _history(
 
 def _review(row: Row[Any]) -> ReviewInfo:
     return ReviewInfo(
+        id=row.id,
         route=row.route,
         ref=row.ref,
         system=row.system,

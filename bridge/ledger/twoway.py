@@ -143,6 +143,11 @@ class TwoWayLedger(LeaseLedger):
         with self._route_write(route) as session:
             reviews.resolve(session, route, ref, system, kind, self._clock())
 
+    def review_items(self, ids: list[int]) -> list[ReviewInfo]:
+        """The flags with these ids (open or resolved), in id order; unknown ids are left out."""
+        with self._read() as session:
+            return reviews.by_ids(session, ids)
+
     # re-polls
 
     def due_for_poll(

@@ -124,6 +124,7 @@ class ComplaintState:
 class ReviewInfo:
     """Something a person must look at; ``detail`` is JSON text (no personal data)."""
 
+    id: int
     route: str
     ref: str
     system: str

@@ -1,0 +1,62 @@
+"""What the ``bridge`` sub-commands share: their options, loading the configuration, and
+how a time or a long reason is printed.
+
+Loading lives here, not in ``bridge.cli``, so that a sub-command module can import it at
+its top: ``bridge.cli`` registers the sub-commands, so they cannot import it back.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bridge.config import BridgeConfig, load_config
+from bridge.ledger import Ledger
+from bridge.log import configure_logging
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Configuration file (default: $BRIDGE_CONFIG, else ./bridge.toml).",
+    ),
+]
+RouteOption = Annotated[str | None, typer.Option("--route", "-r", help="Only this route.")]
+REASON_WIDTH = 90
+
+
+def load_settings(path: Path | None, *, log_format: str | None) -> BridgeConfig:
+    """The configuration, with logging set up for a person (``log_format``) or the daemon."""
+    # Log set-up comes first so that warnings raised while loading are redacted too.
+    configure_logging("console" if log_format else "json", "warning")
+    settings = load_config(path)
+    fmt = log_format or settings.daemon.log_format
+    if fmt == "auto" and log_format is None:
+        fmt = "json"  # the daemon logs JSON lines: it runs under a supervisor, not a person
+    configure_logging(fmt, settings.daemon.log_level)  # type: ignore[arg-type]
+    return settings
+
+
+def open_ledger(config: Path | None) -> Ledger:
+    """The configured ledger, for a command a person runs."""
+    return Ledger.open(load_settings(config, log_format="console").ledger.url)
+
+
+def dry_run_ledger_url(url: str) -> str:
+    """A dry run must not even create the ledger file: a missing SQLite ledger reads as empty."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not Path(url.removeprefix(prefix)).exists():
+        return "sqlite://"
+    return url
+
+
+def when(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def shortened(text: str, width: int = REASON_WIDTH) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
