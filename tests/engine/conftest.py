@@ -86,3 +86,15 @@ def make_route(
         target_mapping=load_mapping(MAPPINGS / "lapor.toml"),
         ledger=ledger,
     )
+
+
+def hub_of(route: Route) -> MemoryConnector:
+    """The route's memory LAPOR! (its target)."""
+    assert isinstance(route.target, MemoryConnector)
+    return route.target
+
+
+def door_of(route: Route) -> MemoryConnector:
+    """The route's memory local door (its source)."""
+    assert isinstance(route.source, MemoryConnector)
+    return route.source

@@ -13,8 +13,7 @@ from bridge.engine import Route, run_cycle
 from bridge.errors import AuthError, RateLimited, RetryableError
 from bridge.health import PausePolicy, failing_connector
 from bridge.ledger import Ledger
-from connectors.memory import MemoryConnector
-from tests.engine.conftest import door_record, make_route
+from tests.engine.conftest import door_of, door_record, hub_of, make_route
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 POLICY = PausePolicy(
@@ -44,23 +43,13 @@ def route_with(ledger: Ledger, clock: Clock) -> Route:
     return dataclasses.replace(make_route(ledger), pause_policy=POLICY, clock=clock)
 
 
-def hub(route: Route) -> MemoryConnector:
-    assert isinstance(route.target, MemoryConnector)
-    return route.target
-
-
-def door(route: Route) -> MemoryConnector:
-    assert isinstance(route.source, MemoryConnector)
-    return route.source
-
-
 def test_failures_are_blamed_on_the_connector_that_raised_them(
     timed_ledger: Ledger, clock: Clock
 ) -> None:
     """A create failure counts against the hub, not against the door."""
     route = route_with(timed_ledger, clock)
-    door(route).put(door_record(1))
-    hub(route).fail_next(1, RetryableError("hub: HTTP 503"), operations=("create",))
+    door_of(route).put(door_record(1))
+    hub_of(route).fail_next(1, RetryableError("hub: HTTP 503"), operations=("create",))
 
     report = run_cycle(route)
 
@@ -77,8 +66,8 @@ def test_after_repeated_failures_the_connector_is_paused_and_not_called(
 ) -> None:
     """Two failed cycles pause the door; the next cycle sends nothing and says why."""
     route = route_with(timed_ledger, clock)
-    door(route).put(door_record(1))
-    door(route).fail_next(5, RetryableError("door: ReadTimeout"), operations=("pull",))
+    door_of(route).put(door_record(1))
+    door_of(route).fail_next(5, RetryableError("door: ReadTimeout"), operations=("pull",))
     run_cycle(route)
     run_cycle(route)
 
@@ -87,8 +76,8 @@ def test_after_repeated_failures_the_connector_is_paused_and_not_called(
     assert report.paused is not None
     assert "door is paused until 2026-03-02T08:01:00+00:00" in report.paused
     assert "door: ReadTimeout" in report.paused
-    assert len(door(route)._store.failures) == 3  # the paused cycle did not even try
-    assert hub(route).records() == []
+    assert len(door_of(route)._store.failures) == 3  # the paused cycle did not even try
+    assert hub_of(route).records() == []
 
 
 def test_a_paused_connector_resumes_by_itself_and_a_success_clears_it(
@@ -96,8 +85,8 @@ def test_a_paused_connector_resumes_by_itself_and_a_success_clears_it(
 ) -> None:
     """Once the pause is over one cycle tries again; it succeeds and the count is cleared."""
     route = route_with(timed_ledger, clock)
-    door(route).put(door_record(1))
-    door(route).fail_next(2, RetryableError("door: HTTP 502"), operations=("pull",))
+    door_of(route).put(door_record(1))
+    door_of(route).fail_next(2, RetryableError("door: HTTP 502"), operations=("pull",))
     run_cycle(route)
     run_cycle(route)
     assert run_cycle(route).paused is not None
@@ -116,7 +105,7 @@ def test_each_failed_probe_doubles_the_pause_up_to_the_cap(
 ) -> None:
     """1, 2, 4, then 5 minutes (the cap): a broken system is asked less and less often."""
     route = route_with(timed_ledger, clock)
-    door(route).fail_next(20, AuthError("door: HTTP 401, check password"), operations=("pull",))
+    door_of(route).fail_next(20, AuthError("door: HTTP 401, check password"), operations=("pull",))
     run_cycle(route)
     pauses = []
     for _ in range(4):
@@ -141,8 +130,8 @@ def test_a_dry_run_and_a_backfill_ignore_the_pause(timed_ledger: Ledger, clock: 
     from bridge.engine import CycleOptions
 
     route = route_with(timed_ledger, clock)
-    door(route).put(door_record(1))
-    door(route).fail_next(2, RetryableError("door: HTTP 502"), operations=("pull",))
+    door_of(route).put(door_record(1))
+    door_of(route).fail_next(2, RetryableError("door: HTTP 502"), operations=("pull",))
     run_cycle(route)
     run_cycle(route)
     assert run_cycle(route, dry_run=True).paused is None
@@ -165,7 +154,7 @@ def test_a_cycle_that_delivers_before_failing_is_not_a_failure_in_a_row(
 ) -> None:
     """A flaky hub that takes some creates before a 503 is never paused: work gets done."""
     route = route_with(timed_ledger, clock)
-    real_create = hub(route).create
+    real_create = hub_of(route).create
     calls = {"n": 0}
 
     def every_second_create_fails(*args: Any, **kwargs: Any) -> str:
@@ -174,9 +163,9 @@ def test_a_cycle_that_delivers_before_failing_is_not_a_failure_in_a_row(
             raise RetryableError("hub: HTTP 503")
         return real_create(*args, **kwargs)
 
-    monkeypatch.setattr(hub(route), "create", every_second_create_fails)
+    monkeypatch.setattr(hub_of(route), "create", every_second_create_fails)
     for i in range(1, 9):
-        door(route).put(door_record(i))
+        door_of(route).put(door_record(i))
     reports = [run_cycle(route) for _ in range(5)]
 
     assert all(r.error is not None and r.counts["create"] == 1 for r in reports[:4])

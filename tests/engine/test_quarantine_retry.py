@@ -8,8 +8,7 @@ from pathlib import Path
 from bridge.engine import Route, run_cycle
 from bridge.ledger import Ledger
 from bridge.mapping import load_mapping
-from connectors.memory import MemoryConnector
-from tests.engine.conftest import door_record, memory
+from tests.engine.conftest import door_of, door_record, hub_of, memory
 
 ODD = "01/03/2026 10:00"
 
@@ -36,23 +35,13 @@ def _fixed(mapping: Path, tmp_path: Path) -> Path:
     return fixed
 
 
-def _hub(route: Route) -> MemoryConnector:
-    assert isinstance(route.target, MemoryConnector)
-    return route.target
-
-
-def _door(route: Route) -> MemoryConnector:
-    assert isinstance(route.source, MemoryConnector)
-    return route.source
-
-
 def test_a_requested_retry_heals_a_record_the_cursor_has_passed(
     ledger: Ledger, cursor_mapping: Path, tmp_path: Path
 ) -> None:
     """The source will not list the record again; the retry fetches it by id and delivers it."""
     route = _route(ledger, cursor_mapping)
-    _door(route).put(door_record(1, tanggal=ODD, updated_at="2026-03-01T10:00:00+00:00"))
-    _door(route).put(door_record(2, updated_at="2026-03-02T10:00:00+00:00"))
+    door_of(route).put(door_record(1, tanggal=ODD, updated_at="2026-03-01T10:00:00+00:00"))
+    door_of(route).put(door_record(2, updated_at="2026-03-02T10:00:00+00:00"))
     run_cycle(route)
     assert [q.source_id for q in ledger.quarantined()] == ["1"]
 
@@ -67,7 +56,7 @@ def test_a_requested_retry_heals_a_record_the_cursor_has_passed(
 
     assert report.counts["create"] == 1
     assert ledger.quarantined() == []
-    assert len(_hub(route).records()) == 2
+    assert len(hub_of(route).records()) == 2
     assert run_cycle(fixed).counts["create"] == 0  # and only once
 
 
@@ -75,7 +64,7 @@ def test_a_retry_that_fails_again_counts_an_attempt_and_clears_the_request(
     ledger: Ledger, cursor_mapping: Path
 ) -> None:
     route = _route(ledger, cursor_mapping)
-    _door(route).put(door_record(1, tanggal=ODD))
+    door_of(route).put(door_record(1, tanggal=ODD))
     run_cycle(route)
     ledger.request_retry(route="door-to-hub")
 
@@ -90,7 +79,7 @@ def test_a_retry_that_fails_again_counts_an_attempt_and_clears_the_request(
 
 def test_a_dry_run_does_not_consume_a_retry_request(ledger: Ledger, cursor_mapping: Path) -> None:
     route = _route(ledger, cursor_mapping)
-    _door(route).put(door_record(1, tanggal=ODD))
+    door_of(route).put(door_record(1, tanggal=ODD))
     run_cycle(route)
     ledger.request_retry(route="door-to-hub")
     run_cycle(route, dry_run=True)
@@ -104,8 +93,8 @@ def test_an_unchanged_record_set_aside_is_not_tried_every_cycle(
     from bridge.errors import RemoteRejected
 
     route = _route(ledger, cursor_mapping)
-    _door(route).put(door_record(1))
-    _hub(route).fail_next(1, RemoteRejected("hub: HTTP 422: bad"), operations=("create",))
+    door_of(route).put(door_record(1))
+    hub_of(route).fail_next(1, RemoteRejected("hub: HTTP 422: bad"), operations=("create",))
     run_cycle(route)
     assert [q.attempts for q in ledger.quarantined()] == [1]
 
@@ -114,6 +103,6 @@ def test_an_unchanged_record_set_aside_is_not_tried_every_cycle(
         assert report.counts["create"] == 0 and report.counts["skip"] == 1
     assert [q.attempts for q in ledger.quarantined()] == [1]
 
-    _door(route).change("1", uraian="Ditambah keterangan lokasi.")
+    door_of(route).change("1", uraian="Ditambah keterangan lokasi.")
     assert run_cycle(route).counts["create"] == 1
     assert ledger.quarantined() == []
