@@ -37,18 +37,18 @@ class HealthLedger(LedgerBase):
         """Count one more failure in a row; pause the connector when the policy says so."""
         now = self._clock()
         text = f"{type(error).__name__}: {error}"[:ERROR_LIMIT]
+        table = CONNECTOR_HEALTH
         with self._write() as session:
-            failures = _failures(session, connector) + 1
+            # Count in the database, not read-then-write: two replicas failing on the same
+            # system at once must both be counted. The upsert holds the row until commit.
+            row = {"connector": connector, "failures": 1, "last_error": text, "updated_at": now}
+            more = {"failures": table.c.failures + 1}
+            copy = ("last_error", "updated_at")
+            sql.upsert(session, table, [row], keys=["connector"], copy=copy, set_=more)
+            failures = _failures(session, connector)
             until = policy.pause_until(failures, now, error)
-            row = {
-                "connector": connector,
-                "failures": failures,
-                "paused_until": until,
-                "last_error": text,
-                "updated_at": now,
-            }
-            copy = ("failures", "paused_until", "last_error", "updated_at")
-            sql.upsert(session, CONNECTOR_HEALTH, [row], keys=["connector"], copy=copy)
+            where = table.c.connector == connector
+            session.execute(update(table).where(where).values(paused_until=until))
         return ConnectorHealth(connector, failures, until, text, now)
 
     def note_connector_success(self, connectors: Sequence[str]) -> None:
