@@ -89,6 +89,14 @@ _registered_pattern: re.Pattern[str] | None = None
 
 _HANDLER_MARK = "_bridge_handler"
 _NOISY_LIBRARIES = ("httpx", "httpcore")
+# APScheduler warns each time a route's run comes round while its last cycle still runs.
+# With max_instances=1 and coalesce that is the design (a long backlog cycle), not a
+# problem; under load it was most of the daemon's log. Kept at debug level.
+_SCHEDULER_OVERRUN = "maximum number of running instances reached"
+
+
+def _not_a_scheduler_overrun(record: logging.LogRecord) -> bool:
+    return not (record.name.startswith("apscheduler") and _SCHEDULER_OVERRUN in str(record.msg))
 
 
 def register_secret(value: str) -> None:
@@ -278,6 +286,8 @@ def _route_stdlib_logging(stream: TextIO, level: int, renderer: Processor) -> No
     handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
     setattr(handler, _HANDLER_MARK, True)
+    if level > logging.DEBUG:
+        handler.addFilter(_not_a_scheduler_overrun)
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
         root.removeHandler(old)

@@ -187,3 +187,24 @@ def test_standard_logging_exception_is_scrubbed() -> None:
     entry = json.loads(stream.getvalue())
     assert "ValueError: nik <pii:" in entry["exception"]
     assert NIK not in stream.getvalue()
+
+
+@pytest.mark.parametrize(("level", "kept"), [("info", False), ("debug", True)])
+def test_a_route_still_running_when_its_next_run_comes_is_not_a_warning(
+    level: str, kept: bool
+) -> None:
+    """APScheduler's "skipped: maximum number of running instances" is the design, not news."""
+    stream = io.StringIO()
+    configure_logging("json", level, stream=stream)
+    scheduler = logging.getLogger("apscheduler.scheduler")
+
+    scheduler.warning(
+        'Execution of job "%s" skipped: maximum number of running instances reached (%d)',
+        "sidumas-to-lapor",
+        1,
+    )
+    scheduler.warning('Job "%s" raised an exception', "sidumas-to-lapor")
+
+    events = [json.loads(line)["event"] for line in _lines(stream)]
+    assert any("raised an exception" in e for e in events)
+    assert any("maximum number of running instances" in e for e in events) is kept
