@@ -11,6 +11,7 @@ Every key can be set or overridden from the environment as
 ``BRIDGE_<SECTION>__<NAME>__<KEY>`` (``BRIDGE_LEDGER__URL``,
 ``BRIDGE_CONNECTORS__LAPOR__API_KEY``, ``BRIDGE_ROUTES__SIDUMAS_TO_LAPOR__ENABLED``),
 which is how secrets are meant to arrive: they never have to be written in the file.
+(Placing those variables is ``bridge.config_env``'s job.)
 
 Everything is checked before anything runs, and every problem is reported at once in
 one ``ConfigError``, each with its key path and what to do about it (vdirsyncer's
@@ -26,8 +27,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from types import MappingProxyType, UnionType
-from typing import Any, Literal, TypeVar, Union, get_args, get_origin
+from types import MappingProxyType
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import structlog
@@ -40,15 +41,21 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.fields import FieldInfo
 
+from bridge.config_env import (
+    EnvOverrides,
+    EnvValue,
+    coerce,
+    env_var,
+    is_secret,
+    listing,
+)
 from bridge.connector import Connector, ConnectorSettings, connector_class
 from bridge.errors import ConfigError
 from bridge.health import PausePolicy
 from bridge.log import LOG_LEVELS, register_secret, scrub_text
 from bridge.model import Status
 
-ENV_PREFIX = "BRIDGE_"
 CONFIG_ENV_VAR = "BRIDGE_CONFIG"
 DEFAULT_CONFIG_FILE = "bridge.toml"
 
@@ -145,7 +152,7 @@ class BridgeConfig:
         try:
             return self.connectors[name]
         except KeyError:
-            known = _names(self.connectors)
+            known = listing(self.connectors)
             raise ConfigError(
                 [f"no connector named {name!r}; defined connectors: {known}"], source=self._source
             ) from None
@@ -155,7 +162,7 @@ class BridgeConfig:
         for route in self.routes:
             if route.name == name:
                 return route
-        known = _names(route.name for route in self.routes)
+        known = listing(route.name for route in self.routes)
         raise ConfigError(
             [f"no route named {name!r}; defined routes: {known}"], source=self._source
         )
@@ -170,7 +177,7 @@ def secret_env_var(section: str, name: str, key: str) -> str:
 
     ``("connectors", "lapor", "api_key")`` → ``"BRIDGE_CONNECTORS__LAPOR__API_KEY"``.
     """
-    return _env_var(section, name, key)
+    return env_var(section, name, key)
 
 
 def build_connector(
@@ -198,7 +205,8 @@ def load_config(
     config_path, how = _config_path(path, env)
     problems: list[str] = []
     sections = _split_sections(_read_toml(config_path, how), problems)
-    overrides = _EnvOverrides.collect(env, sections, problems)
+    route_names = [name for name, _ in sections.routes]
+    overrides = EnvOverrides.collect(env, sections.connectors, route_names, problems)
     loader = _Loader(config_path, overrides, types, problems)
     # Sections in the order of the example file, so the problems are listed in that order.
     ledger = loader.ledger(sections.ledger)
@@ -304,140 +312,6 @@ def _route_tables(value: object, problems: list[str]) -> list[tuple[str, Table]]
     return routes
 
 
-# --- environment overrides ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _EnvValue:
-    var: str
-    raw: str
-
-
-@dataclass
-class _EnvOverrides:
-    """Environment values by table path ("ledger", "connectors.lapor", "routes.x") and key."""
-
-    tables: dict[str, dict[str, _EnvValue]] = field(default_factory=dict)
-    new_connectors: set[str] = field(default_factory=set)
-
-    def get(self, table_path: str) -> dict[str, _EnvValue]:
-        return self.tables.get(table_path, {})
-
-    @classmethod
-    def collect(
-        cls, env: Mapping[str, str], sections: _Sections, problems: list[str]
-    ) -> _EnvOverrides:
-        overrides = cls()
-        matched = {name: value for name, value in env.items() if _is_override(name)}
-        # Every variable of a connector defined only in the environment must find it,
-        # whatever the order the variables come in: find the ``__TYPE`` ones first.
-        for parts in filter(None, map(_split_var, matched)):
-            is_type = parts[0] == "connectors" and parts[2:] == ["type"]
-            if is_type and not _match(parts[1], sections.connectors):
-                overrides.new_connectors.add(parts[1])
-        connectors = [*sections.connectors, *overrides.new_connectors]
-        routes = list(dict.fromkeys(name for name, _ in sections.routes))
-        for var in sorted(matched):
-            target = _override_target(var, connectors, routes, problems)
-            if target is not None:
-                table_path, key = target
-                overrides.tables.setdefault(table_path, {})[key] = _EnvValue(var, matched[var])
-        return overrides
-
-
-def _is_override(var: str) -> bool:
-    return var.upper().startswith(ENV_PREFIX) and "__" in var
-
-
-def _split_var(var: str) -> list[str] | None:
-    parts = var[len(ENV_PREFIX) :].lower().split("__")
-    return parts if all(parts) else None
-
-
-def _override_target(
-    var: str, connectors: list[str], routes: list[str], problems: list[str]
-) -> tuple[str, str] | None:
-    """The (table path, key) that ``var`` sets, or None after recording why it sets nothing."""
-    parts = _split_var(var)
-    if parts is None:
-        problems.append(f"environment variable {var}: empty name part; {_ENV_FORM}")
-        return None
-    section, *rest = parts
-    if section in ("ledger", "daemon") and len(rest) == 1:
-        return section, rest[0]
-    names = {"connectors": connectors, "routes": routes}.get(section)
-    if names is None or len(rest) != 2:
-        problems.append(f"environment variable {var}: not a setting; {_ENV_FORM}")
-        return None
-    found = _match(rest[0], names)
-    if len(found) == 1:
-        return f"{section}.{found[0]}", rest[1]
-    what = "connector" if section == "connectors" else "route"
-    if not found:
-        fix = f"defined {section}: {_names(names)}"
-        if section == "connectors":
-            fix += f"; to define a connector from the environment set {_env_var(*parts[:2])}__TYPE"
-        problems.append(f"environment variable {var}: no {what} named {rest[0]!r}; {fix}")
-    else:
-        problems.append(f"environment variable {var}: matches several {section}: {_names(found)}")
-    return None
-
-
-_ENV_FORM = (
-    "use BRIDGE_LEDGER__<KEY>, BRIDGE_DAEMON__<KEY>, BRIDGE_CONNECTORS__<NAME>__<KEY> "
-    "or BRIDGE_ROUTES__<ROUTE NAME>__<KEY>"
-)
-
-
-def _match(env_name: str, names: Iterable[str]) -> list[str]:
-    """The names an environment variable's part stands for (case and - vs _ ignored)."""
-    wanted = _normal(env_name)
-    return [name for name in names if _normal(name) == wanted]
-
-
-def _normal(name: str) -> str:
-    return name.lower().replace("-", "_")
-
-
-def _coerce(raw: str, info: FieldInfo | None) -> Any:
-    """An environment value as the field wants it.
-
-    Text fields keep the text (a numeric password stays a string); other fields take
-    it as a TOML value when it is one (``true``, ``300``, ``[1, 2]``), else as text.
-    """
-    # A line break would let one variable smuggle in further TOML keys.
-    if "\n" in raw or (info is not None and _accepts_text(info.annotation)):
-        return raw
-    try:
-        return tomllib.loads(f"value = {raw}")["value"]
-    except tomllib.TOMLDecodeError:
-        return raw
-
-
-def _accepts_text(annotation: object) -> bool:
-    return any(arg in (str, SecretStr, Path) for arg in _union_members(annotation))
-
-
-def _is_secret(annotation: object) -> bool:
-    return SecretStr in _union_members(annotation)
-
-
-def _union_members(annotation: object) -> tuple[object, ...]:
-    """``X | Y | None`` → ``(X, Y, NoneType)``; any other annotation → ``(annotation,)``."""
-    if get_origin(annotation) in (Union, UnionType):
-        return get_args(annotation)
-    return (annotation,)
-
-
-def _env_var(*parts: str) -> str:
-    return ENV_PREFIX + "__".join(_normal(part).upper() for part in parts)
-
-
-def _names(names: Iterable[str]) -> str:
-    listed = sorted(names)
-    return ", ".join(listed) if listed else "(none)"
-
-
 # --- validation ---------------------------------------------------------------------------
 
 
@@ -447,7 +321,7 @@ class _Loader:
     def __init__(
         self,
         path: Path,
-        overrides: _EnvOverrides,
+        overrides: EnvOverrides,
         types: ConnectorTypes | None,
         problems: list[str],
     ) -> None:
@@ -460,7 +334,7 @@ class _Loader:
         """``table`` overridden from the environment and validated as ``model``."""
         env = self.overrides.get(where)
         data = dict(table)
-        data.update({key: _coerce(v.raw, model.model_fields.get(key)) for key, v in env.items()})
+        data.update({key: coerce(v.raw, model.model_fields.get(key)) for key, v in env.items()})
         if where.startswith("connectors.") and isinstance(data.get("mapping"), str):
             data["mapping"] = self._mapping_path(where, data["mapping"])
         try:
@@ -475,7 +349,7 @@ class _Loader:
         if password:
             register_secret(password)
             if "url" in table and urlsplit(str(table["url"])).password:
-                _warn_secret_in_file("ledger.url", _env_var("ledger", "url"))
+                _warn_secret_in_file("ledger.url", env_var("ledger", "url"))
         return settings
 
     def connectors(self, tables: dict[str, Table]) -> dict[str, ConnectorSettings]:
@@ -517,9 +391,9 @@ class _Loader:
                 return None
         if type_name in self.types:
             return self.types[type_name]
-        self.problems.append(
-            f"{where}.type: unknown connector type {type_name!r}; known types: {_names(self.types)}"
-        )
+        known = listing(self.types)
+        unknown = f"unknown connector type {type_name!r}"
+        self.problems.append(f"{where}.type: {unknown}; known types: {known}")
         return None
 
     def _note_secrets(
@@ -527,7 +401,7 @@ class _Loader:
     ) -> None:
         for key, info in type(settings).model_fields.items():
             value = getattr(settings, key)
-            if not _is_secret(info.annotation) or not isinstance(value, SecretStr):
+            if not is_secret(info.annotation) or not isinstance(value, SecretStr):
                 continue
             register_secret(value.get_secret_value())
             if table.get(key) is not None:
@@ -568,7 +442,7 @@ class _Loader:
                 if connector not in connectors:
                     self.problems.append(
                         f"{where}.{end}: no connector named {connector!r}; "
-                        f"defined connectors: {_names(connectors)}"
+                        f"defined connectors: {listing(connectors)}"
                     )
             if route.source == route.target:
                 self.problems.append(f"{where}: source and target are the same connector")
@@ -579,7 +453,7 @@ def _warn_secret_in_file(key_path: str, env_var: str) -> None:
 
 
 def _describe(
-    exc: ValidationError, where: str, model: type[BaseModel], env: Mapping[str, _EnvValue]
+    exc: ValidationError, where: str, model: type[BaseModel], env: Mapping[str, EnvValue]
 ) -> list[str]:
     """Pydantic's errors as problem lines: key path, what is wrong, how to fix it.
 
@@ -602,13 +476,13 @@ def _describe(
 
 
 def _missing(where: str, key: str, model: type[BaseModel]) -> str:
-    env_var = _env_var(*where.split(".", 1), key)
-    if _is_secret(model.model_fields[key].annotation):
+    variable = env_var(*where.split(".", 1), key)
+    if is_secret(model.model_fields[key].annotation):
         return (
-            f"{where}.{key} is missing: set the environment variable {env_var} "
+            f"{where}.{key} is missing: set the environment variable {variable} "
             f"(keep secrets out of the TOML file)"
         )
-    return f"{where}.{key} is missing: add `{key} = ...` to [{where}] or set {env_var}"
+    return f"{where}.{key} is missing: add `{key} = ...` to [{where}] or set {variable}"
 
 
 def _unknown_key(path: str, key: str, known: list[str]) -> str:
