@@ -18,25 +18,30 @@ A dry run takes the very same path up to the plan and writes nothing anywhere.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 
-from bridge.connector import Connector, NativeRecord
+from bridge.connector import NativeRecord
+from bridge.create import (
+    UNCONFIRMED,
+    deliver,
+    existing_copy,
+    intent,
+    natural_key_text,
+    outgoing,
+    prepare_all,
+)
 from bridge.cycle import CycleOptions, CycleReport, ForwardRule, PlannedLine, Route
 from bridge.errors import BridgeError, RecordError, RetryableError, RouteError, SourceEmpty
 from bridge.health import failing_connector
-from bridge.ledger import CreateIntent, CreateResult, SeenUpdate
+from bridge.ledger import CreateResult, SeenUpdate
 from bridge.linked import LinkedItem, repoll, reschedule, sync_linked
 from bridge.model import (
-    Attachment,
-    Complaint,
     carried_ref,
     change_hash,
-    content_hash,
     make_ref,
 )
 from bridge.plan import (
@@ -68,14 +73,6 @@ __all__ = [
 ]
 
 log = structlog.get_logger("bridge.engine")
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    action: Create | Resume
-    payload: NativeRecord
-    attachments: tuple[Attachment, ...]
-    target_hash: str
 
 
 def run_cycle(
@@ -364,10 +361,10 @@ def _report_dry_run(
             report.add(PlannedLine("set_aside", action.observation.source_id, reason=reason))
         elif isinstance(action, Resume):
             # Reading the target is allowed in a dry run; it makes the report exact.
-            found = route.target.find_by_ref(action.ref) or _existing(route, action, options)
+            found = route.target.find_by_ref(action.ref) or existing_copy(route, action, options)
             kind = "link" if found else "create"
             report.add(PlannedLine(kind, action.observation.source_id, action.ref, found))
-        elif isinstance(action, Create) and (found := _existing(route, action, options)):
+        elif isinstance(action, Create) and (found := existing_copy(route, action, options)):
             report.add(PlannedLine("link", action.observation.source_id, action.ref, found))
         elif isinstance(action, Create) and (problem := _unwritable(route, action)):
             # The real run would set it aside at this step: say so now, not after.
@@ -381,31 +378,10 @@ def _unwritable(route: Route, action: Create) -> str | None:
     complaint = action.observation.complaint
     assert complaint is not None  # the planner only creates mapped records
     try:
-        route.target_mapping.to_native(_outgoing(complaint, action.ref))
+        route.target_mapping.to_native(outgoing(complaint, action.ref))
     except RecordError as exc:
         return exc.reason
     return None
-
-
-def natural_key_text(key: Sequence[str]) -> str:
-    """A natural key as one string, the form ``CycleOptions.adopt`` is keyed by."""
-    return "\x1f".join(key)
-
-
-def _existing(route: Route, action: Create | Resume, options: CycleOptions) -> str | None:
-    """The id of a record already in the target that is this complaint (backfill adoption).
-
-    Matched by the bridge's reference, else by an exact match on the fields the
-    target's mapping names as its natural key (complaints typed in by hand).
-    """
-    if not options.adopt:
-        return None
-    found = options.adopt.get(action.ref)
-    complaint = action.observation.complaint
-    if found is None and complaint is not None:
-        key = route.target_mapping.natural_key_of(complaint)
-        found = options.adopt.get(natural_key_text(key)) if key else None
-    return found
 
 
 def _line_for(action: Action) -> PlannedLine:
@@ -440,14 +416,14 @@ def _act(
             set_aside(route, action.observation, action.reason, action.field, report)
         elif isinstance(action, Skip | Withhold):
             report.add(_line_for(action))
-    prepared = list(_prepare_all(route, actions, report))
+    prepared = list(prepare_all(route, actions, report))
     if prepared:
-        ledger.record_intents(route.name, [_intent(route, p) for p in prepared])
+        ledger.record_intents(route.name, [intent(route, p) for p in prepared])
     results = [_adopted_copy(route, a, report) for a in actions if isinstance(a, AdoptCopy)]
     finished = False
     try:
         for item in prepared:
-            result = _deliver(route, item, report, options)
+            result = deliver(route, item, report, options)
             if result is not None:
                 results.append(result)
         finished = True
@@ -475,97 +451,6 @@ def _adopted_copy(route: Route, action: AdoptCopy, report: CycleReport) -> Creat
     log.info("complaint.copy_adopted", route=route.name, ref=action.ref, source_id=source_id)
     seen = action.observation.seen_hash or ""
     return CreateResult(action.ref, route.source.name, source_id, seen, adopted=True)
-
-
-def _prepare_all(
-    route: Route, actions: Sequence[Action], report: CycleReport
-) -> Iterator[_Prepared]:
-    for action in actions:
-        if not isinstance(action, Create | Resume):
-            continue
-        complaint = action.observation.complaint
-        assert complaint is not None  # the planner only creates mapped records
-        outgoing = _outgoing(complaint, action.ref)
-        try:
-            payload = route.target_mapping.to_native(outgoing)
-        except RecordError as exc:
-            set_aside(route, action.observation, exc.reason, exc.field, report)
-            continue
-        yield _Prepared(action, payload, outgoing.attachments, content_hash(outgoing))
-
-
-def _outgoing(complaint: Complaint, ref: str) -> Complaint:
-    """The complaint as it may leave its source: anonymity honoured, reference stamped."""
-    if complaint.is_anonymous:
-        complaint = complaint.without_identity()
-    # The reference travels as a tag too, so any system that keeps tags carries it back.
-    tags = complaint.tags if ref in complaint.tags else (*complaint.tags, ref)
-    return complaint.model_copy(update={"ref": ref, "tags": tags})
-
-
-def _intent(route: Route, item: _Prepared) -> CreateIntent:
-    observation = item.action.observation
-    complaint = observation.complaint
-    assert complaint is not None
-    return CreateIntent(
-        ref=item.action.ref,
-        origin_system=route.source.name,
-        origin_id=observation.source_id,
-        source_hash=observation.seen_hash or "",
-        target_system=route.target.name,
-        raw_status_code=complaint.raw_status.code,
-        raw_status_label=complaint.raw_status.label,
-        status=complaint.status.value if complaint.status else None,
-    )
-
-
-UNCONFIRMED = (
-    "an earlier create in {target} was never confirmed and {target} cannot be searched by "
-    "reference: check {target} by hand before this complaint is sent again"
-)
-
-
-def _deliver(
-    route: Route, item: _Prepared, report: CycleReport, options: CycleOptions
-) -> CreateResult | None:
-    """Create one complaint in the target, or adopt the one an earlier attempt made."""
-    ref = item.action.ref
-    source_id = item.action.observation.source_id
-    if isinstance(item.action, Resume) and not route.target.can_find_by_ref:
-        # Neither re-create (it may exist) nor drop it (it may not): a person decides.
-        reason = UNCONFIRMED.format(target=route.target.name)
-        set_aside(route, item.action.observation, reason, None, report)
-        return None
-    adopted_id = route.target.find_by_ref(ref) if isinstance(item.action, Resume) else None
-    adopted_id = adopted_id or _existing(route, item.action, options)
-    if adopted_id is not None:
-        report.add(PlannedLine("link", source_id, ref, adopted_id, ticket=_ticket(item)))
-        log.info("complaint.adopted", route=route.name, ref=ref, target_id=adopted_id)
-        return CreateResult(ref, route.target.name, adopted_id, item.target_hash, adopted=True)
-    try:
-        attachments = tuple(_with_content(route.source, a) for a in item.attachments)
-        if options.before_create is not None:
-            options.before_create()
-        target_id = route.target.create(item.payload, attachments, ref)
-    except RecordError as exc:
-        route.ledger.fail_create(route.name, ref, route.target.name, str(exc))
-        set_aside(route, item.action.observation, exc.reason, exc.field, report)
-        return None
-    report.add(PlannedLine("create", source_id, ref, target_id, ticket=_ticket(item)))
-    log.info("complaint.created", route=route.name, ref=ref, target_id=target_id)
-    return CreateResult(ref, route.target.name, target_id, item.target_hash, adopted=False)
-
-
-def _ticket(item: _Prepared) -> str | None:
-    complaint = item.action.observation.complaint
-    return complaint.ticket if complaint is not None else None
-
-
-def _with_content(source: Connector, attachment: Attachment) -> Attachment:
-    if attachment.content is not None:
-        return attachment
-    content = source.download(attachment)
-    return attachment.model_copy(update={"content": content, "size": len(content)})
 
 
 def _seen_updates(actions: Sequence[Action]) -> list[SeenUpdate]:

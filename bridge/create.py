@@ -1,0 +1,147 @@
+"""Creating complaints in the target: the outgoing form, the recorded intent, the send.
+
+``bridge.engine`` commits each intent (``intent``) before it calls ``deliver``. A
+create that may already have happened (a ``Resume``: its answer was lost, or the
+process died) is first looked for by the bridge's reference, and only sent when the
+target does not have it; a target that cannot be searched sets it aside for a person
+instead of guessing. A backfill's matches (``CycleOptions.adopt``) are adopted too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import structlog
+
+from bridge.connector import Connector, NativeRecord
+from bridge.cycle import CycleOptions, CycleReport, PlannedLine, Route
+from bridge.errors import RecordError
+from bridge.ledger import CreateIntent, CreateResult
+from bridge.model import Attachment, Complaint, content_hash
+from bridge.plan import Action, Create, Resume
+from bridge.setaside import set_aside
+
+# Logged as the engine's: these are steps of its cycle (bridge.setaside does the same).
+log = structlog.get_logger("bridge.engine")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A create ready to go: the target's native payload, and the hash of what it carries."""
+
+    action: Create | Resume
+    payload: NativeRecord
+    attachments: tuple[Attachment, ...]
+    target_hash: str
+
+
+def natural_key_text(key: Sequence[str]) -> str:
+    """A natural key as one string, the form ``CycleOptions.adopt`` is keyed by."""
+    return "\x1f".join(key)
+
+
+def existing_copy(route: Route, action: Create | Resume, options: CycleOptions) -> str | None:
+    """The id of a record already in the target that is this complaint (backfill adoption).
+
+    Matched by the bridge's reference, else by an exact match on the fields the
+    target's mapping names as its natural key (complaints typed in by hand).
+    """
+    if not options.adopt:
+        return None
+    found = options.adopt.get(action.ref)
+    complaint = action.observation.complaint
+    if found is None and complaint is not None:
+        key = route.target_mapping.natural_key_of(complaint)
+        found = options.adopt.get(natural_key_text(key)) if key else None
+    return found
+
+
+def prepare_all(route: Route, actions: Sequence[Action], report: CycleReport) -> Iterator[Prepared]:
+    """The creates and resumes of a page, mapped for the target; one that cannot be is set aside."""
+    for action in actions:
+        if not isinstance(action, Create | Resume):
+            continue
+        complaint = action.observation.complaint
+        assert complaint is not None  # the planner only creates mapped records
+        leaving = outgoing(complaint, action.ref)
+        try:
+            payload = route.target_mapping.to_native(leaving)
+        except RecordError as exc:
+            set_aside(route, action.observation, exc.reason, exc.field, report)
+            continue
+        yield Prepared(action, payload, leaving.attachments, content_hash(leaving))
+
+
+def outgoing(complaint: Complaint, ref: str) -> Complaint:
+    """The complaint as it may leave its source: anonymity honoured, reference stamped."""
+    if complaint.is_anonymous:
+        complaint = complaint.without_identity()
+    # The reference travels as a tag too, so any system that keeps tags carries it back.
+    tags = complaint.tags if ref in complaint.tags else (*complaint.tags, ref)
+    return complaint.model_copy(update={"ref": ref, "tags": tags})
+
+
+def intent(route: Route, item: Prepared) -> CreateIntent:
+    observation = item.action.observation
+    complaint = observation.complaint
+    assert complaint is not None
+    return CreateIntent(
+        ref=item.action.ref,
+        origin_system=route.source.name,
+        origin_id=observation.source_id,
+        source_hash=observation.seen_hash or "",
+        target_system=route.target.name,
+        raw_status_code=complaint.raw_status.code,
+        raw_status_label=complaint.raw_status.label,
+        status=complaint.status.value if complaint.status else None,
+    )
+
+
+UNCONFIRMED = (
+    "an earlier create in {target} was never confirmed and {target} cannot be searched by "
+    "reference: check {target} by hand before this complaint is sent again"
+)
+
+
+def deliver(
+    route: Route, item: Prepared, report: CycleReport, options: CycleOptions
+) -> CreateResult | None:
+    """Create one complaint in the target, or adopt the one an earlier attempt made."""
+    ref = item.action.ref
+    source_id = item.action.observation.source_id
+    if isinstance(item.action, Resume) and not route.target.can_find_by_ref:
+        # Neither re-create (it may exist) nor drop it (it may not): a person decides.
+        reason = UNCONFIRMED.format(target=route.target.name)
+        set_aside(route, item.action.observation, reason, None, report)
+        return None
+    adopted_id = route.target.find_by_ref(ref) if isinstance(item.action, Resume) else None
+    adopted_id = adopted_id or existing_copy(route, item.action, options)
+    if adopted_id is not None:
+        report.add(PlannedLine("link", source_id, ref, adopted_id, ticket=_ticket(item)))
+        log.info("complaint.adopted", route=route.name, ref=ref, target_id=adopted_id)
+        return CreateResult(ref, route.target.name, adopted_id, item.target_hash, adopted=True)
+    try:
+        attachments = tuple(_with_content(route.source, a) for a in item.attachments)
+        if options.before_create is not None:
+            options.before_create()
+        target_id = route.target.create(item.payload, attachments, ref)
+    except RecordError as exc:
+        route.ledger.fail_create(route.name, ref, route.target.name, str(exc))
+        set_aside(route, item.action.observation, exc.reason, exc.field, report)
+        return None
+    report.add(PlannedLine("create", source_id, ref, target_id, ticket=_ticket(item)))
+    log.info("complaint.created", route=route.name, ref=ref, target_id=target_id)
+    return CreateResult(ref, route.target.name, target_id, item.target_hash, adopted=False)
+
+
+def _ticket(item: Prepared) -> str | None:
+    complaint = item.action.observation.complaint
+    return complaint.ticket if complaint is not None else None
+
+
+def _with_content(source: Connector, attachment: Attachment) -> Attachment:
+    if attachment.content is not None:
+        return attachment
+    content = source.download(attachment)
+    return attachment.model_copy(update={"content": content, "size": len(content)})
