@@ -19,7 +19,10 @@ COPY config.example.toml ./
 RUN pip install . \
  && useradd --system --uid 10001 --home-dir /var/lib/lapor-bridge --create-home bridge \
  && mkdir -p /etc/lapor-bridge \
- && cp config.example.toml /etc/lapor-bridge/bridge.toml
+ && cp config.example.toml /etc/lapor-bridge/bridge.toml \
+ && cp -r mappings /etc/lapor-bridge/mappings
+# Mapping paths are read from the configuration file's folder: the example names
+# "mappings/lapor.toml", so the mappings sit beside it. Mount your own over either.
 
 # The SQLite ledger lives on a volume; production points BRIDGE_LEDGER__URL at PostgreSQL.
 ENV BRIDGE_LEDGER__URL=sqlite:////var/lib/lapor-bridge/bridge.db

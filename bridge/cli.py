@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -422,11 +421,15 @@ def _print_demo(result: object) -> None:
 def main() -> None:
     """Entry point of the ``bridge`` console script."""
     try:
-        code = app(standalone_mode=False)
-    except click.ClickException as exc:
-        exc.show()
+        code = app(prog_name="bridge", standalone_mode=False)
+    except typer.TyperException as exc:  # a usage error: the command line is wrong
+        show = getattr(exc, "show", None)  # usage errors print the usage line and a hint
+        if callable(show):
+            show()
+        else:
+            err.print(exc.format_message(), markup=False, highlight=False)
         sys.exit(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         err.print("Interrupted.")
         sys.exit(130)
     except ConfigError as exc:

@@ -75,7 +75,9 @@ def list_(config: ConfigOption = None, route: RouteOption = None) -> None:
 
 @quarantine_app.command()
 def show(
-    item_id: Annotated[int, typer.Argument(help="The id shown by `bridge quarantine list`.")],
+    item_id: Annotated[
+        int, typer.Argument(metavar="ID", help="The id shown by `bridge quarantine list`.")
+    ],
     config: ConfigOption = None,
 ) -> None:
     """One record set aside: the whole reason, and its stored (masked) native record."""
@@ -102,7 +104,8 @@ def show(
 @quarantine_app.command()
 def retry(
     item_ids: Annotated[
-        list[int] | None, typer.Argument(help="Ids shown by `bridge quarantine list`.")
+        list[int] | None,
+        typer.Argument(metavar="ID...", help="Ids shown by `bridge quarantine list`."),
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every record set aside.")] = False,
     route: RouteOption = None,
@@ -147,7 +150,9 @@ def retry(
 
 @quarantine_app.command()
 def drop(
-    item_id: Annotated[int, typer.Argument(help="The id shown by `bridge quarantine list`.")],
+    item_id: Annotated[
+        int, typer.Argument(metavar="ID", help="The id shown by `bridge quarantine list`.")
+    ],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask to confirm.")] = False,
     config: ConfigOption = None,
 ) -> None:

@@ -84,7 +84,9 @@ def list_(
 
 @review_app.command()
 def show(
-    review_id: Annotated[int, typer.Argument(help="The id shown by `bridge review list`.")],
+    review_id: Annotated[
+        int, typer.Argument(metavar="ID", help="The id shown by `bridge review list`.")
+    ],
     config: ConfigOption = None,
 ) -> None:
     """One flag: the whole reason and what the bridge saw."""
@@ -108,7 +110,9 @@ def show(
 
 @review_app.command()
 def done(
-    review_ids: Annotated[list[int], typer.Argument(help="Ids shown by `bridge review list`.")],
+    review_ids: Annotated[
+        list[int], typer.Argument(metavar="ID...", help="Ids shown by `bridge review list`.")
+    ],
     config: ConfigOption = None,
 ) -> None:
     """Close flags a person has handled; a cause still there opens its flag again."""

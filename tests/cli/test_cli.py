@@ -19,11 +19,14 @@ from tests.simulated import Sims
 pytestmark = pytest.mark.e2e
 
 
-def bridge(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def bridge(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     environ = {**os.environ, **DEMO_SECRETS, "COLUMNS": "200", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "bridge", *args],
         env=environ,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=300,
@@ -166,3 +169,21 @@ def test_the_demo_runs_both_ways_and_a_second_run_writes_nothing(tmp_path: Path)
     for line in route_lines:
         for write in ("create", "followup", "status", "forward"):
             assert f"{write} " not in line, f"a second demo run wrote something: {line}"
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("status", "--bogus"), "Try 'bridge status --help' for help."),
+        (("review", "done"), "Missing argument 'ID...'"),
+        (("sync", "--once", "--route"), "requires an argument"),
+    ],
+)
+def test_a_wrong_command_line_prints_its_usage_not_a_traceback(
+    args: tuple[str, ...], said: str
+) -> None:
+    """Exit 2 with the usage line and the problem; a traceback would hide both."""
+    result = bridge(*args)
+    assert result.returncode == 2
+    assert said in result.stderr
+    assert "Traceback" not in result.stderr

@@ -111,6 +111,20 @@ def test_retry_later_only_marks_and_drop_forgets(sims: Sims, tmp_path: Path) -> 
     assert bridge("quarantine", "show", "1", "--config", config).returncode == 1
 
 
+def test_declining_to_drop_changes_nothing_and_shows_no_traceback(
+    sims: Sims, tmp_path: Path
+) -> None:
+    _with_odd_dates(sims, 1)
+    _use_mapping(sims, tmp_path, fixed=False)
+    config = str(sims.config_path)
+    bridge("sync", "--once", "--config", config)
+
+    declined = bridge("quarantine", "drop", "1", "--config", config, stdin="n\n")
+    assert declined.returncode == 130
+    assert "Traceback" not in declined.stderr
+    assert bridge("quarantine", "show", "1", "--config", config).returncode == 0
+
+
 def test_retry_needs_ids_or_all(sims: Sims) -> None:
     result = bridge("quarantine", "retry", "--config", str(sims.config_path))
     assert result.returncode == 2
