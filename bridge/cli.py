@@ -456,9 +456,11 @@ from bridge.cli_quarantine import quarantine_app  # noqa: E402
 
 app.add_typer(quarantine_app, name="quarantine")
 
+from bridge.cli_ledger import ledger_app  # noqa: E402
 from bridge.cli_review import review_app  # noqa: E402
 
 app.add_typer(review_app, name="review")
+app.add_typer(ledger_app, name="ledger")
 
 from bridge.cli_metrics import metrics as _metrics  # noqa: E402
 

@@ -75,6 +75,9 @@ class LedgerSettings(_Section):
     """Where the ledger lives: an SQLAlchemy URL (SQLite file or PostgreSQL)."""
 
     url: str = "sqlite:///bridge.db"
+    # Systems the ledger still remembers but no connector names any more, on purpose
+    # (a door closed for good). Any other such system stops the bridge: see bridge.routes.
+    retired_systems: tuple[str, ...] = ()
 
     def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
         # A PostgreSQL URL may carry a password; a repr ends up in logs and tracebacks.

@@ -15,8 +15,10 @@ from bridge.mapping import Mapping, load_mapping
 def build_routes(config: BridgeConfig, ledger: Ledger, *, only: str | None = None) -> list[Route]:
     """Every enabled route of ``config`` (or just ``only``), ready to run.
 
-    Connectors shared by several routes are built once.
+    Connectors shared by several routes are built once. Refuses (``ConfigError``)
+    while the ledger holds records of a system no connector is named after any more.
     """
+    check_systems(config, ledger)
     selected = [config.route(only)] if only else [r for r in config.routes if r.enabled]
     connectors: dict[str, Connector] = {}
     mappings: dict[str, Mapping] = {}
@@ -42,6 +44,26 @@ def build_routes(config: BridgeConfig, ledger: Ledger, *, only: str | None = Non
             )
         )
     return routes
+
+
+def check_systems(config: BridgeConfig, ledger: Ledger) -> None:
+    """Stop before a renamed connector makes every one of its records look new.
+
+    The ledger knows each system by its connector's name, and a complaint's reference
+    is derived from it: under a new name, every record would be sent again.
+    """
+    named = set(config.connectors) | set(config.ledger.retired_systems)
+    unnamed = {s: n for s, n in sorted(ledger.linked_systems().items()) if s not in named}
+    problems = [
+        f"the ledger holds {count} linked record(s) of system {system!r}, and no connector "
+        f"has that name any more. If you renamed the connector, run `bridge ledger "
+        f"rename-system {system} NEW-NAME` before starting the bridge, or every one of its "
+        f"records would be sent again. If {system!r} is gone for good, add it to "
+        f"[ledger] retired_systems."
+        for system, count in unnamed.items()
+    ]
+    if problems:
+        raise ConfigError(problems, source=str(config.path) if config.path else "configuration")
 
 
 def close_routes(routes: list[Route]) -> None:

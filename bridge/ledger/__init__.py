@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from bridge.ledger.core import Ledger
 from bridge.ledger.failures import LeaseLost, LedgerConflict, LedgerUnavailable
+from bridge.ledger.systems import SystemNameTaken
 from bridge.ledger.types import (
     ComplaintState,
     ComplaintTrace,
@@ -61,4 +62,5 @@ __all__ = [
     "RouteStatus",
     "SeenUpdate",
     "SetAside",
+    "SystemNameTaken",
 ]

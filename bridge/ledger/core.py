@@ -16,6 +16,7 @@ from bridge.ledger import creates, polls, reads, writes
 from bridge.ledger.base import Clock, utc_now
 from bridge.ledger.health import HealthLedger
 from bridge.ledger.quarantine import QuarantineLedger
+from bridge.ledger.systems import SystemsLedger
 from bridge.ledger.tables import CYCLE_RUN
 from bridge.ledger.twoway import TwoWayLedger
 from bridge.ledger.types import (
@@ -33,13 +34,14 @@ from bridge.ledger.types import (
 __all__ = ["Clock", "Ledger", "utc_now"]
 
 
-class Ledger(TwoWayLedger, HealthLedger, QuarantineLedger):
+class Ledger(TwoWayLedger, HealthLedger, QuarantineLedger, SystemsLedger):
     """Identity, cursors, pending creates, quarantine and history of every route.
 
     The two-way part (follow-ups, status, review flags, re-polls) and route leases
     (``bridge.ledger.leases``: the writes below that take a route are fenced by its
     lease inside ``Ledger.fenced``) are inherited from ``TwoWayLedger``, connector
-    pauses from ``HealthLedger``, the quarantine's retries from ``QuarantineLedger``;
+    pauses from ``HealthLedger``, the quarantine's retries from ``QuarantineLedger``,
+    system names and renaming one from ``SystemsLedger``;
     opening, closing and transactions from ``LedgerBase``.
     """
 
