@@ -1,4 +1,4 @@
-"""The ``bridge`` command: the only module that prints.
+"""The ``bridge`` command; with its ``bridge.cli_*`` sub-command modules, the only code that prints.
 
 Every error the bridge raises on purpose reaches ``main`` and becomes a message
 saying what to do next, with a meaningful exit code; tracebacks only with --debug.
