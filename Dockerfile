@@ -10,13 +10,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     BRIDGE_CONFIG=/etc/lapor-bridge/bridge.toml
 
 WORKDIR /opt/lapor-bridge
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY bridge ./bridge
 COPY connectors ./connectors
 COPY simulators ./simulators
 COPY mappings ./mappings
 COPY config.example.toml ./
-RUN pip install . \
+RUN pip install . -c constraints.txt \
  && useradd --system --uid 10001 --home-dir /var/lib/lapor-bridge --create-home bridge \
  && mkdir -p /etc/lapor-bridge \
  && cp config.example.toml /etc/lapor-bridge/bridge.toml \

@@ -6,15 +6,24 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit bench chaos install clean
+.PHONY: demo test lint typecheck unit bench chaos install lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -c constraints.txt
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+## Refresh constraints.txt with the newest releases pyproject.toml allows; then run make test.
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet -e '.[dev]'
+	{ sed -n '1,2p' constraints.txt; .venv-lock/bin/python -m pip freeze --exclude-editable \
+		| grep -v '^pip=='; } > constraints.new && mv constraints.new constraints.txt
+	rm -rf .venv-lock
 
 ## Run the bridge end to end against simulated LAPOR! and SIDUMAS servers (SQLite ledger).
 demo: $(STAMP)
