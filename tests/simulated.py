@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,19 @@ class Sims:
 
     def config(self) -> BridgeConfig:
         return load_config(self.config_path, environ=DEMO_SECRETS)
+
+    def hub_copies(self) -> Counter[str]:
+        """How many LAPOR! complaints carry each bridge reference (``#lb…`` in ``tags_raw``).
+
+        Titles are no test of doubles: the sample corpus, used where the shared one is
+        absent, repeats them.
+        """
+        return Counter(
+            tag[1:]
+            for complaint in self.hub_state.complaints.values()
+            for tag in str(complaint.get("tags_raw") or "").split()
+            if tag.startswith("#lb")
+        )
 
 
 @pytest.fixture

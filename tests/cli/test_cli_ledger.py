@@ -76,8 +76,8 @@ def test_a_renamed_connector_is_refused_until_the_ledger_is_renamed(sims: Sims) 
     assert again.returncode == 0, again.stderr
     assert sims.hub_state.create_count == in_hub  # nothing sent twice
     assert sims.door_state.create_count == in_door
-    titles = [c["title"] for c in sims.hub_state.complaints.values()]
-    assert len(titles) == len(set(titles))
+    copies = sims.hub_copies()
+    assert sum(copies.values()) == in_hub and set(copies.values()) == {1}
 
 
 def test_rename_refuses_an_unknown_new_name_and_an_empty_old_one(sims: Sims) -> None:
