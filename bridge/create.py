@@ -124,7 +124,10 @@ def deliver(
     try:
         attachments = tuple(_with_content(route.source, a) for a in item.attachments)
         if options.before_create is not None:
-            options.before_create()
+            options.before_create()  # a rate limit, which may wait: the fence check comes after
+        # The last thing before the request: never create for a route another replica took
+        # (a no-op outside a fenced cycle; see bridge.ledger.leases on the window left).
+        route.ledger.check_fence(route.name)
         target_id = route.target.create(item.payload, attachments, ref)
     except RecordError as exc:
         route.ledger.fail_create(route.name, ref, route.target.name, str(exc))

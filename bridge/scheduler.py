@@ -13,7 +13,6 @@ by a heartbeat (every third of the TTL) and released at a graceful shutdown.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import socket
@@ -168,7 +167,7 @@ class RouteLeases:
         options = options or CycleOptions()
         try:
             with route.ledger.fenced(lease, self.ttl):
-                return run_cycle(route, options=_with_fence_check(route, options))
+                return run_cycle(route, options=options)
         finally:
             with self._lock:
                 self._running.discard(route.name)
@@ -233,22 +232,6 @@ class RouteLeases:
             holder=info.holder if info is not None else None,
             expires_at=expires.isoformat() if expires is not None else None,
         )
-
-
-def _with_fence_check(route: Route, options: CycleOptions) -> CycleOptions:
-    """``options`` whose ``before_create`` checks the lease last thing before each remote create.
-
-    Any earlier hook (a rate limit, which may wait) runs first, so the check is as
-    close to the create as it can be (see ``bridge.ledger.leases`` on that window).
-    """
-    earlier = options.before_create
-
-    def before_create() -> None:
-        if earlier is not None:
-            earlier()
-        route.ledger.check_fence(route.name)
-
-    return dataclasses.replace(options, before_create=before_create)
 
 
 _Handler = Callable[[int, FrameType | None], object] | int | None

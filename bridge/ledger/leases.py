@@ -31,7 +31,7 @@ A commits a create intent (fence checked), then stalls (a frozen VM, a long GC
 pause) past its lease's expiry; B takes over, finds A's intent, looks the complaint
 up in LAPOR! by its reference, finds nothing yet and creates it; A wakes and sends
 its create too. It is narrowed, not closed: ``check_fence`` runs right before each
-remote create (the engine's ``before_create`` hook) and leaves at least two thirds
+remote create (``bridge.create.deliver``) and leaves at least two thirds
 of the TTL ahead, so A would have to stall for that long *between* that check and
 its request reaching the remote. A's later ledger writes fail with ``LeaseLost``,
 and the double is then visible as two remote records carrying the same reference.
