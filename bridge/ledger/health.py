@@ -7,7 +7,6 @@ stores them, one row per connector, shared by every route and replica.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -74,7 +73,3 @@ def _health(row: object) -> ConnectorHealth:
     return ConnectorHealth(
         m["connector"], m["failures"], m["paused_until"], m["last_error"], m["updated_at"]
     )
-
-
-def paused(health: Sequence[ConnectorHealth], now: datetime) -> list[ConnectorHealth]:
-    return [h for h in health if h.paused_at(now)]

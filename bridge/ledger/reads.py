@@ -84,7 +84,7 @@ def quarantined(session: Session, route: str | None) -> list[QuarantineInfo]:
     query = select(QUARANTINE).order_by(QUARANTINE.c.route, QUARANTINE.c.last_seen)
     if route is not None:
         query = query.where(QUARANTINE.c.route == route)
-    return [_quarantine(row) for row in session.execute(query)]
+    return [quarantine_info(row) for row in session.execute(query)]
 
 
 def quarantined_ids(session: Session, route: str, system: str) -> set[str]:
@@ -200,7 +200,8 @@ def _pending(row: Row[Any]) -> PendingInfo:
     )
 
 
-def _quarantine(row: Row[Any]) -> QuarantineInfo:
+def quarantine_info(row: Row[Any]) -> QuarantineInfo:
+    """A quarantine row as the ``QuarantineInfo`` callers see."""
     return QuarantineInfo(
         id=row.id,
         route=row.route,
@@ -214,11 +215,6 @@ def _quarantine(row: Row[Any]) -> QuarantineInfo:
         last_seen=row.last_seen,
         retry_requested_at=row.retry_requested_at,
     )
-
-
-def quarantine_info(row: Row[Any]) -> QuarantineInfo:
-    """A quarantine row as the ``QuarantineInfo`` callers see."""
-    return _quarantine(row)
 
 
 def _cycle(row: Row[Any]) -> CycleInfo:
