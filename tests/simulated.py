@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,12 +36,18 @@ class Sims:
         Titles are no test of doubles: the sample corpus, used where the shared one is
         absent, repeats them.
         """
-        return Counter(
-            tag[1:]
-            for complaint in self.hub_state.complaints.values()
-            for tag in str(complaint.get("tags_raw") or "").split()
-            if tag.startswith("#lb")
-        )
+        found = hub_by_ref(self.hub_state.complaints.values())
+        return Counter({ref: len(copies) for ref, copies in found.items()})
+
+
+def hub_by_ref(complaints: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """LAPOR! complaints by the bridge reference in their ``#lb…`` tag."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for complaint in complaints:
+        for tag in str(complaint.get("tags_raw") or "").split():
+            if tag.startswith("#lb"):
+                found.setdefault(tag[1:], []).append(complaint)
+    return found
 
 
 @pytest.fixture

@@ -57,6 +57,7 @@ from simulators.lapor_rules import STATUSES as LAPOR_STATUSES
 from simulators.lapor_state import LaporState
 from simulators.server import RunningServer, serve_in_thread
 from simulators.sidumas_state import STATUS_LABELS, SidumasState
+from tests.simulated import hub_by_ref as complaints_by_ref
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 FAULTS = {
@@ -317,7 +318,7 @@ def _people_act(sims: _Sims, rng: random.Random, count: int, typed: _Typed) -> N
     Only on complaints that have crossed already, as people would: one cannot answer in
     LAPOR! a complaint that is not there yet.
     """
-    hub_by_ref = _hub_by_ref(sims.hub_complaints())
+    hub_by_ref = complaints_by_ref(sims.hub_complaints())
     door_records = sims.door_records()
     crossed = [r for r in door_records if make_ref("sidumas", str(r["id"])) in hub_by_ref]
     rng.shuffle(crossed)
@@ -344,15 +345,6 @@ def _people_act(sims: _Sims, rng: random.Random, count: int, typed: _Typed) -> N
             sims.hub_post(f"/complaints/{copy['id']}/followups", body).raise_for_status()
             typed.in_hub.append((int(copy["id"]), text))
             typed.hub_touched.add(door_id)
-
-
-def _hub_by_ref(complaints: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    found: dict[str, list[dict[str, Any]]] = {}
-    for complaint in complaints:
-        for tag in str(complaint.get("tags_raw") or "").split():
-            if tag.startswith("#lb"):
-                found.setdefault(tag[1:], []).append(complaint)
-    return found
 
 
 # -- the daemons ---------------------------------------------------------------------------------
@@ -492,7 +484,7 @@ def _count(
     typed: _Typed,
     ledger_url: str,
 ) -> None:
-    hub_by_ref = _hub_by_ref(list(hub_state.complaints.values()))
+    hub_by_ref = complaints_by_ref(hub_state.complaints.values())
     door_by_ref = Counter(str(r.get("ref_eksternal") or "") for r in door_state.records)
     door_originals = [r for r in door_state.records if not r.get("ref_eksternal")]
     hub_originals = [c for c in hub_state.complaints.values() if "#lb" not in str(c["tags_raw"])]

@@ -29,6 +29,7 @@ from bridge.routes import build_routes, close_routes
 from simulators import lapor
 from simulators.lapor_state import LaporState
 from simulators.server import RunningServer, serve_in_thread
+from tests.simulated import hub_by_ref
 from tests.sqlfixtures import SHIPPED_MAPPING, SqlDb
 
 TO_LAPOR = "pengaduan-to-lapor"
@@ -114,12 +115,7 @@ class Door:
 
     def hub_by_ref(self) -> dict[str, list[dict[str, Any]]]:
         """LAPOR! complaints by the bridge reference in their ``#lb…`` tag."""
-        found: dict[str, list[dict[str, Any]]] = {}
-        for complaint in self.hub_state.complaints.values():
-            for tag in str(complaint.get("tags_raw") or "").split():
-                if tag.startswith("#lb"):
-                    found.setdefault(tag[1:], []).append(complaint)
-        return found
+        return hub_by_ref(self.hub_state.complaints.values())
 
     def lapor_followups(self, complaint: dict[str, Any]) -> list[str]:
         """The follow-up texts LAPOR! holds for ``complaint`` (read fresh), oldest first."""

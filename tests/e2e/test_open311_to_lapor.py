@@ -20,6 +20,7 @@ from simulators.corpus import load_corpus
 from simulators.lapor_state import LaporState
 from simulators.open311_state import Open311State
 from simulators.server import serve_in_thread
+from tests.simulated import hub_by_ref
 
 pytestmark = pytest.mark.e2e
 
@@ -75,12 +76,7 @@ class Sims:
             ledger.close()
 
     def hub_by_ref(self) -> dict[str, list[dict[str, Any]]]:
-        found: dict[str, list[dict[str, Any]]] = {}
-        for complaint in self.hub_state.complaints.values():
-            for tag in str(complaint.get("tags_raw") or "").split():
-                if tag.startswith("#lb"):
-                    found.setdefault(tag[1:], []).append(complaint)
-        return found
+        return hub_by_ref(self.hub_state.complaints.values())
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from bridge.engine import CycleReport, run_cycle
 from bridge.ledger import Ledger
 from bridge.model import make_ref
 from bridge.routes import build_routes, close_routes
-from tests.simulated import Sims
+from tests.simulated import Sims, hub_by_ref
 
 pytestmark = pytest.mark.e2e
 
@@ -28,12 +28,7 @@ def sync_once(sims: Sims) -> CycleReport:
 
 
 def hub_complaints_by_ref(sims: Sims) -> dict[str, list[dict[str, Any]]]:
-    found: dict[str, list[dict[str, Any]]] = {}
-    for complaint in sims.hub_state.complaints.values():
-        for tag in str(complaint.get("tags_raw") or "").split():
-            if tag.startswith("#lb"):
-                found.setdefault(tag[1:], []).append(complaint)
-    return found
+    return hub_by_ref(sims.hub_state.complaints.values())
 
 
 def test_every_seeded_complaint_exists_exactly_once_in_lapor(sims: Sims) -> None:
