@@ -8,30 +8,17 @@ from pathlib import Path
 from bridge.engine import Route, run_cycle
 from bridge.ledger import Ledger
 from bridge.mapping import load_mapping
-from tests.engine.conftest import door_of, door_record, hub_of, memory
-
-ODD = "01/03/2026 10:00"
+from tests.conftest import ODD_DATE, reading_dmy
+from tests.engine.conftest import door_of, door_record, hub_of, make_route
 
 
 def _route(ledger: Ledger, mapping: Path) -> Route:
-    return Route(
-        name="door-to-hub",
-        source=memory("door", feed="cursor"),
-        target=memory("hub"),
-        source_mapping=load_mapping(mapping),
-        target_mapping=load_mapping(Path("mappings/lapor.toml")),
-        ledger=ledger,
-    )
+    return make_route(ledger, feed="cursor", source_mapping=mapping)
 
 
 def _fixed(mapping: Path, tmp_path: Path) -> Path:
-    text = mapping.read_text(encoding="utf-8").replace(
-        'date_formats = ["%Y-%m-%d %H:%M:%S"]',
-        'date_formats = ["%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M"]',
-        1,
-    )
     fixed = tmp_path / "fixed.toml"
-    fixed.write_text(text, encoding="utf-8")
+    fixed.write_text(reading_dmy(mapping.read_text(encoding="utf-8")), encoding="utf-8")
     return fixed
 
 
@@ -40,7 +27,7 @@ def test_a_requested_retry_heals_a_record_the_cursor_has_passed(
 ) -> None:
     """The source will not list the record again; the retry fetches it by id and delivers it."""
     route = _route(ledger, cursor_mapping)
-    door_of(route).put(door_record(1, tanggal=ODD, updated_at="2026-03-01T10:00:00+00:00"))
+    door_of(route).put(door_record(1, tanggal=ODD_DATE, updated_at="2026-03-01T10:00:00+00:00"))
     door_of(route).put(door_record(2, updated_at="2026-03-02T10:00:00+00:00"))
     run_cycle(route)
     assert [q.source_id for q in ledger.quarantined()] == ["1"]
@@ -64,7 +51,7 @@ def test_a_retry_that_fails_again_counts_an_attempt_and_clears_the_request(
     ledger: Ledger, cursor_mapping: Path
 ) -> None:
     route = _route(ledger, cursor_mapping)
-    door_of(route).put(door_record(1, tanggal=ODD))
+    door_of(route).put(door_record(1, tanggal=ODD_DATE))
     run_cycle(route)
     ledger.request_retry(route="door-to-hub")
 
@@ -79,7 +66,7 @@ def test_a_retry_that_fails_again_counts_an_attempt_and_clears_the_request(
 
 def test_a_dry_run_does_not_consume_a_retry_request(ledger: Ledger, cursor_mapping: Path) -> None:
     route = _route(ledger, cursor_mapping)
-    door_of(route).put(door_record(1, tanggal=ODD))
+    door_of(route).put(door_record(1, tanggal=ODD_DATE))
     run_cycle(route)
     ledger.request_retry(route="door-to-hub")
     run_cycle(route, dry_run=True)
