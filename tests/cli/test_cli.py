@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -20,9 +21,14 @@ pytestmark = pytest.mark.e2e
 
 
 def bridge(
-    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+    *args: str,
+    env: dict[str, str] | None = None,
+    stdin: str | None = None,
+    secrets: Mapping[str, str] = DEMO_SECRETS,
 ) -> subprocess.CompletedProcess[str]:
-    environ = {**os.environ, **DEMO_SECRETS, "COLUMNS": "200", **(env or {})}
+    """The CLI as a process; ``secrets`` are its only configuration variables (``BRIDGE_…__…``)."""
+    kept = {k: v for k, v in os.environ.items() if not (k.startswith("BRIDGE_") and "__" in k)}
+    environ = {**kept, **secrets, "COLUMNS": "200", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "bridge", *args],
         env=environ,
@@ -69,16 +75,8 @@ def test_trace_of_an_unknown_id_says_so(sims: Sims) -> None:
 
 def test_a_missing_secret_names_the_variable_to_set(sims: Sims) -> None:
     """Without the LAPOR! token the command exits 2 and names BRIDGE_CONNECTORS__LAPOR__API_KEY."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")}
     secrets = {k: v for k, v in DEMO_SECRETS.items() if not k.endswith("LAPOR__API_KEY")}
-    result = subprocess.run(
-        [sys.executable, "-m", "bridge", "sync", "--once", "--config", str(sims.config_path)],
-        env={**environ, **secrets},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = bridge("sync", "--once", "--config", str(sims.config_path), secrets=secrets)
     assert result.returncode == 2
     assert "BRIDGE_CONNECTORS__LAPOR__API_KEY" in result.stderr
     assert "Traceback" not in result.stderr

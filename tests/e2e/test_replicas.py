@@ -22,6 +22,7 @@ from bridge.ledger import Ledger
 from bridge.model import make_ref
 from bridge.routes import build_routes, close_routes
 from bridge.scheduler import RouteLeases
+from tests.cli.test_cli import bridge
 from tests.e2e.test_sidumas_to_lapor import hub_complaints_by_ref
 from tests.pg import fresh_pg_database
 from tests.simulated import Sims
@@ -144,12 +145,6 @@ def test_a_killed_replicas_route_is_taken_over_and_nothing_is_doubled(
         for log in files:
             log.close()
         ledger.close()
-
-
-def bridge(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **DEMO_SECRETS, "COLUMNS": "200"}
-    command = [sys.executable, "-m", "bridge", *args]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_sync_refuses_a_route_a_daemon_holds_and_status_shows_the_leases(sims: Sims) -> None:
