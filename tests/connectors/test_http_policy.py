@@ -288,13 +288,11 @@ class FakeTime:
 
     def __init__(self) -> None:
         self.now = 100.0
-        self.slept: list[float] = []
 
     def clock(self) -> float:
         return self.now
 
     def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
         self.now += seconds
 
 

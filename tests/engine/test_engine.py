@@ -14,7 +14,7 @@ from bridge.ledger import Ledger
 from bridge.mapping import load_mapping
 from bridge.model import Status, make_ref
 from tests.conftest import MAPPINGS
-from tests.engine.conftest import EMAIL, NIK, PHONE, door_record, make_route
+from tests.engine.conftest import EMAIL, NIK, PHONE, door_of, door_record, hub_of, make_route
 
 
 def hub_records(route_target: object) -> list[dict[str, object]]:
@@ -27,7 +27,7 @@ def test_every_complaint_is_created_once_and_a_second_cycle_creates_nothing(
     """25 door complaints → 25 hub complaints; the next cycle only skips."""
     route = make_route(ledger)
     for i in range(1, 26):
-        route.source.put(door_record(i))  # type: ignore[attr-defined]
+        door_of(route).put(door_record(i))
     first = run_cycle(route)
     second = run_cycle(route)
     assert first.ok and first.counts["create"] == 25
@@ -38,7 +38,7 @@ def test_every_complaint_is_created_once_and_a_second_cycle_creates_nothing(
 def test_created_complaint_carries_the_fields_and_the_reference(ledger: Ledger) -> None:
     """Title, text, category, location and flags arrive; the ref is stamped for find_by_ref."""
     route = make_route(ledger)
-    route.source.put(door_record(1, hide_identitas=0))  # type: ignore[attr-defined]
+    door_of(route).put(door_record(1, hide_identitas=0))
     run_cycle(route)
     [created] = hub_records(route.target)
     assert created["title"] == "Jalan berlubang di Banjar 1"
@@ -51,7 +51,7 @@ def test_created_complaint_carries_the_fields_and_the_reference(ledger: Ledger) 
 def test_anonymous_complaint_arrives_without_the_reporters_identity(ledger: Ledger) -> None:
     """hide_identitas=1 → no name, NIK, phone or e-mail reaches the hub."""
     route = make_route(ledger)
-    route.source.put(door_record(1, hide_identitas=1))  # type: ignore[attr-defined]
+    door_of(route).put(door_record(1, hide_identitas=1))
     run_cycle(route)
     [created] = hub_records(route.target)
     text = repr(created)
@@ -65,7 +65,7 @@ def test_confidential_complaint_is_withheld_from_a_target_not_cleared_for_it(
 ) -> None:
     """hide_pengaduan=1 is not copied unless the target has receives_confidential."""
     route = make_route(ledger)
-    route.source.put(door_record(1, hide_pengaduan=1))  # type: ignore[attr-defined]
+    door_of(route).put(door_record(1, hide_pengaduan=1))
     report = run_cycle(route)
     assert report.counts["withhold"] == 1
     assert hub_records(route.target) == []
@@ -74,7 +74,7 @@ def test_confidential_complaint_is_withheld_from_a_target_not_cleared_for_it(
 def test_confidential_complaint_reaches_a_target_cleared_for_it(ledger: Ledger) -> None:
     """With receives_confidential the rahasia complaint is created, flagged secret."""
     route = make_route(ledger, target_confidential=True)
-    route.source.put(door_record(1, hide_pengaduan=1))  # type: ignore[attr-defined]
+    door_of(route).put(door_record(1, hide_pengaduan=1))
     run_cycle(route)
     [created] = hub_records(route.target)
     assert created["is_secret"] in (1, True)
@@ -94,7 +94,7 @@ def test_a_bad_record_is_set_aside_with_its_reason_and_the_rest_flow(
     """Missing required field, unreadable date, unknown category: set aside, others created."""
     route = make_route(ledger)
     for i in range(1, 6):
-        route.source.put(door_record(i, **(change if i == 3 else {})))  # type: ignore[attr-defined]
+        door_of(route).put(door_record(i, **(change if i == 3 else {})))
     report = run_cycle(route)
     assert report.ok
     assert report.counts["create"] == 4 and report.counts["set_aside"] == 1
@@ -106,9 +106,9 @@ def test_a_bad_record_is_set_aside_with_its_reason_and_the_rest_flow(
 def test_a_fixed_record_leaves_the_quarantine_when_it_goes_through(ledger: Ledger) -> None:
     """Once the door fixes the record, the next cycle creates it and releases it."""
     route = make_route(ledger)
-    route.source.put(door_record(1, topik=""))  # type: ignore[attr-defined]
+    door_of(route).put(door_record(1, topik=""))
     run_cycle(route)
-    route.source.put(door_record(1))  # type: ignore[attr-defined]
+    door_of(route).put(door_record(1))
     report = run_cycle(route)
     assert report.counts["create"] == 1
     assert ledger.quarantined("door-to-hub") == []
@@ -117,14 +117,14 @@ def test_a_fixed_record_leaves_the_quarantine_when_it_goes_through(ledger: Ledge
 def test_a_lost_create_response_is_adopted_not_created_twice(ledger: Ledger) -> None:
     """The hub stored the complaint but the answer was lost: the next cycle finds it by ref."""
     route = make_route(ledger)
-    route.source.put(door_record(1))  # type: ignore[attr-defined]
-    route.target.drop_response_after_create = True  # type: ignore[attr-defined]
+    door_of(route).put(door_record(1))
+    hub_of(route).drop_response_after_create = True
     failed = run_cycle(route)
     assert not failed.ok
-    route.target.drop_response_after_create = False  # type: ignore[attr-defined]
+    hub_of(route).drop_response_after_create = False
     healed = run_cycle(route)
     assert healed.counts["link"] == 1
-    assert route.target.creates == 1  # type: ignore[attr-defined]
+    assert hub_of(route).creates == 1
     assert len(hub_records(route.target)) == 1
 
 
@@ -133,7 +133,7 @@ def test_a_crash_between_create_and_ledger_commit_leaves_one_complaint(
 ) -> None:
     """The process dies after the remote create, before the commit; a restart adopts it."""
     route = make_route(ledger)
-    route.source.put(door_record(1))  # type: ignore[attr-defined]
+    door_of(route).put(door_record(1))
 
     class ProcessDied(BaseException):
         """Stands for SIGKILL: nothing after it runs, not even except-blocks for Exception."""
@@ -159,8 +159,8 @@ def test_a_failing_target_keeps_what_was_done_and_moves_no_cursor(
     """A create that fails part-way: earlier creates are linked, the cursor stays put."""
     route = make_route(ledger, feed="cursor", source_mapping=cursor_mapping)
     for i in range(1, 6):
-        route.source.put(door_record(i, updated_at=f"2026-03-01T10:00:0{i}+08:00"))  # type: ignore[attr-defined]
-    route.target.fail_next(1, RetryableError("hub down"), operations=("create",))  # type: ignore[attr-defined]
+        door_of(route).put(door_record(i, updated_at=f"2026-03-01T10:00:0{i}+08:00"))
+    hub_of(route).fail_next(1, RetryableError("hub down"), operations=("create",))
     # The first create fails: nothing delivered, nothing moves.
     first = run_cycle(route)
     assert not first.ok
@@ -177,7 +177,7 @@ def test_pages_progress_even_when_a_later_page_keeps_failing(
     """Page 1 commits its links and cursor even though page 2 fails every time."""
     route = make_route(ledger, feed="cursor", source_mapping=cursor_mapping, page_size=2)
     for i in range(1, 5):
-        route.source.put(door_record(i, updated_at=f"2026-03-01T10:00:0{i}+08:00"))  # type: ignore[attr-defined]
+        door_of(route).put(door_record(i, updated_at=f"2026-03-01T10:00:0{i}+08:00"))
     calls = {"n": 0}
     real_create = route.target.create
 
@@ -200,9 +200,9 @@ def test_a_late_committed_row_inside_the_lookback_is_still_carried(
 ) -> None:
     """A row whose updated_at is older than the cursor (committed late) is not skipped."""
     route = make_route(ledger, feed="cursor", source_mapping=cursor_mapping)
-    route.source.put(door_record(1, updated_at="2026-03-01T10:05:00+08:00"))  # type: ignore[attr-defined]
+    door_of(route).put(door_record(1, updated_at="2026-03-01T10:05:00+08:00"))
     run_cycle(route)
-    route.source.put(door_record(2, updated_at="2026-03-01T10:04:00+08:00"))  # type: ignore[attr-defined]
+    door_of(route).put(door_record(2, updated_at="2026-03-01T10:04:00+08:00"))
     report = run_cycle(route)
     assert report.counts["create"] == 1 and report.counts["skip"] == 1
     assert len(hub_records(route.target)) == 2
@@ -211,10 +211,10 @@ def test_a_late_committed_row_inside_the_lookback_is_still_carried(
 def test_the_cursor_never_moves_backwards(ledger: Ledger, cursor_mapping: Path) -> None:
     """Timestamps going backwards in the source never rewind the stored cursor."""
     route = make_route(ledger, feed="cursor", source_mapping=cursor_mapping)
-    route.source.put(door_record(1, updated_at="2026-03-01T10:05:00+08:00"))  # type: ignore[attr-defined]
+    door_of(route).put(door_record(1, updated_at="2026-03-01T10:05:00+08:00"))
     run_cycle(route)
     before = ledger.get_cursor("door-to-hub", "door")
-    route.source.put(door_record(2, updated_at="2026-03-01T10:00:00+08:00"))  # type: ignore[attr-defined]
+    door_of(route).put(door_record(2, updated_at="2026-03-01T10:00:00+08:00"))
     run_cycle(route)
     assert ledger.get_cursor("door-to-hub", "door") == before
 
@@ -222,9 +222,9 @@ def test_the_cursor_never_moves_backwards(ledger: Ledger, cursor_mapping: Path) 
 def test_a_scanned_source_that_suddenly_lists_nothing_stops_the_route(ledger: Ledger) -> None:
     """An empty listing after records were linked is an error, not 'nothing there'."""
     route = make_route(ledger)
-    route.source.put(door_record(1))  # type: ignore[attr-defined]
+    door_of(route).put(door_record(1))
     run_cycle(route)
-    route.source.records_store_clear = True  # type: ignore[attr-defined]
+    door_of(route).records_store_clear = True
     type(route.source).store("door").records.clear()  # type: ignore[attr-defined]
     report = run_cycle(route)
     assert not report.ok and "SourceEmpty" in (report.error or "")
@@ -233,7 +233,7 @@ def test_a_scanned_source_that_suddenly_lists_nothing_stops_the_route(ledger: Le
 def test_a_failed_read_is_not_taken_for_an_empty_source(ledger: Ledger) -> None:
     """A pull that raises ends the cycle with an error and records nothing."""
     route = make_route(ledger)
-    route.source.fail_next(1, RetryableError("door unreachable"), operations=("pull",))  # type: ignore[attr-defined]
+    door_of(route).fail_next(1, RetryableError("door unreachable"), operations=("pull",))
     report = run_cycle(route)
     assert not report.ok and "door unreachable" in (report.error or "")
 
@@ -241,7 +241,7 @@ def test_a_failed_read_is_not_taken_for_an_empty_source(ledger: Ledger) -> None:
 def test_duplicate_ids_in_one_pull_create_once(ledger: Ledger) -> None:
     """A system listing the same id twice does not get two hub complaints."""
     route = make_route(ledger)
-    route.source.put(door_record(1))  # type: ignore[attr-defined]
+    door_of(route).put(door_record(1))
     original_pull = route.source.pull
 
     def pull_twice(since: object = None):  # type: ignore[no-untyped-def]
@@ -257,9 +257,9 @@ def test_duplicate_ids_in_one_pull_create_once(ledger: Ledger) -> None:
 def test_a_dry_run_plans_exactly_and_writes_nothing_anywhere(ledger: Ledger) -> None:
     """--dry-run reports create/set aside/withhold and leaves hub and ledger untouched."""
     route = make_route(ledger)
-    route.source.put(door_record(1))  # type: ignore[attr-defined]
-    route.source.put(door_record(2, topik=""))  # type: ignore[attr-defined]
-    route.source.put(door_record(3, hide_pengaduan=1))  # type: ignore[attr-defined]
+    door_of(route).put(door_record(1))
+    door_of(route).put(door_record(2, topik=""))
+    door_of(route).put(door_record(3, hide_pengaduan=1))
     report = run_cycle(route, dry_run=True)
     assert report.counts == {"create": 1, "set_aside": 1, "withhold": 1}
     assert hub_records(route.target) == []
@@ -272,9 +272,9 @@ def test_a_dry_run_plans_exactly_and_writes_nothing_anywhere(ledger: Ledger) -> 
 def test_a_changed_linked_record_is_noted_not_recreated(ledger: Ledger) -> None:
     """Editing a delivered complaint updates the ledger's hash; no second create."""
     route = make_route(ledger)
-    route.source.put(door_record(1))  # type: ignore[attr-defined]
+    door_of(route).put(door_record(1))
     run_cycle(route)
-    route.source.put(door_record(1, uraian="Sudah makin parah."))  # type: ignore[attr-defined]
+    door_of(route).put(door_record(1, uraian="Sudah makin parah."))
     changed = run_cycle(route)
     again = run_cycle(route)
     assert changed.counts["change"] == 1
@@ -286,7 +286,7 @@ def test_a_target_that_takes_no_new_complaints_gets_no_create(ledger: Ledger) ->
     """A read-only target (can_create False) is never asked to create; records are skipped."""
     route = make_route(ledger)
     route.target.can_create = False
-    route.source.put(door_record(1))  # type: ignore[attr-defined]
+    door_of(route).put(door_record(1))
     report = run_cycle(route)
     assert report.ok and report.counts == {"skip": 1}
     assert hub_records(route.target) == []
@@ -297,14 +297,14 @@ def test_an_unconfirmed_create_into_a_target_that_cannot_search_is_set_aside(
 ) -> None:
     """A lost create into a target without find_by_ref is neither re-sent nor dropped."""
     route = make_route(ledger)
-    route.source.put(door_record(1))  # type: ignore[attr-defined]
-    route.target.drop_response_after_create = True  # type: ignore[attr-defined]
+    door_of(route).put(door_record(1))
+    hub_of(route).drop_response_after_create = True
     run_cycle(route)
-    route.target.drop_response_after_create = False  # type: ignore[attr-defined]
+    hub_of(route).drop_response_after_create = False
     route.target.can_find_by_ref = False
     report = run_cycle(route)
     assert report.ok and report.counts["set_aside"] == 1
-    assert route.target.creates == 1  # type: ignore[attr-defined]
+    assert hub_of(route).creates == 1
     [held] = ledger.quarantined("door-to-hub")
     assert "check hub by hand" in held.reason
 
@@ -316,9 +316,9 @@ def test_a_complaint_the_door_rejects_is_forwarded_once_not_written_as_a_status(
     route = replace(
         make_route(ledger), forward=ForwardRule(Status.REJECTED, "1002", "Bukan wewenang")
     )
-    route.source.put(door_record(1))  # type: ignore[attr-defined]
+    door_of(route).put(door_record(1))
     run_cycle(route)
-    route.source.put(door_record(1, status=4, status_pengaduan="Ditolak"))  # type: ignore[attr-defined]
+    door_of(route).put(door_record(1, status=4, status_pengaduan="Ditolak"))
     forwarded = run_cycle(route)
     quiet = run_cycle(route)
     [copy] = hub_records(route.target)
@@ -335,7 +335,7 @@ def test_an_unchanged_record_is_not_mapped_again_but_a_changed_one_is(
     """The daemon's memo spares mapping byte-identical records; an edit is still noticed."""
     route = make_route(ledger)
     for i in range(1, 4):
-        route.source.put(door_record(i))  # type: ignore[attr-defined]
+        door_of(route).put(door_record(i))
     run_cycle(route)
     calls: list[str] = []
     real = route.source_mapping.to_canonical
@@ -346,7 +346,7 @@ def test_an_unchanged_record_is_not_mapped_again_but_a_changed_one_is(
 
     monkeypatch.setattr(route.source_mapping, "to_canonical", counting)
     quiet = run_cycle(route)
-    route.source.put(door_record(2, uraian="Sudah makin parah."))  # type: ignore[attr-defined]
+    door_of(route).put(door_record(2, uraian="Sudah makin parah."))
     changed = run_cycle(route)
     assert quiet.counts == {"skip": 3} and calls.count("1") == 0
     assert changed.counts["change"] == 1 and calls == ["2"]
@@ -365,8 +365,8 @@ def test_a_dry_run_reports_what_the_targets_mapping_cannot_write(
     assert "location.address" in strict
     (tmp_path / "strict-lapor.toml").write_text(strict, encoding="utf-8")
     route = replace(make_route(ledger), target_mapping=load_mapping(tmp_path / "strict-lapor.toml"))
-    route.source.put(door_record(1))  # type: ignore[attr-defined]
-    route.source.put(door_record(2, alamat=""))  # type: ignore[attr-defined]
+    door_of(route).put(door_record(1))
+    door_of(route).put(door_record(2, alamat=""))
 
     planned = run_cycle(route, dry_run=True)
     real = run_cycle(route)
@@ -380,10 +380,10 @@ def test_a_record_stamped_in_the_future_does_not_carry_the_cursor_away(
 ) -> None:
     """A wrong clock at the source (2030) must not make every later change invisible."""
     route = make_route(ledger, feed="cursor", source_mapping=cursor_mapping)
-    route.source.put(door_record(1, updated_at="2030-01-01T10:00:00+00:00"))  # type: ignore[attr-defined]
+    door_of(route).put(door_record(1, updated_at="2030-01-01T10:00:00+00:00"))
     run_cycle(route)
 
     cursor = ledger.get_cursor(route.name, route.source.name)
     assert cursor is not None and datetime.fromisoformat(cursor) < datetime(2027, 1, 1, tzinfo=UTC)
-    route.source.put(door_record(2, updated_at=datetime.now(UTC).isoformat()))  # type: ignore[attr-defined]
+    door_of(route).put(door_record(2, updated_at=datetime.now(UTC).isoformat()))
     assert run_cycle(route).counts["create"] == 1

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bridge.engine import Route, run_cycle
+from bridge.engine import CycleOptions, Route, run_cycle
 from bridge.errors import AuthError, RateLimited, RetryableError
 from bridge.health import PausePolicy, failing_connector
 from bridge.ledger import Ledger
 from tests.engine.conftest import door_of, door_record, hub_of, make_route
+from tests.ledger.ledger_factories import Clock
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 POLICY = PausePolicy(
@@ -21,22 +23,15 @@ POLICY = PausePolicy(
 )
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(START)
 
 
 @pytest.fixture
-def timed_ledger(tmp_path: Path, clock: Clock) -> Ledger:
-    return Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}", clock=clock)
+def timed_ledger(tmp_path: Path, clock: Clock) -> Iterator[Ledger]:
+    with Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}", clock=clock) as opened:
+        yield opened
 
 
 def route_with(ledger: Ledger, clock: Clock) -> Route:
@@ -127,8 +122,6 @@ def test_a_rate_limited_connector_waits_at_least_retry_after() -> None:
 
 def test_a_dry_run_and_a_backfill_ignore_the_pause(timed_ledger: Ledger, clock: Clock) -> None:
     """A person at the keyboard wants to see the error, not a pause notice."""
-    from bridge.engine import CycleOptions
-
     route = route_with(timed_ledger, clock)
     door_of(route).put(door_record(1))
     door_of(route).fail_next(2, RetryableError("door: HTTP 502"), operations=("pull",))

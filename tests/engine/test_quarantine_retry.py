@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from bridge.engine import Route, run_cycle
+from bridge.errors import RemoteRejected
 from bridge.ledger import Ledger
 from bridge.mapping import load_mapping
 from tests.conftest import ODD_DATE, reading_dmy
@@ -77,8 +78,6 @@ def test_an_unchanged_record_set_aside_is_not_tried_every_cycle(
     ledger: Ledger, cursor_mapping: Path
 ) -> None:
     """A record the hub refuses costs one create, not one per cycle; a change brings it back."""
-    from bridge.errors import RemoteRejected
-
     route = _route(ledger, cursor_mapping)
     door_of(route).put(door_record(1))
     hub_of(route).fail_next(1, RemoteRejected("hub: HTTP 422: bad"), operations=("create",))

@@ -20,6 +20,7 @@ from bridge.ledger.tables import (
     QUARANTINE,
     REVIEW,
 )
+from tests.ledger.ledger_factories import T0, Clock
 from tests.pg import fresh_pg_database
 
 TABLES = (COMPLAINT, LINK, PENDING_OP, QUARANTINE, EVENT, FOLLOWUP, FOLLOWUP_COPY, REVIEW)
@@ -56,3 +57,9 @@ def row_counts(ledger_url: str) -> Iterator[Callable[[], dict[str, int]]]:
 
     yield count
     engine.dispose()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A clock at ``T0`` that the test moves by hand."""
+    return Clock(T0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bridge.ledger import CreateIntent, CreateResult, Ledger
 from bridge.model import make_ref
@@ -12,6 +12,7 @@ from bridge.model import make_ref
 ROUTE = "sidumas-to-lapor"
 SOURCE = "sidumas"
 TARGET = "lapor"
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # where a test's clock starts
 
 # table name → number of rows, read behind the ledger's back
 RowCounts = Callable[[], dict[str, int]]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -12,6 +12,7 @@ from bridge.ledger.polls import due_query
 from tests.ledger.ledger_factories import (
     ROUTE,
     SOURCE,
+    T0,
     TARGET,
     Clock,
     intent,
@@ -20,13 +21,7 @@ from tests.ledger.ledger_factories import (
     result,
 )
 
-T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(T0)
 
 
 @pytest.fixture
