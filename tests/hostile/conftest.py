@@ -11,16 +11,18 @@ import pytest
 
 from bridge.config import load_config
 from bridge.demo import DEMO_SECRETS, write_config
-from bridge.engine import CycleReport, run_cycle
+from bridge.engine import CycleReport, Route, run_cycle
 from bridge.ledger import Ledger
 from bridge.mapping import Mapping, load_mapping
 from bridge.model import Complaint, carried_ref
 from bridge.routes import build_routes, close_routes
+from connectors.memory import MemoryConnector
 from simulators import lapor, sidumas
 from simulators.lapor_state import LaporState
 from simulators.server import RunningServer, serve_in_thread
 from simulators.sidumas_state import SidumasState
 from tests.conftest import MAPPINGS
+from tests.hostile.corpus import delivered_by_ref
 
 HUB_MAX_ATTACHMENT = 256 * 1024
 """The LAPOR! simulator here refuses files above this (413), as the real hub has a limit."""
@@ -37,6 +39,18 @@ def read_back(mapping: Mapping, records: list[dict[str, object]]) -> list[tuple[
         if ref is not None:
             copies.append((ref, complaint))
     return copies
+
+
+def hub_copies(state: LaporState) -> list[tuple[str, Complaint]]:
+    """LAPOR!'s complaints as the lapor mapping reads their detail (#4)."""
+    details = [lapor.render_detail(rec, state.docs) for rec in state.complaints.values()]
+    return read_back(mapping("lapor.toml"), details)
+
+
+def delivered(route: Route) -> dict[str, list[Complaint]]:
+    """What the route's memory target holds, read back with its mapping, by carried reference."""
+    assert isinstance(route.target, MemoryConnector)
+    return delivered_by_ref(read_back(route.target_mapping, route.target.records()))
 
 
 @dataclass
@@ -65,12 +79,8 @@ class Pair:
             yield led
 
     def hub_copies(self) -> list[tuple[str, Complaint]]:
-        """LAPOR!'s complaints as the lapor mapping reads their detail (#4)."""
-        details = [
-            lapor.render_detail(rec, self.hub_state.docs)
-            for rec in self.hub_state.complaints.values()
-        ]
-        return read_back(mapping("lapor.toml"), details)
+        """:func:`hub_copies` of this pair's LAPOR!."""
+        return hub_copies(self.hub_state)
 
     def door_copies(self) -> list[tuple[str, Complaint]]:
         """SIDUMAS's complaints that carry a bridge reference (the ones the bridge created)."""

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bridge.engine import CycleReport
 from bridge.ledger import Ledger, QuarantineInfo
 from bridge.model import Complaint, make_ref
 
@@ -78,6 +79,10 @@ class Corpus:
     def entry(self, name: str) -> Entry:
         (found,) = (e for e in self.entries if e.name == name)
         return found
+
+    def records(self, entries: Iterable[Entry]) -> list[dict[str, Any]]:
+        """The good records, then those of ``entries``: what a test seeds its source with."""
+        return [*self.good, *(e.record for e in entries)]
 
 
 def expand(value: Any) -> Any:
@@ -215,6 +220,34 @@ def assert_outcomes(
             assert str(entry.native_id).strip() not in held, f"{entry.name}: also set aside"
         else:  # a second record with an id already listed in this pull
             assert len(copies(entry.native_id)) == 1, f"{entry.name}: not delivered once"
+
+
+def assert_two_cycles(
+    corpus: Corpus,
+    entries: Iterable[Entry],
+    first: CycleReport,
+    second: CycleReport,
+    *,
+    ledger: Ledger,
+    route: str,
+    delivered: Mapping[str, list[Complaint]],
+    source_system: str,
+) -> dict[str, QuarantineInfo]:
+    """Both cycles ran, the second created nothing, every entry met its fate; returns the held.
+
+    An entry's ``raw_status`` is the status code its link keeps when the mapping does not know it.
+    """
+    entries = list(entries)
+    assert first.ok, first.error
+    assert second.ok, second.error
+    assert second.counts.get("create", 0) == 0
+    held = quarantined(ledger, route)
+    assert_outcomes(corpus, entries, held=held, delivered=delivered, source_system=source_system)
+    links = ledger.links_for(source_system, [str(e.native_id) for e in entries])
+    for entry in entries:
+        if "raw_status" in entry.expect:
+            assert links[str(entry.native_id)].raw_status_code == entry.expect["raw_status"]
+    return held
 
 
 def _attr(complaint: Complaint, dotted: str) -> Any:

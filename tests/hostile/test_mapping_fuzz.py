@@ -17,7 +17,6 @@ import copy
 import json
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,11 +25,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bridge.errors import RecordError
-from bridge.mapping import Mapping, load_mapping
 from bridge.model import Attachment, Complaint, FollowUp, Location, Reporter, Status
+from tests.conftest import MAPPINGS
+from tests.hostile.conftest import mapping as shipped_mapping  # compiled once, not per example
 from tests.mapping.test_mapping_roundtrip import lapor_records, sidumas_records
 
-MAPPINGS = Path(__file__).parents[2] / "mappings"
 SHIPPED = sorted(path.name for path in MAPPINGS.glob("*.toml"))
 FUZZ = settings(
     max_examples=60,
@@ -73,20 +72,6 @@ JSON = st.recursive(
     ),
     max_leaves=8,
 )
-
-
-def _load(name: str) -> Mapping:
-    return load_mapping(MAPPINGS / name)
-
-
-_CACHE: dict[str, Mapping] = {}
-
-
-def _load_cached(name: str) -> Mapping:
-    """Each mapping is compiled once per session (Hypothesis calls a test many times)."""
-    if name not in _CACHE:
-        _CACHE[name] = _load(name)
-    return _CACHE[name]
 
 
 # -- valid native records, one per shipped mapping --------------------------------------------
@@ -216,7 +201,7 @@ def test_every_shipped_mapping_has_a_valid_sample() -> None:
     """The samples below are valid for their mapping, so the junk tests start from a good record."""
     assert set(GOOD) == set(SHIPPED)
     for name in SHIPPED:
-        mapping = _load(name)
+        mapping = shipped_mapping(name)
         assert isinstance(mapping.to_canonical(copy.deepcopy(GOOD[name])), Complaint)
         if name in FOLLOWUP:
             assert isinstance(mapping.followup_to_canonical(dict(FOLLOWUP[name])), FollowUp)
@@ -288,7 +273,7 @@ def _only_record_errors(call: Callable[[], Any]) -> Any:
 @given(data=st.data())
 def test_native_records_map_or_raise_record_error(name: str, data: st.DataObject) -> None:
     """native_id, native_updated_at and to_canonical of any record: a value or RecordError."""
-    mapping = _load_cached(name)
+    mapping = shipped_mapping(name)
     record = data.draw(_native_strategy(name), label="record")
     native_id = _only_record_errors(lambda: mapping.native_id(record))
     assert native_id is None or (isinstance(native_id, str) and native_id.strip())
@@ -308,7 +293,7 @@ def test_native_records_map_or_raise_record_error(name: str, data: st.DataObject
 @given(data=st.data())
 def test_native_followups_map_or_raise_record_error(name: str, data: st.DataObject) -> None:
     """followup_to_canonical of any follow-up record: a FollowUp or RecordError."""
-    mapping = _load_cached(name)
+    mapping = shipped_mapping(name)
     base = FOLLOWUP[name]
     arbitrary = st.dictionaries(st.sampled_from(sorted(base)) | st.text(max_size=6), JSON)
     record: Any = data.draw(arbitrary | junked(base) | JSON, label="followup")
@@ -324,8 +309,10 @@ CATEGORIES: tuple[str, ...] = (
     "kesehatan",
     "pendidikan",
     "lingkungan",
+    "perizinan",
+    "sosial",
+    "lainnya",
 )
-CATEGORIES += ("perizinan", "sosial", "lainnya")
 # Text a valid complaint can hold: anything but lone surrogates (pydantic refuses those).
 TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)
 NONEMPTY = TEXT.filter(str.strip)
@@ -399,7 +386,7 @@ def test_canonical_complaints_write_or_raise_record_error(
     name: str, complaint: Complaint, status: Status
 ) -> None:
     """to_native of any valid complaint, status_to_native of any status: payload or RecordError."""
-    mapping = _load_cached(name)
+    mapping = shipped_mapping(name)
     payload = _only_record_errors(lambda: mapping.to_native(complaint))
     if payload is not None:
         assert isinstance(payload, dict)
@@ -413,7 +400,7 @@ def test_canonical_complaints_write_or_raise_record_error(
 @given(followup=FOLLOWUPS)
 def test_canonical_followups_write_or_raise_record_error(name: str, followup: FollowUp) -> None:
     """followup_to_native of any valid follow-up: a payload or RecordError."""
-    mapping = _load_cached(name)
+    mapping = shipped_mapping(name)
     payload = _only_record_errors(lambda: mapping.followup_to_native(followup))
     assert payload is None or isinstance(payload, dict)
 
@@ -446,7 +433,7 @@ def test_values_found_by_fuzzing_are_record_errors(
     """Each once raised ValueError or OverflowError, quoted the value, or named "followups.None"."""
     record = {**copy.deepcopy(GOOD[name]), **changes}
     with pytest.raises(RecordError) as raised:
-        _load_cached(name).to_canonical(record)
+        shipped_mapping(name).to_canonical(record)
     assert raised.value.field == field
     assert "input_value" not in str(raised.value)
     assert "0812" not in str(raised.value)
@@ -459,4 +446,4 @@ def test_a_time_at_the_edge_of_datetime_is_not_written(moment: datetime) -> None
     """Writing datetime.min/max in a +7 zone once raised OverflowError; now RecordError."""
     complaint = Complaint(source_id="1", title="t", content="c", created_at=moment)
     with pytest.raises(RecordError, match="year"):
-        _load_cached("pengaduan-php.toml").to_native(complaint)
+        shipped_mapping("pengaduan-php.toml").to_native(complaint)

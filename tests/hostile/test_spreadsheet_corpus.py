@@ -17,8 +17,8 @@ from bridge.mapping import load_mapping
 from connectors.memory import MemoryConnector, MemorySettings
 from connectors.spreadsheet import SpreadsheetConnector, SpreadsheetSettings
 from tests.conftest import MAPPINGS
-from tests.hostile.conftest import read_back
-from tests.hostile.corpus import Entry, assert_outcomes, delivered_by_ref, load, quarantined
+from tests.hostile.conftest import delivered
+from tests.hostile.corpus import Entry, assert_two_cycles, load
 
 CORPUS = load("spreadsheet")
 HEADER = ["Tracking ID", *(k for k in CORPUS.good[0] if k != "Tracking ID")]
@@ -28,10 +28,6 @@ METADATA = ["Laporan SP4N-LAPOR! - Pemerintah Kabupaten Badung"]  # above the he
 
 def entries_for(fmt: str) -> list[Entry]:
     return [e for e in CORPUS.entries if fmt in e.extra.get("formats", ["csv", "xlsx"])]
-
-
-def rows(entries: list[Entry]) -> list[dict[str, Any]]:
-    return [*CORPUS.good, *(e.record for e in entries)]
 
 
 def write_csv(path: Path, records: list[dict[str, Any]]) -> None:
@@ -71,24 +67,26 @@ def write_xlsx(path: Path, records: list[dict[str, Any]]) -> None:
     workbook.save(path)
 
 
+def _route(path: Path, ledger: Ledger) -> Route:
+    """The export at ``path`` → a memory SIDUMAS door: the one route every test here runs."""
+    settings = SpreadsheetSettings(type="spreadsheet", path=str(path), id_column="Tracking ID")
+    return Route(
+        name=ROUTE,
+        source=SpreadsheetConnector("export", settings),
+        target=MemoryConnector("door", MemorySettings(type="memory", store="door")),
+        source_mapping=load_mapping(MAPPINGS / "lapor-export.toml"),
+        target_mapping=load_mapping(MAPPINGS / "sidumas.toml"),
+        ledger=ledger,
+    )
+
+
 @pytest.fixture(params=["csv", "xlsx"])
 def route(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Route, str]]:
     fmt: str = request.param
     path = tmp_path / f"lapor-export.{fmt}"
-    (write_csv if fmt == "csv" else write_xlsx)(path, rows(entries_for(fmt)))
-    settings = SpreadsheetSettings(type="spreadsheet", path=str(path), id_column="Tracking ID")
+    (write_csv if fmt == "csv" else write_xlsx)(path, CORPUS.records(entries_for(fmt)))
     with Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
-        yield (
-            Route(
-                name=ROUTE,
-                source=SpreadsheetConnector("export", settings),
-                target=MemoryConnector("door", MemorySettings(type="memory", store="door")),
-                source_mapping=load_mapping(MAPPINGS / "lapor-export.toml"),
-                target_mapping=load_mapping(MAPPINGS / "sidumas.toml"),
-                ledger=ledger,
-            ),
-            fmt,
-        )
+        yield _route(path, ledger), fmt
 
 
 def test_every_hostile_row_is_set_aside_or_normalised(route: tuple[Route, str]) -> None:
@@ -99,31 +97,26 @@ def test_every_hostile_row_is_set_aside_or_normalised(route: tuple[Route, str]) 
     first = run_cycle(wired)
     second = run_cycle(wired)
 
-    assert first.ok, first.error
-    assert second.ok, second.error
-    assert second.counts.get("create", 0) == 0
-    assert isinstance(wired.target, MemoryConnector)
-    delivered = delivered_by_ref(read_back(wired.target_mapping, wired.target.records()))
-    held = quarantined(wired.ledger, ROUTE)
-    assert_outcomes(CORPUS, entries, held=held, delivered=delivered, source_system="export")
+    assert_two_cycles(
+        CORPUS,
+        entries,
+        first,
+        second,
+        ledger=wired.ledger,
+        route=ROUTE,
+        delivered=delivered(wired),
+        source_system="export",
+    )
 
 
 def test_a_csv_in_no_known_encoding_stops_the_route(tmp_path: Path) -> None:
     """Neither UTF-8 nor Windows-1252 (0x81 is undefined there): ProtocolError, nothing sent."""
     path = tmp_path / "odd.csv"
     path.write_bytes(b"Tracking ID,Judul Laporan,Isi Laporan Awal,ID Kategori\n1,Jalan \x81,x,1\n")
-    settings = SpreadsheetSettings(type="spreadsheet", path=str(path), id_column="Tracking ID")
-    door = MemoryConnector("door", MemorySettings(type="memory", store="door"))
     with Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
-        wired = Route(
-            name=ROUTE,
-            source=SpreadsheetConnector("export", settings),
-            target=door,
-            source_mapping=load_mapping(MAPPINGS / "lapor-export.toml"),
-            target_mapping=load_mapping(MAPPINGS / "sidumas.toml"),
-            ledger=ledger,
-        )
+        wired = _route(path, ledger)
         report = run_cycle(wired)
         assert report.error is not None and report.error.startswith("ProtocolError")
         assert "neither UTF-8 nor Windows-1252" in report.error
-        assert door.records() == [] and ledger.quarantined() == []
+        assert isinstance(wired.target, MemoryConnector)
+        assert wired.target.records() == [] and ledger.quarantined() == []
