@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from tests.simulated import sims  # noqa: F401 - the simulators fixture, registe
 
 REPO = Path(__file__).resolve().parents[1]
 MAPPINGS = REPO / "mappings"
+LIBRARY_LOGGERS = ("httpx", "httpcore")  # configure_logging sets their levels too
 ODD_DATE = "01/03/2026 10:00"  # d/m/Y: the shipped SIDUMAS mapping reads only Y-m-d H:M:S
 
 
@@ -36,8 +38,16 @@ def _fresh_memory_stores() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_structlog() -> Iterator[None]:
-    """A test that configures logging (a level filter, a stream) leaves nothing behind:
-    ``capture_logs`` in a later test must see every event again."""
+def _restore_logging() -> Iterator[None]:
+    """A test that configures logging (a level filter, a stream, the CLI's own set-up)
+    leaves nothing behind: ``capture_logs`` in a later test must see every event again."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    libraries = {name: logging.getLogger(name).level for name in LIBRARY_LOGGERS}
     yield
     structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, library_level in libraries.items():
+        logging.getLogger(name).setLevel(library_level)

@@ -12,7 +12,6 @@ of ``bridge status`` and ``bridge trace``.
 from __future__ import annotations
 
 import io
-import logging
 import random
 import sqlite3
 import ssl
@@ -26,7 +25,6 @@ from typing import Any
 import httpx
 import pytest
 import respx
-import structlog
 from typer.testing import CliRunner
 
 from bridge.cli import app
@@ -96,26 +94,14 @@ def cli(*args: str) -> str:
 
 
 @pytest.fixture
-def captured() -> Iterator[io.StringIO]:
+def captured() -> io.StringIO:
     """Every log line, at debug level, as the daemon writes them (JSON), libraries included.
 
-    Logging is put back as it was afterwards (the CLI reconfigures it too), so later tests
-    that capture logs at info level still see them.
+    Logging is put back as it was afterwards by the suite's ``_restore_logging``.
     """
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    libraries = {name: logging.getLogger(name).level for name in ("httpx", "httpcore")}
     stream = io.StringIO()
     configure_logging("json", "debug", stream=stream)
-    try:
-        yield stream
-    finally:
-        structlog.reset_defaults()
-        structlog.contextvars.clear_contextvars()
-        root.handlers[:] = handlers
-        root.setLevel(level)
-        for name, library_level in libraries.items():
-            logging.getLogger(name).setLevel(library_level)
+    return stream
 
 
 def test_nothing_written_anywhere_holds_a_secret_or_personal_data(
