@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from bridge.config import BridgeConfig, load_config
@@ -29,6 +30,10 @@ class Sims:
 
     def config(self) -> BridgeConfig:
         return load_config(self.config_path, environ=DEMO_SECRETS)
+
+    def hub_post(self, path: str, body: dict[str, Any] | None = None) -> None:
+        """A LAPOR! simulator control call (``/_sim/<path>``); a refused one fails the test."""
+        httpx.post(f"{self.hub.url}/_sim/{path}", json=body).raise_for_status()
 
     def hub_copies(self) -> Counter[str]:
         """How many LAPOR! complaints carry each bridge reference (``#lb…`` in ``tags_raw``).

@@ -142,7 +142,7 @@ def test_a_backfill_killed_half_way_resumes_and_sends_each_complaint_once(sims: 
     planned = run_json(sims, "--dry-run")
     half = planned["would_create"] // 2
     faults = {"hold_create_response_after": half}
-    httpx.post(f"{sims.hub.url}/_sim/faults", json=faults).raise_for_status()
+    sims.hub_post("faults", faults)
     first = subprocess.Popen(
         _command(sims), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -152,8 +152,8 @@ def test_a_backfill_killed_half_way_resumes_and_sends_each_complaint_once(sims: 
     finally:
         first.kill()  # SIGKILL: no cleanup, no except-blocks, no ledger commit
         first.wait()
-    httpx.post(f"{sims.hub.url}/_sim/faults", json={"hold_create_response_after": None})
-    httpx.post(f"{sims.hub.url}/_sim/release")
+    sims.hub_post("faults", {"hold_create_response_after": None})
+    sims.hub_post("release")
     assert sims.hub_state.create_count == half
 
     rerun = run_json(sims)
@@ -179,12 +179,17 @@ def test_ctrl_c_exits_130_with_the_resume_hint_and_finishes_the_cycle_row(
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 120
-    while sims.hub_state.create_count < 2 and first.poll() is None:
-        assert time.monotonic() < deadline, "the backfill never reached its second create"
-        time.sleep(0.05)
-    first.send_signal(signal.SIGINT)  # what Ctrl-C sends
-    _, stderr = first.communicate(timeout=60)
+    try:
+        deadline = time.monotonic() + 120
+        while sims.hub_state.create_count < 2 and first.poll() is None:
+            assert time.monotonic() < deadline, "the backfill never reached its second create"
+            time.sleep(0.05)
+        first.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        _, stderr = first.communicate(timeout=60)
+    finally:
+        if first.poll() is None:  # a failed wait must not leave a backfill running
+            first.kill()
+            first.wait()
 
     assert first.returncode == 130, stderr
     assert "run the same command again" in " ".join(stderr.split())

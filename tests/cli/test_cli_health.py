@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from tests.cli.test_cli import bridge
@@ -13,7 +12,7 @@ pytestmark = pytest.mark.e2e
 
 def test_a_refusing_hub_is_shown_paused_with_its_error(sims: Sims) -> None:
     """LAPOR! refuses our key: the failure is blamed on it, and status says it is paused."""
-    httpx.post(f"{sims.hub.url}/_sim/faults", json={"fail_next_requests": 50, "fail_status": 401})
+    sims.hub_post("faults", {"fail_next_requests": 50, "fail_status": 401})
     env = {"BRIDGE_DAEMON__PAUSE_AFTER_FAILURES": "1"}
 
     synced = bridge("sync", "--once", "--config", str(sims.config_path), env=env)

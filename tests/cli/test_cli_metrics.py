@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import httpx
 import pytest
 
 from bridge.demo import DEMO_SECRETS
@@ -29,7 +28,7 @@ def test_metrics_show_links_set_aside_records_and_a_paused_system(
     broken = dict(sims.door_state.records[0], topik="")  # no title: set aside
     sims.door_state.upsert_raw(broken)
     assert bridge("sync", "--once", "--config", config).returncode == 0
-    httpx.post(f"{sims.hub.url}/_sim/faults", json={"fail_next_requests": 50, "fail_status": 401})
+    sims.hub_post("faults", {"fail_next_requests": 50, "fail_status": 401})
     bridge("sync", "--once", "--config", config, env={"BRIDGE_DAEMON__PAUSE_AFTER_FAILURES": "1"})
 
     shown = bridge("metrics", "--config", config)

@@ -63,10 +63,6 @@ def wait_for(what: str, check: Callable[[], bool], logs: list[Path]) -> None:
         time.sleep(0.1)
 
 
-def sim(sims: Sims, path: str, body: dict[str, object] | None = None) -> None:
-    httpx.post(f"{sims.hub.url}/_sim/{path}", json=body).raise_for_status()
-
-
 @pytest.mark.postgres
 def test_a_killed_replicas_route_is_taken_over_and_nothing_is_doubled(
     sims: Sims, pg_url: str, tmp_path: Path
@@ -75,7 +71,7 @@ def test_a_killed_replicas_route_is_taken_over_and_nothing_is_doubled(
     config = replica_config(sims, pg_url)
     # The 5th create and later ones are committed by LAPOR! but not answered: the replica
     # that runs the route is then stuck mid-page, with creates it never heard about.
-    sim(sims, "faults", {"hold_create_response_after": 5})
+    sims.hub_post("faults", {"hold_create_response_after": 5})
     env = {**os.environ, **DEMO_SECRETS}
     names = [f"replica-{i}" for i in range(REPLICAS)]
     logs = [tmp_path / f"{name}.log" for name in names]
@@ -99,10 +95,10 @@ def test_a_killed_replicas_route_is_taken_over_and_nothing_is_doubled(
         assert not lease.is_free(datetime.now(UTC))
         stuck = lease.holder
 
-        sim(sims, "faults", {"hold_create_response_after": None})
+        sims.hub_post("faults", {"hold_create_response_after": None})
         daemons[stuck].kill()  # SIGKILL: no release, no ledger commit
         daemons[stuck].wait()
-        sim(sims, "release")
+        sims.hub_post("release")
 
         def taken_over() -> bool:
             info = ledger.lease_of(ROUTE)
