@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bridge import __version__
-from bridge.cli_common import ConfigOption, dry_run_ledger_url, load_settings
+from bridge.cli_common import ConfigOption, dry_run_ledger_url, lease_holder, load_settings
 from bridge.cli_health import connector_health_table
 from bridge.cli_metrics import metrics_writer
 from bridge.engine import CycleOptions, CycleReport, run_cycle
@@ -309,9 +309,7 @@ def _print_report(report: CycleReport) -> None:
 
 
 def _held_elsewhere(ledger: Ledger, route: str) -> str:
-    info = ledger.lease_of(route)
-    holder = info.holder if info is not None else None
-    until = info.expires_at.isoformat(timespec="seconds") if info and info.expires_at else "?"
+    holder, until = lease_holder(ledger, route)
     return (
         f"route {route} not run: another bridge ({holder or 'unknown'}) is running it and holds "
         f"its lease until {until}. Let that bridge run it, or stop it and run sync again."

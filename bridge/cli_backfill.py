@@ -31,7 +31,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bridge.backfill import BackfillProgress, BackfillSummary, run_backfill
-from bridge.cli_common import dry_run_ledger_url, load_settings
+from bridge.cli_common import dry_run_ledger_url, lease_holder, load_settings
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger
 from bridge.routes import build_routes, close_routes
@@ -171,13 +171,12 @@ def _route_lease(ledger: Ledger, route: str, ttl: timedelta, *, needed: bool) ->
         return
     lease = ledger.claim_lease(route, replica_name(), ttl, is_dead=holder_is_dead)
     if lease is None:
-        info = ledger.lease_of(route)
-        holder = info.holder if info is not None else "another bridge"
-        until = info.expires_at.isoformat(timespec="seconds") if info and info.expires_at else "?"
+        holder, until = lease_holder(ledger, route)
         raise ConfigError(
             [
-                f"route {route!r} is being run by {holder} (lease until {until}); stop that "
-                "daemon, or disable the route in its configuration, then run the backfill"
+                f"route {route!r} is being run by {holder or 'another bridge'} (lease until "
+                f"{until}); stop that daemon, or disable the route in its configuration, "
+                "then run the backfill"
             ],
             source="bridge backfill",
         )

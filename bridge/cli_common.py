@@ -7,11 +7,14 @@ its top: ``bridge.cli`` registers the sub-commands, so they cannot import it bac
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
+from rich.text import Text
 
 from bridge.config import BridgeConfig, load_config
 from bridge.ledger import Ledger
@@ -60,3 +63,22 @@ def when(at: datetime) -> str:
 
 def shortened(text: str, width: int = REASON_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def text_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> Table:
+    """A table whose cells are plain text: a reason may hold brackets ("[fields.title]")
+    that rich would otherwise take for markup."""
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*map(Text, row))
+    return table
+
+
+def lease_holder(ledger: Ledger, route: str) -> tuple[str | None, str]:
+    """Who holds ``route``'s lease (None: unknown) and until when, as a person reads them."""
+    info = ledger.lease_of(route)
+    holder = info.holder if info is not None else None
+    until = info.expires_at.isoformat(timespec="seconds") if info and info.expires_at else "?"
+    return holder, until

@@ -17,10 +17,17 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
-from bridge.cli_common import ConfigOption, RouteOption, load_settings, open_ledger, shortened, when
+from bridge.cli_common import (
+    ConfigOption,
+    RouteOption,
+    load_settings,
+    open_ledger,
+    shortened,
+    text_table,
+    when,
+)
 from bridge.config import BridgeConfig
 from bridge.engine import CycleOptions
 from bridge.errors import ConfigError
@@ -48,27 +55,21 @@ def list_(config: ConfigOption = None, route: RouteOption = None) -> None:
     if not items:
         out.print("Nothing is set aside.")
         return
-    table = Table(title=f"set aside: {len(items)}")
     columns = ("id", "route", "system", "source id", "reason", "attempts", "last seen", "retry")
-    for column in columns:
-        table.add_column(column)
-    for item in items:
-        # Text cells: a reason may hold brackets ("[fields.title]") that are not markup.
-        table.add_row(
-            *map(
-                Text,
-                (
-                    str(item.id),
-                    item.route,
-                    item.system,
-                    item.source_id,
-                    shortened(item.reason),
-                    str(item.attempts),
-                    when(item.last_seen),
-                    "asked" if item.retry_requested_at else "",
-                ),
-            )
+    rows = [
+        (
+            str(item.id),
+            item.route,
+            item.system,
+            item.source_id,
+            shortened(item.reason),
+            str(item.attempts),
+            when(item.last_seen),
+            "asked" if item.retry_requested_at else "",
         )
+        for item in items
+    ]
+    table = text_table(f"set aside: {len(items)}", columns, rows)
     out.print(table)
     out.print("Details: bridge quarantine show ID · after a fix: bridge quarantine retry --all")
 

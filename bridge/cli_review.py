@@ -18,10 +18,9 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
-from bridge.cli_common import ConfigOption, RouteOption, open_ledger, shortened, when
+from bridge.cli_common import ConfigOption, RouteOption, open_ledger, shortened, text_table, when
 
 review_app = typer.Typer(
     help="Complaints waiting for a person: list them, and close the ones handled.",
@@ -57,10 +56,10 @@ def list_(
     if not items:
         out.print("Nothing waits for review.")
         return
-    table = Table(title=f"to review: {sum(not r.resolved for r in items)}")
-    columns = ("id", "route", "complaint", "system", "kind", "reason", "seen", "last seen")
-    for column in columns + (("state",) if all_ else ()):
-        table.add_column(column)
+    columns = ["id", "route", "complaint", "system", "kind", "reason", "seen", "last seen"]
+    if all_:
+        columns.append("state")
+    rows = []
     for item in items:
         cells = [
             str(item.id),
@@ -72,10 +71,8 @@ def list_(
             f"{item.count}×",
             when(item.last_seen),
         ]
-        if all_:
-            cells.append("closed" if item.resolved else "open")
-        # Text cells: a reason may hold brackets ("[values.status]") that are not markup.
-        table.add_row(*map(Text, cells))
+        rows.append(cells + (["closed" if item.resolved else "open"] if all_ else []))
+    table = text_table(f"to review: {sum(not r.resolved for r in items)}", columns, rows)
     out.print(table)
     for kind in sorted({item.kind for item in items}):
         out.print(f"  {kind}: {WHAT_TO_DO.get(kind, 'see the reason')}", markup=False)
