@@ -12,6 +12,28 @@ import pytest
 from simulators._common import ManualClock
 from simulators.corpus import CorpusEntry
 from simulators.server import RunningServer, serve_in_thread
+from simulators.sidumas import DEMO_EMAIL, DEMO_PASSWORD
+
+LAPOR_HEADERS = {"auth": "Bearer demo-key", "token": "demo-guid"}
+NEW_USER = {
+    "title": "Jalan berlubang",
+    "content": "Jalan di depan banjar berlubang besar.",
+    "disposition_id": 1001,
+    "category_id": 3,
+    "is_new_user_slider": True,
+    "nameUser": "Ni Luh Suartini",
+    "phoneUser": "081234567890",
+    "emailUser": "suartini@example.com",
+}
+SIDUMAS_CREDENTIALS = {"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
+
+
+def sidumas_login(client: httpx.Client) -> httpx.Client:
+    """Log ``client`` in to the SIDUMAS simulator with the demo account; return it."""
+    response = client.post("/api/login", json=SIDUMAS_CREDENTIALS)
+    assert response.status_code == 200, response.text
+    client.headers["Authorization"] = f"Bearer {response.json()['data']['token']}"
+    return client
 
 
 @pytest.fixture

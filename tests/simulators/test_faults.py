@@ -16,22 +16,13 @@ from bridge.errors import ConfigError
 from simulators import lapor, open311, sidumas
 from simulators.faults import KINDS, FaultError, parse_spec
 from simulators.server import RunningServer
+from tests.simulators.conftest import LAPOR_HEADERS, NEW_USER, sidumas_login
 
 Serve = Callable[[Any], RunningServer]
 MakeClient = Callable[..., httpx.Client]
 TRANSPORT_ERRORS = (httpx.RemoteProtocolError, httpx.ReadError)
 SHORT_READ = httpx.Timeout(10, read=0.3)  # well under the 2 s the server hangs
 
-LAPOR_NEW = {
-    "title": "Jalan berlubang",
-    "content": "Jalan di depan banjar berlubang besar.",
-    "disposition_id": 1001,
-    "category_id": 3,
-    "is_new_user_slider": True,
-    "nameUser": "Ni Luh Suartini",
-    "phoneUser": "081234567890",
-    "emailUser": "suartini@example.com",
-}
 SIDUMAS_NEW = {"topik": "Lampu jalan mati", "uraian": "Sudah sebulan gelap.", "kategori_id": "1"}
 OPEN311_NEW = {
     "api_key": open311.DEMO_API_KEY,
@@ -42,23 +33,13 @@ OPEN311_NEW = {
 }
 
 
-def _lapor_auth(http: httpx.Client) -> None:
-    http.headers.update({"auth": "Bearer demo-key", "token": "demo-guid"})
-
-
-def _sidumas_login(http: httpx.Client) -> None:
-    login = {"email": sidumas.DEMO_EMAIL, "password": sidumas.DEMO_PASSWORD}
-    token = http.post("/api/login", json=login).json()["data"]["token"]
-    http.headers["Authorization"] = f"Bearer {token}"
-
-
 @dataclass(frozen=True)
 class Sim:
     """How a test talks to one simulator: build, log in, read, write, list what was written."""
 
     name: str
     build: Callable[[], Any]
-    authenticate: Callable[[httpx.Client], None]
+    authenticate: Callable[[httpx.Client], object]
     read_path: str
     write_path: str
     write_body: dict[str, Any]  # httpx keyword arguments: json=... or data=...
@@ -69,16 +50,16 @@ SIMS = [
     Sim(
         "lapor",
         lapor.create_app,
-        _lapor_auth,
+        lambda http: http.headers.update(LAPOR_HEADERS),
         "/masters/templates",
         "/complaints/complaint",
-        {"json": LAPOR_NEW},
+        {"json": NEW_USER},
         "/_sim/complaints",
     ),
     Sim(
         "sidumas",
         sidumas.create_app,
-        _sidumas_login,
+        sidumas_login,
         "/api/pengaduan/list",
         "/api/pengaduan/add",
         {"data": SIDUMAS_NEW},
@@ -254,8 +235,7 @@ def test_lapor_keeps_its_own_switches_beside_the_shared_ones(
     serve: Serve, client: MakeClient
 ) -> None:
     """LAPOR!'s fail_next_requests still works, reported with the shared switches."""
-    http = client(serve(lapor.create_app()).url)
-    _lapor_auth(http)
+    http = client(serve(lapor.create_app()).url, headers=LAPOR_HEADERS)
     report = http.post("/_sim/faults", json={"fail_next_requests": 1, "fail_status": 502}).json()
     assert report["fail_next_requests"] == 1 and report["error_rate"] == 0
     assert [http.get("/masters/templates").status_code for _ in range(2)] == [502, 200]

@@ -16,21 +16,10 @@ from simulators.corpus import CorpusEntry
 from simulators.lapor import create_app
 from simulators.lapor_state import LaporState
 from simulators.server import RunningServer
+from tests.simulators.conftest import LAPOR_HEADERS, NEW_USER
 
 Serve = Callable[[Any], RunningServer]
 MakeClient = Callable[..., httpx.Client]
-LAPOR_HEADERS = {"auth": "Bearer demo-key", "token": "demo-guid"}
-
-NEW_USER = {
-    "title": "Jalan berlubang",
-    "content": "Jalan di depan banjar berlubang besar.",
-    "disposition_id": 1001,
-    "category_id": 3,
-    "is_new_user_slider": True,
-    "nameUser": "Ni Luh Suartini",
-    "phoneUser": "081234567890",
-    "emailUser": "suartini@example.com",
-}
 
 
 @pytest.fixture

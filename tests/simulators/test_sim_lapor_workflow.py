@@ -13,10 +13,10 @@ from simulators._common import ManualClock
 from simulators.lapor import create_app
 from simulators.lapor_state import LaporState
 from simulators.server import RunningServer
+from tests.simulators.conftest import LAPOR_HEADERS
 
 Serve = Callable[[Any], RunningServer]
 MakeClient = Callable[..., httpx.Client]
-LAPOR_HEADERS = {"auth": "Bearer demo-key", "token": "demo-guid"}
 CITIZEN = {
     "title": "Sampah menumpuk",
     "content": "Sampah di pasar belum diangkut seminggu.",

@@ -14,22 +14,15 @@ from simulators.corpus import CorpusEntry
 from simulators.server import RunningServer
 from simulators.sidumas import create_app
 from simulators.sidumas_state import SidumasState
+from tests.simulators.conftest import SIDUMAS_CREDENTIALS, sidumas_login
 
 Serve = Callable[[Any], RunningServer]
 MakeClient = Callable[..., httpx.Client]
-CREDENTIALS = {"email": "bridge@badungkab.go.id", "password": "demo-password"}
 NEW = {"topik": "Lampu jalan mati", "uraian": "Sudah sebulan gelap.", "kategori_id": 1}
 
 
-def login(client: httpx.Client) -> httpx.Client:
-    response = client.post("/api/login", json=CREDENTIALS)
-    assert response.status_code == 200, response.text
-    client.headers["Authorization"] = f"Bearer {response.json()['data']['token']}"
-    return client
-
-
 def start(serve: Serve, client: MakeClient, state: SidumasState, **options: Any) -> httpx.Client:
-    return login(client(serve(create_app(state, **options)).url))
+    return sidumas_login(client(serve(create_app(state, **options)).url))
 
 
 @pytest.fixture
@@ -49,7 +42,7 @@ def sidumas(state: SidumasState, serve: Serve, client: MakeClient) -> httpx.Clie
 def test_wrong_credentials_are_refused_in_the_envelope(serve: Serve, client: MakeClient) -> None:
     """A bad password gets 401 with success false and data null."""
     anonymous = client(serve(create_app()).url)
-    response = anonymous.post("/api/login", json={**CREDENTIALS, "password": "salah"})
+    response = anonymous.post("/api/login", json={**SIDUMAS_CREDENTIALS, "password": "salah"})
     assert response.status_code == 401
     assert response.json()["success"] is False
     assert response.json()["data"] is None

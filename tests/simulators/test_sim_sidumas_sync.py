@@ -12,10 +12,10 @@ from simulators._common import ManualClock
 from simulators.server import RunningServer
 from simulators.sidumas import create_app
 from simulators.sidumas_state import SidumasState
+from tests.simulators.conftest import sidumas_login
 
 Serve = Callable[[Any], RunningServer]
 MakeClient = Callable[..., httpx.Client]
-CREDENTIALS = {"email": "bridge@badungkab.go.id", "password": "demo-password"}
 NEW = {"topik": "Lampu jalan mati", "uraian": "Sudah sebulan gelap.", "kategori_id": 1}
 
 
@@ -27,10 +27,7 @@ def state(clock: ManualClock) -> SidumasState:
 @pytest.fixture
 def sidumas(state: SidumasState, serve: Serve, client: MakeClient) -> httpx.Client:
     """A logged-in client of an empty simulator whose clock starts at 09:00 WITA."""
-    http = client(serve(create_app(state)).url)
-    token = http.post("/api/login", json=CREDENTIALS).json()["data"]["token"]
-    http.headers["Authorization"] = f"Bearer {token}"
-    return http
+    return sidumas_login(client(serve(create_app(state)).url))
 
 
 def add(sidumas: httpx.Client, **changes: Any) -> int:
