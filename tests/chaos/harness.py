@@ -48,7 +48,8 @@ import sqlalchemy as sa
 
 from bridge.demo import BADUNG, DEMO_SECRETS, write_config
 from bridge.ledger.polls import OWED
-from bridge.ledger.tables import LINK, ROUTE_LEASE
+from bridge.ledger.tables import FOLLOWUP_COPY, LINK, PENDING_OP, ROUTE_LEASE
+from bridge.ledger.types import COPY_DONE, PENDING_STARTED
 from bridge.mapping import load_mapping
 from bridge.model import make_ref
 from simulators import lapor, sidumas
@@ -135,14 +136,19 @@ class ChaosResult:
     ledger_problems: list[str] = field(default_factory=list)
 
     @property
-    def ok(self) -> bool:
-        return not (
+    def problems(self) -> list[str]:
+        """Everything found wrong, in one list."""
+        return (
             self.duplicates
-            or self.lost
-            or self.followup_problems
-            or self.status_problems
-            or self.ledger_problems
+            + self.lost
+            + self.followup_problems
+            + self.status_problems
+            + self.ledger_problems
         )
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -159,13 +165,7 @@ class ChaosResult:
             "status_problems": len(self.status_problems),
             "ledger_problems": len(self.ledger_problems),
             "seconds": round(self.seconds, 1),
-            "examples": (
-                self.duplicates
-                + self.lost
-                + self.followup_problems
-                + self.status_problems
-                + self.ledger_problems
-            )[:10],
+            "examples": self.problems[:10],
         }
 
 
@@ -188,47 +188,51 @@ def run_chaos(settings: ChaosSettings, workdir: Path) -> ChaosResult:
     door_count = settings.complaints // 2
     hub_count = settings.complaints - door_count
     _seed(hub_state, door_state, hub_count, door_count)
-    with ExitStack() as stack:
-        hub = stack.enter_context(serve_in_thread(lapor.create_app(hub_state)))
-        # Pages of 200: SIDUMAS is a scan source, listed whole every cycle, and with 20 a
-        # page the run would measure pagination, not faults and kills.
-        door_app = sidumas.create_app(door_state, per_page=200)
-        door = stack.enter_context(serve_in_thread(door_app))
-        # Dropped answers and killed clients make uvicorn log an error each: expected here.
-        logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
-        sims = _Sims(hub, door)
-        stack.callback(sims.http.close)
-        config = _write_config(settings, workdir, hub.url, door.url)
-        sims.faults(settings.faults)
-        fleet = stack.enter_context(_fleet(config, settings.replicas, workdir))
-        typed = _Typed()
-        deadline = started + settings.deadline_seconds
-        ledger_url = config_ledger_url(settings, workdir)
-        # The kills spread over the whole run: about three requests per complaint in all.
-        step = max(100, 3 * settings.complaints // max(1, settings.kills))
-        for _ in range(settings.kills):
-            sims.wait_for_requests(rng.randint(step // 2, step * 3 // 2), fleet, deadline)
-            _people_act(sims, rng, settings.followups_per_round, typed)
-            victim = fleet.kill_one(_busiest(ledger_url, fleet.names))
-            if settings.replicas > 1:
-                # Stay down a while: its leases expire and the others take its routes over.
-                sims.wait_for_requests(rng.randint(step // 4, step // 2), fleet, deadline)
-            fleet.start(victim)
-        injected = sims.injected()
-        sims.faults(FAULTS_OFF)
-        _wait_quiet(config_ledger_url(settings, workdir), fleet, deadline)
-        fleet.stop()
-    result = ChaosResult(
-        complaints=settings.complaints,
-        door_expected=0,
-        hub_expected=0,
-        followups_typed=len(typed.in_door) + len(typed.in_hub),
-        statuses_set=len(typed.door_status) + len(typed.verified),
-        kills=fleet.kills,
-        faults_injected=injected,
-        seconds=0.0,
-    )
-    _count(result, hub_state, door_state, typed, config_ledger_url(settings, workdir))
+    ledger = sa.create_engine(config_ledger_url(settings, workdir))
+    try:
+        with ExitStack() as stack:
+            hub = stack.enter_context(serve_in_thread(lapor.create_app(hub_state)))
+            # Pages of 200: SIDUMAS is a scan source, listed whole every cycle, and with 20 a
+            # page the run would measure pagination, not faults and kills.
+            door_app = sidumas.create_app(door_state, per_page=200)
+            door = stack.enter_context(serve_in_thread(door_app))
+            # Dropped answers and killed clients make uvicorn log an error each: expected here.
+            logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
+            sims = _Sims(hub, door)
+            stack.callback(sims.http.close)
+            config = _write_config(settings, workdir, hub.url, door.url)
+            sims.faults(settings.faults)
+            fleet = stack.enter_context(_fleet(config, settings.replicas, workdir))
+            typed = _Typed()
+            deadline = started + settings.deadline_seconds
+            # The kills spread over the whole run: about three requests per complaint in all.
+            step = max(100, 3 * settings.complaints // max(1, settings.kills))
+            for _ in range(settings.kills):
+                sims.wait_for_requests(rng.randint(step // 2, step * 3 // 2), fleet, deadline)
+                _people_act(sims, rng, settings.followups_per_round, typed)
+                victim = _busiest(ledger, fleet.names)
+                fleet.kill_one(victim)
+                if settings.replicas > 1:
+                    # Stay down a while: its leases expire and the others take its routes over.
+                    sims.wait_for_requests(rng.randint(step // 4, step // 2), fleet, deadline)
+                fleet.start(victim)
+            injected = sims.injected()
+            sims.faults(FAULTS_OFF)
+            _wait_quiet(ledger, fleet, deadline)
+            fleet.stop()
+        result = ChaosResult(
+            complaints=settings.complaints,
+            door_expected=0,
+            hub_expected=0,
+            followups_typed=len(typed.in_door) + len(typed.in_hub),
+            statuses_set=len(typed.door_status) + len(typed.verified),
+            kills=fleet.kills,
+            faults_injected=injected,
+            seconds=0.0,
+        )
+        _count(result, hub_state, door_state, typed, ledger)
+    finally:
+        ledger.dispose()
     result.seconds = time.monotonic() - started
     return result
 
@@ -257,8 +261,8 @@ def _write_config(settings: ChaosSettings, workdir: Path, hub_url: str, door_url
     path = write_config(workdir, hub_url, door_url, workdir / "ledger.db")
     text = path.read_text(encoding="utf-8")
     if settings.ledger_url:
-        text = text.replace(f'url = "sqlite:///{workdir / "ledger.db"}"', "url = ''", 1)
-        text = text.replace("url = ''", f"url = {json.dumps(settings.ledger_url)}", 1)
+        sqlite_url = f'url = "sqlite:///{workdir / "ledger.db"}"'
+        text = text.replace(sqlite_url, f"url = {json.dumps(settings.ledger_url)}", 1)
     for name in ("lapor", "sidumas"):
         text = text.replace(f"[connectors.{name}]\n", f"[connectors.{name}]\n{CONNECTOR_KEYS}", 1)
     text = text.replace("[[routes]]\n", f"[[routes]]\n{ROUTE_KEYS}")
@@ -370,13 +374,12 @@ class _Fleet:
         )
         log.close()
 
-    def kill_one(self, name: str) -> str:
-        """SIGKILL this replica (no cleanup at all); return its name to start it again."""
+    def kill_one(self, name: str) -> None:
+        """SIGKILL this replica (no cleanup at all); ``start`` it again by the same name."""
         process = self.processes.pop(name)
         process.send_signal(signal.SIGKILL)
         process.wait()
         self.kills += 1
-        return name
 
     def check_alive(self) -> None:
         for name, process in self.processes.items():
@@ -398,11 +401,10 @@ class _Fleet:
                 process.wait()
 
 
-def _busiest(ledger_url: str, names: list[str]) -> str:
+def _busiest(ledger: sa.Engine, names: list[str]) -> str:
     """The replica holding the most live route leases: killing it interrupts real work."""
-    engine = sa.create_engine(ledger_url)
     try:
-        with engine.connect() as conn:
+        with ledger.connect() as conn:
             rows = conn.execute(
                 sa.select(ROUTE_LEASE.c.holder, ROUTE_LEASE.c.expires_at).where(
                     ROUTE_LEASE.c.holder.in_(names)
@@ -410,8 +412,6 @@ def _busiest(ledger_url: str, names: list[str]) -> str:
             ).all()
     except sa.exc.OperationalError:  # the ledger's tables are not there yet
         rows = []
-    finally:
-        engine.dispose()
     now = datetime.now(UTC)
     held = Counter(holder for holder, expires in rows if expires is not None and expires > now)
     return held.most_common(1)[0][0] if held else names[0]
@@ -429,22 +429,18 @@ def _fleet(config: Path, replicas: int, workdir: Path) -> Iterator[_Fleet]:
                 process.wait()
 
 
-def _wait_quiet(ledger_url: str, fleet: _Fleet, deadline: float) -> None:
+def _wait_quiet(ledger: sa.Engine, fleet: _Fleet, deadline: float) -> None:
     """Until every route has had two finished cycles in a row that wrote nothing."""
-    engine = sa.create_engine(ledger_url)
-    try:
-        while not _quiet(engine):
-            fleet.check_alive()
-            if time.monotonic() > deadline:
-                raise TimeoutError("the chaos run passed its deadline before the sides converged")
-            time.sleep(0.2)  # polling a condition; nothing is timed on it
-    finally:
-        engine.dispose()
+    while not _quiet(ledger):
+        fleet.check_alive()
+        if time.monotonic() > deadline:
+            raise TimeoutError("the chaos run passed its deadline before the sides converged")
+        time.sleep(0.2)  # polling a condition; nothing is timed on it
 
 
-def _quiet(engine: sa.Engine) -> bool:
+def _quiet(ledger: sa.Engine) -> bool:
     """Two write-free cycles of every route, and no work owed in the ledger."""
-    with engine.connect() as conn:
+    with ledger.connect() as conn:
         routes = [r for (r,) in conn.execute(sa.text("SELECT DISTINCT route FROM cycle_run"))]
         if len(routes) < 2:
             return False
@@ -462,12 +458,7 @@ def _quiet(engine: sa.Engine) -> bool:
                 written = {k: v for k, v in json.loads(counts).items() if k in WRITES and v}
                 if not ok or written:
                     return False
-        unconfirmed = conn.execute(
-            sa.text("SELECT count(*) FROM followup_copy WHERE state = 'started'")
-        ).scalar_one()
-        pending = conn.execute(
-            sa.text("SELECT count(*) FROM pending_op WHERE state = 'started'")
-        ).scalar_one()
+        pending, unconfirmed = _unfinished(conn)
         # A link marked owed has a change not carried over yet. (Routine re-polls that
         # are due, such as the first look at every new link, are not work owed.)
         owed = conn.execute(
@@ -476,13 +467,28 @@ def _quiet(engine: sa.Engine) -> bool:
     return not (unconfirmed or pending or owed)
 
 
+def _unfinished(conn: sa.Connection) -> tuple[int, int]:
+    """Creates still pending, and follow-up copies not done: work begun and not finished."""
+    pending = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(PENDING_OP)
+        .where(PENDING_OP.c.state == PENDING_STARTED)
+    ).scalar_one()
+    copies = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(FOLLOWUP_COPY)
+        .where(FOLLOWUP_COPY.c.state != COPY_DONE)
+    ).scalar_one()
+    return int(pending), int(copies)
+
+
 # -- the count -----------------------------------------------------------------------------------
 def _count(
     result: ChaosResult,
     hub_state: LaporState,
     door_state: SidumasState,
     typed: _Typed,
-    ledger_url: str,
+    ledger: sa.Engine,
 ) -> None:
     hub_by_ref = complaints_by_ref(hub_state.complaints.values())
     door_by_ref = Counter(str(r.get("ref_eksternal") or "") for r in door_state.records)
@@ -507,7 +513,7 @@ def _count(
 
     _count_followups(result, hub_state, door_state, hub_by_ref, typed)
     _count_statuses(result, hub_state, door_state, hub_by_ref, typed)
-    _count_ledger(result, hub_state, door_state, ledger_url)
+    _count_ledger(result, hub_state, door_state, ledger)
 
 
 def _once(result: ChaosResult, what: str, copies: int) -> None:
@@ -572,25 +578,16 @@ def _count_statuses(
 
 
 def _count_ledger(
-    result: ChaosResult, hub_state: LaporState, door_state: SidumasState, ledger_url: str
+    result: ChaosResult, hub_state: LaporState, door_state: SidumasState, ledger: sa.Engine
 ) -> None:
     """Every link points at a record that exists; no complaint has two records in one system."""
     existing = {
         "lapor": {str(i) for i in hub_state.complaints},
         "sidumas": {str(r["id"]) for r in door_state.records},
     }
-    engine = sa.create_engine(ledger_url)
-    try:
-        with engine.connect() as conn:
-            links = conn.execute(sa.text("SELECT complaint_id, system, remote_id FROM link")).all()
-            pending = conn.execute(
-                sa.text("SELECT count(*) FROM pending_op WHERE state = 'started'")
-            ).scalar_one()
-            unconfirmed = conn.execute(
-                sa.text("SELECT count(*) FROM followup_copy WHERE state <> 'done'")
-            ).scalar_one()
-    finally:
-        engine.dispose()
+    with ledger.connect() as conn:
+        links = conn.execute(sa.text("SELECT complaint_id, system, remote_id FROM link")).all()
+        pending, unconfirmed = _unfinished(conn)
     per_system = Counter((complaint_id, system) for complaint_id, system, _ in links)
     for (complaint_id, system), n in per_system.items():
         if n > 1:
