@@ -96,6 +96,7 @@ def run_cycle(
         return report
     run_id = None if dry_run else route.ledger.start_cycle(route.name)
     bound.info("route.cycle.started")
+    failure: BaseException | None = None  # a failure that got nothing done: held against a system
     try:
         _run_pages(route, report, options)
     except KeyboardInterrupt:
@@ -107,14 +108,12 @@ def run_cycle(
     except (RetryableError, RouteError) as exc:
         report.error = f"{type(exc).__name__}: {exc}"
         bound.warning("route.cycle.failed", error=report.error)
-        if not dry_run and not _made_progress(report):
-            _note_failure(route, exc)
-        elif not dry_run and any(h.failures for h in health):
-            # It failed part-way but got work done: a flaky system, not a dead one.
-            route.ledger.note_connector_success([c.name for c in connectors])
-    else:
-        if any(h.failures for h in health):
-            route.ledger.note_connector_success([c.name for c in connectors])
+        # A cycle that failed part-way but got work done shows a flaky system, not a dead one.
+        failure = None if _made_progress(report) else exc
+    if failure is not None and not dry_run:
+        _note_failure(route, failure)
+    elif any(h.failures for h in health):  # empty in a dry run
+        route.ledger.note_connector_success([c.name for c in connectors])
     if run_id is not None:
         route.ledger.finish_cycle(
             run_id, ok=report.ok, counts=dict(report.counts), error=report.error
