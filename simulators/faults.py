@@ -147,10 +147,8 @@ class Faults:
     """The switches, the seeded dice and the counters; runtime only, never persisted."""
 
     def __init__(self) -> None:
-        self.switches = Switches()
-        self.rng = random.Random(self.switches.seed)
-        self.injected = dict.fromkeys(KINDS, 0)
-        self.requests = 0  # API requests seen: a chaos test measures progress by it
+        self.rng = random.Random()
+        self.reset()
 
     def configure(self, settings: Mapping[str, Any]) -> dict[str, Any]:
         """Apply the keys given (others keep their value) and return the current report."""
@@ -164,10 +162,11 @@ class Faults:
         return {**asdict(self.switches), "injected": dict(self.injected), "requests": self.requests}
 
     def reset(self) -> None:
-        self.switches = Switches()
+        """Every switch off, the dice re-seeded, the counters at zero (also the start state)."""
+        self.switches: Switches = Switches()
         self.rng.seed(self.switches.seed)
-        self.injected = dict.fromkeys(KINDS, 0)
-        self.requests = 0
+        self.injected: dict[str, int] = dict.fromkeys(KINDS, 0)
+        self.requests: int = 0  # API requests seen: a chaos test measures progress by it
 
     def _roll(self, rate: float) -> bool:
         return rate > 0 and self.rng.random() < rate

@@ -44,11 +44,7 @@ class LaporFaults(Faults):
     """The shared switches plus LAPOR!'s own; runtime only, as a restarted server holds nothing."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.hold_create_response = False
-        self.hold_create_response_after: int | None = None
-        self.fail_next_requests = 0
-        self.fail_status = 503
+        super().__init__()  # sets the switches, LAPOR!'s own too, through reset()
         self.held = 0
         self._generation = 0  # bumped by every release; a held response waits for the next bump
         self._condition: asyncio.Condition | None = None
@@ -69,7 +65,7 @@ class LaporFaults(Faults):
         """Back to the defaults; held responses are let go by `release`, not here."""
         super().reset()
         self.hold_create_response = False
-        self.hold_create_response_after = None
+        self.hold_create_response_after: int | None = None
         self.fail_next_requests = 0
         self.fail_status = 503
 
