@@ -146,6 +146,10 @@ class FaultPlan:
 class Faults:
     """The switches, the seeded dice and the counters; runtime only, never persisted."""
 
+    switches: Switches
+    injected: dict[str, int]
+    requests: int
+
     def __init__(self) -> None:
         self.rng = random.Random()
         self.reset()
@@ -163,10 +167,10 @@ class Faults:
 
     def reset(self) -> None:
         """Every switch off, the dice re-seeded, the counters at zero (also the start state)."""
-        self.switches: Switches = Switches()
+        self.switches = Switches()
         self.rng.seed(self.switches.seed)
-        self.injected: dict[str, int] = dict.fromkeys(KINDS, 0)
-        self.requests: int = 0  # API requests seen: a chaos test measures progress by it
+        self.injected = dict.fromkeys(KINDS, 0)
+        self.requests = 0  # API requests seen: a chaos test measures progress by it
 
     def _roll(self, rate: float) -> bool:
         return rate > 0 and self.rng.random() < rate

@@ -43,6 +43,11 @@ def _own_switches(settings: Mapping[str, Any]) -> dict[str, Any]:
 class LaporFaults(Faults):
     """The shared switches plus LAPOR!'s own; runtime only, as a restarted server holds nothing."""
 
+    hold_create_response: bool
+    hold_create_response_after: int | None
+    fail_next_requests: int
+    fail_status: int
+
     def __init__(self) -> None:
         super().__init__()  # sets the switches, LAPOR!'s own too, through reset()
         self.held = 0
@@ -65,7 +70,7 @@ class LaporFaults(Faults):
         """Back to the defaults; held responses are let go by `release`, not here."""
         super().reset()
         self.hold_create_response = False
-        self.hold_create_response_after: int | None = None
+        self.hold_create_response_after = None
         self.fail_next_requests = 0
         self.fail_status = 503
 
