@@ -13,6 +13,9 @@ import pytest
 
 from bridge.config import BridgeConfig, load_config
 from bridge.demo import DEMO_SECRETS, write_config
+from bridge.engine import CycleReport, run_cycle
+from bridge.ledger import Ledger
+from bridge.routes import build_routes, close_routes
 from simulators import lapor, sidumas
 from simulators.corpus import load_corpus
 from simulators.lapor_state import LaporState
@@ -66,3 +69,19 @@ def sims(tmp_path: Path) -> Iterator[Sims]:
     ):
         path = write_config(tmp_path, hub.url, door.url, tmp_path / "bridge.db")
         yield Sims(hub, door, hub_state, door_state, path)
+
+
+def sync_route(config_path: Path, route: str, secrets: dict[str, str]) -> CycleReport:
+    """One cycle of ``route`` through the real config loader, connectors and ledger."""
+    config = load_config(config_path, environ=secrets)
+    with Ledger.open(config.ledger.url) as ledger:
+        routes = build_routes(config, ledger, only=route)
+        try:
+            return run_cycle(routes[0])
+        finally:
+            close_routes(routes)
+
+
+def open_ledger(config_path: Path, secrets: dict[str, str]) -> Ledger:
+    """The configuration's ledger (a context manager: close it after reading)."""
+    return Ledger.open(load_config(config_path, environ=secrets).ledger.url)

@@ -1,33 +1,44 @@
-"""LAPOR! and SIDUMAS simulators on loopback, a bridge configured for them, read-back helpers."""
+"""LAPOR! and SIDUMAS simulators on loopback, a bridge configured for them, read-back helpers.
+
+Also a LAPOR! faked with respx at the connector level, and a route from any such fake.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+import respx
 
-from bridge.config import load_config
+from bridge.connector import Connector
 from bridge.demo import DEMO_SECRETS, write_config
-from bridge.engine import CycleReport, Route, run_cycle
+from bridge.engine import CycleReport, Route
+from bridge.http import RetrySettings
 from bridge.ledger import Ledger
 from bridge.mapping import Mapping, load_mapping
 from bridge.model import Complaint, carried_ref
-from bridge.routes import build_routes, close_routes
-from connectors.memory import MemoryConnector
+from connectors.lapor import LaporConnector, LaporSettings
+from connectors.memory import MemoryConnector, MemorySettings
 from simulators import lapor, sidumas
 from simulators.lapor_state import LaporState
 from simulators.server import RunningServer, serve_in_thread
 from simulators.sidumas_state import SidumasState
 from tests.conftest import MAPPINGS
 from tests.hostile.corpus import delivered_by_ref
+from tests.simulated import open_ledger, sync_route
 
 HUB_MAX_ATTACHMENT = 256 * 1024
 """The LAPOR! simulator here refuses files above this (413), as the real hub has a limit."""
 TO_LAPOR = "sidumas-to-lapor"
 FROM_LAPOR = "lapor-to-sidumas"
+LAPOR_HOST = "api-splp.layanan.go.id"
+"""The real LAPOR! API's host, served by respx where a test fakes its answers."""
 
 
 def read_back(mapping: Mapping, records: list[dict[str, object]]) -> list[tuple[str, Complaint]]:
@@ -65,18 +76,11 @@ class Pair:
 
     def sync(self, route: str, *, secrets: dict[str, str] | None = None) -> CycleReport:
         """One cycle of ``route`` through the real config loader, connectors and ledger."""
-        config = load_config(self.config_path, environ=secrets or DEMO_SECRETS)
-        with Ledger.open(config.ledger.url) as ledger:
-            routes = build_routes(config, ledger, only=route)
-            try:
-                return run_cycle(routes[0])
-            finally:
-                close_routes(routes)
+        return sync_route(self.config_path, route, secrets or DEMO_SECRETS)
 
-    @contextmanager
-    def ledger(self) -> Iterator[Ledger]:
-        with Ledger.open(load_config(self.config_path, environ=DEMO_SECRETS).ledger.url) as led:
-            yield led
+    def ledger(self) -> Ledger:
+        """The bridge's ledger (a context manager: close it after reading)."""
+        return open_ledger(self.config_path, DEMO_SECRETS)
 
     def hub_copies(self) -> list[tuple[str, Complaint]]:
         """:func:`hub_copies` of this pair's LAPOR!."""
@@ -110,3 +114,63 @@ def pair(tmp_path: Path) -> Iterator[Pair]:
     ):
         path = write_config(tmp_path, hub.url, door.url, tmp_path / "bridge.db")
         yield Pair(hub, door, hub_state, door_state, path)
+
+
+# -- LAPOR! faked with respx, at the connector level ------------------------------------------
+
+
+def respx_lapor() -> LaporConnector:
+    """A lapor connector for the real API's address (fake it with respx), trying each call once."""
+    base_url = f"https://{LAPOR_HOST}/lapor/3.0.0"
+    settings = LaporSettings(type="lapor", base_url=base_url, api_key="k3y", api_guid="g-u-i-d")
+    return LaporConnector("lapor", settings, retry=RetrySettings(attempts=1))
+
+
+def lapor_listing(records: list[Any]) -> dict[str, Any]:
+    """LAPOR!'s answer listing ``records``, as they are, on one page."""
+    return {"results": {"data": records, "next_page_url": None}, "message": "Success"}
+
+
+def lapor_other(request: httpx.Request, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """LAPOR!'s other answers: a complaint's detail from ``records``, or no follow-ups."""
+    results: dict[str, Any]
+    if found := re.search(r"/complaints/([^/]+)/complaint$", request.url.path):
+        match = [r for r in records if str(r.get("id")) == found.group(1)]
+        results = {"data": match[0] if match else None, "data_logs": []}
+    else:  # follow-ups
+        results = {"data": [], "next_page_url": None}
+    return {"results": results, "message": "Success"}
+
+
+@contextmanager
+def respx_route(
+    name: str,
+    host: str,
+    build: Callable[[], Connector],
+    respond: Callable[[httpx.Request], httpx.Response],
+    mappings: tuple[str, str],
+    ledger_dir: Path,
+) -> Iterator[Route]:
+    """``build()``'s connector against ``respond`` (respx on ``host``), into a memory door.
+
+    ``mappings`` are the shipped source and target mapping files; the route's ledger is a
+    fresh SQLite file in ``ledger_dir``.
+    """
+    source_mapping, target_mapping = mappings
+    with (
+        respx.mock(assert_all_called=False) as mock,
+        Ledger.open(f"sqlite:///{ledger_dir}/l.db") as ledger,
+    ):
+        mock.route(host=host).mock(side_effect=respond)
+        source = build()
+        try:
+            yield Route(
+                name=name,
+                source=source,
+                target=MemoryConnector("door", MemorySettings(type="memory", store="door")),
+                source_mapping=load_mapping(MAPPINGS / source_mapping),
+                target_mapping=load_mapping(MAPPINGS / target_mapping),
+                ledger=ledger,
+            )
+        finally:
+            source.close()

@@ -21,18 +21,14 @@ from typing import Any
 
 import httpx
 import pytest
-import respx
 
 from bridge.connector import Connector
 from bridge.engine import Route, run_cycle
 from bridge.http import RetrySettings
-from bridge.ledger import Ledger
-from bridge.mapping import load_mapping
-from connectors.lapor import LaporConnector, LaporSettings
-from connectors.memory import MemoryConnector, MemorySettings
+from connectors.memory import MemoryConnector
 from connectors.open311 import Open311Connector, Open311Settings
 from connectors.rest import RestConnector, RestSettings
-from tests.conftest import MAPPINGS
+from tests.hostile.conftest import LAPOR_HOST, lapor_listing, lapor_other, respx_lapor, respx_route
 from tests.hostile.corpus import load
 
 ONCE = RetrySettings(attempts=1)
@@ -51,21 +47,6 @@ class Kind:
     good: dict[str, Any]
     is_listing: Callable[[str], bool]
     other: Callable[[httpx.Request, list[dict[str, Any]]], Any]
-
-
-def _lapor() -> Connector:
-    settings = LaporSettings(
-        type="lapor", base_url="https://api-splp.layanan.go.id/lapor/3.0.0", api_key="k3y",
-        api_guid="g-u-i-d",
-    )  # fmt: skip
-    return LaporConnector("lapor", settings, retry=ONCE)
-
-
-def _lapor_other(request: httpx.Request, records: list[dict[str, Any]]) -> Any:
-    if found := re.search(r"/complaints/([^/]+)/complaint$", request.url.path):
-        match = [r for r in records if str(r.get("id")) == found.group(1)]
-        return {"results": {"data": match[0] if match else None, "data_logs": []}}
-    return {"results": {"data": [], "next_page_url": None}}
 
 
 def _sidumas() -> Connector:
@@ -108,9 +89,8 @@ def _open311_good() -> dict[str, Any]:
 
 KINDS = [
     Kind(
-        "lapor", "api-splp.layanan.go.id", _lapor, "lapor.toml", "sidumas.toml",
-        lambda data: {"results": {"data": data, "next_page_url": None}, "message": "Success"},
-        load("lapor").good[0], lambda path: path.endswith("/complaints"), _lapor_other,
+        "lapor", LAPOR_HOST, respx_lapor, "lapor.toml", "sidumas.toml", lapor_listing,
+        load("lapor").good[0], lambda path: path.endswith("/complaints"), lapor_other,
     ),
     Kind(
         "sidumas", "sidumas.badungkab.go.id", _sidumas, "sidumas.toml", "lapor.toml",
@@ -144,7 +124,12 @@ class Wired:
         return self.route.ledger.get_cursor(self.route.name, self.kind.name)
 
     def listing(self) -> bytes:
-        return json.dumps(self.kind.envelope(self.served.records)).encode()
+        return listing(self.kind, self.served.records)
+
+
+def listing(kind: Kind, records: list[Any]) -> bytes:
+    """The listing answer ``kind``'s server gives for ``records``, as bytes."""
+    return json.dumps(kind.envelope(records)).encode()
 
 
 @pytest.fixture(params=KINDS, ids=[k.name for k in KINDS])
@@ -152,40 +137,23 @@ def wired(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Wired]:
     """The connector against respx, into a memory target; one good record already delivered."""
     kind: Kind = request.param
     served = Served([kind.good])
-    target = MemoryConnector("door", MemorySettings(type="memory", store="door"))
 
     def respond(req: httpx.Request) -> httpx.Response:
         headers = {"Content-Type": "application/json"}
         if kind.is_listing(req.url.path):
-            body = (
-                served.raw
-                if served.raw is not None
-                else json.dumps(kind.envelope(served.records)).encode()
-            )
+            body = served.raw if served.raw is not None else listing(kind, served.records)
             return httpx.Response(200, content=body, headers=headers)
         return httpx.Response(200, json=kind.other(req, served.records))
 
-    with (
-        respx.mock(assert_all_called=False) as mock,
-        Ledger.open(f"sqlite:///{tmp_path}/l.db") as ledger,
-    ):
-        mock.route(host=kind.host).mock(side_effect=respond)
-        source = kind.build()
-        route = Route(
-            name=f"{kind.name}-to-door",
-            source=source,
-            target=target,
-            source_mapping=load_mapping(MAPPINGS / kind.mapping),
-            target_mapping=load_mapping(MAPPINGS / kind.target_mapping),
-            ledger=ledger,
-        )
+    mappings = (kind.mapping, kind.target_mapping)
+    with respx_route(
+        f"{kind.name}-to-door", kind.host, kind.build, respond, mappings, tmp_path
+    ) as route:
         first = run_cycle(route)
         assert first.ok, first.error
         assert first.counts["create"] == 1
-        try:
-            yield Wired(kind, route, target, served)
-        finally:
-            source.close()
+        assert isinstance(route.target, MemoryConnector)
+        yield Wired(kind, route, route.target, served)
 
 
 def _spliced(body: bytes, marker: bytes, insert: bytes) -> bytes:
@@ -198,9 +166,7 @@ GARBAGE: dict[str, Callable[[Wired], bytes]] = {
     "invalid-utf8": lambda w: _spliced(w.listing(), b'": "', b"\xff\xfe"),
     "an-html-error-page": lambda w: b"<html><body><h1>502 Bad Gateway</h1></body></html>",
     "truncated-json": lambda w: w.listing()[: len(w.listing()) // 2],
-    "a-list-item-that-is-not-an-object": lambda w: json.dumps(
-        w.kind.envelope([*w.served.records, "junk", 5])
-    ).encode(),
+    "a-list-item-that-is-not-an-object": lambda w: listing(w.kind, [*w.served.records, "junk", 5]),
     "the-wrong-envelope": lambda w: json.dumps({"error": "maintenance", "data": "later"}).encode(),
 }
 

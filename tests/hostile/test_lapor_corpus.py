@@ -7,32 +7,32 @@ respx at the connector level, into a memory target read with the SIDUMAS mapping
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import respx
 
 from bridge.engine import Route, run_cycle
-from bridge.http import RetrySettings
-from bridge.ledger import Ledger
-from bridge.mapping import load_mapping
 from bridge.model import make_ref
-from connectors.lapor import LaporConnector, LaporSettings
-from connectors.memory import MemoryConnector, MemorySettings
 from simulators._common import WIB
-from tests.conftest import MAPPINGS
-from tests.hostile.conftest import FROM_LAPOR, Pair, delivered
+from tests.hostile.conftest import (
+    FROM_LAPOR,
+    LAPOR_HOST,
+    Pair,
+    delivered,
+    lapor_listing,
+    lapor_other,
+    respx_lapor,
+    respx_route,
+)
 from tests.hostile.corpus import assert_two_cycles, delivered_by_ref, load
 
 pytestmark = pytest.mark.e2e
 
 CORPUS = load("lapor")
-BASE = "https://api-splp.layanan.go.id/lapor/3.0.0"
 ROUTE = "lapor-to-door"
 
 
@@ -94,20 +94,13 @@ def test_a_change_time_going_backwards_moves_nothing_back_and_doubles_nothing(pa
 # -- served at the connector level: records the simulator cannot hold -------------------------
 
 
-def _serve(records: list[dict[str, Any]]) -> Any:
+def _serve(records: list[dict[str, Any]]) -> Callable[[httpx.Request], httpx.Response]:
     """A fake LAPOR! that lists ``records`` as they are and answers details and follow-ups."""
 
     def respond(request: httpx.Request) -> httpx.Response:
-        path = request.url.path
-        results: dict[str, Any]
-        if path.endswith("/complaints"):
-            results = {"data": records, "next_page_url": None}
-        elif found := re.search(r"/complaints/([^/]+)/complaint$", path):
-            match = [r for r in records if str(r.get("id")) == found.group(1)]
-            results = {"data": match[0] if match else None, "data_logs": []}
-        else:  # follow-ups
-            results = {"data": [], "next_page_url": None}
-        return httpx.Response(200, json={"results": results, "message": "Success"})
+        if request.url.path.endswith("/complaints"):
+            return httpx.Response(200, json=lapor_listing(records))
+        return httpx.Response(200, json=lapor_other(request, records))
 
     return respond
 
@@ -116,25 +109,9 @@ def _serve(records: list[dict[str, Any]]) -> Any:
 def served_route(tmp_path: Path) -> Iterator[tuple[Route, list[dict[str, Any]]]]:
     """LAPOR! (respx) → a memory door read and written with the SIDUMAS mapping."""
     served: list[dict[str, Any]] = []
-    settings = LaporSettings(type="lapor", base_url=BASE, api_key="k3y", api_guid="g-u-i-d")
-    with (
-        respx.mock(assert_all_called=False) as mock,
-        Ledger.open(f"sqlite:///{tmp_path}/l.db") as ledger,
-    ):
-        mock.route(host="api-splp.layanan.go.id").mock(side_effect=_serve(served))
-        source = LaporConnector("lapor", settings, retry=RetrySettings(attempts=1))
-        route = Route(
-            name=ROUTE,
-            source=source,
-            target=MemoryConnector("door", MemorySettings(type="memory", store="door")),
-            source_mapping=load_mapping(MAPPINGS / "lapor.toml"),
-            target_mapping=load_mapping(MAPPINGS / "sidumas.toml"),
-            ledger=ledger,
-        )
-        try:
-            yield route, served
-        finally:
-            source.close()
+    mappings = ("lapor.toml", "sidumas.toml")
+    with respx_route(ROUTE, LAPOR_HOST, respx_lapor, _serve(served), mappings, tmp_path) as route:
+        yield route, served
 
 
 def test_hostile_complaints_served_over_http_are_set_aside_or_normalised(

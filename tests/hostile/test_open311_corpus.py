@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from bridge.config import load_config
-from bridge.demo import DEMO_SECRETS, mappings_dir
-from bridge.engine import CycleReport, run_cycle
-from bridge.ledger import Ledger
-from bridge.routes import build_routes, close_routes
 from simulators import open311
 from simulators.open311_state import Open311State
 from simulators.server import serve_in_thread
+from tests.e2e.open311_door import ROUTE, Door, write_open311_config
 from tests.hostile.conftest import Pair
 from tests.hostile.corpus import assert_two_cycles, delivered_by_ref, load
 
@@ -24,70 +19,20 @@ pytestmark = pytest.mark.e2e
 
 CORPUS = load("open311")
 NAME = "Ketut Darma"
-ROUTE = "open311-to-lapor"
-SECRETS = {
-    **{k: v for k, v in DEMO_SECRETS.items() if "__LAPOR__" in k},
-    "BRIDGE_CONNECTORS__OPEN311__API_KEY": open311.DEMO_API_KEY,
-}
-CONFIG = """\
-[ledger]
-url = "sqlite:///{ledger}"
-
-[connectors.lapor]
-type = "lapor"
-base_url = "{lapor_url}"
-mapping = "{mappings}/lapor.toml"
-
-[connectors.open311]
-type = "open311"
-base_url = "{open311_url}/open311/v2/"
-jurisdiction_id = "badungkab.go.id"
-mapping = "{mappings}/open311.toml"
+WINDOW = """\
 # One window from the corpus's dates to now: a handful of requests, not a year of calls.
 start_date = "2026-01-01T00:00:00+08:00"
 window_days = 3650
-
-[[routes]]
-name = "{route}"
-source = "open311"
-target = "lapor"
 """
-
-
-@dataclass
-class Door:
-    state: Open311State
-    config_path: Path
-
-    def sync(self) -> CycleReport:
-        config = load_config(self.config_path, environ=SECRETS)
-        with Ledger.open(config.ledger.url) as ledger:
-            routes = build_routes(config, ledger, only=ROUTE)
-            try:
-                return run_cycle(routes[0])
-            finally:
-                close_routes(routes)
-
-    def ledger(self) -> Ledger:
-        return Ledger.open(load_config(self.config_path, environ=SECRETS).ledger.url)
 
 
 @pytest.fixture
 def door(pair: Pair, tmp_path: Path) -> Iterator[Door]:
     state = Open311State()
+    directory = tmp_path / "open311"  # the pair's own bridge.toml and bridge.db are in tmp_path
+    directory.mkdir()
     with serve_in_thread(open311.create_app(state)) as server:
-        path = tmp_path / "open311.toml"
-        path.write_text(
-            CONFIG.format(
-                ledger=tmp_path / "open311.db",
-                lapor_url=pair.hub.url,
-                open311_url=server.url,
-                mappings=mappings_dir(),
-                route=ROUTE,
-            ),
-            encoding="utf-8",
-        )
-        yield Door(state, path)
+        yield Door(state, write_open311_config(directory, pair.hub.url, server.url, WINDOW))
 
 
 def seed(door: Door) -> None:
