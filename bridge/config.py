@@ -78,6 +78,9 @@ class LedgerSettings(_Section):
     # Systems the ledger still remembers but no connector names any more, on purpose
     # (a door closed for good). Any other such system stops the bridge: see bridge.routes.
     retired_systems: tuple[str, ...] = ()
+    # Who this bridge is, in every reference it writes into LAPOR!: unique per agency, so
+    # two pemda that name their connectors alike never take each other's complaints.
+    installation: str | None = None
 
     def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
         # A PostgreSQL URL may carry a password; a repr ends up in logs and tracebacks.
@@ -103,6 +106,10 @@ class RouteSettings(_Section):
     forward_to: str | None = None
     """The institution id complaints are forwarded to (required with forward_on_status)."""
     forward_reason: str = "Bukan wewenang instansi ini"
+    max_create_attempts: int = Field(default=5, ge=1)
+    """Cycles a create may stay unconfirmed (5xx, lost answer) before the record is set aside."""
+    create_settle_seconds: float = Field(default=10, ge=0)
+    """How long after an unconfirmed create the target is searched for it (a lagging index)."""
 
     @model_validator(mode="after")
     def _forward_needs_a_target(self) -> RouteSettings:
@@ -149,6 +156,15 @@ class BridgeConfig:
     routes: tuple[RouteSettings, ...] = ()
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
     path: Path | None = None
+
+    @property
+    def installation(self) -> str:
+        """Who this bridge is (``[ledger] installation``); part of every reference it makes.
+
+        Empty when unset: references then take their older form, which two agencies
+        with alike connector names could share (see ``bridge.model.make_ref``).
+        """
+        return self.ledger.installation or ""
 
     def connector_settings(self, name: str) -> ConnectorSettings:
         """The settings of connector ``name``, or a ConfigError listing the connectors."""

@@ -16,9 +16,9 @@ import structlog
 
 from bridge.connector import Connector, NativeRecord
 from bridge.cycle import CycleOptions, CycleReport, PlannedLine, Route
-from bridge.errors import RecordError
+from bridge.errors import RateLimited, RecordError, RetryableError
 from bridge.ledger import CreateIntent, CreateResult
-from bridge.model import Attachment, Complaint, content_hash
+from bridge.model import Attachment, Complaint, content_hash, made_by, make_ref
 from bridge.plan import Action, Create, Resume
 from bridge.setaside import set_aside
 
@@ -103,11 +103,31 @@ UNCONFIRMED = (
     "reference: check {target} by hand before this complaint is sent again"
 )
 
+GAVE_UP = (
+    "{target} did not confirm this complaint after {attempts} tries (last: {error}); it may "
+    "or may not be there. `bridge quarantine retry` looks it up by reference before sending"
+)
 
-def deliver(
-    route: Route, item: Prepared, report: CycleReport, options: CycleOptions
-) -> CreateResult | None:
-    """Create one complaint in the target, or adopt the one an earlier attempt made."""
+
+@dataclass(frozen=True)
+class Owed:
+    """A create not confirmed this cycle: the record stays pending, the cursor waits for it."""
+
+    ref: str
+    error: BaseException
+
+
+Delivered = CreateResult | Owed | None
+"""What ``deliver`` did: created or adopted; owed to a later cycle; or set aside (None)."""
+
+
+def deliver(route: Route, item: Prepared, report: CycleReport, options: CycleOptions) -> Delivered:
+    """Create one complaint in the target, or adopt the one an earlier attempt made.
+
+    A failure of this one record (a lost answer, a 5xx, an attachment that cannot be
+    fetched right now) never stops the page: the record is owed to the next cycle,
+    where it is looked up by reference first, and set aside after ``max_create_attempts``.
+    """
     ref = item.action.ref
     source_id = item.action.observation.source_id
     if isinstance(item.action, Resume) and not route.target.can_find_by_ref:
@@ -115,7 +135,7 @@ def deliver(
         reason = UNCONFIRMED.format(target=route.target.name)
         set_aside(route, item.action.observation, reason, None, report)
         return None
-    adopted_id = route.target.find_by_ref(ref) if isinstance(item.action, Resume) else None
+    adopted_id = look_up(route, item.action) if isinstance(item.action, Resume) else None
     adopted_id = adopted_id or existing_copy(route, item.action, options)
     if adopted_id is not None:
         report.add(PlannedLine("link", source_id, ref, adopted_id, ticket=_ticket(item)))
@@ -130,12 +150,47 @@ def deliver(
         route.ledger.check_fence(route.name)
         target_id = route.target.create(item.payload, attachments, ref)
     except RecordError as exc:
+        if getattr(exc, "transient", False):
+            return _owed(route, item, exc, report)
         route.ledger.fail_create(route.name, ref, route.target.name, str(exc))
         set_aside(route, item.action.observation, exc.reason, exc.field, report)
         return None
+    except RateLimited:
+        raise  # the system asks the whole route to slow down, not just this record
+    except RetryableError as exc:
+        return _owed(route, item, exc, report)
     report.add(PlannedLine("create", source_id, ref, target_id, ticket=_ticket(item)))
     log.info("complaint.created", route=route.name, ref=ref, target_id=target_id)
     return CreateResult(ref, route.target.name, target_id, item.target_hash, adopted=False)
+
+
+def look_up(route: Route, action: Create | Resume) -> str | None:
+    """The target's id of an earlier copy of this complaint, found by its reference.
+
+    A complaint first seen before the installation was named may have been sent under
+    the older form of its reference: that one is looked for too.
+    """
+    found = route.target.find_by_ref(action.ref)
+    older = make_ref(route.source.name, action.observation.source_id)
+    if found is None and older != action.ref and made_by(action.ref, route.installation):
+        found = route.target.find_by_ref(older)
+    return found
+
+
+def _owed(route: Route, item: Prepared, error: BaseException, report: CycleReport) -> Delivered:
+    """Keep an unconfirmed create pending for the next cycle, or give up after enough tries."""
+    ref, observation = item.action.ref, item.action.observation
+    message = f"{type(error).__name__}: {error}"
+    route.ledger.fail_create(route.name, ref, route.target.name, message)
+    pending = route.ledger.pending_creates(route.name, route.target.name, [ref]).get(ref)
+    attempts = pending.attempts if pending is not None else 1
+    if attempts >= route.max_create_attempts:
+        reason = GAVE_UP.format(target=route.target.name, attempts=attempts, error=message)
+        set_aside(route, observation, reason, None, report)
+        return None
+    report.add(PlannedLine("unconfirmed", observation.source_id, ref, reason=message))
+    log.warning("complaint.unconfirmed", route=route.name, ref=ref, attempt=attempts, error=message)
+    return Owed(ref, error)
 
 
 def _ticket(item: Prepared) -> str | None:

@@ -40,6 +40,12 @@ class Route:
     forward: ForwardRule | None = None
     pause_policy: PausePolicy = field(default_factory=PausePolicy)
     """When a connector that keeps failing is paused (see ``bridge.health``)."""
+    installation: str = ""
+    """Who this bridge is (``[ledger] installation``): part of every reference it makes."""
+    max_create_attempts: int = 5
+    """Cycles in a row a create may stay unconfirmed (5xx, lost answer) before it is set aside."""
+    settle: timedelta = timedelta(0)
+    """How long after an unconfirmed create the target is searched for it (an index may lag)."""
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     """Decides when re-polls are due; tests move it instead of waiting."""
     memo: dict[str, tuple[str, str]] = field(default_factory=dict, compare=False, repr=False)
@@ -121,3 +127,6 @@ class CycleOptions:
     """False skips follow-up and status work (a backfill only brings complaints over)."""
     respect_pause: bool = True
     """False runs even when a connector is paused (an admin at the keyboard wants to see)."""
+    adopting: bool = False
+    """The route's first full pass in this ledger (set by the engine): the target may hold
+    copies the ledger does not know of, so new records are looked up before being created."""

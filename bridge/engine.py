@@ -17,9 +17,10 @@ A dry run takes the very same path up to the plan and writes nothing anywhere.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -27,9 +28,11 @@ import structlog
 from bridge.connector import NativeRecord
 from bridge.create import (
     UNCONFIRMED,
+    Owed,
     deliver,
     existing_copy,
     intent,
+    look_up,
     natural_key_text,
     outgoing,
     prepare_all,
@@ -42,6 +45,7 @@ from bridge.linked import LinkedItem, repoll, reschedule, sync_linked
 from bridge.model import (
     carried_ref,
     change_hash,
+    made_by,
     make_ref,
 )
 from bridge.plan import (
@@ -158,7 +162,11 @@ def _note_failure(route: Route, error: BaseException) -> None:
 
 
 def _run_pages(route: Route, report: CycleReport, options: CycleOptions) -> None:
-    since = options.since if options.since is not None else _pull_since(route)
+    adopting = options.since is None and not _adopted(route)
+    if adopting:
+        # A new, lost or restored ledger: the target may hold copies it does not know of.
+        options = _adopting(route, options, report)
+    since = options.since if options.since is not None else _pull_since(route, adopting)
     quarantined = route.ledger.quarantined_ids(route.name, route.source.name)
     parked = route.ledger.parked(route.name, route.source.name)
     handled: set[str] = set()
@@ -184,6 +192,44 @@ def _run_pages(route: Route, report: CycleReport, options: CycleOptions) -> None
             f"source {route.source.name!r} listed no records although the ledger links "
             f"some; check its base_url and credentials"
         )
+    owing = report.counts["unconfirmed"] or report.counts["waiting"]
+    if adopting and not options.dry_run and not owing:
+        route.ledger.set_meta(ADOPTED + route.name, route.clock().isoformat())
+        log.info("route.adoption.finished", route=route.name)
+
+
+# Ledger key (``bridge.ledger.meta``) present once a route made a full pass in this ledger.
+ADOPTED = "adopted:"
+
+
+def _adopted(route: Route) -> bool:
+    return route.ledger.get_meta(ADOPTED + route.name) is not None
+
+
+def _adopting(route: Route, options: CycleOptions, report: CycleReport) -> CycleOptions:
+    """How a route's first full pass in this ledger finds what the target already holds.
+
+    A target that can be searched is searched per new record (the planner turns its
+    creates into look-ups); any other is read once, whole, for the references its
+    records carry.
+    """
+    log.info("route.adoption.started", route=route.name, search=route.target.can_find_by_ref)
+    options = dataclasses.replace(options, adopting=True)
+    if route.target.can_find_by_ref or options.adopt:
+        return options
+    carried: dict[str, str] = {}
+    for page in route.target.pull(None):
+        for native in page:
+            try:
+                complaint = route.target_mapping.to_canonical(dict(native))
+                target_id = route.target_mapping.native_id(dict(native))
+            except RecordError:
+                continue  # unreadable here: it is not a copy the bridge could have made
+            if (ref := carried_ref(complaint)) is not None:
+                carried.setdefault(ref, target_id)
+    linked = route.ledger.links_for(route.target.name, list(carried.values()))
+    known = {ref: tid for ref, tid in carried.items() if tid not in linked}
+    return dataclasses.replace(options, adopt=known)
 
 
 def _run_page(
@@ -202,7 +248,7 @@ def _run_page(
         observations = [o for o in observations if options.select(o)]
     if parked:
         observations = unparked(observations, parked, report)
-    observations, actions = _plan_page(route, observations)
+    observations, actions = _plan_page(route, observations, options.adopting)
     if options.dry_run:
         _report_dry_run(route, actions, report, options)
     else:
@@ -246,9 +292,9 @@ def _changed_items(route: Route, actions: Sequence[Action]) -> list[LinkedItem]:
     return items
 
 
-def _pull_since(route: Route) -> datetime | None:
-    if route.source.change_feed != "cursor":
-        return None
+def _pull_since(route: Route, adopting: bool) -> datetime | None:
+    if route.source.change_feed != "cursor" or adopting:
+        return None  # a first pass in this ledger reads everything, whatever the cursor says
     value = route.ledger.get_cursor(route.name, route.source.name)
     if value is None:
         return None
@@ -278,10 +324,10 @@ def _observe(route: Route, native: NativeRecord) -> Observation:
 
 
 def _plan_page(
-    route: Route, observations: list[Observation]
+    route: Route, observations: list[Observation], adopting: bool
 ) -> tuple[list[Observation], list[Action]]:
     """Plan a page; records recognised without mapping are mapped if they need more than a skip."""
-    actions = plan(_plan_input(route, observations))
+    actions = plan(_plan_input(route, observations, adopting))
     stale = [
         i
         for i, (o, a) in enumerate(zip(observations, actions, strict=True))
@@ -291,7 +337,7 @@ def _plan_page(
         return observations, actions
     for i in stale:
         observations[i] = _map(route, dict(observations[i].native))
-    return observations, plan(_plan_input(route, observations))
+    return observations, plan(_plan_input(route, observations, adopting))
 
 
 def _map(route: Route, native: NativeRecord) -> Observation:
@@ -309,21 +355,34 @@ def _map(route: Route, native: NativeRecord) -> Observation:
     return Observation(source_id, native, complaint, change_hash(complaint))
 
 
-def _plan_input(route: Route, observations: Sequence[Observation]) -> PlanInput:
+def _plan_input(route: Route, observations: Sequence[Observation], adopting: bool) -> PlanInput:
     ids = [o.source_id for o in observations]
     links = route.ledger.links_for(route.source.name, ids)
     known = {sid: KnownRecord(link.ref, link.last_seen_hash) for sid, link in links.items()}
-    refs = [known[s].ref if s in known else make_ref(route.source.name, s) for s in ids]
+
+    def ref_of(source_id: str) -> str:
+        return make_ref(route.source.name, source_id, route.installation)
+
+    refs = [known[s].ref if s in known else ref_of(s) for s in ids]
     pending = route.ledger.pending_creates(route.name, route.target.name, refs)
+    settled_before = route.clock() - route.settle
     return PlanInput(
         observations=observations,
         known=known,
         pending_refs=set(pending),
+        settling={ref for ref, p in pending.items() if _aware(p.updated_at) > settled_before},
         target_receives_confidential=route.target.receives_confidential,
         target_can_create=route.target.can_create,
         adoptable=_adoptable(route, observations, known),
-        make_ref=lambda source_id: make_ref(route.source.name, source_id),
+        make_ref=ref_of,
+        adopting=adopting and route.target.can_find_by_ref,
+        own_ref=lambda ref: made_by(ref, route.installation),
     )
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands timestamps back without their zone; the ledger writes them in UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _adoptable(
@@ -358,21 +417,24 @@ def _report_dry_run(
         if isinstance(action, Resume) and not route.target.can_find_by_ref:
             reason = UNCONFIRMED.format(target=route.target.name)
             report.add(PlannedLine("set_aside", action.observation.source_id, reason=reason))
-        elif isinstance(action, Resume):
-            # Reading the target is allowed in a dry run; it makes the report exact.
-            found = route.target.find_by_ref(action.ref) or existing_copy(route, action, options)
-            kind = "link" if found else "create"
-            report.add(PlannedLine(kind, action.observation.source_id, action.ref, found))
-        elif isinstance(action, Create) and (found := existing_copy(route, action, options)):
+        elif isinstance(action, Create | Resume) and (found := _found(route, action, options)):
             report.add(PlannedLine("link", action.observation.source_id, action.ref, found))
-        elif isinstance(action, Create) and (problem := _unwritable(route, action)):
+        elif isinstance(action, Create | Resume) and (problem := _unwritable(route, action)):
             # The real run would set it aside at this step: say so now, not after.
             report.add(PlannedLine("set_aside", action.observation.source_id, reason=problem))
+        elif isinstance(action, Resume):  # not found in the target: the real run sends it
+            report.add(PlannedLine("create", action.observation.source_id, action.ref))
         else:
             report.add(_line_for(action))
 
 
-def _unwritable(route: Route, action: Create) -> str | None:
+def _found(route: Route, action: Create | Resume, options: CycleOptions) -> str | None:
+    """The target's copy a real run would link (reading the target is allowed in a dry run)."""
+    found = look_up(route, action) if isinstance(action, Resume) else None
+    return found or existing_copy(route, action, options)
+
+
+def _unwritable(route: Route, action: Create | Resume) -> str | None:
     """Why the target's mapping cannot write this complaint, or None when it can."""
     complaint = action.observation.complaint
     assert complaint is not None  # the planner only creates mapped records
@@ -396,7 +458,8 @@ def _line_for(action: Action) -> PlannedLine:
         return PlannedLine("set_aside", action.observation.source_id, reason=action.reason)
     if isinstance(action, Withhold):
         return PlannedLine("withhold", action.source_id, reason=action.reason)
-    return PlannedLine("skip", action.source_id, reason=action.reason)
+    kind = "waiting" if action.owed else "skip"
+    return PlannedLine(kind, action.source_id, reason=action.reason)
 
 
 def _act(
@@ -419,10 +482,21 @@ def _act(
     if prepared:
         ledger.record_intents(route.name, [intent(route, p) for p in prepared])
     results = [_adopted_copy(route, a, report) for a in actions if isinstance(a, AdoptCopy)]
+    # A record still owed (a create not confirmed, a look-up not yet due) holds the cursor.
+    owes = any(isinstance(a, Skip) and a.owed for a in actions)
     finished = False
     try:
+        owed_in_a_row = 0
         for item in prepared:
             result = deliver(route, item, report, options)
+            if isinstance(result, Owed):
+                owes = True
+                owed_in_a_row += 1
+                if owed_in_a_row >= FAILING_SYSTEM:
+                    # Not one record's trouble: the target is failing. Stop, keep what was done.
+                    raise result.error
+                continue
+            owed_in_a_row = 0
             if result is not None:
                 results.append(result)
         finished = True
@@ -430,7 +504,8 @@ def _act(
         # Whatever was delivered is committed even when the page stops part-way;
         # the cursor moves only when the whole page went through, and never for a
         # pull that did not start from it (a backfill's own window, a retry).
-        cursor = _page_cursor(route, observations) if finished and moves_cursor else None
+        moves = finished and moves_cursor and not owes
+        cursor = _page_cursor(route, observations) if moves else None
         ledger.complete_page(
             route.name,
             results,
@@ -442,6 +517,10 @@ def _act(
     for action in actions:
         if isinstance(action, NoteChange):
             report.add(_line_for(action))
+
+
+# Creates in a row left unconfirmed after which the target, not a record, is taken to be failing.
+FAILING_SYSTEM = 10
 
 
 def _adopted_copy(route: Route, action: AdoptCopy, report: CycleReport) -> CreateResult:

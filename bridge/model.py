@@ -195,7 +195,10 @@ def change_hash(complaint: Complaint) -> str:
     return hashlib.sha256(f"{content_hash(complaint)}\x1f{extra}".encode()).hexdigest()
 
 
-REF_PATTERN = re.compile(r"^lb[0-9a-f]{16}$")
+# A bridge reference: ``lb`` + the installation's tag (8 hex digits, absent in references
+# made before installations were named) + 16 hex digits of the record's own digest.
+REF_TEXT = r"lb(?:[0-9a-f]{8})?[0-9a-f]{16}"
+REF_PATTERN = re.compile(rf"^{REF_TEXT}$")
 
 
 def carried_ref(complaint: Complaint) -> str | None:
@@ -209,15 +212,32 @@ def carried_ref(complaint: Complaint) -> str | None:
     return None
 
 
-def make_ref(system: str, source_id: str) -> str:
+def make_ref(system: str, source_id: str, installation: str = "") -> str:
     """The bridge's own reference for a complaint first seen as ``source_id`` in ``system``.
 
-    Deterministic, so that even a lost ledger would stamp the same reference, and
-    short and alphanumeric, so that it survives as a LAPOR! hashtag in ``tags_raw``
-    and can be found again with a search (LAPOR! has no idempotency key).
+    Deterministic, so that even a lost ledger stamps the same reference and finds the
+    copies it made before; unique across agencies, because it is derived from the
+    ``installation`` (``[ledger] installation``, or the agency's LAPOR! institution id):
+    two pemda that both name their connector ``pengaduan`` write different references
+    into the one national LAPOR!. Short and alphanumeric, so that it survives as a
+    LAPOR! hashtag in ``tags_raw`` and can be found again with a search (LAPOR! has no
+    idempotency key). Without an installation it is the older form, ``lb`` + 16 digits.
     """
-    digest = hashlib.sha256(f"{system}\x1f{source_id}".encode()).hexdigest()
-    return f"lb{digest[:16]}"
+    if not installation:
+        digest = hashlib.sha256(f"{system}\x1f{source_id}".encode()).hexdigest()
+        return f"lb{digest[:16]}"
+    digest = hashlib.sha256(f"{installation}\x1f{system}\x1f{source_id}".encode()).hexdigest()
+    return f"lb{installation_tag(installation)}{digest[:16]}"
+
+
+def installation_tag(installation: str) -> str:
+    """The 8 hex digits every reference made by ``installation`` starts with (after ``lb``)."""
+    return hashlib.sha256(f"installation\x1f{installation}".encode()).hexdigest()[:8]
+
+
+def made_by(ref: str, installation: str) -> bool:
+    """True when ``ref`` is a reference that this ``installation`` made (any of its systems)."""
+    return bool(installation) and len(ref) == 26 and ref[2:10] == installation_tag(installation)
 
 
 def _require_aware(value: datetime | None) -> datetime | None:

@@ -12,13 +12,21 @@ For one record pulled from a route's source, the table is, in order:
 3. it is already linked and the create finished → ``Skip`` when its content hash
    is unchanged, ``NoteChange`` when it changed (the ledger records the new hash);
 4. a create was started for it but never confirmed (crash, lost response)
-   → ``Resume``: look the target up by our reference before creating again;
+   → ``Resume``: look the target up by our reference before creating again —
+   unless its last attempt is too recent for the target's search to show it yet
+   → ``Skip`` that still owes work (the cursor waits for it);
    and a record that carries the reference of a complaint the ledger knows, but
    has not linked here, *is* that complaint's copy whose create answer was lost
    → ``AdoptCopy`` (creating it again in the other direction would double it);
-5. it is confidential (*rahasia*) and the target is not marked to receive
+5. it carries a reference this installation made, yet the ledger knows nothing of it
+   (the ledger was lost or replaced): it is the bridge's own copy of a complaint whose
+   origin is elsewhere → ``SetAside``, never created again;
+6. it is confidential (*rahasia*) and the target is not marked to receive
    confidential complaints → ``Withhold``;
-6. otherwise → ``Create`` (or ``Skip`` when the target takes no new complaints).
+7. otherwise → ``Create`` (or ``Skip`` when the target takes no new complaints); while
+   the route has not yet made one full pass over its source in this ledger (a new,
+   lost or restored ledger), a ``Resume`` instead: the target may hold a copy made
+   before, and it is looked up by reference first.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.model import Complaint
+from bridge.model import Complaint, carried_ref
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,8 @@ class NoteChange:
 class Skip:
     source_id: str
     reason: str
+    owed: bool = False
+    """True when the record still needs work later: the page's cursor must not pass it."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +132,12 @@ class PlanInput:
     """``source_id -> ref``; deterministic per source system (see ``bridge.model.make_ref``)."""
     target_can_create: bool = True
     """False for a target that takes no new complaints (only follow-ups and statuses)."""
+    settling: Set[str] = frozenset()
+    """Pending references whose last attempt is too recent to look up (a search index lags)."""
+    adopting: bool = False
+    """Look every new record up by reference before creating it (see step 7)."""
+    own_ref: Callable[[str], bool] = lambda ref: False
+    """True for a reference this installation made (``bridge.model.made_by``)."""
 
 
 def plan(page: PlanInput) -> list[Action]:
@@ -145,6 +161,8 @@ def _decide(observation: Observation, page: PlanInput, seen: set[str]) -> Action
     known = page.known.get(observation.source_id)
     ref = known.ref if known else page.make_ref(observation.source_id)
     # 4. Before anything else about a known record: an unconfirmed create is resumed.
+    if ref in page.pending_refs and ref in page.settling:
+        return Skip(observation.source_id, SETTLING, owed=True)
     if ref in page.pending_refs:
         return Resume(ref, observation)
     adopt = page.adoptable.get(observation.source_id)
@@ -160,13 +178,29 @@ def _decide(observation: Observation, page: PlanInput, seen: set[str]) -> Action
     if known is not None:
         return NoteChange(ref, observation)
     assert observation.complaint is not None  # mapped, and not set aside at step 1
-    # 5. Privacy: a rahasia complaint only goes where it is allowed to.
+    # 5. Our own copy, unknown to this ledger: creating it would send it back where it came from.
+    carried = carried_ref(observation.complaint)
+    if carried is not None and carried != ref and page.own_ref(carried):
+        return SetAside(observation, ORPHAN_COPY.format(ref=carried), None)
+    # 6. Privacy: a rahasia complaint only goes where it is allowed to.
     if observation.complaint.is_secret and not page.target_receives_confidential:
         return Withhold(
             observation.source_id,
             "confidential complaint; the target is not marked receives_confidential",
         )
-    # 6. Everything else is new to the target — if the target takes new complaints.
+    # 7. Everything else is new to the target — if the target takes new complaints.
     if not page.target_can_create:
         return Skip(observation.source_id, "the target takes no new complaints")
-    return Create(ref, observation)
+    return Resume(ref, observation) if page.adopting else Create(ref, observation)
+
+
+SETTLING = (
+    "an earlier create is not confirmed yet; it is looked up once the target had time to show it"
+)
+
+ORPHAN_COPY = (
+    "this record is a copy the bridge made of complaint {ref}, but the ledger has no record "
+    "of that complaint (was the ledger lost or replaced?), so it is not sent back. Once the "
+    "route that made the copy has run again (it finds its copies by reference), run "
+    "`bridge quarantine retry --all`; if the original is gone, drop this one"
+)

@@ -41,6 +41,9 @@ def build_routes(config: BridgeConfig, ledger: Ledger, *, only: str | None = Non
                 linked_retry=timedelta(seconds=settings.linked_retry_seconds),
                 forward=_forward_rule(settings),
                 pause_policy=config.daemon.pause_policy(),
+                installation=config.installation,
+                max_create_attempts=settings.max_create_attempts,
+                settle=timedelta(seconds=settings.create_settle_seconds),
             )
         )
     return routes

@@ -23,12 +23,13 @@ import httpx
 
 from bridge.errors import AuthError, BridgeError, RemoteRejected
 from bridge.http import truncate
+from bridge.model import REF_TEXT
 
 ONE_SECOND = timedelta(seconds=1)
 REF_KEY = "bridge_ref"
 """The native key under which the connector shows the ref it found in a description."""
 
-_TRAILER = re.compile(r"\s*\[ref: (lb[0-9a-f]{16})\]\s*\Z")
+_TRAILER = re.compile(rf"\s*\[ref: ({REF_TEXT})\]\s*\Z")
 _REDACTED = "[redacted]"
 
 

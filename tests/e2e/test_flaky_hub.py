@@ -1,0 +1,58 @@
+"""A flaky LAPOR! (5xx and answers dropped after the write) over real HTTP: every run progresses."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridge.engine import run_cycle
+from bridge.ledger import Ledger
+from bridge.routes import build_routes, close_routes
+from tests.simulated import Sims
+
+pytestmark = pytest.mark.e2e
+
+
+def _settle_at_once(sims: Sims) -> None:
+    """Look owed creates up on the very next run (the simulator's search has no lag)."""
+    text = sims.config_path.read_text(encoding="utf-8")
+    text = text.replace(
+        'name = "sidumas-to-lapor"\n',
+        'name = "sidumas-to-lapor"\ncreate_settle_seconds = 0\nmax_create_attempts = 20\n',
+    )
+    sims.config_path.write_text(text, encoding="utf-8")
+
+
+def _sync_once(sims: Sims) -> None:
+    config = sims.config()
+    with Ledger.open(config.ledger.url) as ledger:
+        routes = build_routes(config, ledger, only="sidumas-to-lapor")
+        try:
+            run_cycle(routes[0])
+        finally:
+            close_routes(routes)
+
+
+def test_each_sync_delivers_most_of_what_is_left_and_nothing_twice(sims: Sims) -> None:
+    """20 % 503 and 30 % dropped create answers: each run delivers most of the rest, no doubles.
+
+    Before, the first owed create ended the cycle: one or two complaints per run.
+    """
+    _settle_at_once(sims)
+    # Lists and searches are retried by the HTTP policy; creates are not (never twice).
+    sims.hub_post("faults", {"error_rate": 0.2, "drop_after_commit_rate": 0.3, "seed": 11})
+    due = {
+        str(r["id"]) for r in sims.door_state.records if not r.get("hide_pengaduan")
+    }  # rahasia ones stay home
+    delivered_per_run: list[float] = []
+    for _ in range(8):
+        left_before = len(due) - len(sims.hub_copies())
+        if left_before == 0:
+            break
+        _sync_once(sims)
+        left_after = len(due) - len(sims.hub_copies())
+        delivered_per_run.append((left_before - left_after) / left_before)
+    assert len(sims.hub_copies()) == len(due), delivered_per_run
+    assert all(n == 1 for n in sims.hub_copies().values()), "a complaint was doubled"
+    # Each run carried most of what was left (a 503 on the create itself is the only loss).
+    assert all(share >= 0.6 for share in delivered_per_run), delivered_per_run
+    assert len(delivered_per_run) <= 4, delivered_per_run
