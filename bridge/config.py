@@ -53,11 +53,13 @@ from bridge.config_env import (
 from bridge.connector import Connector, ConnectorSettings, connector_class
 from bridge.errors import ConfigError
 from bridge.health import PausePolicy
+from bridge.ledger.db import sqlite_beside
 from bridge.log import LOG_LEVELS, register_secret, scrub_text
 from bridge.model import Status
 
 CONFIG_ENV_VAR = "BRIDGE_CONFIG"
 DEFAULT_CONFIG_FILE = "bridge.toml"
+DEFAULT_STATE_FILE = ".lapor-bridge-state.json"
 
 Table = dict[str, Any]
 ConnectorTypes = Mapping[str, type[Connector]]
@@ -72,9 +74,15 @@ class _Section(BaseModel):
 
 
 class LedgerSettings(_Section):
-    """Where the ledger lives: an SQLAlchemy URL (SQLite file or PostgreSQL)."""
+    """Where the ledger lives: an SQLAlchemy URL (SQLite file or PostgreSQL).
+
+    ``load_config`` reads a relative SQLite path from the configuration file's folder
+    (wherever the value came from, the file or ``BRIDGE_LEDGER__URL``), and fills in
+    ``state_file``: where the bridge notes which ledger it last wrote to.
+    """
 
     url: str = "sqlite:///bridge.db"
+    state_file: str | None = None
     # Systems the ledger still remembers but no connector names any more, on purpose
     # (a door closed for good). Any other such system stops the bridge: see bridge.routes.
     retired_systems: tuple[str, ...] = ()
@@ -369,7 +377,11 @@ class _Loader:
             register_secret(password)
             if "url" in table and urlsplit(str(table["url"])).password:
                 _warn_secret_in_file("ledger.url", env_var("ledger", "url"))
-        return settings
+        # Relative to the file, never to the working directory: the same configuration
+        # run from another folder must find the same ledger, not start an empty one.
+        state_file = self.base / Path(settings.state_file or DEFAULT_STATE_FILE).expanduser()
+        url = sqlite_beside(settings.url, self.base)
+        return settings.model_copy(update={"url": url, "state_file": str(state_file)})
 
     def connectors(self, tables: dict[str, Table]) -> dict[str, ConnectorSettings]:
         all_tables = dict(tables)

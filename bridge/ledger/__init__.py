@@ -6,7 +6,9 @@ whose intent is recorded before the remote call, records set aside with a reason
 a history of events, and, per route, cursors and cycle runs. For two-way sync it
 also keeps follow-ups (by content fingerprint) and their copy in each system, when
 and by whom the status was last set, review flags, and the re-poll schedule. The schema is owned
-by the Alembic migrations in ``bridge.migrations``, run to head on ``Ledger.open``.
+by the Alembic migrations in ``bridge.migrations``, run to head on ``Ledger.open``
+(never with ``create=False``, the read-only opening). The ledger knows its own id and
+generation (``bridge.ledger.meta``).
 
 Errors: ``ConfigError`` when the URL or server is wrong at open; afterwards
 ``LedgerUnavailable`` (retryable) when the database fails, ``LedgerConflict``
@@ -18,7 +20,14 @@ Errors: ``ConfigError`` when the URL or server is wrong at open; afterwards
 from __future__ import annotations
 
 from bridge.ledger.core import Ledger
-from bridge.ledger.failures import LeaseLost, LedgerConflict, LedgerUnavailable
+from bridge.ledger.failures import (
+    LeaseLost,
+    LedgerConflict,
+    LedgerMissing,
+    LedgerOutdated,
+    LedgerUnavailable,
+)
+from bridge.ledger.meta import LedgerIdentity
 from bridge.ledger.systems import SystemNameTaken
 from bridge.ledger.types import (
     ComplaintState,
@@ -54,6 +63,9 @@ __all__ = [
     "LeaseLost",
     "Ledger",
     "LedgerConflict",
+    "LedgerIdentity",
+    "LedgerMissing",
+    "LedgerOutdated",
     "LedgerUnavailable",
     "LinkInfo",
     "PendingInfo",

@@ -39,9 +39,14 @@ class LedgerBase:
         self._reader = sessionmaker(reader, expire_on_commit=False)
 
     @classmethod
-    def open(cls, url: str, *, clock: Clock = utc_now) -> Self:
-        """Connect and migrate to head; a ConfigError says how to fix a bad URL or server."""
-        engine, parsed = db.connect(url)
+    def open(cls, url: str, *, create: bool = True, clock: Clock = utc_now) -> Self:
+        """Connect and migrate to head; a ConfigError says how to fix a bad URL or server.
+
+        ``create=False`` is for commands that must not change the ledger: nothing is
+        created or migrated, and a missing or outdated ledger is a ConfigError
+        (``LedgerMissing``, ``LedgerOutdated``) that says which command creates it.
+        """
+        engine, parsed = db.connect(url, create=create)
         return cls(engine, db.display(parsed), clock)
 
     def close(self) -> None:

@@ -12,9 +12,10 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy import insert, update
 
-from bridge.ledger import creates, polls, reads, writes
+from bridge.ledger import creates, meta, polls, reads, writes
 from bridge.ledger.base import Clock, utc_now
 from bridge.ledger.health import HealthLedger
+from bridge.ledger.meta import MetaLedger
 from bridge.ledger.quarantine import QuarantineLedger
 from bridge.ledger.systems import SystemsLedger
 from bridge.ledger.tables import CYCLE_RUN
@@ -34,15 +35,16 @@ from bridge.ledger.types import (
 __all__ = ["Clock", "Ledger", "utc_now"]
 
 
-class Ledger(TwoWayLedger, HealthLedger, QuarantineLedger, SystemsLedger):
+class Ledger(TwoWayLedger, HealthLedger, QuarantineLedger, SystemsLedger, MetaLedger):
     """Identity, cursors, pending creates, quarantine and history of every route.
 
     The two-way part (follow-ups, status, review flags, re-polls) and route leases
     (``bridge.ledger.leases``: the writes below that take a route are fenced by its
     lease inside ``Ledger.fenced``) are inherited from ``TwoWayLedger``, connector
     pauses from ``HealthLedger``, the quarantine's retries from ``QuarantineLedger``,
-    system names and renaming one from ``SystemsLedger``;
-    opening, closing and transactions from ``LedgerBase``.
+    system names and renaming one from ``SystemsLedger``, its own identity (id,
+    generation) and other ``ledger_meta`` keys from ``MetaLedger``; opening, closing
+    and transactions from ``LedgerBase``.
     """
 
     # identity
@@ -158,11 +160,16 @@ class Ledger(TwoWayLedger, HealthLedger, QuarantineLedger, SystemsLedger):
     # cycles and status
 
     def start_cycle(self, route: str) -> int:
+        """Record a cycle's start and count one more generation, in one transaction."""
         row = {"route": route, "started_at": self._clock(), "counts": "{}"}
         with self._write() as session:
             run_id: int = session.execute(
                 insert(CYCLE_RUN).values(row).returning(CYCLE_RUN.c.id)
             ).scalar_one()
+            seen = meta.next_generation(session)
+        # After the commit: what is reported to the watcher is in the ledger for good.
+        if self._cycle_watcher is not None:
+            self._cycle_watcher(seen)
         return run_id
 
     def finish_cycle(

@@ -2,6 +2,10 @@
 
 SQLite is the default; PostgreSQL is reached through psycopg 3. Every failure to
 open becomes a ``ConfigError`` that says what to do, with any password masked.
+
+Commands that only read (``status``, ``trace``, ...) open with ``create=False``: then
+nothing is created or migrated; a missing ledger is ``LedgerMissing`` and one whose
+schema is behind is ``LedgerOutdated``, both saying which command creates or upgrades it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
@@ -21,6 +27,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 import bridge.migrations
 from bridge.errors import ConfigError
+from bridge.ledger.failures import LedgerMissing, LedgerOutdated
 
 SOURCE = "ledger"
 # Long enough to ride out another process's write transaction (each is a few ms),
@@ -58,12 +65,21 @@ def display(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def connect(raw: str) -> tuple[Engine, URL]:
-    """An engine for ``raw`` with the schema migrated to head."""
+def connect(raw: str, *, create: bool = True) -> tuple[Engine, URL]:
+    """An engine for ``raw`` with the schema migrated to head.
+
+    With ``create=False`` nothing is written: the ledger must already exist at head.
+    """
     url = normalise_url(raw)
+    path = sqlite_file(url)
+    if not create and path is not None and not path.exists():
+        raise _missing(raw)
     engine = _engine(raw, url)
     try:
-        migrate(engine)
+        migrate(engine) if create else check_schema(engine, raw)
+    except (LedgerMissing, LedgerOutdated):
+        engine.dispose()
+        raise
     except SQLAlchemyError as exc:
         engine.dispose()
         why = reason(exc, url.password)
@@ -78,10 +94,72 @@ def connect(raw: str) -> tuple[Engine, URL]:
     return engine, url
 
 
-def migrate(engine: Engine) -> None:
-    """Run every Alembic migration up to head, in one transaction."""
+def sqlite_file(url: URL) -> Path | None:
+    """The file of a SQLite ledger; None for PostgreSQL and in-memory or ``file:`` URIs."""
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return None if database.startswith("file:") else Path(database).expanduser()
+
+
+def sqlite_beside(raw: str, folder: Path) -> str:
+    """``raw`` with a relative SQLite path made absolute under ``folder``; else unchanged.
+
+    In-memory and ``file:`` URIs, absolute paths, PostgreSQL and URLs that do not parse
+    (``Ledger.open`` reports those) are returned as they are.
+    """
+    try:
+        url = make_url(raw.strip())
+    except ArgumentError:
+        return raw
+    path = sqlite_file(url)
+    if path is None or Path(str(url.database)).is_absolute():
+        return raw
+    # folder / an absolute path (a "~" expanded) is that path
+    return url.set(database=str(folder / path)).render_as_string(hide_password=False)
+
+
+def _alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(Path(bridge.migrations.__file__).parent))
+    return config
+
+
+def check_schema(engine: Engine, raw: str) -> None:
+    """Without writing anything: the ledger exists, and its schema is this version's."""
+    with engine.execution_options(ledger_write=False).connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    script = ScriptDirectory.from_config(_alembic_config())
+    head = script.get_current_head()
+    if current == head:
+        return
+    if current is None:  # an empty database: the bridge never created its tables here
+        raise _missing(raw)
+    script.get_revision(current)  # a revision this version does not know: CommandError
+    raise LedgerOutdated(
+        [
+            f"`ledger.url` {mask(raw)!r} holds a ledger at schema revision {current}, older "
+            f"than this version's ({head}). A read-only command does not upgrade it: run "
+            "`bridge sync --once` or `bridge run` once to upgrade it, then run this again"
+        ],
+        source=SOURCE,
+    )
+
+
+def _missing(raw: str) -> LedgerMissing:
+    return LedgerMissing(
+        [
+            f"no ledger at {mask(raw)}: run `bridge sync --once` or `bridge run` to create "
+            "it, or fix `[ledger] url` if the ledger lives elsewhere (a relative SQLite "
+            "path is read from the configuration file's folder)"
+        ],
+        source=SOURCE,
+    )
+
+
+def migrate(engine: Engine) -> None:
+    """Run every Alembic migration up to head, in one transaction."""
+    config = _alembic_config()
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridge.errors import RetryableError, RouteError
+from bridge.errors import ConfigError, RetryableError, RouteError
 
 
 class LedgerConflict(RouteError):
@@ -23,3 +23,11 @@ class LeaseLost(RouteError):
     The cycle stops without writing anything more for the route; the replica that
     holds the lease now carries on from what the ledger holds (TRAPS.md, Stalling).
     """
+
+
+class LedgerMissing(ConfigError):
+    """A command that must not create a ledger found none where the configuration points."""
+
+
+class LedgerOutdated(ConfigError):
+    """A command that must not migrate a ledger found its schema behind this version's."""

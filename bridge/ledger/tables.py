@@ -324,6 +324,15 @@ class ConnectorHealthRow(SQLModel, table=True):
     updated_at: datetime = _at()
 
 
+class LedgerMetaRow(SQLModel, table=True):
+    """What the ledger knows of itself: its id, its generation, routes adopted (``meta``)."""
+
+    __tablename__ = "ledger_meta"
+
+    key: str = Field(primary_key=True, sa_type=Text)
+    value: str = Field(sa_type=Text)
+
+
 def _table(name: str) -> Table:
     return SQLModel.metadata.tables[name]
 
@@ -340,3 +349,4 @@ FOLLOWUP_COPY = _table("followup_copy")
 REVIEW = _table("review")
 ROUTE_LEASE = _table("route_lease")
 CONNECTOR_HEALTH = _table("connector_health")
+LEDGER_META = _table("ledger_meta")

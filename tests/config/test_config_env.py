@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bridge.errors import ConfigError
@@ -124,11 +126,13 @@ def test_variable_of_unknown_shape_is_an_error(load: Loader) -> None:
     assert all("not a setting" in p for p in caught.value.problems)
 
 
-def test_variables_without_double_underscore_are_not_settings(load: Loader) -> None:
+def test_variables_without_double_underscore_are_not_settings(
+    load: Loader, config_dir: Path
+) -> None:
     """BRIDGE_CONFIG and other plain BRIDGE_ variables are left alone."""
     env = {**SECRETS, "BRIDGE_DEBUG": "1", "OTHER__THING": "x"}
 
-    assert load(env=env).ledger.url == "sqlite:///bridge.db"
+    assert load(env=env).ledger.url == f"sqlite:///{config_dir}/bridge.db"
 
 
 def test_unknown_key_from_environment_names_the_variable(load: Loader) -> None:

@@ -33,7 +33,10 @@ def test_full_valid_config_loads(load: Loader, config_dir: Path) -> None:
     config = load()
 
     assert config.path == config_dir / "bridge.toml"
-    assert config.ledger == LedgerSettings(url="sqlite:///bridge.db")
+    assert config.ledger == LedgerSettings(
+        url=f"sqlite:///{config_dir}/bridge.db",
+        state_file=str(config_dir / ".lapor-bridge-state.json"),
+    )
     assert config.daemon == DaemonSettings(log_format="json", log_level="info")
     assert set(config.connectors) == {"lapor", "sidumas"}
     assert config.connector_settings("lapor").type == "lapor-like"
@@ -93,11 +96,11 @@ def test_path_defaults_to_bridge_toml_in_working_folder(
     assert load_config(None, SECRETS, types=TYPES).path == config_dir / "bridge.toml"
 
 
-def test_empty_file_gives_defaults(load: Loader) -> None:
+def test_empty_file_gives_defaults(load: Loader, config_dir: Path) -> None:
     """An empty file is a valid configuration with default ledger and daemon settings."""
     config = load("", {})
 
-    assert config.ledger.url == "sqlite:///bridge.db"
+    assert config.ledger.url == f"sqlite:///{config_dir}/bridge.db"  # beside bridge.toml
     assert config.daemon.log_format == "auto"
     assert (config.connectors, config.routes) == ({}, ())
 

@@ -18,7 +18,7 @@ from bridge.ledger.tables import COMPLAINT
 
 TABLES = {
     *("complaint", "link", "pending_op", "cursor", "quarantine", "event", "cycle_run"),
-    *("followup", "followup_copy", "review"),
+    *("followup", "followup_copy", "review", "ledger_meta"),
 }
 
 
@@ -27,7 +27,10 @@ def test_open_runs_migrations_to_head(ledger: Ledger, ledger_url: str) -> None:
     engine = create_engine(normalise_url(ledger_url))
     with engine.connect() as conn:
         assert set(inspect(conn).get_table_names()) >= TABLES
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
+        assert (
+            conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+            == "0005_ledger_meta"
+        )
     engine.dispose()
 
 
