@@ -85,7 +85,10 @@ def test_a_v0001_ledger_is_upgraded_keeping_its_data(ledger_url: str, engine: En
         assert (closed.raw_status_code, closed.next_poll_at) == ("3", None)
         assert ledger.note_followups(ref_of(1), SOURCE, [("fp-a", "7")]) == ["fp-a"]
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
+        assert (
+            conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+            == "0004_lease_identity"
+        )
 
 
 def test_0002_downgrades_to_0001_and_upgrades_again(ledger_url: str, engine: Engine) -> None:
