@@ -34,8 +34,9 @@ from bridge.backfill import BackfillProgress, BackfillSummary, run_backfill
 from bridge.cli_common import dry_run_ledger_url, lease_holder, load_settings
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger
+from bridge.replica import ReplicaIdentity
 from bridge.routes import build_routes, close_routes
-from bridge.scheduler import holder_is_dead, replica_name
+from bridge.scheduler import replica_name
 
 EXIT_INTERRUPTED = 130
 _PER = {"s": 1.0, "sec": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0}
@@ -169,7 +170,9 @@ def _route_lease(ledger: Ledger, route: str, ttl: timedelta, *, needed: bool) ->
     if not needed:
         yield
         return
-    lease = ledger.claim_lease(route, replica_name(), ttl, is_dead=holder_is_dead)
+    lease = ledger.claim_lease(
+        route, replica_name(), ttl, identity=ReplicaIdentity.of_this_process()
+    )
     if lease is None:
         holder, until = lease_holder(ledger, route)
         raise ConfigError(

@@ -27,6 +27,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bridge.engine import CycleOptions, CycleReport, Route, run_cycle
 from bridge.errors import BridgeError, ConfigError
 from bridge.ledger import Lease, LeaseLost, LedgerUnavailable
+from bridge.replica import ReplicaIdentity
 
 log = structlog.get_logger("bridge.scheduler")
 
@@ -35,27 +36,12 @@ MAX_REPLICA_NAME = 200  # route_lease.holder is VARCHAR(200)
 
 
 def replica_name() -> str:
-    """This process's name as a lease holder: ``<hostname>:<pid>``, unique while it runs."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """This process's default display name as a lease holder: ``<hostname>:<pid>``.
 
-
-def holder_is_dead(holder: str) -> bool:
-    """True when ``holder`` names a process of this host (``<hostname>:<pid>``) that is gone.
-
-    A bridge killed with SIGKILL leaves its leases live until they expire; restarted on
-    the same host, it need not wait for them. Anything else (another host, a name given
-    with --replica, a pid now used by another process) is taken to be alive.
+    Only for people: hosts may share a hostname and pids repeat across PID namespaces,
+    so what proves who holds a lease is its ``ReplicaIdentity`` (``bridge.replica``).
     """
-    host, _, pid = holder.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False  # it exists, under another user
-    return False
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def run_daemon(
@@ -140,7 +126,10 @@ class RouteLeases:
     replica that is making progress.
     """
 
-    def __init__(self, replica: str, ttl: timedelta) -> None:
+    def __init__(
+        self, replica: str, ttl: timedelta, identity: ReplicaIdentity | None = None
+    ) -> None:
+        """``identity`` defaults to this process's (``ReplicaIdentity.of_this_process``)."""
         if not 0 < len(replica) <= MAX_REPLICA_NAME:
             raise ConfigError(
                 [
@@ -150,6 +139,7 @@ class RouteLeases:
             )
         self.replica = replica
         self.ttl = ttl
+        self.identity = identity or ReplicaIdentity.of_this_process()
         self._held: dict[str, tuple[Route, Lease]] = {}
         self._running: set[str] = set()
         # Claims and heartbeat renewals of this replica never race each other: on
@@ -204,7 +194,7 @@ class RouteLeases:
         with self._lock:
             previous = self._held.get(route.name)
             lease = route.ledger.claim_lease(
-                route.name, self.replica, self.ttl, is_dead=holder_is_dead
+                route.name, self.replica, self.ttl, identity=self.identity
             )
             if lease is None:
                 self._held.pop(route.name, None)

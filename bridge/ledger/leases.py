@@ -7,6 +7,14 @@ from nobody) increments the route's ``run_number``; renewing one's own live leas
 keeps it. Times come from the ledger's clock, so replicas' clocks must agree to
 well within the TTL (NTP does).
 
+**Who holds it.** The row names the holder twice: ``holder``, the display name
+(``--replica``), and ``holder_identity``, the claiming process's ``ReplicaIdentity``
+(``bridge.replica``) prefixed with the run it was written for. A lease is one's own
+only when both match, so two bridges sharing a name never share a lease. A live
+lease of another is taken over at once only when its identity proves the holder a
+gone process of this machine and PID namespace; an unknown identity (a holder of an
+older version, or a platform without /proc) is waited out until the lease expires.
+
 How the claim is made safe on each backend:
 
 - **PostgreSQL**: the row is inserted if missing (``ON CONFLICT DO NOTHING``), then
@@ -39,13 +47,13 @@ and the double is then visible as two remote records carrying the same reference
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, Row, or_, select, update
+from sqlalchemy import CursorResult, Engine, Row, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -53,6 +61,7 @@ from bridge.ledger.base import Clock, LedgerBase, utc_now
 from bridge.ledger.failures import LeaseLost
 from bridge.ledger.tables import ROUTE_LEASE
 from bridge.ledger.types import Lease, LeaseInfo
+from bridge.replica import ReplicaIdentity
 
 # A fence check renews the lease once less than this share of its TTL is left.
 RENEW_BELOW = 2 / 3
@@ -78,16 +87,17 @@ class LeaseLedger(LedgerBase):
         holder: str,
         ttl: timedelta,
         *,
-        is_dead: Callable[[str], bool] | None = None,
+        identity: ReplicaIdentity | None = None,
     ) -> Lease | None:
         """The route's lease for ``holder`` until now + ``ttl``, or None if another holds it.
 
-        ``is_dead`` may say that the live lease's holder is known to be gone (a process
-        of this host that no longer exists): its lease is taken over without waiting.
+        ``identity`` is the claiming process's (``bridge.replica``): stored with the
+        lease, and used to take a live lease over at once when its holder is provably
+        a gone process of this machine. Without it, live leases of others are waited out.
         """
         now = self._clock()
         with self._write() as session:
-            return claim(session, route, holder, now + ttl, now, is_dead)
+            return claim(session, route, holder, now + ttl, now, identity)
 
     def renew_lease(self, lease: Lease, ttl: timedelta) -> Lease:
         """``lease`` extended to now + ``ttl``; ``LeaseLost`` if another replica took over."""
@@ -155,7 +165,7 @@ def claim(
     holder: str,
     expires_at: datetime,
     now: datetime,
-    is_dead: Callable[[str], bool] | None = None,
+    identity: ReplicaIdentity | None = None,
 ) -> Lease | None:
     """Take or renew ``route``'s lease for ``holder`` in the caller's transaction."""
     _ensure_row(session, route)
@@ -163,18 +173,21 @@ def claim(
     if row is None:
         return None  # PostgreSQL: another transaction holds the row right now
     live = row.expires_at is not None and row.expires_at > now
-    other = row.holder is not None and row.holder != holder
-    dead = live and other and is_dead is not None and is_dead(str(row.holder))
-    if live and other and not dead:
+    # Ours only if both the name and the process match: two bridges given one name
+    # (or two containers whose `<hostname>:<pid>` coincide) must not share a lease.
+    mine = row.holder == holder and holder_identity(row) == identity
+    gone = live and not mine and _proves_gone(identity, row)
+    if live and not mine and not gone:
         return None
-    run_number = row.run_number if live and not dead else row.run_number + 1
-    free = [
-        ROUTE_LEASE.c.holder == holder,
-        ROUTE_LEASE.c.expires_at.is_(None),
-        ROUTE_LEASE.c.expires_at <= now,
-    ]
-    if dead:
-        free.append(ROUTE_LEASE.c.holder == row.holder)
+    run_number = row.run_number if live and mine else row.run_number + 1
+    free = [ROUTE_LEASE.c.expires_at.is_(None), ROUTE_LEASE.c.expires_at <= now]
+    if mine or gone:  # still the holder we decided about
+        free.append(
+            and_(
+                ROUTE_LEASE.c.holder == row.holder,
+                ROUTE_LEASE.c.holder_identity.is_not_distinct_from(row.holder_identity),
+            )
+        )
     taken = _changed(
         session,
         update(ROUTE_LEASE)
@@ -183,9 +196,37 @@ def claim(
             ROUTE_LEASE.c.run_number == row.run_number,
             or_(*free),
         )
-        .values(holder=holder, run_number=run_number, expires_at=expires_at, renewed_at=now),
+        .values(
+            holder=holder,
+            holder_identity=_identity_text(identity, run_number),
+            run_number=run_number,
+            expires_at=expires_at,
+            renewed_at=now,
+        ),
     )
     return Lease(route, holder, run_number, expires_at) if taken else None
+
+
+def holder_identity(row: LeaseInfo) -> ReplicaIdentity | None:
+    """The identity of the lease's holder; None when unknown (an old-format holder).
+
+    Trusted only if written by the claim that started the row's run: a bridge of an
+    older version, still running beside a newer one, takes a lease over without
+    writing an identity, and must not inherit the one of the holder before it.
+    """
+    prefix = f"run {row.run_number} "
+    text = row.holder_identity or ""
+    return ReplicaIdentity.from_text(text.removeprefix(prefix)) if text.startswith(prefix) else None
+
+
+def _identity_text(identity: ReplicaIdentity | None, run_number: int) -> str | None:
+    return None if identity is None else f"run {run_number} {identity.to_text()}"
+
+
+def _proves_gone(identity: ReplicaIdentity | None, row: LeaseInfo) -> bool:
+    """True when the row's holder is provably a gone process of this machine."""
+    holder = holder_identity(row)
+    return identity is not None and holder is not None and identity.proves_gone(holder)
 
 
 def renew(session: Session, lease: Lease, expires_at: datetime, now: datetime) -> Lease:
@@ -260,4 +301,11 @@ def _lost(session: Session, lease: Lease) -> LeaseLost:
 
 def _info(row: Row[Any]) -> LeaseInfo:
     m = row._mapping
-    return LeaseInfo(m["route"], m["holder"], m["run_number"], m["expires_at"], m["renewed_at"])
+    return LeaseInfo(
+        m["route"],
+        m["holder"],
+        m["run_number"],
+        m["expires_at"],
+        m["renewed_at"],
+        m["holder_identity"],
+    )

@@ -307,6 +307,8 @@ class RouteLeaseRow(SQLModel, table=True):
 
     route: str = Field(primary_key=True, max_length=100)
     holder: str | None = Field(default=None, max_length=200)
+    # "run <n> <ReplicaIdentity.to_text()>"; NULL for holders of older versions.
+    holder_identity: str | None = Field(default=None, max_length=200)
     run_number: int = 0
     expires_at: datetime | None = _at(nullable=True)
     renewed_at: datetime | None = _at(nullable=True)

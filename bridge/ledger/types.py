@@ -278,6 +278,8 @@ class LeaseInfo:
     run_number: int
     expires_at: datetime | None
     renewed_at: datetime | None
+    holder_identity: str | None = None
+    """What proves where the holder runs (``bridge.ledger.leases.holder_identity``)."""
 
     def is_free(self, now: datetime) -> bool:
         """True when no replica holds the route at ``now`` (never claimed, released or expired)."""

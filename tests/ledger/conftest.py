@@ -63,3 +63,10 @@ def row_counts(ledger_url: str) -> Iterator[Callable[[], dict[str, int]]]:
 def clock() -> Clock:
     """A clock at ``T0`` that the test moves by hand."""
     return Clock(T0)
+
+
+@pytest.fixture
+def replicas(ledger_url: str, clock: Clock) -> Iterator[tuple[Ledger, Ledger]]:
+    """Two replicas' ledgers on one database, reading one clock the test moves."""
+    with Ledger.open(ledger_url, clock=clock) as a, Ledger.open(ledger_url, clock=clock) as b:
+        yield a, b

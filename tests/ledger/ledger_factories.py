@@ -6,13 +6,15 @@ import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from bridge.ledger import CreateIntent, CreateResult, Ledger
+from bridge.ledger import CreateIntent, CreateResult, Lease, Ledger
 from bridge.model import make_ref
+from bridge.replica import ReplicaIdentity
 
 ROUTE = "sidumas-to-lapor"
 SOURCE = "sidumas"
 TARGET = "lapor"
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # where a test's clock starts
+TTL = timedelta(seconds=60)  # the lease tests' lease length
 
 # table name → number of rows, read behind the ledger's back
 RowCounts = Callable[[], dict[str, int]]
@@ -69,3 +71,12 @@ class Clock:
     def advance(self, delta: timedelta) -> datetime:
         self.now += delta
         return self.now
+
+
+def claimed(
+    ledger: Ledger, holder: str, route: str = ROUTE, identity: ReplicaIdentity | None = None
+) -> Lease:
+    """``holder``'s lease of ``route`` for ``TTL``; fails the test if it is refused."""
+    lease = ledger.claim_lease(route, holder, TTL, identity=identity)
+    assert lease is not None, f"{holder} could not claim {route}"
+    return lease

@@ -2,49 +2,29 @@
 
 from __future__ import annotations
 
-import os
 import random
-import socket
-import subprocess
-import sys
 import threading
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pytest
 
 from bridge.ledger import Lease, LeaseLost, Ledger
-from bridge.scheduler import holder_is_dead
 from tests.ledger.ledger_factories import (
     ROUTE,
     SOURCE,
     T0,
     TARGET,
+    TTL,
     Clock,
     RowCounts,
+    claimed,
     intent,
     linked,
     ref_of,
     result,
 )
-
-TTL = timedelta(seconds=60)
-
-
-@pytest.fixture
-def replicas(ledger_url: str, clock: Clock) -> Iterator[tuple[Ledger, Ledger]]:
-    """Two replicas' ledgers on one database, reading one clock the test moves."""
-    with Ledger.open(ledger_url, clock=clock) as a, Ledger.open(ledger_url, clock=clock) as b:
-        yield a, b
-
-
-def claimed(ledger: Ledger, holder: str, route: str = ROUTE) -> Lease:
-    lease = ledger.claim_lease(route, holder, TTL)
-    assert lease is not None, f"{holder} could not claim {route}"
-    return lease
-
 
 # claiming, renewing, releasing
 
@@ -77,32 +57,6 @@ def test_a_live_lease_held_by_another_is_refused(replicas: tuple[Ledger, Ledger]
     info = b.lease_of(ROUTE)
     assert info is not None
     assert (info.holder, info.run_number) == ("a", 1)
-
-
-def test_a_live_lease_of_a_holder_known_dead_is_taken_over_at_once(
-    replicas: tuple[Ledger, Ledger],
-) -> None:
-    """A bridge SIGKILLed on this host need not wait for its old leases to expire."""
-    a, b = replicas
-    old = claimed(a, "host:111")
-
-    assert b.claim_lease(ROUTE, "host:222", TTL, is_dead=lambda holder: False) is None
-    taken = b.claim_lease(ROUTE, "host:222", TTL, is_dead=lambda holder: holder == "host:111")
-
-    assert taken is not None and taken.run_number == old.run_number + 1
-    with pytest.raises(LeaseLost):
-        a.renew_lease(old, TTL)
-
-
-def test_holder_is_dead_only_for_a_gone_process_of_this_host() -> None:
-    gone = subprocess.Popen([sys.executable, "-c", "pass"])
-    gone.wait()
-    host = socket.gethostname()
-    assert holder_is_dead(f"{host}:{gone.pid}")
-    assert not holder_is_dead(f"{host}:{os.getpid()}")  # this very process
-    assert not holder_is_dead(f"{host}:1")  # alive (init)
-    assert not holder_is_dead(f"another-host.example:{gone.pid}")
-    assert not holder_is_dead("chaos-1")  # a name given with --replica
 
 
 def test_claiming_ones_own_live_lease_renews_it_under_the_same_run(

@@ -6,7 +6,7 @@ one the bridge last saw (``bridge.ledger_guard``). Keys ``adopted:<route>`` are 
 sync's: present once a route finished one full pass over its source in this ledger.
 
 Revision ID: 0005_ledger_meta
-Revises: 0003
+Revises: 0004_lease_identity
 Create Date: 2026-12-07
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_ledger_meta"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004_lease_identity"
 branch_labels: str | None = None
 depends_on: str | None = None
 
