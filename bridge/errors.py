@@ -7,9 +7,12 @@ The engine decides by base class, never by message::
     │   └── MappingError       a mapping file is invalid (every problem listed at once)
     ├── RecordError            this one record cannot go through: set it aside, go on with the rest
     │   ├── RecordInvalid      a source record is missing fields or has values we cannot read
-    │   └── RemoteRejected     the target refused the record (a 4xx validation answer)
+    │   ├── RemoteRejected     the target refused the record (a 4xx validation answer)
+    │   └── AttachmentUnavailable  one of its files cannot be fetched (refused URL,
+    │                          4xx/5xx, dead host, too large); ``transient``: may a later try work
     ├── RetryableError         a transient failure: try again later, nothing is lost
-    │   └── RateLimited        HTTP 429; carries the server's Retry-After
+    │   ├── RateLimited        HTTP 429; carries the server's Retry-After
+    │   └── ShuttingDown       the bridge was told to stop (SIGTERM) while a request ran
     └── RouteError             this route cannot go on this cycle: stop it, keep the cursor
         ├── AuthError          credentials refused
         ├── ProtocolError      the remote answered in a shape we do not understand
@@ -62,6 +65,18 @@ class RemoteRejected(RecordError):
         super().__init__(reason)
 
 
+class AttachmentUnavailable(RecordError):
+    """An attachment of the record cannot be fetched; the record is set aside with the reason.
+
+    ``transient`` is True when a later try may work (a 5xx, a dead host, a timeout) and
+    False when it cannot until someone acts (a refused URL, a 404, a file too large).
+    """
+
+    def __init__(self, reason: str, *, transient: bool) -> None:
+        self.transient = transient
+        super().__init__(reason, field="attachments")
+
+
 class RetryableError(BridgeError):
     """A transient failure (network, timeout, 5xx). Nothing was decided; try again later."""
 
@@ -72,6 +87,10 @@ class RateLimited(RetryableError):
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         self.retry_after = retry_after
         super().__init__(message)
+
+
+class ShuttingDown(RetryableError):
+    """The bridge is stopping (SIGTERM/SIGINT): the request was abandoned, nothing is decided."""
 
 
 class RouteError(BridgeError):

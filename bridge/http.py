@@ -15,7 +15,11 @@
   is retried only after a 408/425/429, which say it was not processed: one whose answer
   was lost may have happened, and only the engine (ledger intent + ``find_by_ref``)
   may decide to create again.
-- ``download`` fetches a file and sends our credentials only to our own origin.
+- Every answer is streamed and read under ``Bounds`` (``bridge.http_body``): at most
+  ``max_response_bytes`` decoded bytes, within ``request_deadline`` seconds, given up
+  when the bridge is stopping; JSON nested too deep is refused before parsing.
+- Attachments are fetched by ``bridge.attachments`` under the same bounds, with their
+  own size limit, from allowed origins only.
 
 Messages never carry secrets, headers or request bodies; a server's own message is
 kept (truncated) because it is what an operator needs to fix a rejected record.
@@ -36,6 +40,7 @@ from typing import Any
 import httpx
 import structlog
 import tenacity
+from pydantic import Field
 
 from bridge import __version__
 from bridge.connector import ConnectorSettings
@@ -44,16 +49,17 @@ from bridge.errors import (
     ConfigError,
     ProtocolError,
     RateLimited,
-    RecordInvalid,
     RemoteRejected,
     RetryableError,
 )
+from bridge.http_body import BoundedClient, Bounds, parse_json, unusable_header
 from bridge.log import scrub_text
 
 log = structlog.get_logger(__name__)
 
 USER_AGENT = f"lapor-bridge/{__version__}"
 MESSAGE_LIMIT = 300
+MiB = 1024 * 1024
 
 _RATE_LIMIT_CODES = frozenset({408, 425, 429})
 _RETRY_CODES = frozenset({500, 502, 503, 504})
@@ -70,6 +76,21 @@ class HttpSettings:
     allow_insecure_http: bool = False
     max_requests_per_second: float | None = None
     """Every request this connector sends, retries included, is spaced to stay under it."""
+    max_response_bytes: int = 32 * MiB
+    """The largest API answer (a listing page, a detail), counted after decompression."""
+    max_attachment_bytes: int = 10 * MiB
+    """The largest attachment downloaded (LAPOR!'s upload limit is assumed to be 10 MB)."""
+    request_deadline: float = 120.0
+    """Wall-clock seconds one request may take, connect and every read together."""
+
+    def bounds(self, limit: int | None = None) -> Bounds:
+        """What one request may take; ``limit`` defaults to ``max_response_bytes``."""
+        return Bounds(
+            limit=self.max_response_bytes if limit is None else limit,
+            deadline=self.request_deadline,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+        )
 
 
 class RateLimiter:
@@ -124,7 +145,7 @@ class RetrySettings:
     jitter: float = 0.5
 
 
-RequestFn = Callable[[httpx.Client], httpx.Response]
+RequestFn = Callable[[BoundedClient], httpx.Response]
 
 
 def make_client(
@@ -137,9 +158,20 @@ def make_client(
     """An ``httpx.Client`` for ``base_url`` under the bridge's policy.
 
     Redirects are not followed: a redirect to another host would carry our
-    custom credential headers (``auth``, ``token``) along with it.
+    custom credential headers (``auth``, ``token``) along with it. A header value
+    that cannot be sent (not ASCII, a line break) is a ConfigError naming the header.
     """
     check_url_allowed(base_url, http)
+    bad = [name for name, value in headers.items() if unusable_header(name + value)]
+    if bad:
+        raise ConfigError(
+            [
+                f"the value for header {name!r} (from the connector's settings or secrets) "
+                "holds characters a header cannot carry (only printable ASCII); check it "
+                "for a pasted line break or a non-ASCII character"
+                for name in bad
+            ]
+        )
     hooks: dict[str, list[Callable[..., Any]]] = {}
     if http.max_requests_per_second:
         limiter = RateLimiter(http.max_requests_per_second)
@@ -161,12 +193,12 @@ def check_url_allowed(url: str, http: HttpSettings) -> None:
     if parsed.scheme == "https":
         return
     if parsed.scheme != "http":
-        raise ConfigError([f"URL {_origin(parsed)!r} must start with https:// (or http://)"])
+        raise ConfigError([f"URL {origin(parsed)!r} must start with https:// (or http://)"])
     if is_loopback(parsed.host) or http.allow_insecure_http:
         return
     raise ConfigError(
         [
-            f"URL {_origin(parsed)!r} uses plain http to a host that is not loopback; "
+            f"URL {origin(parsed)!r} uses plain http to a host that is not loopback; "
             "use https://, or set allow_insecure_http = true for this connector if the "
             "network path is trusted"
         ]
@@ -206,7 +238,41 @@ def raise_for_status(
     if 400 <= status < 500:
         message = server_message(response) or response.reason_phrase or "no message"
         raise RemoteRejected(f"{context}: HTTP {status}: {message}", status_code=status)
+    if 300 <= status < 400:
+        raise ProtocolError(f"{context}: HTTP {status}, a redirect, which is never followed")
     raise ProtocolError(f"{context}: unexpected HTTP {status}")
+
+
+_FAILED = frozenset({"false", "error", "failed", "fail"})
+
+
+def raise_for_envelope(
+    response: httpx.Response, *, context: str, auth_hint: str = "the connector's secrets"
+) -> None:
+    """For a 2xx whose JSON envelope says it failed, raise what its status would mean.
+
+    A failure is ``success`` or ``status`` false (or "error"/"failed"); its ``code`` or
+    ``status_code`` (an HTTP status) classifies it, like ``raise_for_status``; without
+    one it is a ``ProtocolError``: never taken as success.
+    """
+    try:
+        body = parse_json(response.content)
+    except ValueError:
+        return  # not an envelope; the caller's own parsing says what is wrong
+    if not isinstance(body, dict):
+        return
+    flag = body.get("success", body.get("status"))
+    if not (flag is False or (isinstance(flag, str) and flag.strip().lower() in _FAILED)):
+        return
+    code = body.get("code", body.get("status_code"))
+    code = int(code) if isinstance(code, int | str) and str(code).isdigit() else 0
+    if 400 <= code < 600:
+        stand_in = httpx.Response(code, content=response.content, headers=response.headers)
+        raise_for_status(
+            stand_in, context=f"{context} (an HTTP 200 saying {code})", auth_hint=auth_hint
+        )
+    message = server_message(response) or "no message"
+    raise ProtocolError(f"{context}: HTTP 200 but the answer says it failed: {message}")
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -232,8 +298,8 @@ def server_message(response: httpx.Response) -> str | None:
     Only this one key is used: bodies may echo the record (personal data) back.
     """
     try:
-        body = response.json()
-    except ValueError:  # not JSON, not UTF-8, or a number too long to read
+        body = parse_json(response.content)
+    except ValueError:  # not JSON, not UTF-8, nested too deep, or a number too long to read
         return None
     if not isinstance(body, dict) or body.get("message") in (None, ""):
         return None
@@ -245,14 +311,32 @@ def truncate(text: str, limit: int = MESSAGE_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def created_id(value: Any, *, context: str, where: str) -> str:
+    """A create's answered id as text; ProtocolError for one that names no record.
+
+    ``None``, ``""``, ``0``, ``false`` or a list/object mean the server did not say what
+    it made: never success. The route stops and the intent stays unconfirmed, so the
+    next cycle looks the record up by its reference instead of creating it again.
+    """
+    usable = isinstance(value, str | int) and not isinstance(value, bool)
+    text = str(value).strip() if usable else ""
+    if text in ("", "0", "null", "None", "false"):
+        raise ProtocolError(
+            f"{context}: the answer's id at {where} is {truncate(repr(value), 40)}, not a "
+            "record id; the next cycle looks the record up by its reference"
+        )
+    return text
+
+
 def json_body(response: httpx.Response, *, context: str) -> Any:
     """The parsed JSON body, or ProtocolError when the server did not answer JSON."""
     try:
-        return response.json()
-    except ValueError:  # not JSON, not UTF-8, or a 5,000-digit number json refuses to read
+        return parse_json(response.content)
+    except ValueError as exc:  # not JSON, not UTF-8, nested too deep, a 5,000-digit number
         content_type = response.headers.get("Content-Type", "unknown")
         raise ProtocolError(
-            f"{context}: expected a JSON answer, got {content_type!r} (HTTP {response.status_code})"
+            f"{context}: expected a JSON answer, got {content_type!r} "
+            f"(HTTP {response.status_code}): {truncate(str(exc), 80)}"
         ) from None
 
 
@@ -264,19 +348,24 @@ def send(
     idempotent: bool,
     context: str,
     auth_hint: str = "the connector's secrets",
+    bounds: Bounds | None = None,
 ) -> httpx.Response:
     """Send ``request_fn(client)`` and return its 2xx response, or raise the mapped error.
 
     Idempotent requests are retried on ``RetryableError``. Non-idempotent ones (creates)
-    only on ``RateLimited``, whose status says the server did not process them.
+    only on ``RateLimited``, whose status says the server did not process them. The
+    answer is read under ``bounds`` (default: ``HttpSettings()``'s).
     """
+    bounded = BoundedClient(client, bounds or HttpSettings().bounds(), context=context)
 
     def attempt() -> httpx.Response:
         try:
-            response = request_fn(client)
+            response = request_fn(bounded)
         except httpx.TransportError as exc:
             # The class name says enough (ConnectError, ReadTimeout); str(exc) may hold a URL.
             raise RetryableError(f"{context}: {type(exc).__name__}") from exc
+        except httpx.RequestError as exc:  # a body that cannot be decoded, a bad URL
+            raise ProtocolError(f"{context}: {type(exc).__name__}") from exc
         raise_for_status(response, context=context, auth_hint=auth_hint)
         return response
 
@@ -327,46 +416,12 @@ def _log_retry(context: str) -> Callable[[tenacity.RetryCallState], None]:
     return before_sleep
 
 
-def download(
-    client: httpx.Client,
-    url: str,
-    *,
-    http: HttpSettings,
-    retry: RetrySettings,
-    context: str,
-    auth_hint: str = "the connector's secrets",
-) -> bytes:
-    """The bytes at ``url``; ``client`` (with our credentials) is used only for its own origin.
-
-    A URL on any other host is fetched by a fresh client with no credentials at all,
-    so that a record pointing elsewhere can never make us leak a token.
-    """
-    target = client.base_url.join(url)
-    if same_origin(target, client.base_url):
-        response = send(
-            client,
-            lambda c: c.get(target),
-            retry,
-            idempotent=True,
-            context=context,
-            auth_hint=auth_hint,
-        )
-        return response.content
-    try:
-        check_url_allowed(str(target), http)
-    except ConfigError as exc:
-        raise RecordInvalid(f"{context}: {exc.problems[0]}") from None
-    with make_client(_origin(target), headers={}, http=http) as plain:
-        response = send(plain, lambda c: c.get(target), retry, idempotent=True, context=context)
-        return response.content
-
-
 def same_origin(a: httpx.URL, b: httpx.URL) -> bool:
     """Same scheme, host and port: the only place our credentials may go."""
     return (a.scheme, a.host.lower(), a.port) == (b.scheme, b.host.lower(), b.port)
 
 
-def _origin(url: httpx.URL) -> str:
+def origin(url: httpx.URL) -> str:
     """scheme://host[:port] — what error messages may show (no path, no query, no userinfo)."""
     port = f":{url.port}" if url.port else ""
     return f"{url.scheme}://{url.host}{port}"
@@ -381,6 +436,17 @@ class HttpConnectorSettings(ConnectorSettings):
     retry_attempts: int = 4
     retry_max_seconds: float = 60.0
     max_requests_per_second: float | None = None
+    max_response_bytes: int = Field(HttpSettings.max_response_bytes, ge=1024)
+    max_attachment_bytes: int = Field(HttpSettings.max_attachment_bytes, ge=1)
+    request_deadline_seconds: float = Field(HttpSettings.request_deadline, gt=0)
+    attachment_hosts: tuple[str, ...] = ()
+    """Hosts besides base_url's that attachments may be fetched from (without credentials)."""
+    attachment_path_prefixes: tuple[str, ...] | None = None
+    """Paths on base_url's origin whose files are fetched with the connector's credentials.
+
+    Relative ones (``files/``) are under base_url's path, absolute ones (``/storage/``)
+    under its origin. None: the connector type's own default.
+    """
 
     def http_settings(self) -> HttpSettings:
         return HttpSettings(
@@ -388,6 +454,9 @@ class HttpConnectorSettings(ConnectorSettings):
             verify_tls=self.verify_tls,
             allow_insecure_http=self.allow_insecure_http,
             max_requests_per_second=self.max_requests_per_second,
+            max_response_bytes=self.max_response_bytes,
+            max_attachment_bytes=self.max_attachment_bytes,
+            request_deadline=self.request_deadline_seconds,
         )
 
     def retry_settings(self) -> RetrySettings:

@@ -3,7 +3,9 @@
 APScheduler 3.x with ``max_instances=1`` (a route never runs twice at once in one
 process), ``coalesce=True`` (missed runs collapse into one, no burst after a pause)
 and jitter (many bridges against one hub do not poll in step). SIGTERM and SIGINT
-stop new cycles from starting, wait for the running ones, then return 0.
+stop new cycles from starting, wait for the running ones, then return 0. They also set
+``bridge.shutdown``'s flag, so a request a slow server keeps hanging is abandoned at its
+next chunk (``ShuttingDown``) and the running cycle ends at its next safe point.
 
 Several replicas may share one ledger: each cycle first claims its route's lease
 (``bridge.ledger.leases``) and runs fenced by it; a route held by another replica is
@@ -24,6 +26,7 @@ from types import FrameType
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bridge import shutdown
 from bridge.engine import CycleOptions, CycleReport, Route, run_cycle
 from bridge.errors import BridgeError, ConfigError
 from bridge.ledger import Lease, LeaseLost, LedgerUnavailable
@@ -233,6 +236,7 @@ def _install_stop_handlers(stop: threading.Event) -> dict[int, _Handler]:
 
     def handle(signum: int, _frame: FrameType | None) -> None:
         log.info("daemon.signal", signal=signal.Signals(signum).name)
+        shutdown.request_stop()  # requests in flight give up now, not at their timeout
         stop.set()
 
     previous: dict[int, _Handler] = {}

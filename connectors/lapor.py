@@ -28,9 +28,10 @@ import httpx
 import structlog
 from pydantic import SecretStr
 
-from bridge import http
+from bridge import attachments, http
 from bridge.connector import Connector, ConnectorSettings, NativeRecord
 from bridge.errors import ProtocolError, RecordInvalid, RemoteRejected
+from bridge.http_body import BoundedClient
 from bridge.model import Attachment
 
 log = structlog.get_logger(__name__)
@@ -38,6 +39,8 @@ log = structlog.get_logger(__name__)
 AttachmentFetcher = Callable[[Attachment], bytes]
 
 _TAG_SPLIT = re.compile(r"[\s,;]+")
+ATTACHMENT_PREFIXES = ("files/", "/storage/")
+"""Where LAPOR! files are fetched with our credentials [A]: never its API paths."""
 
 
 class LaporSettings(http.HttpConnectorSettings):
@@ -54,6 +57,9 @@ class LaporSettings(http.HttpConnectorSettings):
     - ``allow_insecure_http``: allow plain http to a non-loopback host (never in production).
     - ``verify_tls``: verify the server's certificate.
     - ``retry_attempts``: attempts for reads (creates are tried once).
+    - ``max_response_bytes``, ``max_attachment_bytes``, ``request_deadline_seconds``,
+      ``attachment_hosts``, ``attachment_path_prefixes``: see ``bridge.http`` and
+      ``bridge.attachments`` (default prefixes: ``ATTACHMENT_PREFIXES``).
     """
 
     base_url: str
@@ -92,6 +98,7 @@ class LaporConnector(Connector):
         self.retry = retry or settings.retry_settings()
         self._auth_hint = f"secrets api_key and api_guid of connector {name!r}"
         self._fetch_attachment: AttachmentFetcher | None = None
+        self._attachments = attachments.policy_of(name, settings, ATTACHMENT_PREFIXES)
         self._client = http.make_client(
             settings.base_url,
             headers={
@@ -156,18 +163,18 @@ class LaporConnector(Connector):
         return None
 
     def download(self, attachment: Attachment) -> bytes:
-        """The attachment's bytes; our credentials go only to the LAPOR! host itself."""
+        """The attachment's bytes; our credentials go only to LAPOR!'s attachment paths."""
         if attachment.content is not None:
             return attachment.content
         if not attachment.url:
             raise RecordInvalid(f"attachment {attachment.filename!r} has neither content nor url")
-        return http.download(
+        return attachments.fetch(
             self._client,
             attachment.url,
+            policy=self._attachments,
             http=self.http,
             retry=self.retry,
             context=self._context("download attachment"),
-            auth_hint=self._auth_hint,
         )
 
     # -- writing ---------------------------------------------------------------
@@ -286,13 +293,20 @@ class LaporConnector(Connector):
     def _send(
         self, request_fn: http.RequestFn, context: str, *, idempotent: bool
     ) -> httpx.Response:
+        def checked(client: BoundedClient) -> httpx.Response:
+            response = request_fn(client)
+            if response.is_success:  # an HTTP 200 whose envelope says it failed is a failure
+                http.raise_for_envelope(response, context=context, auth_hint=self._auth_hint)
+            return response
+
         return http.send(
             self._client,
-            request_fn,
+            checked,
             self.retry,
             idempotent=idempotent,
             context=context,
             auth_hint=self._auth_hint,
+            bounds=self.http.bounds(),
         )
 
     def _attachment_bytes(self, attachment: Attachment) -> bytes:
@@ -336,14 +350,17 @@ def _results(body: Any, context: str) -> dict[str, Any]:
 
 
 def _created_id(body: Any, context: str) -> str:
-    """The new id: top-level ``complaint_id`` or ``results.complaint.id`` (both are seen)."""
+    """The new id: top-level ``complaint_id`` or ``results.complaint.id`` (both are seen).
+
+    An id that names no record (``0``, ``null``, ``false``, "") is a ProtocolError.
+    """
     if isinstance(body, dict):
-        if body.get("complaint_id") not in (None, ""):
-            return str(body["complaint_id"])
+        if body.get("complaint_id") is not None:
+            return http.created_id(body["complaint_id"], context=context, where="complaint_id")
         results = body.get("results")
         complaint = results.get("complaint") if isinstance(results, dict) else None
-        if isinstance(complaint, dict) and complaint.get("id") not in (None, ""):
-            return str(complaint["id"])
+        if isinstance(complaint, dict) and "id" in complaint:
+            return http.created_id(complaint["id"], context=context, where="results.complaint.id")
     raise ProtocolError(
         f"{context}: the answer carries neither complaint_id nor results.complaint.id"
     )

@@ -47,9 +47,10 @@ import httpx
 import structlog
 from pydantic import Field, SecretStr, field_validator
 
-from bridge import http
+from bridge import attachments, http
 from bridge.connector import Connector, ConnectorSettings, NativeRecord
 from bridge.errors import AuthError, ProtocolError, RemoteRejected
+from bridge.http_body import BoundedClient
 from bridge.model import Attachment
 from connectors.open311_wire import (
     by_time,
@@ -72,6 +73,8 @@ CLOCK_SKEW = timedelta(minutes=5)
 """Windows end this far past our clock, so a server whose clock runs ahead loses nothing."""
 _REQUESTS = "requests.json"
 _UPDATES = "servicerequestupdates.json"
+ATTACHMENT_PREFIXES = ("/",)
+"""Media on the server's own origin: any path, since our client carries no credentials."""
 
 
 class Open311Settings(http.HttpConnectorSettings):
@@ -138,6 +141,7 @@ class Open311Connector(Connector):
         self._client = http.make_client(
             settings.base_url, headers={}, http=self.http, transport=transport
         )
+        self._attachments = attachments.policy_of(name, settings, ATTACHMENT_PREFIXES)
         self.supports_followups = settings.updates
         self.can_write_status = settings.updates
 
@@ -196,9 +200,10 @@ class Open311Connector(Connector):
         """A ``media_url`` file; it is public, and no credential ever goes with it."""
         if attachment.content is not None or not attachment.url:
             return super().download(attachment)
-        return http.download(
+        return attachments.fetch(
             self._client,
             attachment.url,
+            policy=self._attachments,
             http=self.http,
             retry=self.retry,
             context=f"{self.name}: download media",
@@ -213,9 +218,14 @@ class Open311Connector(Connector):
             form["media_url"] = media  # GeoReport v2 takes one URL; files cannot be uploaded
         body = self._write("create request", _REQUESTS, form)
         answer = body[0] if body else {}
-        new_id = answer.get("service_request_id") or self._resolve(answer.get("token"))
-        log.info("open311.request.created", connector=self.name, record_id=str(new_id))
-        return str(new_id)
+        found = answer.get("service_request_id")
+        if found in (None, "") and answer.get("token") not in (None, ""):
+            return self._resolve(answer.get("token"))
+        new_id = http.created_id(
+            found, context=f"{self.name}: create request", where="service_request_id"
+        )
+        log.info("open311.request.created", connector=self.name, record_id=new_id)
+        return new_id
 
     def add_followup(
         self, record_id: str, followup: NativeRecord, attachments: Sequence[Attachment]
@@ -308,14 +318,13 @@ class Open311Connector(Connector):
             )
         path = f"tokens/{quote(str(token), safe='')}.json"
         body = self._read("resolve token", path, self._params())
-        new_id = body[0].get("service_request_id") if body else None
-        if new_id in (None, ""):
-            raise ProtocolError(
-                f"{self.name}: the request was accepted with a token but has no id yet; it "
-                f"is not lost: the next cycle finds it by the reference in its description"
-            )
-        log.info("open311.token.resolved", connector=self.name, record_id=str(new_id))
-        return str(new_id)
+        new_id = http.created_id(
+            body[0].get("service_request_id") if body else None,
+            context=f"{self.name}: the request was accepted with a token but has no id yet",
+            where="service_request_id",
+        )
+        log.info("open311.token.resolved", connector=self.name, record_id=new_id)
+        return new_id
 
     def _read(self, what: str, path: str, params: dict[str, str]) -> list[NativeRecord]:
         return self._call(what, lambda c: c.get(path, params=params), write=False)
@@ -334,7 +343,7 @@ class Open311Connector(Connector):
     def _call(self, what: str, request_fn: http.RequestFn, *, write: bool) -> list[NativeRecord]:
         context = f"{self.name}: {what}"
 
-        def checked(client: httpx.Client) -> httpx.Response:
+        def checked(client: BoundedClient) -> httpx.Response:
             response = request_fn(client)
             key = self.options.api_key
             secrets = [key.get_secret_value()] if key else []
@@ -350,6 +359,7 @@ class Open311Connector(Connector):
             idempotent=not write,
             context=context,
             auth_hint=self._auth_hint,
+            bounds=self.http.bounds(),
         )
         body = list_of_objects(http.json_body(response, context=context))
         if body is None:

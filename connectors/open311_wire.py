@@ -13,7 +13,6 @@ Nothing here does I/O, so each rule is tested on its own:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,7 @@ import httpx
 
 from bridge.errors import AuthError, BridgeError, RemoteRejected
 from bridge.http import truncate
+from bridge.http_body import parse_json
 from bridge.model import REF_TEXT
 
 ONE_SECOND = timedelta(seconds=1)
@@ -113,8 +113,8 @@ def error_description(response: httpx.Response, secrets: Iterable[str]) -> str:
     Only ``description`` (or ``message``) is read: the rest of a body may echo personal data.
     """
     try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = parse_json(response.content)
+    except ValueError:  # not JSON, not UTF-8, nested too deep
         body = None
     items = body if isinstance(body, list) else [body]
     texts = [

@@ -19,7 +19,7 @@ import httpx
 import structlog
 from pydantic import Field, SecretStr
 
-from bridge import http
+from bridge import attachments, http
 from bridge.connector import Connector, ConnectorSettings, NativeRecord
 from bridge.errors import (
     AuthError,
@@ -28,6 +28,7 @@ from bridge.errors import (
     RecordInvalid,
     RemoteRejected,
 )
+from bridge.http_body import unusable_header
 from bridge.model import Attachment
 
 log = structlog.get_logger(__name__)
@@ -35,6 +36,8 @@ log = structlog.get_logger(__name__)
 AuthKind = Literal["none", "login", "bearer", "basic", "api_key"]
 _MISSING = object()
 _TOKEN_SPLIT = re.compile(r"[\s,;]+")
+ATTACHMENT_PREFIXES = ("files/", "/storage/", "/uploads/")
+"""Where a door's files are fetched with its credentials unless configured: never its API."""
 
 # Which secrets each auth style needs (validated at construction, all reported at once).
 _REQUIRED_SECRETS: dict[str, tuple[str, ...]] = {
@@ -181,6 +184,7 @@ class RestConnector(Connector):
             settings.base_url, headers=_static_auth(settings), http=self.http, transport=transport
         )
         self._logged_in = False
+        self._attachments = attachments.policy_of(name, settings, ATTACHMENT_PREFIXES)
         # Capabilities follow from the settings, so they are set per instance here.
         self.change_feed = "cursor" if settings.since_param else "scan"
         self.can_create = settings.create_path is not None
@@ -242,13 +246,13 @@ class RestConnector(Connector):
         if not attachment.url:
             raise RecordInvalid(f"attachment {attachment.filename!r} has neither content nor url")
         self._ensure_login()
-        return http.download(
+        return attachments.fetch(
             self._client,
             attachment.url,
+            policy=self._attachments,
             http=self.http,
             retry=self.retry,
             context=f"{self.name}: download attachment",
-            auth_hint=self._auth_hint,
         )
 
     # -- writing ---------------------------------------------------------------
@@ -263,13 +267,13 @@ class RestConnector(Connector):
         if self.options.attachments_field:
             payload[self.options.attachments_field] = [a.url for a in attachments if a.url]
         body = self._post("create", path, payload, self.options.create_format)
-        new_id = dig(body, self.options.created_id_path, default=None)
-        if new_id in (None, ""):
-            raise ProtocolError(
-                f"{self.name}: create answer has no id at {self.options.created_id_path!r}"
-            )
-        log.info("rest.record.created", connector=self.name, record_id=str(new_id))
-        return str(new_id)
+        new_id = http.created_id(
+            dig(body, self.options.created_id_path, default=None),
+            context=f"{self.name}: create",
+            where=f"created_id_path {self.options.created_id_path!r}",
+        )
+        log.info("rest.record.created", connector=self.name, record_id=new_id)
+        return new_id
 
     def followups(self, record_id: str) -> list[NativeRecord]:
         o = self.options
@@ -462,6 +466,7 @@ class RestConnector(Connector):
             idempotent=idempotent,
             context=context,
             auth_hint=self._auth_hint,
+            bounds=self.http.bounds(),
         )
 
     def _check_success(self, body: Any, context: str, *, is_write: bool) -> None:
@@ -509,6 +514,11 @@ class RestConnector(Connector):
         token = dig(http.json_body(response, context=context), o.token_path, default=None)
         if not isinstance(token, str) or not token:
             raise ProtocolError(f"{context}: no token at token_path {o.token_path!r}")
+        if unusable_header(token):
+            raise ProtocolError(
+                f"{context}: the token at token_path {o.token_path!r} holds characters a "
+                "header cannot carry (only printable ASCII); check token_path and the server"
+            )
         self._client.headers["Authorization"] = f"Bearer {token}"
         self._logged_in = True
         log.info("rest.login.succeeded", connector=self.name)

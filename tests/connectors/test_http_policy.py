@@ -15,7 +15,6 @@ from bridge.errors import (
     ConfigError,
     ProtocolError,
     RateLimited,
-    RecordInvalid,
     RemoteRejected,
     RetryableError,
 )
@@ -222,53 +221,6 @@ def test_wait_honours_retry_after_within_wait_max() -> None:
     assert wait(state_after(RateLimited("x", retry_after=3))) == 3  # type: ignore[arg-type]
     assert wait(state_after(RateLimited("x", retry_after=30))) == 5  # type: ignore[arg-type]
     assert wait(state_after(RetryableError("x"))) == pytest.approx(0.1)  # type: ignore[arg-type]
-
-
-@respx.mock
-def test_download_sends_credentials_only_to_our_own_origin() -> None:
-    """A file on our host is fetched with our headers; a file elsewhere without them."""
-    ours = respx.get("https://api.example.go.id/files/a.jpg").respond(content=b"A")
-    theirs = respx.get("https://cdn.example.com/b.jpg").respond(content=b"B")
-    with client(auth="Bearer s3cret", token="guid") as c:
-        got_a = http.download(
-            c, "/files/a.jpg", http=http.HttpSettings(), retry=NO_WAIT, context="t"
-        )
-        got_b = http.download(
-            c, "https://cdn.example.com/b.jpg", http=http.HttpSettings(), retry=NO_WAIT, context="t"
-        )
-    assert (got_a, got_b) == (b"A", b"B")
-    assert ours.calls.last.request.headers["auth"] == "Bearer s3cret"
-    leaked = theirs.calls.last.request.headers
-    assert "auth" not in leaked
-    assert "token" not in leaked
-    assert "Authorization" not in leaked
-
-
-@respx.mock
-def test_download_treats_a_different_port_or_scheme_as_another_origin() -> None:
-    """Same host on another port is another origin: no credentials go there."""
-    other = respx.get("https://api.example.go.id:8443/f").respond(content=b"F")
-    with client(auth="Bearer s3cret") as c:
-        http.download(
-            c,
-            "https://api.example.go.id:8443/f",
-            http=http.HttpSettings(),
-            retry=NO_WAIT,
-            context="t",
-        )
-    assert "auth" not in other.calls.last.request.headers
-
-
-def test_download_over_plain_http_elsewhere_is_a_record_problem() -> None:
-    """A record pointing at a plain-http file on another host is set aside, not fetched."""
-    with client() as c, pytest.raises(RecordInvalid, match="allow_insecure_http"):
-        http.download(
-            c,
-            "http://files.example.com/a.jpg",
-            http=http.HttpSettings(),
-            retry=NO_WAIT,
-            context="t",
-        )
 
 
 @respx.mock

@@ -225,8 +225,10 @@ def test_add_followup_posts_multipart_once(lapor: LaporConnector) -> None:
     assert b'name="attachment[0]"' in body
 
 
-def test_download_keeps_credentials_on_the_lapor_host(lapor: LaporConnector) -> None:
-    """download sends our headers to the LAPOR! host only."""
+@respx.mock
+def test_download_keeps_credentials_on_the_lapor_host() -> None:
+    """download sends our headers to the LAPOR! host only, none to attachment_hosts."""
+    lapor = make(attachment_hosts=("cdn.example.com",))
     ours = respx.get(f"{BASE}/files/1").respond(content=b"1")
     theirs = respx.get("https://cdn.example.com/2").respond(content=b"2")
     assert lapor.download(Attachment(filename="1", url=f"{BASE}/files/1")) == b"1"

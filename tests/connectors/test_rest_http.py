@@ -323,11 +323,11 @@ def test_find_by_ref_reads_the_detail_when_the_listing_lacks_the_field() -> None
 
 
 def test_download_sends_credentials_only_to_our_host() -> None:
-    """download uses our auth for files on base_url's host, and none elsewhere."""
+    """download uses our auth for files on base_url's host, and none on attachment_hosts."""
     respx.post(BASE + "login").respond(json={"data": {"token": "t1"}})
     ours = respx.get("https://door.example.go.id/api/files/a.jpg").respond(content=b"A")
     theirs = respx.get("https://cdn.example.com/b.jpg").respond(content=b"B")
-    with make(**login_options()) as door:
+    with make(**login_options(attachment_hosts=["cdn.example.com"])) as door:
         assert door.download(Attachment(filename="a", url="files/a.jpg")) == b"A"
         assert door.download(Attachment(filename="b", url="https://cdn.example.com/b.jpg")) == b"B"
     assert ours.calls.last.request.headers["Authorization"] == "Bearer t1"
