@@ -11,6 +11,10 @@
       other 4xx                → RemoteRejected   (this record is set aside)
       3xx, other 5xx           → ProtocolError    (route stops)
 
+  A *read* that lists, searches or fetches a record's detail is no record's write:
+  connectors turn its ``RemoteRejected`` into ``ReadRefused`` with ``refused_read``
+  (the route stops, and the message names the path and the keys to check).
+
 - ``send`` runs one request through tenacity with injected ``RetrySettings``. A create
   is retried only after a 408/425/429, which say it was not processed: one whose answer
   was lost may have happened, and only the engine (ledger intent + ``find_by_ref``)
@@ -27,7 +31,7 @@ import ipaddress
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -44,6 +48,7 @@ from bridge.errors import (
     ConfigError,
     ProtocolError,
     RateLimited,
+    ReadRefused,
     RecordInvalid,
     RemoteRejected,
     RetryableError,
@@ -209,6 +214,22 @@ def raise_for_status(
     raise ProtocolError(f"{context}: unexpected HTTP {status}")
 
 
+def refused_read(
+    exc: RemoteRejected, client: httpx.Client, path: str, *, connector: str, keys: Sequence[str]
+) -> ReadRefused:
+    """A refused listing, search or detail read as the route's problem, not one record's.
+
+    Names the URL path that was asked (never the host's query, which may hold a
+    reference or a search) and the configuration ``keys`` of ``connector`` to check.
+    """
+    asked = client.base_url.join(path).path
+    check = " and ".join(keys)
+    return ReadRefused(
+        f"{exc.reason} (GET {asked}); check {check} of connector {connector!r}",
+        status_code=exc.status_code,
+    )
+
+
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta seconds or HTTP date), or None."""
     if value is None or not value.strip():
@@ -233,7 +254,7 @@ def server_message(response: httpx.Response) -> str | None:
     """
     try:
         body = response.json()
-    except ValueError:  # not JSON, not UTF-8, or a number too long to read
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, too long a number, too deep
         return None
     if not isinstance(body, dict) or body.get("message") in (None, ""):
         return None
@@ -249,6 +270,8 @@ def json_body(response: httpx.Response, *, context: str) -> Any:
     """The parsed JSON body, or ProtocolError when the server did not answer JSON."""
     try:
         return response.json()
+    except RecursionError:  # nested deeper than Python's stack: no sane answer is
+        raise ProtocolError(f"{context}: the JSON answer is nested too deeply to read") from None
     except ValueError:  # not JSON, not UTF-8, or a 5,000-digit number json refuses to read
         content_type = response.headers.get("Content-Type", "unknown")
         raise ProtocolError(
