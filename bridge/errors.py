@@ -16,6 +16,7 @@ The engine decides by base class, never by message::
     └── RouteError             this route cannot go on this cycle: stop it, keep the cursor
         ├── AuthError          credentials refused
         ├── ProtocolError      the remote answered in a shape we do not understand
+        ├── ReadRefused        a listing, detail read or search was refused (a 4xx answer)
         └── SourceEmpty        a source that had records suddenly lists none
 
 Messages never carry secrets or personal data: they are logged and shown as-is.
@@ -103,6 +104,19 @@ class AuthError(RouteError):
 
 class ProtocolError(RouteError):
     """The remote answered in a shape we do not understand (wrong envelope, missing id)."""
+
+
+class ReadRefused(RouteError):
+    """A listing, a detail read or a search was refused (a 4xx answer other than 401/403).
+
+    Unlike ``RemoteRejected``, which refuses one record's write, a refused read says
+    nothing about any one record: the URL or the query is wrong, so the route stops
+    and the message names the configuration keys to check.
+    """
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        self.status_code = status_code
+        super().__init__(message)
 
 
 class SourceEmpty(RouteError):

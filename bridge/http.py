@@ -11,6 +11,10 @@
       other 4xx                → RemoteRejected   (this record is set aside)
       3xx, other 5xx           → ProtocolError    (route stops)
 
+  A *read* that lists, searches or fetches a record's detail is no record's write:
+  connectors turn its ``RemoteRejected`` into ``ReadRefused`` with ``refused_read``
+  (the route stops, and the message names the path and the keys to check).
+
 - ``send`` runs one request through tenacity with injected ``RetrySettings``. A create
   is retried only after a 408/425/429, which say it was not processed: one whose answer
   was lost may have happened, and only the engine (ledger intent + ``find_by_ref``)
@@ -31,7 +35,7 @@ import ipaddress
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -49,6 +53,7 @@ from bridge.errors import (
     ConfigError,
     ProtocolError,
     RateLimited,
+    ReadRefused,
     RemoteRejected,
     RetryableError,
 )
@@ -273,6 +278,22 @@ def raise_for_envelope(
         )
     message = server_message(response) or "no message"
     raise ProtocolError(f"{context}: HTTP 200 but the answer says it failed: {message}")
+
+
+def refused_read(
+    exc: RemoteRejected, client: httpx.Client, path: str, *, connector: str, keys: Sequence[str]
+) -> ReadRefused:
+    """A refused listing, search or detail read as the route's problem, not one record's.
+
+    Names the URL path that was asked (never the host's query, which may hold a
+    reference or a search) and the configuration ``keys`` of ``connector`` to check.
+    """
+    asked = client.base_url.join(path).path
+    check = " and ".join(keys)
+    return ReadRefused(
+        f"{exc.reason} (GET {asked}); check {check} of connector {connector!r}",
+        status_code=exc.status_code,
+    )
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

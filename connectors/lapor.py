@@ -12,7 +12,8 @@ Follow-ups are read with #5 and posted with #6; forwarding (*Bukan Wewenang*) is
 An agency cannot write a status: LAPOR! moves statuses by its own workflow (a
 follow-up from the disposed agency moves a verified complaint to "Dalam Proses").
 Asking for the follow-ups of a complaint LAPOR! does not know raises
-``RemoteRejected`` (HTTP 404), like every other refused read.
+``RemoteRejected`` (HTTP 404): it is that complaint's problem. A refused listing,
+search or detail read is the route's: ``ReadRefused``, naming ``base_url``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pydantic import SecretStr
 
 from bridge import attachments, http
 from bridge.connector import Connector, ConnectorSettings, NativeRecord
-from bridge.errors import ProtocolError, RecordInvalid, RemoteRejected
+from bridge.errors import ProtocolError, ReadRefused, RecordInvalid, RemoteRejected
 from bridge.http_body import BoundedClient
 from bridge.model import Attachment
 
@@ -122,7 +123,8 @@ class LaporConnector(Connector):
         if since is not None:
             params["updated_since"] = _iso_aware(since)
         params["page_size"] = str(self.options.page_size)
-        yield from self._pages("complaints", params, context="list complaints")
+        keys = ("base_url", "disposition_id")
+        yield from self._pages("complaints", params, context="list complaints", keys=keys)
 
     def get(self, record_id: str) -> NativeRecord | None:
         """The detail (#4): the listing's summary fields and more, so one mapping reads both.
@@ -130,9 +132,10 @@ class LaporConnector(Connector):
         ``data_logs``, which #4 answers beside ``data``, is copied into the record.
         """
         context = self._context("get complaint")
+        path = f"complaints/{_segment(record_id)}/complaint"
         try:
-            body = self._get(f"complaints/{_segment(record_id)}/complaint", "get complaint")
-        except RemoteRejected as exc:
+            body = self._get(path, "get complaint", keys=("base_url",))
+        except ReadRefused as exc:
             if exc.status_code == 404:
                 return None
             raise
@@ -156,7 +159,8 @@ class LaporConnector(Connector):
 
     def find_by_ref(self, ref: str) -> str | None:
         params = {"search": ref, "page_size": str(self.options.page_size)}
-        for page in self._pages("complaints", params, context="search by reference"):
+        pages = self._pages("complaints", params, context="search by reference", keys=("base_url",))
+        for page in pages:
             for record in page:
                 if has_tag(record.get("tags_raw"), ref):
                     return str(record["id"])
@@ -260,9 +264,11 @@ class LaporConnector(Connector):
     # -- internals -------------------------------------------------------------
 
     def _pages(
-        self, path: str, params: dict[str, str], *, context: str
+        self, path: str, params: dict[str, str], *, context: str, keys: Sequence[str] = ()
     ) -> Iterator[list[NativeRecord]]:
         """Pages of a LAPOR! listing until ``next_page_url`` is null.
+
+        With ``keys``, a refused page is ``ReadRefused`` naming them (see ``_get``).
 
         The page number is counted here rather than following ``next_page_url``:
         that URL is the server's text and could point at another host, which would
@@ -271,7 +277,8 @@ class LaporConnector(Connector):
         page, previous_ids = 1, None
         while True:
             query = {**params, "page": str(page)}
-            results = _results(self._get(path, context, params=query), self._context(context))
+            body = self._get(path, context, params=query, keys=keys)
+            results = _results(body, self._context(context))
             data = results.get("data")
             if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
                 raise ProtocolError(f"{self._context(context)}: results.data is not a list")
@@ -285,9 +292,26 @@ class LaporConnector(Connector):
                 return
             page, previous_ids = page + 1, ids
 
-    def _get(self, path: str, context: str, *, params: dict[str, str] | None = None) -> Any:
+    def _get(
+        self,
+        path: str,
+        context: str,
+        *,
+        params: dict[str, str] | None = None,
+        keys: Sequence[str] = (),
+    ) -> Any:
+        """GET ``path``'s JSON. With ``keys`` (a listing, a search, a detail), a refusal is
+        the route's problem, ``ReadRefused`` naming those settings; without, ``RemoteRejected``.
+        """
         full = self._context(context)
-        response = self._send(lambda c: c.get(path, params=params), full, idempotent=True)
+        try:
+            response = self._send(lambda c: c.get(path, params=params), full, idempotent=True)
+        except RemoteRejected as exc:
+            if not keys:
+                raise
+            raise http.refused_read(
+                exc, self._client, path, connector=self.name, keys=keys
+            ) from None
         return http.json_body(response, context=full)
 
     def _send(

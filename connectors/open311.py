@@ -33,7 +33,8 @@ Decisions ([A] = our assumption about servers, to check against the real one):
   log line or an error message (servers' error descriptions are scrubbed of it).
 - Errors are the standard's list ``[{"code", "description"}]``: 401/403 stop the route
   (``AuthError``, check ``api_key``); another 4xx refuses the record on a write
-  (``RemoteRejected``) and stops the route on a listing (``ProtocolError``).
+  (``RemoteRejected``) and stops the route on a listing or a read (``ReadRefused``,
+  naming the path and ``base_url``/``jurisdiction_id``).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from pydantic import Field, SecretStr, field_validator
 
 from bridge import attachments, http
 from bridge.connector import Connector, ConnectorSettings, NativeRecord
-from bridge.errors import AuthError, ProtocolError, RemoteRejected
+from bridge.errors import AuthError, ProtocolError, ReadRefused, RemoteRejected
 from bridge.http_body import BoundedClient
 from bridge.model import Attachment
 from connectors.open311_wire import (
@@ -169,7 +170,7 @@ class Open311Connector(Connector):
         except RemoteRejected as exc:
             if exc.status_code == 404:
                 return None
-            raise ProtocolError(exc.reason) from None
+            raise self._refused(exc, path) from None
         return split_ref(body[0]) if body else None
 
     def find_by_ref(self, ref: str) -> str | None:
@@ -275,7 +276,7 @@ class Open311Connector(Connector):
         try:
             found = self._read(what, path, params)
         except RemoteRejected as exc:
-            raise ProtocolError(exc.reason) from None  # a refused listing is the route's problem
+            raise self._refused(exc, path) from None  # a refused listing is the route's problem
         if len(found) < self.options.max_results:
             if found:
                 yield found
@@ -296,6 +297,10 @@ class Open311Connector(Connector):
     def _params(self) -> dict[str, str]:
         jurisdiction = self.options.jurisdiction_id
         return {} if jurisdiction is None else {"jurisdiction_id": jurisdiction}
+
+    def _refused(self, exc: RemoteRejected, path: str) -> ReadRefused:
+        keys = ("base_url", "jurisdiction_id")
+        return http.refused_read(exc, self._client, path, connector=self.name, keys=keys)
 
     def _existing(self, record_id: str) -> NativeRecord:
         request = self.get(record_id)

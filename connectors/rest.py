@@ -25,6 +25,7 @@ from bridge.errors import (
     AuthError,
     ConfigError,
     ProtocolError,
+    ReadRefused,
     RecordInvalid,
     RemoteRejected,
 )
@@ -38,6 +39,8 @@ _MISSING = object()
 _TOKEN_SPLIT = re.compile(r"[\s,;]+")
 ATTACHMENT_PREFIXES = ("files/", "/storage/", "/uploads/")
 """Where a door's files are fetched with its credentials unless configured: never its API."""
+# What to check when the listing is refused (a 404 is usually a wrong path).
+_LIST_KEYS = ("base_url", "list_path", "list_params")
 
 # Which secrets each auth style needs (validated at construction, all reported at once).
 _REQUIRED_SECRETS: dict[str, tuple[str, ...]] = {
@@ -74,6 +77,9 @@ class RestSettings(http.HttpConnectorSettings):
       it as ISO-8601; otherwise every pull lists everything ("scan").
     - ``id_field``: the record id. ``success_path``: a boolean that must be true (its
       ``message_path`` explains a false one).
+    - A refused listing (a 4xx such as 404) stops the route with ``ReadRefused``
+      naming the path and these keys; so does a refused detail read, except a 404
+      (that record is gone).
 
     Detail:
     - ``detail_path`` (may contain ``{id}``), or with ``detail_id_param`` as query;
@@ -210,8 +216,8 @@ class RestConnector(Connector):
             return self._scan_for(record_id)
         path, params = self._detail_request(record_id)
         try:
-            body = self._call("get detail", lambda c: c.get(path, params=params))
-        except RemoteRejected as exc:
+            body = self._read("get detail", path, params, ("base_url", "detail_path"))
+        except ReadRefused as exc:
             if exc.status_code == 404:
                 return None
             raise
@@ -231,7 +237,7 @@ class RestConnector(Connector):
         params = dict(o.list_params)
         if o.search_param:
             params[o.search_param] = ref
-        for page in self._pages(params):
+        for page in self._pages(params, keys=("base_url", "list_path", "search_param")):
             for record in page:
                 # Listings often leave fields out; the detail is the authority.
                 full = record if field in record or not o.detail_path else self._detail_of(record)
@@ -329,23 +335,31 @@ class RestConnector(Connector):
 
     # -- internals: listing ----------------------------------------------------
 
-    def _pages(self, params: dict[str, str]) -> Iterator[list[NativeRecord]]:
+    def _pages(
+        self, params: dict[str, str], *, keys: Sequence[str] = _LIST_KEYS
+    ) -> Iterator[list[NativeRecord]]:
+        """The listing's pages; a refused one is ``ReadRefused`` naming ``keys``."""
         style = self.options.pagination
         if style == "none":
-            page = self._list_page(params)
+            page = self._records(self._fetch_list(params, keys))
             if page:
                 yield page
             return
-        yield from self._cursor_pages(params) if style == "cursor" else self._numbered_pages(params)
+        if style == "cursor":
+            yield from self._cursor_pages(params, keys)
+        else:
+            yield from self._numbered_pages(params, keys)
 
-    def _numbered_pages(self, params: dict[str, str]) -> Iterator[list[NativeRecord]]:
+    def _numbered_pages(
+        self, params: dict[str, str], keys: Sequence[str]
+    ) -> Iterator[list[NativeRecord]]:
         o = self.options
         number, previous_ids = o.first_page, None
         while True:
             query = {**params, o.page_param: str(number)}
             if o.page_size and o.page_size_param:
                 query[o.page_size_param] = str(o.page_size)
-            body = self._fetch_list(query)
+            body = self._fetch_list(query, keys)
             page = self._records(body)
             ids = [r.get(o.id_field) for r in page]
             if page and ids == previous_ids:
@@ -371,7 +385,9 @@ class RestConnector(Connector):
                 ) from None
         return o.page_size is not None and len(page) < o.page_size
 
-    def _cursor_pages(self, params: dict[str, str]) -> Iterator[list[NativeRecord]]:
+    def _cursor_pages(
+        self, params: dict[str, str], keys: Sequence[str]
+    ) -> Iterator[list[NativeRecord]]:
         o = self.options
         assert o.cursor_param  # checked at construction
         assert o.next_cursor_path
@@ -381,7 +397,7 @@ class RestConnector(Connector):
             query = dict(params) if cursor is None else {**params, o.cursor_param: cursor}
             if o.page_size and o.page_size_param:
                 query[o.page_size_param] = str(o.page_size)
-            body = self._fetch_list(query)
+            body = self._fetch_list(query, keys)
             page = self._records(body)
             if page:
                 yield page
@@ -393,12 +409,17 @@ class RestConnector(Connector):
                 raise ProtocolError(f"{self.name}: the listing cursor went back to an earlier one")
             seen.add(cursor)
 
-    def _list_page(self, params: dict[str, str]) -> list[NativeRecord]:
-        return self._records(self._fetch_list(params))
+    def _fetch_list(self, query: dict[str, str], keys: Sequence[str]) -> Any:
+        return self._read("list", self.options.list_path, query, keys)
 
-    def _fetch_list(self, query: dict[str, str]) -> Any:
-        path = self.options.list_path
-        return self._call("list", lambda c: c.get(path, params=query))
+    def _read(self, what: str, path: str, query: dict[str, str], keys: Sequence[str]) -> Any:
+        """GET a listing or a detail; a refusal stops the route, naming the ``keys`` to check."""
+        try:
+            return self._call(what, lambda c: c.get(path, params=query))
+        except RemoteRejected as exc:
+            raise http.refused_read(
+                exc, self._client, path, connector=self.name, keys=keys
+            ) from None
 
     def _records(self, body: Any) -> list[NativeRecord]:
         records = dig(body, self.options.records_path, default=None)

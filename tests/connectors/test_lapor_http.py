@@ -11,7 +11,14 @@ import httpx
 import pytest
 import respx
 
-from bridge.errors import AuthError, ProtocolError, RemoteRejected, RetryableError
+from bridge.errors import (
+    AuthError,
+    ProtocolError,
+    ReadRefused,
+    RemoteRejected,
+    RetryableError,
+    RouteError,
+)
 from bridge.http import RetrySettings
 from bridge.model import Attachment
 from connectors.lapor import LaporConnector, LaporSettings, add_tag, has_tag
@@ -207,6 +214,22 @@ def test_find_by_ref_returns_none_when_absent(lapor: LaporConnector) -> None:
     """No record with the tag → None."""
     respx.get(f"{BASE}/complaints").mock(return_value=page([{"id": 1, "tags_raw": "#lbrefx"}]))
     assert lapor.find_by_ref("lbref") is None
+
+
+@pytest.mark.parametrize("status", [400, 404, 410])
+def test_a_refused_listing_search_or_detail_stops_the_route(
+    lapor: LaporConnector, status: int
+) -> None:
+    """A 4xx on the listing, the search or a detail is ReadRefused naming the path and base_url."""
+    respx.get(f"{BASE}/complaints").respond(status, json={"message": "no such path"})
+    respx.get(f"{BASE}/complaints/7/complaint").respond(400, json={"message": "bad id"})
+    reads = [lambda: list(lapor.pull()), lambda: lapor.find_by_ref("lbref"), lambda: lapor.get("7")]
+    for read in reads:
+        with pytest.raises(ReadRefused) as caught:
+            read()
+        assert isinstance(caught.value, RouteError)
+        assert "/lapor/3.0.0/complaints" in str(caught.value)
+        assert "check base_url" in str(caught.value)
 
 
 def test_add_followup_posts_multipart_once(lapor: LaporConnector) -> None:

@@ -12,7 +12,14 @@ import pytest
 import respx
 from structlog.testing import capture_logs
 
-from bridge.errors import AuthError, ConfigError, ProtocolError, RemoteRejected
+from bridge.errors import (
+    AuthError,
+    ConfigError,
+    ProtocolError,
+    ReadRefused,
+    RemoteRejected,
+    RouteError,
+)
 from bridge.http import RetrySettings
 from connectors.open311 import Open311Connector, Open311Settings
 
@@ -124,10 +131,12 @@ def test_a_cap_reached_within_one_second_is_a_protocol_error(open311: Open311Con
 
 
 def test_a_refused_listing_stops_the_route(open311: Open311Connector) -> None:
-    """A 400 error list on a listing is a ProtocolError carrying the server's description."""
+    """A 400 on a listing is ReadRefused (a RouteError) with the description, path and keys."""
     respx.get(f"{BASE}/requests.json").mock(return_value=errors(400, "start_date is invalid"))
-    with pytest.raises(ProtocolError, match="start_date is invalid"):
+    with pytest.raises(ReadRefused, match="start_date is invalid") as caught:
         list(open311.pull(NOW - timedelta(days=1)))
+    assert isinstance(caught.value, RouteError)
+    assert "requests.json" in str(caught.value) and "base_url" in str(caught.value)
 
 
 def test_get_of_an_unknown_request_is_none(open311: Open311Connector) -> None:

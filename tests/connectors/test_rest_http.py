@@ -13,7 +13,14 @@ import httpx
 import pytest
 import respx
 
-from bridge.errors import AuthError, ConfigError, ProtocolError, RemoteRejected
+from bridge.errors import (
+    AuthError,
+    ConfigError,
+    ProtocolError,
+    ReadRefused,
+    RemoteRejected,
+    RouteError,
+)
 from bridge.http import RetrySettings
 from bridge.model import Attachment
 from connectors.rest import RestConnector, RestSettings, dig, has_token
@@ -238,6 +245,23 @@ def test_detail_by_param_or_template_and_404_is_none() -> None:
     with make(detail_path="items/{id}") as door:
         assert door.get("8") == {"id": 8}
         assert door.get("9") is None
+
+
+def test_a_refused_listing_or_detail_stops_the_route() -> None:
+    """A 404 listing and a 400 detail are ReadRefused (a RouteError) naming the path and keys."""
+    respx.get(BASE + "items").respond(404, json={"message": "Not Found"})
+    respx.get(BASE + "items/5").respond(400, json={"message": "bad id"})
+    with make(detail_path="items/{id}", ref_field="ref") as door:
+        with pytest.raises(ReadRefused) as listing:
+            list(door.pull())
+        with pytest.raises(ReadRefused) as search:
+            door.find_by_ref("lbref")
+        with pytest.raises(ReadRefused) as detail:
+            door.get("5")
+    assert isinstance(listing.value, RouteError) and listing.value.status_code == 404
+    assert "(GET /api/items); check base_url and list_path" in str(listing.value)
+    assert "search_param of connector 'door'" in str(search.value)
+    assert "(GET /api/items/5); check base_url and detail_path" in str(detail.value)
 
 
 def test_fetch_detail_replaces_listed_records() -> None:
