@@ -20,7 +20,8 @@ For one record pulled from a route's source, the table is, in order:
    → ``AdoptCopy`` (creating it again in the other direction would double it);
 5. it carries a reference this installation made, yet the ledger knows nothing of it
    (the ledger was lost or replaced): it is the bridge's own copy of a complaint whose
-   origin is elsewhere → ``SetAside``, never created again;
+   origin is elsewhere → ``Withhold``, never sent back (the route that made the copy
+   links it again on its own first pass, by the same reference);
 6. it is confidential (*rahasia*) and the target is not marked to receive
    confidential complaints → ``Withhold``;
 7. otherwise → ``Create`` (or ``Skip`` when the target takes no new complaints); while
@@ -181,7 +182,7 @@ def _decide(observation: Observation, page: PlanInput, seen: set[str]) -> Action
     # 5. Our own copy, unknown to this ledger: creating it would send it back where it came from.
     carried = carried_ref(observation.complaint)
     if carried is not None and carried != ref and page.own_ref(carried):
-        return SetAside(observation, ORPHAN_COPY.format(ref=carried), None)
+        return Withhold(observation.source_id, ORPHAN_COPY.format(ref=carried))
     # 6. Privacy: a rahasia complaint only goes where it is allowed to.
     if observation.complaint.is_secret and not page.target_receives_confidential:
         return Withhold(
@@ -199,8 +200,7 @@ SETTLING = (
 )
 
 ORPHAN_COPY = (
-    "this record is a copy the bridge made of complaint {ref}, but the ledger has no record "
-    "of that complaint (was the ledger lost or replaced?), so it is not sent back. Once the "
-    "route that made the copy has run again (it finds its copies by reference), run "
-    "`bridge quarantine retry --all`; if the original is gone, drop this one"
+    "a copy the bridge made of complaint {ref}, which this ledger does not know (was the "
+    "ledger lost or replaced?): not sent back where it came from. The route that made the "
+    "copy links it again by that reference; if the original is gone, nothing is owed"
 )

@@ -12,7 +12,9 @@ One run:
    SIDUMAS, moving the status; LAPOR!'s admin verifies and writes follow-ups), then
    SIGKILLs the replica holding the most routes at that moment and starts it again
    (with several replicas, only after more progress, so that its leases expire and
-   the others take its routes over);
+   the others take its routes over); with ``lost_ledger``, twice of those times the
+   whole fleet is killed and the ledger swapped instead — for a copy taken earlier
+   (SQLite), then for nothing — and the admin accepts it (``tests/chaos/ledger_swap.py``);
 5. switches the faults off and lets the daemons run until every route has had two
    cycles in a row that wrote nothing;
 6. counts, on both systems and in the ledger: every complaint exactly once on each
@@ -51,16 +53,26 @@ from bridge.ledger.polls import OWED
 from bridge.ledger.tables import FOLLOWUP_COPY, LINK, PENDING_OP, ROUTE_LEASE
 from bridge.ledger.types import COPY_DONE, PENDING_STARTED
 from bridge.mapping import load_mapping
-from bridge.model import make_ref
+from bridge.model import make_ref as _make_ref
 from simulators import lapor, sidumas
 from simulators.corpus import CorpusEntry, load_corpus
 from simulators.lapor_rules import STATUSES as LAPOR_STATUSES
 from simulators.lapor_state import LaporState
 from simulators.server import RunningServer, serve_in_thread
 from simulators.sidumas_state import STATUS_LABELS, SidumasState
+from tests.chaos import ledger_swap
 from tests.simulated import hub_by_ref as complaints_by_ref
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
+INSTALLATION = "pemkab-badung-chaos"
+"""``[ledger] installation`` of the run: references the bridge can tell as its own."""
+
+
+def make_ref(system: str, source_id: str) -> str:
+    """The reference the bridge under test gives a record of ``system``."""
+    return _make_ref(system, source_id, INSTALLATION)
+
+
 FAULTS = {
     "seed": 11,
     "error_rate": 0.03,
@@ -117,6 +129,8 @@ class ChaosSettings:
     followups_per_round: int = 20
     deadline_seconds: float = 1200
     faults: dict[str, Any] = field(default_factory=lambda: dict(FAULTS))
+    lost_ledger: bool = True
+    """Swap the ledger mid-run (see ``tests/chaos/ledger_swap.py``); needs 4 kills or more."""
 
 
 @dataclass
@@ -134,6 +148,7 @@ class ChaosResult:
     followup_problems: list[str] = field(default_factory=list)
     status_problems: list[str] = field(default_factory=list)
     ledger_problems: list[str] = field(default_factory=list)
+    ledger_swaps: list[str] = field(default_factory=list)
 
     @property
     def problems(self) -> list[str]:
@@ -158,6 +173,7 @@ class ChaosResult:
             "followups_typed": self.followups_typed,
             "statuses_set": self.statuses_set,
             "kills": self.kills,
+            "ledger_swaps": self.ledger_swaps,
             "faults_injected": self.faults_injected,
             "duplicates": len(self.duplicates),
             "lost": len(self.lost),
@@ -207,9 +223,17 @@ def run_chaos(settings: ChaosSettings, workdir: Path) -> ChaosResult:
             deadline = started + settings.deadline_seconds
             # The kills spread over the whole run: about three requests per complaint in all.
             step = max(100, 3 * settings.complaints // max(1, settings.kills))
-            for _ in range(settings.kills):
+            swaps = _swap_plan(settings)
+            swapped: list[str] = []
+            for index in range(settings.kills):
                 sims.wait_for_requests(rng.randint(step // 2, step * 3 // 2), fleet, deadline)
                 _people_act(sims, rng, settings.followups_per_round, typed)
+                if swaps.get(index) == SNAPSHOT:  # last night's backup, taken while running
+                    ledger_swap.snapshot(config_ledger_url(settings, workdir), _old_copy(workdir))
+                elif index in swaps:
+                    ledger.dispose()  # no connection of ours may hold the old file open
+                    swapped.append(_swap_ledger(swaps[index], settings, workdir, fleet, config))
+                    continue
                 victim = _busiest(ledger, fleet.names)
                 fleet.kill_one(victim)
                 if settings.replicas > 1:
@@ -229,12 +253,45 @@ def run_chaos(settings: ChaosSettings, workdir: Path) -> ChaosResult:
             kills=fleet.kills,
             faults_injected=injected,
             seconds=0.0,
+            ledger_swaps=swapped,
         )
         _count(result, hub_state, door_state, typed, ledger)
     finally:
         ledger.dispose()
     result.seconds = time.monotonic() - started
     return result
+
+
+# -- the lost ledger ---------------------------------------------------------------------------
+SNAPSHOT = "snapshot"
+
+
+def _swap_plan(settings: ChaosSettings) -> dict[int, str]:
+    """Kill rounds (by index) that do something to the ledger instead of killing one replica."""
+    n = settings.kills
+    if not settings.lost_ledger or n < 4:
+        return {}
+    plan = {3 * n // 4: ledger_swap.LOST}
+    if ledger_swap.sqlite_path(config_ledger_url(settings, Path())) is not None:
+        plan |= {n // 4: SNAPSHOT, n // 2: ledger_swap.OLD_COPY}
+    return plan
+
+
+def _old_copy(workdir: Path) -> Path:
+    return workdir / "ledger-old-copy.db"
+
+
+def _swap_ledger(
+    kind: str, settings: ChaosSettings, workdir: Path, fleet: _Fleet, config: Path
+) -> str:
+    """Kill the whole fleet, swap its ledger, accept it as the admin would, start again."""
+    for name in list(fleet.processes):
+        fleet.kill_one(name)
+    ledger_swap.replace_ledger(config_ledger_url(settings, workdir), kind, _old_copy(workdir))
+    ledger_swap.accept(config, workdir / "accept.log")
+    for name in fleet.names:
+        fleet.start(name)
+    return kind
 
 
 # -- set-up ----------------------------------------------------------------------------------------
@@ -263,6 +320,7 @@ def _write_config(settings: ChaosSettings, workdir: Path, hub_url: str, door_url
     if settings.ledger_url:
         sqlite_url = f'url = "sqlite:///{workdir / "ledger.db"}"'
         text = text.replace(sqlite_url, f"url = {json.dumps(settings.ledger_url)}", 1)
+    text = text.replace("[ledger]\n", f"[ledger]\ninstallation = {json.dumps(INSTALLATION)}\n", 1)
     for name in ("lapor", "sidumas"):
         text = text.replace(f"[connectors.{name}]\n", f"[connectors.{name}]\n{CONNECTOR_KEYS}", 1)
     text = text.replace("[[routes]]\n", f"[[routes]]\n{ROUTE_KEYS}")
