@@ -114,7 +114,8 @@ class Owed:
     """A create not confirmed this cycle: the record stays pending, the cursor waits for it."""
 
     ref: str
-    error: BaseException
+    error: BaseException | None
+    """What left it unconfirmed; None when it was not sent at all (a rebuild only links)."""
 
 
 Delivered = CreateResult | Owed | None
@@ -141,6 +142,9 @@ def deliver(route: Route, item: Prepared, report: CycleReport, options: CycleOpt
         report.add(PlannedLine("link", source_id, ref, adopted_id, ticket=_ticket(item)))
         log.info("complaint.adopted", route=route.name, ref=ref, target_id=adopted_id)
         return CreateResult(ref, route.target.name, adopted_id, item.target_hash, adopted=True)
+    if options.link_only:  # a rebuild: the next cycle creates it, after one more look-up
+        report.add(PlannedLine("not_found", source_id, ref, ticket=_ticket(item)))
+        return Owed(ref, None)
     try:
         attachments = tuple(_with_content(route.source, a) for a in item.attachments)
         if options.before_create is not None:

@@ -128,5 +128,7 @@ class CycleOptions:
     respect_pause: bool = True
     """False runs even when a connector is paused (an admin at the keyboard wants to see)."""
     adopting: bool = False
-    """The route's first full pass in this ledger (set by the engine): the target may hold
-    copies the ledger does not know of, so new records are looked up before being created."""
+    """A full pass that looks every new record up in the target before creating it (the
+    engine sets it on a route's first pass in a ledger; ``bridge ledger rebuild`` too)."""
+    link_only: bool = False
+    """Link the records the target already holds, create nothing, move no cursor (rebuild)."""

@@ -162,7 +162,7 @@ def _note_failure(route: Route, error: BaseException) -> None:
 
 
 def _run_pages(route: Route, report: CycleReport, options: CycleOptions) -> None:
-    adopting = options.since is None and not _adopted(route)
+    adopting = options.since is None and (options.adopting or not _adopted(route))
     if adopting:
         # A new, lost or restored ledger: the target may hold copies it does not know of.
         options = _adopting(route, options, report)
@@ -178,7 +178,8 @@ def _run_pages(route: Route, report: CycleReport, options: CycleOptions) -> None
     listed = 0
     for page in route.source.pull(since):
         listed += len(page)
-        moves = options.since is None
+        # A rebuild leaves the unlinked records owed: the cursor must not pass them.
+        moves = options.since is None and not options.link_only
         if retried:  # fetched and handled just now; once per cycle is enough
             page = [n for n in page if native_id(route, n) not in retried]
         _run_page(
@@ -193,7 +194,7 @@ def _run_pages(route: Route, report: CycleReport, options: CycleOptions) -> None
             f"some; check its base_url and credentials"
         )
     owing = report.counts["unconfirmed"] or report.counts["waiting"]
-    if adopting and not options.dry_run and not owing:
+    if adopting and not options.dry_run and not owing and not options.link_only:
         route.ledger.set_meta(ADOPTED + route.name, route.clock().isoformat())
         log.info("route.adoption.finished", route=route.name)
 
@@ -492,7 +493,7 @@ def _act(
             if isinstance(result, Owed):
                 owes = True
                 owed_in_a_row += 1
-                if owed_in_a_row >= FAILING_SYSTEM:
+                if result.error is not None and owed_in_a_row >= FAILING_SYSTEM:
                     # Not one record's trouble: the target is failing. Stop, keep what was done.
                     raise result.error
                 continue

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.engine import Route, run_cycle
+from bridge.engine import CycleOptions, Route, run_cycle
 from bridge.ledger import Ledger
 from bridge.mapping import load_mapping
 from bridge.model import REF_PATTERN, made_by, make_ref
@@ -196,3 +196,45 @@ def test_two_agencies_with_alike_connector_names_never_adopt_each_others_complai
 
 def _door_named_door(store: str) -> MemoryConnector:
     return MemoryConnector("door", MemorySettings(type="memory", store=store, feed="scan"))
+
+
+def test_a_dry_run_on_a_new_ledger_shows_what_the_pass_would_link(tmp_path: Path) -> None:
+    """Before anything is written: the first pass's links are reported, nothing is created."""
+    first = _ledger(tmp_path, "ledger.db")
+    route = _forward(first)
+    for i in range(1, 5):
+        door_of(route).put(door_record(i))
+    run_cycle(route)
+    first.close()
+    door_of(route).put(door_record(5))
+    replacement = _ledger(tmp_path, "empty.db")
+    planned = run_cycle(_forward(replacement), dry_run=True)
+    assert planned.counts["link"] == 4 and planned.counts["create"] == 1
+    assert len(hub_of(route).records()) == 4
+    assert replacement.get_meta("adopted:door-to-hub") is None
+    replacement.close()
+
+
+def test_a_rebuild_links_what_the_target_holds_and_creates_nothing(
+    tmp_path: Path, cursor_mapping: Path
+) -> None:
+    """link_only: copies found by reference are linked; the rest stay owed, the cursor stays."""
+    first = _ledger(tmp_path, "ledger.db")
+    route = replace(
+        make_route(first, feed="cursor", source_mapping=cursor_mapping), installation=AGENCY
+    )
+    for i in range(1, 5):
+        door_of(route).put(door_record(i, updated_at=f"2026-03-01T10:00:0{i}+08:00"))
+    run_cycle(route)
+    first.close()
+    door_of(route).put(door_record(5, updated_at="2026-03-01T10:00:05+08:00"))
+    replacement = _ledger(tmp_path, "empty.db")
+    route = replace(route, ledger=replacement)
+    rebuilt = run_cycle(route, options=CycleOptions(adopting=True, link_only=True))
+    assert rebuilt.counts["link"] == 4 and rebuilt.counts["not_found"] == 1
+    assert len(hub_of(route).records()) == 4
+    assert replacement.get_cursor("door-to-hub", "door") is None
+    # The next ordinary cycle sends the one the target did not have, once.
+    after = run_cycle(route)
+    assert after.counts["create"] == 1 and len(hub_of(route).records()) == 5
+    replacement.close()
