@@ -53,6 +53,7 @@ def test_each_sync_delivers_most_of_what_is_left_and_nothing_twice(sims: Sims) -
         delivered_per_run.append((left_before - left_after) / left_before)
     assert len(sims.hub_copies()) == len(due), delivered_per_run
     assert all(n == 1 for n in sims.hub_copies().values()), "a complaint was doubled"
-    # Each run carried most of what was left (a 503 on the create itself is the only loss).
-    assert all(share >= 0.6 for share in delivered_per_run), delivered_per_run
-    assert len(delivered_per_run) <= 4, delivered_per_run
+    # Each run carried most of what was left: only a 503 on the create itself holds one back
+    # (1 - 0.2 = 80 % expected; 70-80 % measured on the first run over four seeds, then 100 %).
+    assert all(share >= 0.7 for share in delivered_per_run), delivered_per_run
+    assert len(delivered_per_run) <= 3, delivered_per_run
