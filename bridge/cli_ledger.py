@@ -189,9 +189,9 @@ def _print_pg_commands(url: URL, file: Path, settings: BridgeConfig) -> None:
     dump, load = pg_commands(url, file, str(settings.path))
     out.print("The ledger is a PostgreSQL database; copy it with PostgreSQL's own tools.")
     out.print("Set PGPASSWORD (or use ~/.pgpass) for the password, then back up with:")
-    out.print(f"  {dump}", markup=False, highlight=False)
+    out.print(f"  {dump}", markup=False, highlight=False, soft_wrap=True)
     out.print("and restore, with every bridge stopped, with:")
-    out.print(f"  {load}", markup=False, highlight=False)
+    out.print(f"  {load}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _refuse_while_held(ledger: Ledger) -> None:

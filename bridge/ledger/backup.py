@@ -51,7 +51,7 @@ def check_is_ledger(path: Path) -> None:
         problem = f"no file at {path}"
     else:
         try:
-            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
                 conn.execute("SELECT version_num FROM alembic_version").fetchone()
                 conn.execute("SELECT count(*) FROM complaint").fetchone()
         except sqlite3.Error as exc:
@@ -62,7 +62,11 @@ def check_is_ledger(path: Path) -> None:
 
 def pg_commands(url: URL, file: Path, config: str) -> tuple[str, str]:
     """(backup, restore) shell commands for a PostgreSQL ledger; no password in them."""
-    target = url.set(drivername="postgresql", password=None).render_as_string()
+    # libpq's own scheme, and no password at all (not even masked): pg_dump takes it from
+    # PGPASSWORD or ~/.pgpass.
+    target = URL.create(
+        "postgresql", url.username, None, url.host, url.port, url.database, url.query
+    ).render_as_string()
     backup = f"pg_dump --format=custom --file '{file}' '{target}'"
     restore = (
         f"pg_restore --clean --if-exists --no-owner --dbname '{target}' '{file}' && "
