@@ -25,7 +25,11 @@ RUN pip install . -c constraints.txt \
 # "mappings/lapor.toml", so the mappings sit beside it. Mount your own over either.
 
 # The SQLite ledger lives on a volume; production points BRIDGE_LEDGER__URL at PostgreSQL.
-ENV BRIDGE_LEDGER__URL=sqlite:////var/lib/lapor-bridge/bridge.db
+# The state file (which ledger this bridge last wrote to) lives on the volume too, as
+# /etc/lapor-bridge is not writable: keep the volume even with PostgreSQL, or a new
+# container cannot tell a lost or restored ledger from a first run.
+ENV BRIDGE_LEDGER__URL=sqlite:////var/lib/lapor-bridge/bridge.db \
+    BRIDGE_LEDGER__STATE_FILE=/var/lib/lapor-bridge/.lapor-bridge-state.json
 VOLUME ["/var/lib/lapor-bridge"]
 USER bridge
 ENTRYPOINT ["bridge"]

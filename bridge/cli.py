@@ -20,12 +20,19 @@ from rich.console import Console
 from rich.table import Table
 
 from bridge import __version__
-from bridge.cli_common import ConfigOption, dry_run_ledger_url, lease_holder, load_settings
+from bridge.cli_common import (
+    ConfigOption,
+    lease_holder,
+    load_settings,
+    open_dry_run_ledger,
+    open_ledger,
+)
 from bridge.cli_health import connector_health_table
 from bridge.cli_metrics import metrics_writer
 from bridge.engine import CycleOptions, CycleReport, run_cycle
 from bridge.errors import BridgeError, ConfigError
 from bridge.ledger import Ledger, RouteStatus
+from bridge.ledger_guard import open_for_cycles
 from bridge.log import configure_logging
 from bridge.mapping import check_mappings, load_mapping
 from bridge.routes import build_routes, close_routes
@@ -74,7 +81,7 @@ def run(
 ) -> None:
     """Run the daemon: every route on its schedule, until SIGTERM or Ctrl-C."""
     settings = load_settings(config, log_format=None)
-    ledger = Ledger.open(settings.ledger.url)
+    ledger = open_for_cycles(settings)
     routes = build_routes(settings, ledger)
     intervals = {r.name: (r.interval_seconds, r.jitter_seconds) for r in settings.routes}
     lease_ttl = timedelta(seconds=settings.daemon.lease_seconds)
@@ -102,9 +109,7 @@ def sync(
 ) -> None:
     """Run one sync cycle of every route (or one route) and report what was done."""
     settings = load_settings(config, log_format="console")
-    ledger = Ledger.open(
-        dry_run_ledger_url(settings.ledger.url) if dry_run else settings.ledger.url
-    )
+    ledger = open_dry_run_ledger(settings.ledger.url) if dry_run else open_for_cycles(settings)
     routes = build_routes(settings, ledger, only=route)
     # Like the daemon, a real cycle runs under the route's lease, so it never runs beside
     # a daemon's cycle of the same route; a dry run writes nothing and needs none.
@@ -135,7 +140,7 @@ def sync(
 def status(config: ConfigOption = None) -> None:
     """Per route: the last cycle, its counts and error, what waits, and which replica runs it."""
     settings = load_settings(config, log_format="console")
-    ledger = Ledger.open(settings.ledger.url)
+    ledger = Ledger.open(settings.ledger.url, create=False)
     try:
         table = Table(title=f"lapor-bridge status — ledger {ledger.url_for_display}")
         for column in (
@@ -177,8 +182,7 @@ def trace(
     config: ConfigOption = None,
 ) -> None:
     """Show every linked record of a complaint and its history."""
-    settings = load_settings(config, log_format="console")
-    ledger = Ledger.open(settings.ledger.url)
+    ledger = open_ledger(config)
     try:
         traces = ledger.find(complaint_id)
     finally:

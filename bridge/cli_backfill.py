@@ -31,9 +31,10 @@ from rich.table import Table
 from rich.text import Text
 
 from bridge.backfill import BackfillProgress, BackfillSummary, run_backfill
-from bridge.cli_common import dry_run_ledger_url, lease_holder, load_settings
+from bridge.cli_common import lease_holder, load_settings, open_dry_run_ledger
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger
+from bridge.ledger_guard import open_for_cycles
 from bridge.replica import ReplicaIdentity
 from bridge.routes import build_routes, close_routes
 from bridge.scheduler import replica_name
@@ -140,8 +141,7 @@ def _run(
     as_json: bool,
 ) -> BackfillSummary:
     settings = load_settings(config, log_format="console")
-    url = settings.ledger.url
-    ledger = Ledger.open(dry_run_ledger_url(url) if dry_run else url)
+    ledger = open_dry_run_ledger(settings.ledger.url) if dry_run else open_for_cycles(settings)
     routes = build_routes(settings, ledger, only=route_name)
     ttl = timedelta(seconds=settings.daemon.lease_seconds)
     try:

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bridge.config import BridgeConfig, load_config
-from bridge.ledger import Ledger
+from bridge.ledger import Ledger, LedgerMissing
 from bridge.log import configure_logging
 
 ConfigOption = Annotated[
@@ -45,16 +45,16 @@ def load_settings(path: Path | None, *, log_format: str | None) -> BridgeConfig:
 
 
 def open_ledger(config: Path | None) -> Ledger:
-    """The configured ledger, for a command a person runs."""
-    return Ledger.open(load_settings(config, log_format="console").ledger.url)
+    """The configured ledger, for a command a person runs: never created nor migrated."""
+    return Ledger.open(load_settings(config, log_format="console").ledger.url, create=False)
 
 
-def dry_run_ledger_url(url: str) -> str:
-    """A dry run must not even create the ledger file: a missing SQLite ledger reads as empty."""
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not Path(url.removeprefix(prefix)).exists():
-        return "sqlite://"
-    return url
+def open_dry_run_ledger(url: str) -> Ledger:
+    """A dry run writes nothing, not even a new ledger: a missing one reads as empty."""
+    try:
+        return Ledger.open(url, create=False)
+    except LedgerMissing:
+        return Ledger.open("sqlite://")  # in memory: gone when the dry run ends
 
 
 def when(at: datetime) -> str:

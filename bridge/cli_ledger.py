@@ -1,5 +1,10 @@
 """``bridge ledger``: looking after the ledger itself.
 
+``backup`` and ``restore`` copy the ledger (``bridge.ledger.backup``); ``accept`` takes
+the configured ledger as the one to use after the bridge refused it as lost, replaced or
+older than the one it last wrote to (``bridge.ledger_guard``). Both a restore and an
+accept make every route look records up by reference before creating anything again.
+
 ``rename-system`` is how a connector is renamed safely. The ledger knows each system
 by its connector's name, and a complaint's reference is derived from it, so a name
 changed in the configuration alone would make every record look new and send it
@@ -10,16 +15,25 @@ Run it with every bridge stopped, after renaming the connector in the file.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy.engine import URL
 
 from bridge.cli_common import ConfigOption, load_settings
+from bridge.config import BridgeConfig
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger, SystemNameTaken
+from bridge.ledger.backup import backup_sqlite, check_is_ledger, pg_commands, restore_sqlite
+from bridge.ledger.db import normalise_url, sqlite_file
+from bridge.ledger_guard import accept, read_state, state_path
 
-ledger_app = typer.Typer(help="Look after the ledger: rename a system.", no_args_is_help=True)
+ledger_app = typer.Typer(
+    help="Look after the ledger: back it up, restore it, accept a new one, rename a system.",
+    no_args_is_help=True,
+)
 
 out = Console()
 err = Console(stderr=True)
@@ -49,16 +63,7 @@ def rename_system(
         if not linked:
             err.print(f"The ledger holds no linked record of system {old!r}: nothing to rename.")
             raise typer.Exit(1)
-        now = datetime.now(UTC)
-        busy = [lease for lease in ledger.leases() if not lease.is_free(now)]
-        for lease in busy:
-            err.print(
-                f"Route {lease.route} is held by {lease.holder} until {lease.expires_at}: "
-                "stop every bridge using this ledger first.",
-                markup=False,
-            )
-        if busy:
-            raise typer.Exit(1)
+        _refuse_while_held(ledger)
         if not yes:
             question = f"Rename system {old!r} ({linked} linked records) to {new!r}?"
             typer.confirm(question, abort=True)
@@ -76,3 +81,127 @@ def rename_system(
     out.print(f"Renamed {old!r} to {new!r} in the ledger:", markup=False)
     for place, count in sorted(changed.items()):
         out.print(f"  {place}: {count}", markup=False)
+
+
+@ledger_app.command("accept")
+def accept_(
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask to confirm.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Use the configured ledger from now on, after the bridge refused it as lost or old.
+
+    Every route's next cycle then looks each record up by the bridge's reference before
+    creating it, so complaints the ledger no longer remembers are adopted, not doubled.
+    """
+    settings = load_settings(config, log_format="console")
+    ledger = Ledger.open(settings.ledger.url)
+    try:
+        current = ledger.identity()
+        seen = read_state(state_path(settings))
+        if seen is not None:
+            out.print(
+                f"The bridge last wrote to ledger {seen.ledger_id} (generation "
+                f"{seen.generation}) at {seen.url}.",
+                markup=False,
+            )
+        out.print(
+            f"The ledger at {ledger.url_for_display} is {current.ledger_id} (generation "
+            f"{current.generation}). Accepting it makes every route re-check the other "
+            "side by reference before creating anything.",
+            markup=False,
+        )
+        if not yes:
+            typer.confirm("Accept this ledger?", abort=True)
+        cleared = accept(ledger, settings)
+    finally:
+        ledger.close()
+    out.print(
+        f"Accepted. {cleared} route(s) will look records up again; start the bridge now.",
+        markup=False,
+    )
+
+
+@ledger_app.command("backup")
+def backup(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="The copy to write (new file).")],
+    config: ConfigOption = None,
+) -> None:
+    """Copy the ledger to FILE, safely while the daemon runs (SQLite).
+
+    For PostgreSQL, print the pg_dump and pg_restore commands to use instead.
+    """
+    settings = load_settings(config, log_format="console")
+    path = _sqlite_path(settings, file)
+    if path is None:
+        return
+    Ledger.open(settings.ledger.url, create=False).close()  # exists, readable, never created
+    backup_sqlite(path, file)
+    out.print(f"Backed up the ledger to {file}. Restore it with: bridge ledger restore FILE")
+
+
+@ledger_app.command("restore")
+def restore(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A `bridge ledger backup` copy.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask to confirm.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Replace the ledger with a backup (SQLite), with every bridge using it stopped.
+
+    A backup misses what was sent after it was made: every route's next cycle looks each
+    record up by the bridge's reference before creating it, so nothing is sent twice.
+    """
+    settings = load_settings(config, log_format="console")
+    path = _sqlite_path(settings, file)
+    if path is None:
+        return
+    check_is_ledger(file)
+    if path.exists():
+        with Ledger.open(settings.ledger.url) as current:
+            _refuse_while_held(current)
+    if not yes:
+        typer.confirm(f"Replace the ledger {path} with {file}?", abort=True)
+    restore_sqlite(file, path)
+    with Ledger.open(settings.ledger.url) as restored:  # migrates an older copy
+        accept(restored, settings)
+    out.print(
+        f"Restored {path} from {file}. Every route's next cycle looks records up by "
+        "reference before creating anything.",
+        markup=False,
+    )
+
+
+def _sqlite_path(settings: BridgeConfig, file: Path) -> Path | None:
+    """The ledger's file; for PostgreSQL None, once the commands to use are printed."""
+    url = normalise_url(settings.ledger.url)
+    if url.get_backend_name() != "sqlite":
+        _print_pg_commands(url, file, settings)
+        return None
+    path = sqlite_file(url)
+    if path is None:
+        raise ConfigError(
+            ["`ledger.url` names an in-memory SQLite ledger: there is no file to copy"],
+            source="bridge ledger",
+        )
+    return path
+
+
+def _print_pg_commands(url: URL, file: Path, settings: BridgeConfig) -> None:
+    dump, load = pg_commands(url, file, str(settings.path))
+    out.print("The ledger is a PostgreSQL database; copy it with PostgreSQL's own tools.")
+    out.print("Set PGPASSWORD (or use ~/.pgpass) for the password, then back up with:")
+    out.print(f"  {dump}", markup=False, highlight=False, soft_wrap=True)
+    out.print("and restore, with every bridge stopped, with:")
+    out.print(f"  {load}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _refuse_while_held(ledger: Ledger) -> None:
+    now = datetime.now(UTC)
+    busy = [lease for lease in ledger.leases() if not lease.is_free(now)]
+    for lease in busy:
+        err.print(
+            f"Route {lease.route} is held by {lease.holder} until {lease.expires_at}: "
+            "stop every bridge using this ledger first.",
+            markup=False,
+        )
+    if busy:
+        raise typer.Exit(1)

@@ -27,7 +27,7 @@ def metrics(
 ) -> None:
     """Print the bridge's state as Prometheus metrics (or write them to a file)."""
     settings = load_settings(config, log_format="console")
-    ledger = Ledger.open(settings.ledger.url)
+    ledger = Ledger.open(settings.ledger.url, create=False)
     try:
         text = render_metrics(ledger, [r.name for r in settings.routes])
     finally:

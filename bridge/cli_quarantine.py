@@ -32,6 +32,7 @@ from bridge.config import BridgeConfig
 from bridge.engine import CycleOptions
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger, QuarantineInfo
+from bridge.ledger_guard import open_for_cycles
 from bridge.routes import build_routes, close_routes
 from bridge.scheduler import RouteLeases, replica_name
 
@@ -126,7 +127,8 @@ def retry(
             source="bridge quarantine retry",
         )
     settings = load_settings(config, log_format="console")
-    ledger = Ledger.open(settings.ledger.url)
+    # A retry runs cycles that may create complaints: the same check as `bridge sync`.
+    ledger = open_for_cycles(settings)
     try:
         marked = ledger.request_retry(item_ids or None, route=route)
         if item_ids:

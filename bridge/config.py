@@ -2,7 +2,7 @@
 
 The file (``bridge.toml``, or ``$BRIDGE_CONFIG``) has four sections::
 
-    [ledger]              url
+    [ledger]              url, state_file, retired_systems
     [daemon]              log_format, log_level
     [connectors.<name>]   type, then the keys of that type's ``Settings`` class
     [[routes]]            name, source, target, interval_seconds, jitter_seconds, enabled

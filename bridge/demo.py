@@ -139,7 +139,7 @@ def write_config(directory: Path, lapor_url: str, sidumas_url: str, ledger: Path
     """Write a configuration for simulators at these URLs; secrets stay in DEMO_SECRETS."""
     path = directory / "bridge.toml"
     text = _CONFIG.format(
-        ledger=ledger,
+        ledger=ledger.absolute(),  # a relative path would be read from `directory`
         lapor_url=lapor_url,
         sidumas_url=sidumas_url,
         mappings=mappings_dir(),

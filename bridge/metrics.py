@@ -69,14 +69,19 @@ def render(ledger: Ledger, routes: Sequence[str], now: datetime | None = None) -
     return "".join(_family_text(*f) for f in families if f[2])
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` in one step, so a scraper never reads half a file."""
+def write_atomically(path: Path, text: str, *, mode: int = 0o644) -> None:
+    """Replace ``path`` in one step, so a reader never sees half a file, even after a crash.
+
+    The default mode lets another user's exporter read the metrics (nothing secret inside).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.chmod(temporary, 0o644)  # read by another user's exporter; nothing secret inside
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from bridge.demo import DEMO_SECRETS
+from bridge.ledger import Ledger
 from tests.conftest import MAPPINGS
 from tests.simulated import Sims
 
@@ -25,8 +26,12 @@ def bridge(
     env: dict[str, str] | None = None,
     stdin: str | None = None,
     secrets: Mapping[str, str] = DEMO_SECRETS,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """The CLI as a process; ``secrets`` are its only configuration variables (``BRIDGE_…__…``)."""
+    """The CLI as a process; ``secrets`` are its only configuration variables (``BRIDGE_…__…``).
+
+    ``cwd`` is its working directory (default: the test run's).
+    """
     kept = {k: v for k, v in os.environ.items() if not (k.startswith("BRIDGE_") and "__" in k)}
     environ = {**kept, **secrets, "COLUMNS": "200", **(env or {})}
     return subprocess.run(
@@ -37,6 +42,7 @@ def bridge(
         text=True,
         timeout=300,
         check=False,
+        cwd=cwd,
     )
 
 
@@ -68,6 +74,7 @@ def test_sync_then_status_and_trace_show_the_route_and_the_complaint(sims: Sims)
 
 def test_trace_of_an_unknown_id_says_so(sims: Sims) -> None:
     """An id the ledger never saw exits 1 with a plain message."""
+    Ledger.open(sims.config().ledger.url).close()  # an empty ledger: without one, exit 2
     result = bridge("trace", "999999999", "--config", str(sims.config_path))
     assert result.returncode == 1
     assert "No complaint" in result.stderr
