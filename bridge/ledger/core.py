@@ -16,6 +16,7 @@ from bridge.ledger import creates, polls, reads, writes
 from bridge.ledger.base import Clock, utc_now
 from bridge.ledger.health import HealthLedger
 from bridge.ledger.quarantine import QuarantineLedger
+from bridge.ledger.sql import storable
 from bridge.ledger.systems import SystemsLedger
 from bridge.ledger.tables import CYCLE_RUN
 from bridge.ledger.twoway import TwoWayLedger
@@ -172,7 +173,7 @@ class Ledger(TwoWayLedger, HealthLedger, QuarantineLedger, SystemsLedger):
             "finished_at": self._clock(),
             "ok": ok,
             "counts": json.dumps(dict(counts), sort_keys=True),
-            "error": error,
+            "error": None if error is None else storable(error),
         }
         with self._write() as session:
             session.execute(update(CYCLE_RUN).where(CYCLE_RUN.c.id == run_id).values(values))
