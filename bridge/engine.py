@@ -24,6 +24,7 @@ from typing import Any
 
 import structlog
 
+from bridge import storable
 from bridge.connector import NativeRecord
 from bridge.create import (
     UNCONFIRMED,
@@ -297,13 +298,14 @@ def _plan_page(
 def _map(route: Route, native: NativeRecord) -> Observation:
     mapping = route.source_mapping
     try:
-        source_id = mapping.native_id(native)
+        source_id = storable.checked_id(mapping.native_id(native))
     except RecordError as exc:
-        # Without an id we still need a stable handle to set the record aside.
+        # Without an id (or one the ledger cannot hold) we still need a stable handle.
         digest = hashlib.sha256(dump(native).encode()).hexdigest()[:16]
         return Observation(f"noid-{digest}", native, problem=exc.reason, problem_field=exc.field)
     try:
         complaint = mapping.to_canonical(native)
+        storable.check_complaint(complaint)
     except RecordError as exc:
         return Observation(source_id, native, problem=exc.reason, problem_field=exc.field)
     return Observation(source_id, native, complaint, change_hash(complaint))
