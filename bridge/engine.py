@@ -40,6 +40,7 @@ from bridge.errors import BridgeError, RecordError, RetryableError, RouteError, 
 from bridge.health import failing_connector
 from bridge.ledger import CreateResult, SeenUpdate
 from bridge.linked import LinkedItem, repoll, reschedule, sync_linked
+from bridge.log import failure_reason
 from bridge.model import (
     carried_ref,
     change_hash,
@@ -106,9 +107,14 @@ def run_cycle(
         if run_id is not None:
             _finish_interrupted(route, run_id, report)
         raise
-    except (RetryableError, RouteError) as exc:
-        report.error = f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - any failure is this route's, never the bridge's
+        # RetryableError and RouteError are expected; anything else (a bug, a RecursionError,
+        # a UnicodeEncodeError from a header) fails this route alike, so the other routes
+        # go on. RecordError never gets here: records are set aside page by page.
+        report.error = failure_reason(exc)
         bound.warning("route.cycle.failed", error=report.error)
+        if not isinstance(exc, RetryableError | RouteError):
+            bound.debug("route.cycle.traceback", exc_info=exc)  # --debug / log_level = "debug"
         # A cycle that failed part-way but got work done shows a flaky system, not a dead one.
         failure = None if _made_progress(report) else exc
     if failure is not None and not dry_run:
