@@ -33,7 +33,7 @@ from bridge.engine import CycleOptions, CycleReport, run_cycle
 from bridge.errors import BridgeError, ConfigError
 from bridge.ledger import Ledger, RouteStatus
 from bridge.ledger_guard import open_for_cycles
-from bridge.log import configure_logging
+from bridge.log import configure_logging, failure_reason
 from bridge.mapping import check_mappings, load_mapping
 from bridge.routes import build_routes, close_routes
 from bridge.scheduler import RouteLeases, replica_name, run_daemon
@@ -438,6 +438,9 @@ def main() -> None:
         _fail(exc, f"{exc}\nFix the problem(s) above, then run the command again.", 2)
     except BridgeError as exc:
         _fail(exc, f"{type(exc).__name__}: {exc}", 3)
+    except Exception as exc:  # noqa: BLE001 - a bug still gets one line, not a traceback
+        hint = "this is a bug in the bridge: run the command again with --debug and report it"
+        _fail(exc, f"{failure_reason(exc)}\n{hint}", 3)
     sys.exit(code if isinstance(code, int) else 0)
 
 

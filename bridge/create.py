@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from bridge import storable
 from bridge.connector import Connector, NativeRecord
 from bridge.cycle import CycleOptions, CycleReport, PlannedLine, Route
 from bridge.errors import RateLimited, RecordError, RetryableError
@@ -152,7 +153,8 @@ def deliver(route: Route, item: Prepared, report: CycleReport, options: CycleOpt
         # The last thing before the request: never create for a route another replica took
         # (a no-op outside a fenced cycle; see bridge.ledger.leases on the window left).
         route.ledger.check_fence(route.name)
-        target_id = route.target.create(item.payload, attachments, ref)
+        created = route.target.create(item.payload, attachments, ref)
+        target_id = storable.checked_remote_id(created, route.target.name)
     except RecordError as exc:
         if getattr(exc, "transient", False):
             return _owed(route, item, exc, report)

@@ -25,6 +25,7 @@ from typing import Any
 
 import structlog
 
+from bridge import storable
 from bridge.connector import NativeRecord
 from bridge.create import (
     UNCONFIRMED,
@@ -42,6 +43,7 @@ from bridge.errors import BridgeError, RecordError, RetryableError, RouteError, 
 from bridge.health import failing_connector
 from bridge.ledger import CreateResult, SeenUpdate
 from bridge.linked import LinkedItem, repoll, reschedule, sync_linked
+from bridge.log import failure_reason
 from bridge.model import (
     carried_ref,
     change_hash,
@@ -109,9 +111,14 @@ def run_cycle(
         if run_id is not None:
             _finish_interrupted(route, run_id, report)
         raise
-    except (RetryableError, RouteError) as exc:
-        report.error = f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - any failure is this route's, never the bridge's
+        # RetryableError and RouteError are expected; anything else (a bug, a RecursionError,
+        # a UnicodeEncodeError from a header) fails this route alike, so the other routes
+        # go on. RecordError never gets here: records are set aside page by page.
+        report.error = failure_reason(exc)
         bound.warning("route.cycle.failed", error=report.error)
+        if not isinstance(exc, RetryableError | RouteError):
+            bound.debug("route.cycle.traceback", exc_info=exc)  # --debug / log_level = "debug"
         # A cycle that failed part-way but got work done shows a flaky system, not a dead one.
         failure = None if _made_progress(report) else exc
     if failure is not None and not dry_run:
@@ -344,13 +351,14 @@ def _plan_page(
 def _map(route: Route, native: NativeRecord) -> Observation:
     mapping = route.source_mapping
     try:
-        source_id = mapping.native_id(native)
+        source_id = storable.checked_id(mapping.native_id(native))
     except RecordError as exc:
-        # Without an id we still need a stable handle to set the record aside.
+        # Without an id (or one the ledger cannot hold) we still need a stable handle.
         digest = hashlib.sha256(dump(native).encode()).hexdigest()[:16]
         return Observation(f"noid-{digest}", native, problem=exc.reason, problem_field=exc.field)
     try:
         complaint = mapping.to_canonical(native)
+        storable.check_complaint(complaint)
     except RecordError as exc:
         return Observation(source_id, native, problem=exc.reason, problem_field=exc.field)
     return Observation(source_id, native, complaint, change_hash(complaint))

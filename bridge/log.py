@@ -35,6 +35,8 @@ import structlog
 from pydantic import BaseModel
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+from bridge.errors import BridgeError
+
 LogFormat = Literal["auto", "json", "console"]
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 MASK = "***"
@@ -133,6 +135,23 @@ def scrub_text(text: str) -> str:
     for pattern in (_EMAIL, _NIK, _PHONE):
         text = pattern.sub(lambda match: pii_digest(match.group()), text)
     return text
+
+
+REASON_LIMIT = 500
+
+
+def failure_reason(error: BaseException) -> str:
+    """``Type: message`` on one line, for ``bridge status`` and a log event.
+
+    The bridge's own errors are written to carry no secret and no personal data; any
+    other exception (a bug, a RecursionError, a UnicodeEncodeError quoting a header)
+    may quote anything, so its text is scrubbed. Either way it is cut to one line.
+    """
+    text = f"{type(error).__name__}: {error}"
+    if not isinstance(error, BridgeError):
+        text = scrub_text(text)
+    line = " ".join(text.split())
+    return line if len(line) <= REASON_LIMIT else line[: REASON_LIMIT - 1] + "…"
 
 
 def _key_words(key: str) -> list[str]:

@@ -30,6 +30,7 @@ from bridge import shutdown
 from bridge.engine import CycleOptions, CycleReport, Route, run_cycle
 from bridge.errors import BridgeError, ConfigError
 from bridge.ledger import Lease, LeaseLost, LedgerUnavailable
+from bridge.log import failure_reason
 from bridge.replica import ReplicaIdentity
 
 log = structlog.get_logger("bridge.scheduler")
@@ -111,8 +112,11 @@ def _cycle_job(
         except LedgerUnavailable as exc:  # the ledger is down: the next cycle tries again
             log.warning("route.cycle.skipped", route=route.name, error=str(exc))
             return
-        except Exception:  # one route's bug must not kill the daemon: log it, go on
-            log.exception("route.cycle.crashed", route=route.name)
+        except Exception as exc:  # one route's failure must not stop the daemon
+            # run_cycle records its own failures; this is one outside it (claiming the lease,
+            # closing the cycle row). One line; the traceback only at log level debug.
+            log.warning("route.cycle.failed", route=route.name, error=failure_reason(exc))
+            log.debug("route.cycle.traceback", route=route.name, exc_info=exc)
             return
         if report is not None and on_cycle is not None:
             on_cycle(report)

@@ -7,6 +7,8 @@ how many faults of each kind were injected) and put back to its defaults by `/_s
 
 - `latency_ms` plus up to `latency_jitter_ms`: wait that long before handling the request;
 - `error_rate`: answer `error_status` at once, handling nothing;
+- `read_error_rate`: the same for reads only (GET: listings, searches, details), so that a
+  test can refuse a listing (`error_status=404`) while logins and writes still work;
 - `rate_limit_rate`: answer 429 with `Retry-After: retry_after` at once, handling nothing;
 - `timeout_rate`: handle the request, then hold its answer `timeout_seconds`;
 - `drop_after_commit_rate`: handle a write, then send the status line and headers and close the
@@ -46,6 +48,7 @@ class Switches:
     latency_jitter_ms: float = 0.0
     error_rate: float = 0.0
     error_status: int = 503
+    read_error_rate: float = 0.0
     timeout_rate: float = 0.0
     timeout_seconds: float = 60.0  # above the bridge's default 30 s read timeout
     rate_limit_rate: float = 0.0
@@ -65,6 +68,7 @@ _RANGES: dict[str, _Range] = {
     "latency_jitter_ms": _Range(float, 0, None),
     "error_rate": _Range(float, 0, 1),
     "error_status": _Range(int, 400, 599),
+    "read_error_rate": _Range(float, 0, 1),
     "timeout_rate": _Range(float, 0, 1),
     "timeout_seconds": _Range(float, 0, None),
     "rate_limit_rate": _Range(float, 0, 1),
@@ -175,8 +179,8 @@ class Faults:
     def _roll(self, rate: float) -> bool:
         return rate > 0 and self.rng.random() < rate
 
-    def plan(self, write: bool) -> FaultPlan:
-        """Throw the dice for one API request, counting what will be injected."""
+    def plan(self, write: bool, *, read: bool = False) -> FaultPlan:
+        """Throw the dice for one API request (a GET is a ``read``), counting what is injected."""
         s = self.switches
         self.requests += 1
         jitter = self.rng.uniform(0, s.latency_jitter_ms) if s.latency_jitter_ms else 0.0
@@ -185,6 +189,7 @@ class Faults:
             self.injected["latency"] += 1
         for kind, rate, status in (
             ("error", s.error_rate, s.error_status),
+            ("error", s.read_error_rate if read else 0.0, s.error_status),
             ("rate_limit", s.rate_limit_rate, 429),
         ):
             if self._roll(rate):
@@ -216,7 +221,8 @@ class FaultMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(_CONTROL_PREFIXES):
             await self.app(scope, receive, send)
             return
-        plan = self.faults.plan(self.is_write(scope["method"], scope["path"]))
+        method = scope["method"]
+        plan = self.faults.plan(self.is_write(method, scope["path"]), read=method == "GET")
         if plan.delay:
             await asyncio.sleep(plan.delay)  # simulated latency, not synchronisation
         if plan.refuse is not None:

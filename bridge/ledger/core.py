@@ -17,6 +17,7 @@ from bridge.ledger.base import Clock, utc_now
 from bridge.ledger.health import HealthLedger
 from bridge.ledger.meta import MetaLedger
 from bridge.ledger.quarantine import QuarantineLedger
+from bridge.ledger.sql import storable
 from bridge.ledger.systems import SystemsLedger
 from bridge.ledger.tables import CYCLE_RUN
 from bridge.ledger.twoway import TwoWayLedger
@@ -179,7 +180,7 @@ class Ledger(TwoWayLedger, HealthLedger, QuarantineLedger, SystemsLedger, MetaLe
             "finished_at": self._clock(),
             "ok": ok,
             "counts": json.dumps(dict(counts), sort_keys=True),
-            "error": error,
+            "error": None if error is None else storable(error),
         }
         with self._write() as session:
             session.execute(update(CYCLE_RUN).where(CYCLE_RUN.c.id == run_id).values(values))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bridge.ledger import polls
 from bridge.ledger.failures import LedgerConflict
-from bridge.ledger.sql import chunks, complaint_ids, require_ids, upsert
+from bridge.ledger.sql import chunks, complaint_ids, require_ids, storable, upsert
 from bridge.ledger.tables import COMPLAINT, LINK, PENDING_OP
 from bridge.ledger.types import (
     CREATE,
@@ -89,7 +89,7 @@ def fail_create(
 ) -> None:
     """Remember why a create failed; the operation stays started, so it is resumed."""
     cid = require_ids(session, [ref])[ref]
-    message = error[:_ERROR_LIMIT]
+    message = storable(error, _ERROR_LIMIT)
     session.execute(
         update(PENDING_OP)
         .where(

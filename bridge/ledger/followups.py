@@ -16,7 +16,7 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from bridge.ledger.failures import LedgerConflict
-from bridge.ledger.sql import chunks, complaint_ids, require_ids, upsert
+from bridge.ledger.sql import chunks, complaint_ids, require_ids, storable, upsert
 from bridge.ledger.tables import COMPLAINT, FOLLOWUP, FOLLOWUP_COPY
 from bridge.ledger.types import COPY_DONE, COPY_STARTED, FollowupCopyInfo, FollowupInfo
 from bridge.ledger.writes import add_events, event_key, event_row
@@ -134,7 +134,7 @@ def fail(
     """Remember why a copy failed; it stays started, so the engine tries again."""
     cid = require_ids(session, [ref])[ref]
     fid = _require(session, cid, ref, [fingerprint])[fingerprint]
-    message = error[:_ERROR_LIMIT]
+    message = storable(error, _ERROR_LIMIT)
     row = _copy_row(fid, target, None, COPY_STARTED, 1, now) | {"last_error": message}
     upsert(
         session,

@@ -35,7 +35,7 @@ class HealthLedger(LedgerBase):
     ) -> ConnectorHealth:
         """Count one more failure in a row; pause the connector when the policy says so."""
         now = self._clock()
-        text = f"{type(error).__name__}: {error}"[:ERROR_LIMIT]
+        text = sql.storable(f"{type(error).__name__}: {error}", ERROR_LIMIT)
         table = CONNECTOR_HEALTH
         with self._write() as session:
             # Count in the database, not read-then-write: two replicas failing on the same

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
-from bridge.ledger.sql import complaint_ids, upsert
+from bridge.ledger.sql import complaint_ids, storable, upsert
 from bridge.ledger.tables import REVIEW
 from bridge.ledger.types import ReviewInfo
 from bridge.ledger.writes import add_events, event_key, event_row
@@ -39,7 +39,7 @@ def flag(
         "ref": ref,
         "system": system,
         "kind": kind,
-        "reason": reason,
+        "reason": storable(reason),  # may quote a value the source sent (a NUL)
         "detail": json.dumps(detail, sort_keys=True, default=str),
         "first_seen": now,
         "last_seen": now,

@@ -19,6 +19,25 @@ CHUNK = 500
 T = TypeVar("T")
 
 
+def storable(text: str, limit: int | None = None) -> str:
+    """``text`` as every ledger database can hold it: NUL and lone surrogates escaped
+    (PostgreSQL refuses both in text), then cut to ``limit`` characters.
+
+    For what the ledger writes to explain something (reasons, errors, masked records):
+    such a write must never fail because of what it explains. Identities are never
+    cut here; ``bridge.storable`` refuses a record whose id would not fit.
+    """
+    if "\x00" in text:
+        text = text.replace("\x00", "\\x00")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
 def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from bridge.ledger.sql import chunks, upsert
+from bridge.ledger.sql import chunks, storable, upsert
 from bridge.ledger.tables import COMPLAINT, CURSOR, EVENT, LINK, QUARANTINE
 from bridge.ledger.types import SeenUpdate, SetAside
 
@@ -58,17 +58,23 @@ def set_cursor(session: Session, route: str, system: str, value: str, now: datet
     upsert(session, CURSOR, [row], keys=("route", "system"), copy=("value", "updated_at"))
 
 
+# quarantine.source_id and quarantine.field are VARCHAR(200).
+_ID_LIMIT = 200
+
+
 def set_aside(session: Session, route: str, items: Sequence[SetAside], now: datetime) -> None:
     """Quarantine records; a record already set aside counts one more attempt."""
+    # A reason or a record may quote what the source sent (a NUL, an overlong field):
+    # escaped and cut, so that setting a record aside can never fail.
     rows = [
         {
             "route": route,
             "system": i.system,
-            "source_id": i.source_id,
-            "reason": i.reason,
-            "field": i.field,
+            "source_id": storable(i.source_id, _ID_LIMIT),
+            "reason": storable(i.reason),
+            "field": None if i.field is None else storable(i.field, _ID_LIMIT),
             "attempts": 1,
-            "record_json": i.record_json,
+            "record_json": storable(i.record_json),
             "first_seen": now,
             "last_seen": now,
         }

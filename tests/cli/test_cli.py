@@ -192,3 +192,19 @@ def test_a_wrong_command_line_prints_its_usage_not_a_traceback(
     assert result.returncode == 2
     assert said in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_unexpected_error_is_one_line_and_a_traceback_only_with_debug(tmp_path: Path) -> None:
+    """A failure no handler foresaw (JSON nested too deep) exits 3 with one line, no traceback."""
+    record = tmp_path / "deep.json"
+    record.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    args = ("mapping", "try", str(MAPPINGS / "sidumas.toml"), str(record))
+
+    plain = bridge(*args)
+    assert plain.returncode == 3
+    assert "error: RecursionError" in plain.stderr and "--debug" in plain.stderr
+    assert "Traceback" not in plain.stderr
+
+    debug = bridge("--debug", *args)
+    assert debug.returncode == 3
+    assert "Traceback" in debug.stderr

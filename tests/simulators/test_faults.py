@@ -122,6 +122,14 @@ def test_error_rate_fails_requests_before_anything_is_done(running: Running) -> 
     assert running.injected() == no_faults(error=1)
 
 
+def test_read_error_rate_refuses_reads_only(running: Running) -> None:
+    """read_error_rate=1 answers error_status to a GET; a write still goes through."""
+    running.faults(read_error_rate=1, error_status=404)
+    assert running.read().status_code == 404
+    assert running.write().status_code < 300
+    assert running.injected() == no_faults(error=1)
+
+
 def test_rate_limit_answers_429_with_retry_after_and_does_nothing(running: Running) -> None:
     """rate_limit_rate=1 answers 429 with the Retry-After header; the write did not happen."""
     running.faults(rate_limit_rate=1, retry_after=2)
