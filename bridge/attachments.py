@@ -24,6 +24,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from typing import NoReturn
 
@@ -94,15 +95,12 @@ def fetch(
     try:
         vetted = vet(client.base_url, url, policy, http)
         bounds = replace(http.bounds(http.max_attachment_bytes), limit_key="max_attachment_bytes")
-        if vetted.with_credentials:
+        with ExitStack() as stack:
+            using = client
+            if not vetted.with_credentials:  # a fresh client: no credential header goes along
+                using = stack.enter_context(make_client(origin(vetted.url), headers={}, http=http))
             response = send(
-                client, lambda c: c.get(vetted.url), retry, idempotent=True,
-                context=context, bounds=bounds,
-            )  # fmt: skip
-            return response.content
-        with make_client(origin(vetted.url), headers={}, http=http) as plain:
-            response = send(
-                plain, lambda c: c.get(vetted.url), retry, idempotent=True,
+                using, lambda c: c.get(vetted.url), retry, idempotent=True,
                 context=context, bounds=bounds,
             )  # fmt: skip
             return response.content
@@ -110,7 +108,9 @@ def fetch(
         raise
     except RetryableError as exc:
         raise AttachmentUnavailable(
-            f"attachment could not be fetched, which may pass ({exc})", transient=True
+            f"attachment could not be fetched for now ({exc}); a later try may work, "
+            "or check that the source serves it",
+            transient=True,
         ) from None
     except BridgeError as exc:
         raise AttachmentUnavailable(
