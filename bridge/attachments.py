@@ -22,7 +22,9 @@ the record's problem (``ShuttingDown`` passes through).
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from typing import NoReturn
 
@@ -47,6 +49,7 @@ from bridge.http import (
 )
 
 MAX_URL_LENGTH = 2048
+_HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -92,15 +95,12 @@ def fetch(
     try:
         vetted = vet(client.base_url, url, policy, http)
         bounds = replace(http.bounds(http.max_attachment_bytes), limit_key="max_attachment_bytes")
-        if vetted.with_credentials:
+        with ExitStack() as stack:
+            using = client
+            if not vetted.with_credentials:  # a fresh client: no credential header goes along
+                using = stack.enter_context(make_client(origin(vetted.url), headers={}, http=http))
             response = send(
-                client, lambda c: c.get(vetted.url), retry, idempotent=True,
-                context=context, bounds=bounds,
-            )  # fmt: skip
-            return response.content
-        with make_client(origin(vetted.url), headers={}, http=http) as plain:
-            response = send(
-                plain, lambda c: c.get(vetted.url), retry, idempotent=True,
+                using, lambda c: c.get(vetted.url), retry, idempotent=True,
                 context=context, bounds=bounds,
             )  # fmt: skip
             return response.content
@@ -108,7 +108,9 @@ def fetch(
         raise
     except RetryableError as exc:
         raise AttachmentUnavailable(
-            f"attachment could not be fetched, which may pass ({exc})", transient=True
+            f"attachment could not be fetched for now ({exc}); a later try may work, "
+            "or check that the source serves it",
+            transient=True,
         ) from None
     except BridgeError as exc:
         raise AttachmentUnavailable(
@@ -128,8 +130,12 @@ def vet(base: httpx.URL, url: str, policy: AttachmentPolicy, http: HttpSettings)
         _refuse("its URL cannot be read")
     if target.scheme not in ("http", "https") or not target.host:
         _refuse("its URL is not an http(s) URL with a host")
+    if not (_HOST_NAME.fullmatch(target.host) or _is_ip(target.host)):
+        _refuse("its URL cannot be read (the host is not a name or an address)")
     if target.userinfo:
         _refuse("its URL carries a user name or password")
+    if {".", ".."} & set(target.path.split("/")) or "%2f" in target.raw_path.decode().lower():
+        _refuse("its path walks out of its folder (a '..' or an encoded '/')")
     ours = same_origin(target, base)
     if not ours and target.host.lower() not in {h.lower() for h in policy.hosts}:
         _refuse(
@@ -154,10 +160,7 @@ def vet(base: httpx.URL, url: str, policy: AttachmentPolicy, http: HttpSettings)
 
 def under_prefixes(target: httpx.URL, base: httpx.URL, prefixes: tuple[str, ...]) -> bool:
     """True when ``target``'s path lies under one of ``prefixes`` (relative ones under base)."""
-    path = target.path
-    segments = path.split("/")
-    if ".." in segments or "." in segments or "%2f" in target.raw_path.decode().lower():
-        return False  # never let a path walk out of its prefix
+    path = target.path  # ``vet`` has refused any path with dot segments or an encoded "/"
     for prefix in prefixes:
         full = prefix if prefix.startswith("/") else base.join(prefix).path
         if path.startswith(full if full.endswith("/") else full + "/"):
@@ -180,6 +183,14 @@ def _check_addresses(target: httpx.URL, base: httpx.URL, policy: AttachmentPolic
 def _is_internal(base: httpx.URL) -> bool:
     addresses = resolve(base.host, base.port)
     return bool(addresses) and not any(a.is_global for a in addresses)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def resolve(host: str, port: int | None) -> list[IpAddress]:

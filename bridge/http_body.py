@@ -103,15 +103,18 @@ class BoundedClient:
 def read_body(response: httpx.Response, bounds: Bounds, *, ends_at: float, context: str) -> bytes:
     """The decoded body; an error once it passes ``bounds.limit`` bytes or ``ends_at`` passes."""
     declared = response.headers.get("Content-Length", "")
+    expected = None
     if "content-encoding" not in response.headers and declared.isdigit():
-        _check_size(int(declared), bounds, context)
+        expected = int(declared)
+        _check_size(expected, bounds, context)
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_bytes():
         size += len(chunk)
         _check_size(size, bounds, context)
         chunks.append(chunk)
-        if shutdown.stop_requested():
+        # An answer already read whole is kept (a create's answer says what was made).
+        if shutdown.stop_requested() and size != expected:
             raise ShuttingDown(f"{context}: abandoned, the bridge is stopping")
         if time.monotonic() > ends_at:
             raise RetryableError(

@@ -29,7 +29,7 @@ import httpx
 import structlog
 from pydantic import SecretStr
 
-from bridge import attachments, http
+from bridge import answers, attachments, http
 from bridge.connector import Connector, ConnectorSettings, NativeRecord
 from bridge.errors import ProtocolError, ReadRefused, RecordInvalid, RemoteRejected
 from bridge.http_body import BoundedClient
@@ -320,7 +320,7 @@ class LaporConnector(Connector):
         def checked(client: BoundedClient) -> httpx.Response:
             response = request_fn(client)
             if response.is_success:  # an HTTP 200 whose envelope says it failed is a failure
-                http.raise_for_envelope(response, context=context, auth_hint=self._auth_hint)
+                answers.raise_for_envelope(response, context=context, auth_hint=self._auth_hint)
             return response
 
         return http.send(
@@ -380,11 +380,13 @@ def _created_id(body: Any, context: str) -> str:
     """
     if isinstance(body, dict):
         if body.get("complaint_id") is not None:
-            return http.created_id(body["complaint_id"], context=context, where="complaint_id")
+            return answers.created_id(body["complaint_id"], context=context, where="complaint_id")
         results = body.get("results")
         complaint = results.get("complaint") if isinstance(results, dict) else None
         if isinstance(complaint, dict) and "id" in complaint:
-            return http.created_id(complaint["id"], context=context, where="results.complaint.id")
+            return answers.created_id(
+                complaint["id"], context=context, where="results.complaint.id"
+            )
     raise ProtocolError(
         f"{context}: the answer carries neither complaint_id nor results.complaint.id"
     )

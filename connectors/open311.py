@@ -48,7 +48,7 @@ import httpx
 import structlog
 from pydantic import Field, SecretStr, field_validator
 
-from bridge import attachments, http
+from bridge import answers, attachments, http
 from bridge.connector import Connector, ConnectorSettings, NativeRecord
 from bridge.errors import AuthError, ProtocolError, ReadRefused, RemoteRejected
 from bridge.http_body import BoundedClient
@@ -222,7 +222,7 @@ class Open311Connector(Connector):
         found = answer.get("service_request_id")
         if found in (None, "") and answer.get("token") not in (None, ""):
             return self._resolve(answer.get("token"))
-        new_id = http.created_id(
+        new_id = answers.created_id(
             found, context=f"{self.name}: create request", where="service_request_id"
         )
         log.info("open311.request.created", connector=self.name, record_id=new_id)
@@ -323,7 +323,7 @@ class Open311Connector(Connector):
             )
         path = f"tokens/{quote(str(token), safe='')}.json"
         body = self._read("resolve token", path, self._params())
-        new_id = http.created_id(
+        new_id = answers.created_id(
             body[0].get("service_request_id") if body else None,
             context=f"{self.name}: the request was accepted with a token but has no id yet",
             where="service_request_id",

@@ -19,7 +19,7 @@ import httpx
 import structlog
 from pydantic import Field, SecretStr
 
-from bridge import attachments, http
+from bridge import answers, attachments, http
 from bridge.connector import Connector, ConnectorSettings, NativeRecord
 from bridge.errors import (
     AuthError,
@@ -273,7 +273,7 @@ class RestConnector(Connector):
         if self.options.attachments_field:
             payload[self.options.attachments_field] = [a.url for a in attachments if a.url]
         body = self._post("create", path, payload, self.options.create_format)
-        new_id = http.created_id(
+        new_id = answers.created_id(
             dig(body, self.options.created_id_path, default=None),
             context=f"{self.name}: create",
             where=f"created_id_path {self.options.created_id_path!r}",

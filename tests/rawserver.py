@@ -40,6 +40,8 @@ def serve(routes: dict[str, Handler]) -> Iterator[RawServer]:
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             seen.append((path, dict(self.headers.items())))
+            # Read a request body whole, or its bytes would be taken for the next request.
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
             routes.get(path, not_found)(self)
 
         do_POST = do_GET

@@ -129,8 +129,8 @@ def test_mapping_try_prints_the_canonical_complaint_and_the_way_back(tmp_path: P
     assert '"topik": "Lampu jalan mati"' in result.stdout
 
 
-def test_the_daemon_finishes_its_running_cycle_on_sigterm_then_exits_0(sims: Sims) -> None:
-    """SIGTERM while a create is in flight: the cycle completes, every link is kept, exit 0."""
+def test_the_daemon_ends_its_running_cycle_safely_on_sigterm_then_exits_0(sims: Sims) -> None:
+    """SIGTERM while a create is in flight: the cycle ends at a safe point, exit 0, no doubles."""
     httpx.post(f"{sims.hub.url}/_sim/faults", json={"hold_create_response": True})
     daemon = subprocess.Popen(
         [sys.executable, "-m", "bridge", "run", "--config", str(sims.config_path)],
@@ -156,8 +156,14 @@ def test_the_daemon_finishes_its_running_cycle_on_sigterm_then_exits_0(sims: Sim
     held_route_done = events.index(("route.cycle.finished", "sidumas-to-lapor"))
     assert events.index(("daemon.stopping", None)) < held_route_done
     assert ("daemon.stopped", None) in events
+    # The cycle stopped at its next safe point (no request starts once the bridge is
+    # stopping): the next run carries on, and the create in flight is never made twice.
     rerun = bridge("sync", "--once", "--config", str(sims.config_path))
-    assert "create" not in rerun.stdout.split("sidumas-to-lapor:")[-1]
+    assert rerun.returncode == 0, rerun.stderr
+    secret = sum(1 for r in sims.door_state.records if r.get("hide_pengaduan"))
+    copies = sims.hub_copies()
+    assert len(copies) == 30 - secret
+    assert set(copies.values()) == {1}
 
 
 def test_the_demo_runs_both_ways_and_a_second_run_writes_nothing(tmp_path: Path) -> None:
