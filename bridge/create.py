@@ -17,7 +17,7 @@ import structlog
 from bridge.connector import Connector, NativeRecord
 from bridge.cycle import CycleOptions, CycleReport, PlannedLine, Route
 from bridge.errors import RecordError
-from bridge.ledger import CreateIntent, CreateResult
+from bridge.ledger import CreateIntent, CreateResult, LeaseLost
 from bridge.model import Attachment, Complaint, content_hash
 from bridge.plan import Action, Create, Resume
 from bridge.setaside import set_aside
@@ -125,17 +125,39 @@ def deliver(
         attachments = tuple(_with_content(route.source, a) for a in item.attachments)
         if options.before_create is not None:
             options.before_create()  # a rate limit, which may wait: the fence check comes after
-        # The last thing before the request: never create for a route another replica took
-        # (a no-op outside a fenced cycle; see bridge.ledger.leases on the window left).
+        # The last thing before the request: never create for a route another replica took,
+        # and renew the lease for a whole TTL so a slow create keeps it (a no-op outside a
+        # fenced cycle; see bridge.ledger.leases on the window left).
         route.ledger.check_fence(route.name)
         target_id = route.target.create(item.payload, attachments, ref)
     except RecordError as exc:
         route.ledger.fail_create(route.name, ref, route.target.name, str(exc))
         set_aside(route, item.action.observation, exc.reason, exc.field, report)
         return None
+    _check_lease_after_create(route, ref, target_id)
     report.add(PlannedLine("create", source_id, ref, target_id, ticket=_ticket(item)))
     log.info("complaint.created", route=route.name, ref=ref, target_id=target_id)
     return CreateResult(ref, route.target.name, target_id, item.target_hash, adopted=False)
+
+
+def _check_lease_after_create(route: Route, ref: str, target_id: str) -> None:
+    """``LeaseLost`` if the route changed hands while this create was in flight, said loudly.
+
+    The new holder may then have found nothing by reference and created the complaint
+    again: the one place where a double can still arise (bridge.ledger.leases).
+    """
+    try:
+        route.ledger.check_fence(route.name)
+    except LeaseLost:
+        log.warning(
+            "complaint.create.outlived_lease",
+            route=route.name,
+            ref=ref,
+            target_id=target_id,
+            hint=f"another replica took the route meanwhile: check {route.target.name} "
+            "for a second record carrying this reference",
+        )
+        raise
 
 
 def _ticket(item: Prepared) -> str | None:

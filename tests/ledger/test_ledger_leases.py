@@ -275,6 +275,22 @@ def test_check_fence_fails_once_the_route_was_taken_over(
             a.check_fence(ROUTE)
 
 
+def test_a_create_slower_than_what_was_left_of_the_lease_keeps_the_route(
+    replicas: tuple[Ledger, Ledger], clock: Clock
+) -> None:
+    """The check before a remote create renews for a full TTL: nobody takes over mid-create."""
+    a, b = replicas
+    with a.fenced(claimed(a, "a"), TTL):
+        clock.advance(timedelta(seconds=15))  # 45 s of 60 left: no renewal was due
+        a.check_fence(ROUTE)  # right before the remote create
+        clock.advance(TTL - timedelta(seconds=1))  # the create takes almost a whole TTL
+
+        assert b.claim_lease(ROUTE, "b", TTL) is None
+        a.complete_page(ROUTE, [], cursor=(ROUTE, SOURCE, "c1"))  # A's result is committed
+
+    assert a.get_cursor(ROUTE, SOURCE) == "c1"
+
+
 def test_a_fence_check_renews_the_lease_once_a_third_of_the_ttl_passed(
     replicas: tuple[Ledger, Ledger], clock: Clock
 ) -> None:
