@@ -16,7 +16,7 @@ import structlog
 
 from bridge.connector import Connector, NativeRecord
 from bridge.cycle import CycleOptions, CycleReport, PlannedLine, Route
-from bridge.errors import RecordError
+from bridge.errors import RecordError, RetryableError
 from bridge.ledger import CreateIntent, CreateResult, LeaseLost
 from bridge.model import Attachment, Complaint, content_hash
 from bridge.plan import Action, Create, Resume
@@ -121,6 +121,8 @@ def deliver(
         report.add(PlannedLine("link", source_id, ref, adopted_id, ticket=_ticket(item)))
         log.info("complaint.adopted", route=route.name, ref=ref, target_id=adopted_id)
         return CreateResult(ref, route.target.name, adopted_id, item.target_hash, adopted=True)
+    if isinstance(item.action, Resume):
+        _wait_for_predecessor(route, ref)
     try:
         attachments = tuple(_with_content(route.source, a) for a in item.attachments)
         if options.before_create is not None:
@@ -138,6 +140,17 @@ def deliver(
     report.add(PlannedLine("create", source_id, ref, target_id, ticket=_ticket(item)))
     log.info("complaint.created", route=route.name, ref=ref, target_id=target_id)
     return CreateResult(ref, route.target.name, target_id, item.target_hash, adopted=False)
+
+
+def _wait_for_predecessor(route: Route, ref: str) -> None:
+    """``RetryableError`` while a gone holder's create of ``ref`` may still reach the target."""
+    until = route.ledger.resend_wait(route.name)
+    if until is not None:
+        raise RetryableError(
+            f"route {route.name} was taken over from a bridge that died on this machine, and "
+            f"its create of {ref} may still be on its way to {route.target.name}: it is looked "
+            f"up again, and only then sent, from {until.isoformat(timespec='seconds')}"
+        )
 
 
 def _check_lease_after_create(route: Route, ref: str, target_id: str) -> None:

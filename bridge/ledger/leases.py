@@ -43,27 +43,30 @@ stop a replica whose lease ran out from sending one. What is guaranteed:
    only once a third of the TTL has passed): a create that starts on a live lease
    keeps the route for at least one TTL, whatever was left of it before.
 2. So another replica takes the route over only after A has been out of touch
-   with the ledger for a whole TTL after its last check (or at once, when A is a
-   provably gone process of this machine: see "Who holds it"). It then resumes A's
+   with the ledger for a whole TTL after its last check. It then resumes A's
    started creates: the engine plans a ``Resume`` for every pending create of the
    route (``pending_creates`` is per route, whoever recorded it), and a ``Resume``
    always looks the target up by the bridge's reference before sending, or is set
    aside when the target cannot be searched.
+   When A is a provably gone process of this machine, the route is taken over at
+   once (see "Who holds it"), but a ``Resume`` the target does not know yet is
+   not sent again before A's lease would have expired (``resend_wait``): the
+   cycle stops with a ``RetryableError`` and the next one looks again. The same
+   TTL after A's last check thus holds for every takeover.
 3. A cannot commit anything after losing the route: its result and cursor writes
    fail with ``LeaseLost``, and the create that was in flight is reported as
    ``complaint.create.outlived_lease`` with its reference and remote id.
 
 **The window that remains**: a create doubles only if A's request reaches the
-target and is stored there *more than one TTL after A's last check*, or after A's
-death when A was taken over at once, and the new holder's lookup by reference ran
-before that. That takes a stall of A between the check and the request (a frozen
-VM, SIGSTOP, a long GC pause), a ``create`` call that takes longer than the TTL
-(uploads and rate-limit retries included: keep ``daemon.lease_seconds`` well
-above the HTTP timeouts and retry budget), a target still storing a request
-whose sender is gone, or a target whose search lags behind its writes. The target
-cannot check our run number, so no bridge-side check can close it; the double is
-then visible as two remote records carrying the same reference, and as the
-``complaint.create.outlived_lease`` warning.
+target and is stored there *more than one TTL after A's last check*, and the new
+holder's lookup by reference ran before that. That takes a stall of A between the
+check and the request (a frozen VM, SIGSTOP, a long GC pause), a ``create`` call
+that takes longer than the TTL (uploads and rate-limit retries included: keep
+``daemon.lease_seconds`` well above the HTTP timeouts and retry budget), a target
+still storing, that late, a request whose sender is gone, or a target whose search
+lags behind its writes. The target cannot check our run number, so no bridge-side
+check can close it; the double is then visible as two remote records carrying the
+same reference, and as the ``complaint.create.outlived_lease`` warning.
 """
 
 from __future__ import annotations
@@ -101,6 +104,8 @@ class LeaseLedger(LedgerBase):
         super().__init__(engine, url_for_display, clock)
         # route → the lease the cycle running in this process writes under.
         self._fences: dict[str, _Fence] = {}
+        # route → until when a create of a holder taken over early may still be on its way.
+        self._predecessors: dict[str, datetime] = {}
 
     def claim_lease(
         self,
@@ -118,7 +123,20 @@ class LeaseLedger(LedgerBase):
         """
         now = self._clock()
         with self._write() as session:
-            return claim(session, route, holder, now + ttl, now, identity)
+            lease = claim(session, route, holder, now + ttl, now, identity)
+        if lease is not None and lease.predecessor_until is not None:
+            self._predecessors[route] = lease.predecessor_until
+        return lease
+
+    def resend_wait(self, route: str) -> datetime | None:
+        """Until when an unconfirmed create of ``route`` must not be sent again, if it must wait.
+
+        Set when this process took the route over early from a gone holder: a create
+        that holder sent may still be on its way to the target until its lease would
+        have expired, as after a takeover on expiry (see the module docstring).
+        """
+        until = self._predecessors.get(route)
+        return until if until is not None and until > self._clock() else None
 
     def renew_lease(self, lease: Lease, ttl: timedelta) -> Lease:
         """``lease`` extended to now + ``ttl``; ``LeaseLost`` if another replica took over."""
@@ -225,7 +243,9 @@ def claim(
             renewed_at=now,
         ),
     )
-    return Lease(route, holder, run_number, expires_at) if taken else None
+    if not taken:
+        return None
+    return Lease(route, holder, run_number, expires_at, row.expires_at if gone else None)
 
 
 def holder_identity(row: LeaseInfo) -> ReplicaIdentity | None:

@@ -267,6 +267,8 @@ class Lease:
     holder: str
     run_number: int
     expires_at: datetime
+    predecessor_until: datetime | None = None
+    """Taken over early from a gone holder: when that holder's lease would have expired."""
 
 
 @dataclass(frozen=True, slots=True)

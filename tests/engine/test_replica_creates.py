@@ -1,8 +1,10 @@
-"""A create slower than what was left of the lease: no other replica steps in and doubles it."""
+"""Creates across a takeover: a slow create keeps its route; a gone holder's is waited for."""
 
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +17,7 @@ from bridge.cycle import CycleOptions, CycleReport
 from bridge.engine import Route
 from bridge.ledger import Ledger
 from bridge.model import Attachment
+from bridge.replica import ReplicaIdentity
 from bridge.scheduler import RouteLeases
 from connectors.memory import MemoryConnector, MemorySettings
 from tests.engine.conftest import door_of, door_record, hub_of, make_route
@@ -49,16 +52,22 @@ def two_replicas(tmp_path: Path, clock: Clock) -> Iterator[tuple[Route, Route]]:
 
 
 def race(
-    routes: tuple[Route, Route], clock: Clock, create_takes: timedelta, waited: timedelta
+    routes: tuple[Route, Route],
+    clock: Clock,
+    create_takes: timedelta,
+    waited: timedelta = timedelta(0),
+    a: RouteLeases | None = None,
 ) -> tuple[CycleReport | None, CycleReport | None]:
     """A's cycle of one complaint, and B's cycle run while A's create is in flight.
 
     A first waits ``waited`` on a rate limit (no fence check renews the lease during
-    it), then its create takes ``create_takes`` by the shared clock.
+    it), then its create takes ``create_takes`` by the shared clock. Both replicas are
+    this process under two names, unless ``a`` says otherwise.
     """
     route_a, route_b = routes
     door_of(route_b).put(door_record(1))
-    a, b = RouteLeases("replica-a", TTL), RouteLeases("replica-b", TTL)
+    a = a or RouteLeases("replica-a", TTL)
+    b = RouteLeases("replica-b", TTL)
     b_reports: list[CycleReport | None] = []
 
     def meanwhile() -> None:
@@ -90,7 +99,7 @@ def test_a_create_that_outlives_the_lease_is_reported_naming_the_reference(
 ) -> None:
     """The window left: a create longer than a whole TTL loses the route, and A says so."""
     with capture_logs() as logs:
-        report, b_report = race(two_replicas, clock, TTL, timedelta(0))
+        report, b_report = race(two_replicas, clock, TTL)
 
     assert report is not None and report.error is not None and "LeaseLost" in report.error
     [warning] = [e for e in logs if e["event"] == "complaint.create.outlived_lease"]
@@ -99,3 +108,32 @@ def test_a_create_that_outlives_the_lease_is_reported_naming_the_reference(
     assert warning["ref"] == line.ref
     assert warning["target_id"] != line.target_id  # A's copy: the second one
     assert hub_of(two_replicas[1]).creates == 2
+
+
+def test_a_gone_holders_unconfirmed_create_is_not_sent_again_before_its_lease_would_end(
+    two_replicas: tuple[Route, Route], clock: Clock
+) -> None:
+    """B takes a dead A's route at once, but adopts A's late create instead of sending its own."""
+    me = ReplicaIdentity.of_this_process()
+    if me is None:
+        pytest.skip("this machine's /proc or machine id cannot be read")
+    with subprocess.Popen([sys.executable, "-c", "pass"]) as exited:
+        exited.wait()
+    # A, as B sees it: a process of this machine that is gone while its create is on its way.
+    dead = dataclasses.replace(me, pid=exited.pid, start_time=1)
+    a = RouteLeases("replica-a", TTL, identity=dead)
+
+    report, b_report = race(two_replicas, clock, timedelta(seconds=1), a=a)
+
+    assert b_report is not None  # taken over at once, 59 s before A's lease would end
+    assert b_report.error is not None and "may still be on its way" in b_report.error
+    assert report is not None and report.error is not None and "LeaseLost" in report.error
+    hub = hub_of(two_replicas[1])
+    assert hub.creates == 1  # A's create, stored after B's lookup: B did not send another
+
+    clock.advance(TTL)
+    after = RouteLeases("replica-b", TTL).run(two_replicas[1])
+
+    assert after is not None and after.ok, after
+    assert [line.action for line in after.lines] == ["link"]  # A's copy adopted
+    assert hub.creates == 1
