@@ -128,9 +128,9 @@ def deliver(
         if options.before_create is not None:
             options.before_create()  # a rate limit, which may wait: the fence check comes after
         # The last thing before the request: never create for a route another replica took,
-        # and renew the lease for a whole TTL so a slow create keeps it (a no-op outside a
-        # fenced cycle; see bridge.ledger.leases on the window left).
-        route.ledger.check_fence(route.name)
+        # renew the lease for a whole TTL so a slow create keeps it, and note the sending
+        # for a successor (see bridge.ledger.leases on the window left).
+        route.ledger.sending_create(route.name, ref, route.target.name)
         target_id = route.target.create(item.payload, attachments, ref)
     except RecordError as exc:
         route.ledger.fail_create(route.name, ref, route.target.name, str(exc))
@@ -145,7 +145,10 @@ def deliver(
 def _wait_for_predecessor(route: Route, ref: str) -> None:
     """``RetryableError`` while a gone holder's create of ``ref`` may still reach the target."""
     until = route.ledger.resend_wait(route.name)
-    if until is not None:
+    if until is None:
+        return
+    pending = route.ledger.pending_creates(route.name, route.target.name, [ref]).get(ref)
+    if pending is not None and pending.sent_at is not None:  # never sent: nothing on its way
         raise RetryableError(
             f"route {route.name} was taken over from a bridge that died on this machine, and "
             f"its create of {ref} may still be on its way to {route.target.name}: it is looked "

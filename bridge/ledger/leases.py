@@ -38,10 +38,11 @@ its TTL has passed, so a long cycle keeps its route page after page.
 **Remote creates.** A remote create is not a ledger write, so fencing alone cannot
 stop a replica whose lease ran out from sending one. What is guaranteed:
 
-1. Right before each remote create, ``check_fence`` (``bridge.create.deliver``)
-   checks the lease and renews it for a *whole* TTL (a plain fence check renews
-   only once a third of the TTL has passed): a create that starts on a live lease
-   keeps the route for at least one TTL, whatever was left of it before.
+1. Right before each remote create, ``Ledger.sending_create`` (called by
+   ``bridge.create.deliver``) checks the lease, renews it for a *whole* TTL (a
+   plain fence check renews only once a third of the TTL has passed) and stamps
+   the create's ``sent_at``, in one transaction: a create that starts on a live
+   lease keeps the route for at least one TTL, whatever was left of it before.
 2. So another replica takes the route over only after A has been out of touch
    with the ledger for a whole TTL after its last check. It then resumes A's
    started creates: the engine plans a ``Resume`` for every pending create of the
@@ -49,10 +50,12 @@ stop a replica whose lease ran out from sending one. What is guaranteed:
    always looks the target up by the bridge's reference before sending, or is set
    aside when the target cannot be searched.
    When A is a provably gone process of this machine, the route is taken over at
-   once (see "Who holds it"), but a ``Resume`` the target does not know yet is
-   not sent again before A's lease would have expired (``resend_wait``): the
-   cycle stops with a ``RetryableError`` and the next one looks again. The same
-   TTL after A's last check thus holds for every takeover.
+   once (see "Who holds it"), but a ``Resume`` the target does not know yet and
+   that was sent (``sent_at``) is not sent again before A's lease would have
+   expired (``resend_wait``): the cycle stops with a ``RetryableError`` and the
+   next one looks again. The same TTL after A's last check thus holds for every
+   takeover; a create A never sent (no ``sent_at``) cannot be on its way, and
+   goes at once.
 3. A cannot commit anything after losing the route: its result and cursor writes
    fail with ``LeaseLost``, and the create that was in flight is reported as
    ``complaint.create.outlived_lease`` with its reference and remote id.
@@ -189,12 +192,15 @@ class LeaseLedger(LedgerBase):
                 hold(session, fence.lease, fence.ttl, self._clock(), renew=True)
 
     @contextmanager
-    def _route_write(self, route: str) -> Iterator[Session]:
-        """A write transaction of ``route``'s cycle: fenced when a fence is set for it."""
+    def _route_write(self, route: str, *, renew: bool = False) -> Iterator[Session]:
+        """A write transaction of ``route``'s cycle: fenced when a fence is set for it.
+
+        ``renew`` renews the lease for a whole TTL whatever is left (before a remote call).
+        """
         fence = self._fences.get(route)
         with self._write() as session:
             if fence is not None:
-                hold(session, fence.lease, fence.ttl, self._clock())
+                hold(session, fence.lease, fence.ttl, self._clock(), renew=renew)
             yield session
 
 

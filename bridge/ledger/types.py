@@ -188,6 +188,8 @@ class PendingInfo:
     last_error: str | None
     created_at: datetime
     updated_at: datetime
+    sent_at: datetime | None = None
+    """When the remote create was last about to be sent; None if it never was."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from structlog.testing import capture_logs
 from bridge.connector import NativeRecord
 from bridge.cycle import CycleOptions, CycleReport
 from bridge.engine import Route
+from bridge.errors import RetryableError
 from bridge.ledger import Ledger
 from bridge.model import Attachment
 from bridge.replica import ReplicaIdentity
@@ -49,6 +50,16 @@ def two_replicas(tmp_path: Path, clock: Clock) -> Iterator[tuple[Route, Route]]:
         # make_route's connectors name their shared stores "door" and "hub".
         hub = SlowHub("hub", MemorySettings(type="memory", store="hub", feed="scan"))
         yield dataclasses.replace(make_route(a), target=hub), make_route(b)
+
+
+def gone_identity() -> ReplicaIdentity:
+    """The identity of a process of this machine that has exited."""
+    me = ReplicaIdentity.of_this_process()
+    if me is None:
+        pytest.skip("this machine's /proc or machine id cannot be read")
+    with subprocess.Popen([sys.executable, "-c", "pass"]) as exited:
+        exited.wait()
+    return dataclasses.replace(me, pid=exited.pid, start_time=1)
 
 
 def race(
@@ -114,14 +125,8 @@ def test_a_gone_holders_unconfirmed_create_is_not_sent_again_before_its_lease_wo
     two_replicas: tuple[Route, Route], clock: Clock
 ) -> None:
     """B takes a dead A's route at once, but adopts A's late create instead of sending its own."""
-    me = ReplicaIdentity.of_this_process()
-    if me is None:
-        pytest.skip("this machine's /proc or machine id cannot be read")
-    with subprocess.Popen([sys.executable, "-c", "pass"]) as exited:
-        exited.wait()
     # A, as B sees it: a process of this machine that is gone while its create is on its way.
-    dead = dataclasses.replace(me, pid=exited.pid, start_time=1)
-    a = RouteLeases("replica-a", TTL, identity=dead)
+    a = RouteLeases("replica-a", TTL, identity=gone_identity())
 
     report, b_report = race(two_replicas, clock, timedelta(seconds=1), a=a)
 
@@ -137,3 +142,25 @@ def test_a_gone_holders_unconfirmed_create_is_not_sent_again_before_its_lease_wo
     assert after is not None and after.ok, after
     assert [line.action for line in after.lines] == ["link"]  # A's copy adopted
     assert hub.creates == 1
+
+
+def test_a_gone_holders_create_that_was_never_sent_is_sent_at_once(
+    two_replicas: tuple[Route, Route], clock: Clock
+) -> None:
+    """A died after recording its intent but before sending: B need not wait to send it."""
+    route_a, route_b = two_replicas
+    door_of(route_b).put(door_record(1))
+    a = RouteLeases("replica-a", TTL, identity=gone_identity())
+
+    def dies() -> None:
+        raise RetryableError("replica A is killed before its create is sent")
+
+    died = a.run(route_a, CycleOptions(before_create=dies))
+    assert died is not None and died.error is not None
+    assert route_b.ledger.pending_creates(route_b.name, "hub") != {}
+
+    report = RouteLeases("replica-b", TTL).run(route_b)
+
+    assert report is not None and report.ok, report
+    assert [line.action for line in report.lines] == ["create"]
+    assert hub_of(route_b).creates == 1
