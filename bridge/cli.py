@@ -74,8 +74,9 @@ def run(
         str | None,
         typer.Option(
             "--replica",
-            help="This bridge's name in the route leases, unique among the bridges sharing "
-            "the ledger (default: <hostname>:<pid>).",
+            help="This bridge's name in the route leases, as `bridge status` and the logs show "
+            "it (default: <hostname>:<pid>); which process holds a lease is proved by its "
+            "machine and process identity, not by this name.",
         ),
     ] = None,
 ) -> None:

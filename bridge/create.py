@@ -17,8 +17,8 @@ import structlog
 from bridge import storable
 from bridge.connector import Connector, NativeRecord
 from bridge.cycle import CycleOptions, CycleReport, PlannedLine, Route
-from bridge.errors import RateLimited, RecordError, RetryableError
-from bridge.ledger import CreateIntent, CreateResult
+from bridge.errors import AttachmentUnavailable, RateLimited, RecordError, RetryableError
+from bridge.ledger import CreateIntent, CreateResult, LeaseLost
 from bridge.model import Attachment, Complaint, content_hash, made_by, make_ref
 from bridge.plan import Action, Create, Resume
 from bridge.setaside import set_aside
@@ -146,18 +146,25 @@ def deliver(route: Route, item: Prepared, report: CycleReport, options: CycleOpt
     if options.link_only:  # a rebuild: the next cycle creates it, after one more look-up
         report.add(PlannedLine("not_found", source_id, ref, ticket=_ticket(item)))
         return Owed(ref, None)
+    if isinstance(item.action, Resume):
+        _wait_for_predecessor(route, ref)
     try:
         attachments = tuple(_with_content(route.source, a) for a in item.attachments)
         if options.before_create is not None:
             options.before_create()  # a rate limit, which may wait: the fence check comes after
-        # The last thing before the request: never create for a route another replica took
-        # (a no-op outside a fenced cycle; see bridge.ledger.leases on the window left).
-        route.ledger.check_fence(route.name)
+        # The last thing before the request: never create for a route another replica took,
+        # renew the lease for a whole TTL so a slow create keeps it, and note the sending
+        # for a successor (see bridge.ledger.leases on the window left).
+        route.ledger.sending_create(route.name, ref, route.target.name)
         created = route.target.create(item.payload, attachments, ref)
         target_id = storable.checked_remote_id(created, route.target.name)
-    except RecordError as exc:
-        if getattr(exc, "transient", False):
+    except AttachmentUnavailable as exc:
+        if exc.transient:  # a 5xx or a dead host: another cycle may fetch it
             return _owed(route, item, exc, report)
+        route.ledger.fail_create(route.name, ref, route.target.name, str(exc))
+        set_aside(route, item.action.observation, exc.reason, exc.field, report)
+        return None
+    except RecordError as exc:
         route.ledger.fail_create(route.name, ref, route.target.name, str(exc))
         set_aside(route, item.action.observation, exc.reason, exc.field, report)
         return None
@@ -165,6 +172,7 @@ def deliver(route: Route, item: Prepared, report: CycleReport, options: CycleOpt
         raise  # the system asks the whole route to slow down, not just this record
     except RetryableError as exc:
         return _owed(route, item, exc, report)
+    _check_lease_after_create(route, ref, target_id)
     report.add(PlannedLine("create", source_id, ref, target_id, ticket=_ticket(item)))
     log.info("complaint.created", route=route.name, ref=ref, target_id=target_id)
     return CreateResult(ref, route.target.name, target_id, item.target_hash, adopted=False)
@@ -197,6 +205,40 @@ def _owed(route: Route, item: Prepared, error: BaseException, report: CycleRepor
     report.add(PlannedLine("unconfirmed", observation.source_id, ref, reason=message))
     log.warning("complaint.unconfirmed", route=route.name, ref=ref, attempt=attempts, error=message)
     return Owed(ref, error)
+
+
+def _wait_for_predecessor(route: Route, ref: str) -> None:
+    """``RetryableError`` while a gone holder's create of ``ref`` may still reach the target."""
+    until = route.ledger.resend_wait(route.name)
+    if until is None:
+        return
+    pending = route.ledger.pending_creates(route.name, route.target.name, [ref]).get(ref)
+    if pending is not None and pending.sent_at is not None:  # never sent: nothing on its way
+        raise RetryableError(
+            f"route {route.name} was taken over from a bridge that died on this machine, and "
+            f"its create of {ref} may still be on its way to {route.target.name}: it is looked "
+            f"up again, and only then sent, from {until.isoformat(timespec='seconds')}"
+        )
+
+
+def _check_lease_after_create(route: Route, ref: str, target_id: str) -> None:
+    """``LeaseLost`` if the route changed hands while this create was in flight, said loudly.
+
+    The new holder may then have found nothing by reference and created the complaint
+    again: the one place where a double can still arise (bridge.ledger.leases).
+    """
+    try:
+        route.ledger.check_fence(route.name)
+    except LeaseLost:
+        log.warning(
+            "complaint.create.outlived_lease",
+            route=route.name,
+            ref=ref,
+            target_id=target_id,
+            hint=f"another replica took the route meanwhile: check {route.target.name} "
+            "for a second record carrying this reference",
+        )
+        raise
 
 
 def _ticket(item: Prepared) -> str | None:

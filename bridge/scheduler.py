@@ -141,7 +141,7 @@ class RouteLeases:
             raise ConfigError(
                 [
                     f"replica name {replica!r} must be 1 to {MAX_REPLICA_NAME} characters; "
-                    "give --replica a short name, unique among the bridges sharing the ledger"
+                    "give --replica a short name that tells people which bridge this is"
                 ]
             )
         self.replica = replica

@@ -78,6 +78,16 @@ class Ledger(TwoWayLedger, HealthLedger, QuarantineLedger, SystemsLedger, MetaLe
         with self._read() as session:
             return reads.pending_creates(session, route, target_system, refs)
 
+    def sending_create(self, route: str, ref: str, target_system: str) -> None:
+        """Note, right before the remote create, that it is sent now; fenced and renewing.
+
+        Inside a fenced cycle this is the check before a remote create: ``LeaseLost``
+        if the route was taken over, else the lease is renewed for a whole TTL
+        (``bridge.ledger.leases``).
+        """
+        with self._route_write(route, renew=True) as session:
+            creates.mark_sent(session, ref, target_system, self._clock())
+
     def complete_creates(self, route: str, results: Sequence[CreateResult]) -> None:
         with self._route_write(route) as session:
             creates.complete_creates(session, route, results, self._clock())

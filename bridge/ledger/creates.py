@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Update, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from bridge.ledger import polls
@@ -84,27 +84,34 @@ def complete_creates(
     add_events(session, (_created_event(ids[r.ref], route, r, now) for r in results))
 
 
+def mark_sent(session: Session, ref: str, target_system: str, now: datetime) -> None:
+    """Note that the remote create is about to be sent (a successor may wait for it)."""
+    cid = require_ids(session, [ref])[ref]
+    session.execute(_update_create(cid, target_system).values(sent_at=now))
+
+
 def fail_create(
     session: Session, route: str, ref: str, target_system: str, error: str, now: datetime
 ) -> None:
     """Remember why a create failed; the operation stays started, so it is resumed."""
     cid = require_ids(session, [ref])[ref]
     message = storable(error, _ERROR_LIMIT)
-    session.execute(
-        update(PENDING_OP)
-        .where(
-            PENDING_OP.c.kind == CREATE,
-            PENDING_OP.c.target_system == target_system,
-            PENDING_OP.c.complaint_id == cid,
-        )
-        .values(last_error=message, updated_at=now)
-    )
+    session.execute(_update_create(cid, target_system).values(last_error=message, updated_at=now))
     attempt = _attempts(session, [(cid, target_system)]).get((cid, target_system), 0)
     key = f"create_failed:{target_system}:{attempt}"
     detail = {"attempt": attempt, "error": message}
     add_events(
         session,
         [event_row(cid, key, now, route, "complaint.create_failed", target_system, detail)],
+    )
+
+
+def _update_create(cid: int, target_system: str) -> Update:
+    """An UPDATE of the pending create of complaint ``cid`` in ``target_system``."""
+    return update(PENDING_OP).where(
+        PENDING_OP.c.kind == CREATE,
+        PENDING_OP.c.target_system == target_system,
+        PENDING_OP.c.complaint_id == cid,
     )
 
 

@@ -24,7 +24,8 @@ How the claim is made safe on each backend:
   so claims and fenced writes are already serialised.
 
 Both then write with a compare-and-set ``UPDATE … WHERE route = ? AND run_number = ?
-AND (holder = ? OR expires_at IS NULL OR expires_at <= now)`` checked by its row count.
+AND (expires_at IS NULL OR expires_at <= now OR the holder and identity are still the
+ones the decision was made on)``, checked by its row count.
 
 **Fencing.** ``Ledger.fenced(lease, ttl)`` marks the block in which a cycle of the
 route runs under ``lease``. Every ledger write that belongs to the route's cycle
@@ -34,15 +35,41 @@ UPDATE`` on PostgreSQL, so no claim can slip in before the commit), and fails wi
 ``LeaseLost`` otherwise. The same check renews the lease once more than a third of
 its TTL has passed, so a long cycle keeps its route page after page.
 
-**The window fencing cannot close.** A remote create is not a ledger write. Replica
-A commits a create intent (fence checked), then stalls (a frozen VM, a long GC
-pause) past its lease's expiry; B takes over, finds A's intent, looks the complaint
-up in LAPOR! by its reference, finds nothing yet and creates it; A wakes and sends
-its create too. It is narrowed, not closed: ``check_fence`` runs right before each
-remote create (``bridge.create.deliver``) and leaves at least two thirds
-of the TTL ahead, so A would have to stall for that long *between* that check and
-its request reaching the remote. A's later ledger writes fail with ``LeaseLost``,
-and the double is then visible as two remote records carrying the same reference.
+**Remote creates.** A remote create is not a ledger write, so fencing alone cannot
+stop a replica whose lease ran out from sending one. What is guaranteed:
+
+1. Right before each remote create, ``Ledger.sending_create`` (called by
+   ``bridge.create.deliver``) checks the lease, renews it for a *whole* TTL (a
+   plain fence check renews only once a third of the TTL has passed) and stamps
+   the create's ``sent_at``, in one transaction: a create that starts on a live
+   lease keeps the route for at least one TTL, whatever was left of it before.
+2. So another replica takes the route over only after A has been out of touch
+   with the ledger for a whole TTL after its last check. It then resumes A's
+   started creates: the engine plans a ``Resume`` for every pending create of the
+   route (``pending_creates`` is per route, whoever recorded it), and a ``Resume``
+   always looks the target up by the bridge's reference before sending, or is set
+   aside when the target cannot be searched.
+   When A is a provably gone process of this machine, the route is taken over at
+   once (see "Who holds it"), but a ``Resume`` the target does not know yet and
+   that was sent (``sent_at``) is not sent again before A's lease would have
+   expired (``resend_wait``): the cycle stops with a ``RetryableError`` and the
+   next one looks again. The same TTL after A's last check thus holds for every
+   takeover; a create A never sent (no ``sent_at``) cannot be on its way, and
+   goes at once.
+3. A cannot commit anything after losing the route: its result and cursor writes
+   fail with ``LeaseLost``, and the create that was in flight is reported as
+   ``complaint.create.outlived_lease`` with its reference and remote id.
+
+**The window that remains**: a create doubles only if A's request reaches the
+target and is stored there *more than one TTL after A's last check*, and the new
+holder's lookup by reference ran before that. That takes a stall of A between the
+check and the request (a frozen VM, SIGSTOP, a long GC pause), a ``create`` call
+that takes longer than the TTL (uploads and rate-limit retries included: keep
+``daemon.lease_seconds`` well above the HTTP timeouts and retry budget), a target
+still storing, that late, a request whose sender is gone, or a target whose search
+lags behind its writes. The target cannot check our run number, so no bridge-side
+check can close it; the double is then visible as two remote records carrying the
+same reference, and as the ``complaint.create.outlived_lease`` warning.
 """
 
 from __future__ import annotations
@@ -80,6 +107,8 @@ class LeaseLedger(LedgerBase):
         super().__init__(engine, url_for_display, clock)
         # route → the lease the cycle running in this process writes under.
         self._fences: dict[str, _Fence] = {}
+        # route → until when a create of a holder taken over early may still be on its way.
+        self._predecessors: dict[str, datetime] = {}
 
     def claim_lease(
         self,
@@ -97,7 +126,20 @@ class LeaseLedger(LedgerBase):
         """
         now = self._clock()
         with self._write() as session:
-            return claim(session, route, holder, now + ttl, now, identity)
+            lease = claim(session, route, holder, now + ttl, now, identity)
+        if lease is not None and lease.predecessor_until is not None:
+            self._predecessors[route] = lease.predecessor_until
+        return lease
+
+    def resend_wait(self, route: str) -> datetime | None:
+        """Until when an unconfirmed create of ``route`` must not be sent again, if it must wait.
+
+        Set when this process took the route over early from a gone holder: a create
+        that holder sent may still be on its way to the target until its lease would
+        have expired, as after a takeover on expiry (see the module docstring).
+        """
+        until = self._predecessors.get(route)
+        return until if until is not None and until > self._clock() else None
 
     def renew_lease(self, lease: Lease, ttl: timedelta) -> Lease:
         """``lease`` extended to now + ``ttl``; ``LeaseLost`` if another replica took over."""
@@ -139,23 +181,26 @@ class LeaseLedger(LedgerBase):
                 self._fences[route] = previous
 
     def check_fence(self, route: str) -> None:
-        """``LeaseLost`` now if ``route`` was taken over; renews the lease when due.
+        """``LeaseLost`` now if ``route`` was taken over; else renews it for a whole TTL.
 
-        Called right before a remote create (see the module docstring); a no-op
-        outside ``fenced``.
+        Called right before a remote create or write (see the module docstring); a
+        no-op outside ``fenced``.
         """
         fence = self._fences.get(route)
         if fence is not None:
             with self._write() as session:
-                hold(session, fence.lease, fence.ttl, self._clock())
+                hold(session, fence.lease, fence.ttl, self._clock(), renew=True)
 
     @contextmanager
-    def _route_write(self, route: str) -> Iterator[Session]:
-        """A write transaction of ``route``'s cycle: fenced when a fence is set for it."""
+    def _route_write(self, route: str, *, renew: bool = False) -> Iterator[Session]:
+        """A write transaction of ``route``'s cycle: fenced when a fence is set for it.
+
+        ``renew`` renews the lease for a whole TTL whatever is left (before a remote call).
+        """
         fence = self._fences.get(route)
         with self._write() as session:
             if fence is not None:
-                hold(session, fence.lease, fence.ttl, self._clock())
+                hold(session, fence.lease, fence.ttl, self._clock(), renew=renew)
             yield session
 
 
@@ -204,7 +249,9 @@ def claim(
             renewed_at=now,
         ),
     )
-    return Lease(route, holder, run_number, expires_at) if taken else None
+    if not taken:
+        return None
+    return Lease(route, holder, run_number, expires_at, row.expires_at if gone else None)
 
 
 def holder_identity(row: LeaseInfo) -> ReplicaIdentity | None:
@@ -235,8 +282,12 @@ def renew(session: Session, lease: Lease, expires_at: datetime, now: datetime) -
     return Lease(lease.route, lease.holder, lease.run_number, expires_at)
 
 
-def hold(session: Session, lease: Lease, ttl: timedelta, now: datetime) -> None:
+def hold(
+    session: Session, lease: Lease, ttl: timedelta, now: datetime, *, renew: bool = False
+) -> None:
     """The fence check: ``LeaseLost`` unless ``lease`` is still the route's; renew when due.
+
+    ``renew`` renews it now, however much is left (right before a remote call).
 
     On PostgreSQL the row stays locked until the caller's transaction ends, so the
     lease cannot change hands between this check and the commit of the writes it
@@ -245,7 +296,7 @@ def hold(session: Session, lease: Lease, ttl: timedelta, now: datetime) -> None:
     row = _row(session, lease.route)
     if row is None or (row.holder, row.run_number) != (lease.holder, lease.run_number):
         raise _lost(session, lease)
-    if row.expires_at is None or row.expires_at - now < ttl * RENEW_BELOW:
+    if renew or row.expires_at is None or row.expires_at - now < ttl * RENEW_BELOW:
         _where_ours(session, lease, expires_at=now + ttl, renewed_at=now)
 
 

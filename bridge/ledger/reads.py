@@ -197,6 +197,7 @@ def _pending(row: Row[Any]) -> PendingInfo:
         last_error=row.last_error,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        sent_at=row.sent_at,
     )
 
 

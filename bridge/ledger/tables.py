@@ -157,6 +157,8 @@ class PendingOpRow(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = _at()
     updated_at: datetime = _at()
+    # When the remote create was last about to be sent (NULL: never), for takeovers.
+    sent_at: datetime | None = _at(nullable=True)
 
 
 class CursorRow(SQLModel, table=True):

@@ -188,6 +188,8 @@ class PendingInfo:
     last_error: str | None
     created_at: datetime
     updated_at: datetime
+    sent_at: datetime | None = None
+    """When the remote create was last about to be sent; None if it never was."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +269,8 @@ class Lease:
     holder: str
     run_number: int
     expires_at: datetime
+    predecessor_until: datetime | None = None
+    """Taken over early from a gone holder: when that holder's lease would have expired."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,6 +115,9 @@ def test_a_holder_of_this_machine_whose_process_is_gone_is_taken_over_at_once(
     taken = claimed(b, "replica-2", identity=me)
 
     assert taken.run_number == old.run_number + 1
+    # Its creates may still be on their way until its lease would have ended.
+    assert taken.predecessor_until == old.expires_at
+    assert b.resend_wait(ROUTE) == old.expires_at
     with pytest.raises(LeaseLost):
         a.renew_lease(old, TTL)
 
@@ -163,6 +166,7 @@ def test_an_old_format_holder_waits_for_expiry(
 
     clock.advance(TTL)
     assert claimed(b, "replica-2", identity=me).run_number == 2
+    assert b.resend_wait(ROUTE) is None  # taken over on expiry: nothing to wait for
 
 
 def test_an_identity_left_from_an_earlier_run_proves_nothing(

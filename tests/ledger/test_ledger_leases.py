@@ -275,6 +275,41 @@ def test_check_fence_fails_once_the_route_was_taken_over(
             a.check_fence(ROUTE)
 
 
+def test_a_create_slower_than_what_was_left_of_the_lease_keeps_the_route(
+    replicas: tuple[Ledger, Ledger], clock: Clock
+) -> None:
+    """The note made before a remote create renews for a full TTL: nobody takes over mid-create."""
+    a, b = replicas
+    with a.fenced(claimed(a, "a"), TTL):
+        a.record_intents(ROUTE, [intent(1)])
+        clock.advance(timedelta(seconds=15))  # 45 s of 60 left: no renewal was due
+        a.sending_create(ROUTE, ref_of(1), TARGET)  # right before the remote create
+        clock.advance(TTL - timedelta(seconds=1))  # the create takes almost a whole TTL
+
+        assert b.claim_lease(ROUTE, "b", TTL) is None
+        a.complete_page(ROUTE, [result(1)], cursor=(ROUTE, SOURCE, "c1"))  # A's result counts
+
+    assert a.get_cursor(ROUTE, SOURCE) == "c1"
+
+
+def test_sending_a_create_is_noted_for_a_successor_and_fenced(
+    replicas: tuple[Ledger, Ledger], clock: Clock
+) -> None:
+    """``sent_at`` tells a create perhaps on its way from one never sent; a takeover stops it."""
+    a, b = replicas
+    with a.fenced(claimed(a, "a"), TTL):
+        a.record_intents(ROUTE, [intent(1), intent(2)])
+        a.sending_create(ROUTE, ref_of(1), TARGET)
+        pending = a.pending_creates(ROUTE, TARGET)
+        assert (pending[ref_of(1)].sent_at, pending[ref_of(2)].sent_at) == (clock(), None)
+
+        clock.advance(TTL)
+        claimed(b, "b")
+        with pytest.raises(LeaseLost):
+            a.sending_create(ROUTE, ref_of(2), TARGET)
+    assert a.pending_creates(ROUTE, TARGET)[ref_of(2)].sent_at is None
+
+
 def test_a_fence_check_renews_the_lease_once_a_third_of_the_ttl_passed(
     replicas: tuple[Ledger, Ledger], clock: Clock
 ) -> None:
