@@ -91,7 +91,11 @@ class AccessDenied(RouteError):
 
 class SchemaMismatch(RouteError):
     """A table or column the configuration names, or a value the remote requires, is not
-    there. Retrying will not help: the message names the mapping key or column to fix."""
+    there. Retrying will not help: each problem names the mapping key or column to fix."""
+
+    def __init__(self, *problems: str) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))
 
 
 class ProtocolError(RouteError):

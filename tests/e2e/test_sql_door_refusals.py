@@ -78,6 +78,19 @@ def test_a_select_only_user_stops_the_write_back_route_with_the_grant(door: Door
     assert door.responses(ids[0]) == []
 
 
+def test_a_transport_column_that_is_not_there_stops_its_routes_with_its_name(
+    door: Door, tmp_path: Path
+) -> None:
+    """[transport] naming a missing column: each route using the door stops, naming it; no crash."""
+    door.reconfigure(mapping=write_mapping(tmp_path, {**SHIPPED_TRANSPORT, "ref_column": "no_ref"}))
+    seed(door.db, 2)
+    result = bridge("sync", "--once", "--config", str(door.config_path), secrets=SECRETS)
+    assert result.returncode == 1, result.stderr
+    assert "SchemaMismatch" in result.stderr
+    assert "[transport].ref_column: table 'pengaduan' has no column 'no_ref'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_an_answer_too_long_for_its_column_is_held_and_the_others_land(door: Door) -> None:
     """One follow-up longer than tanggapan's column is refused and flagged; the other lands."""
     if door.db.backend == "mariadb":
