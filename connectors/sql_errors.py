@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -117,7 +117,7 @@ class Attempt:
     tables: Sequence[str] = ()  # the tables the statement may touch
     columns: Sequence[str] = ()  # the columns the configuration names
     write: Write | None = None
-    source: str = field(default="the mapping file")
+    source: str = "the mapping file"
 
 
 @contextmanager
@@ -126,7 +126,8 @@ def db_errors(attempt: Attempt) -> Iterator[None]:
     try:
         yield
     except NoSuchTableError:
-        raise _schema(attempt, "a table it names is not there") from None
+        what = f"{attempt.connector}: {attempt.operation} failed"
+        raise _schema(what, attempt, "a table it names is not there") from None
     except DBAPIError as exc:
         raise translate(attempt, exc) from None
     except SQLAlchemyError as exc:
@@ -138,7 +139,9 @@ def classify(orig: BaseException | None) -> tuple[Kind, int | str | None]:
     """The kind of a driver error, and the number it was decided by."""
     if isinstance(orig, pymysql.err.MySQLError):
         errno = orig.args[0] if orig.args and isinstance(orig.args[0], int) else None
-        return _MYSQL.get(errno, Kind.OTHER) if errno is not None else Kind.OTHER, errno
+        if errno is None:
+            return Kind.OTHER, None
+        return _MYSQL.get(errno, Kind.OTHER), errno
     if isinstance(orig, psycopg.Error):
         state = orig.sqlstate
         if state is None:
@@ -169,7 +172,7 @@ def translate(attempt: Attempt, exc: DBAPIError) -> BridgeError:
         column = _named(orig, write.columns if write else attempt.columns, _pg_column(orig))
         table = _named(orig, attempt.tables, None, _TABLE) or (write.table if write else None)
         where = f"column {column!r}" if column else f"table {table!r}" if table else "a name"
-        return _schema(attempt, f"{where} is not in the database")
+        return _schema(what, attempt, f"{where} is not in the database")
     if kind is Kind.NOT_NULL and write is not None:
         return _not_null(what, write, orig)
     if kind in (Kind.VALUE, Kind.NOT_NULL) and write is not None:
@@ -190,7 +193,7 @@ def _grant_hint(attempt: Attempt, orig: BaseException | None) -> str:
         return (
             f"the database user {user!r} may not {write.verb} into table {write.table!r}; "
             f"grant it (GRANT {write.verb} ON {write.table} TO {user}) or set "
-            f"{write.switch} in {attempt.source} to keep this door read-only"
+            f"{write.switch} of {attempt.source} to keep this door read-only"
         )
     table = _named(orig, attempt.tables, None, _TABLE)
     on = f"table {table!r}" if table else "the tables [transport] names"
@@ -216,9 +219,9 @@ def _not_null(what: str, write: Write, orig: BaseException | None) -> BridgeErro
     )
 
 
-def _schema(attempt: Attempt, problem: str) -> SchemaMismatch:
+def _schema(what: str, attempt: Attempt, problem: str) -> SchemaMismatch:
     return SchemaMismatch(
-        f"{attempt.connector}: {attempt.operation} failed: {problem} (renamed or dropped?); "
+        f"{what}: {problem} (renamed or dropped?); "
         f"fix the [transport] table or the field paths of {attempt.source}, or the database"
     )
 

@@ -8,11 +8,17 @@ column.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
+from bridge.config import load_config
+from bridge.ledger import Ledger
 from bridge.model import make_ref
+from bridge.routes import build_routes, close_routes
+from bridge.scheduler import run_daemon
 from tests.cli.test_cli import bridge
 from tests.e2e.sql_door import (
     FROM_LAPOR,
@@ -22,6 +28,7 @@ from tests.e2e.sql_door import (
     door_fixture,  # noqa: F401 - registers the `door` fixture
     seed,
 )
+from tests.e2e.test_two_way_daemon import Cycles
 from tests.sqlfixtures import (
     SHIPPED_TRANSPORT,
     read_only_user,
@@ -32,6 +39,10 @@ from tests.sqlfixtures import (
 pytestmark = pytest.mark.e2e
 
 ANSWER = "Tim PUPR sudah menambal lubang di banjar 1 pada hari Senin."
+READ_ONLY = {
+    **SHIPPED_TRANSPORT,
+    "responses": {**SHIPPED_TRANSPORT["responses"], "writable": False},
+}
 
 
 def _answered(door: Door, count: int = 3) -> list[int]:
@@ -45,8 +56,7 @@ def _answered(door: Door, count: int = 3) -> list[int]:
 
 def test_a_read_only_door_says_so_once_and_sync_exits_0(door: Door, tmp_path: Path) -> None:
     """`writable = false` with both routes: sync --once exits 0, says read-only once, no trace."""
-    responses = {**SHIPPED_TRANSPORT["responses"], "writable": False}
-    door.reconfigure(mapping=write_mapping(tmp_path, {**SHIPPED_TRANSPORT, "responses": responses}))
+    door.reconfigure(mapping=write_mapping(tmp_path, READ_ONLY))
     ids = _answered(door)
     result = bridge("sync", "--once", "--config", str(door.config_path), secrets=SECRETS)
     assert result.returncode == 0, result.stderr
@@ -54,6 +64,30 @@ def test_a_read_only_door_says_so_once_and_sync_exits_0(door: Door, tmp_path: Pa
     assert result.stderr.count("route.target.read_only") == 1
     assert "Traceback" not in result.stderr
     assert door.responses(ids[0]) == []
+
+
+def test_the_daemon_says_read_only_once_and_every_cycle_runs(door: Door, tmp_path: Path) -> None:
+    """The daemon over a read-only door: one route.target.read_only event, no crashed cycle."""
+    door.reconfigure(mapping=write_mapping(tmp_path, READ_ONLY))
+    _answered(door)
+    config = load_config(door.config_path, environ=SECRETS)
+    with capture_logs() as logs, Ledger.open(config.ledger.url) as ledger:
+        routes = build_routes(config, ledger)
+        cycles, stop = Cycles(), threading.Event()
+        intervals = {route.name: (0.05, 0.0) for route in routes}
+        kwargs = {"stop": stop, "on_cycle": cycles}
+        thread = threading.Thread(target=run_daemon, args=(routes, intervals), kwargs=kwargs)
+        thread.start()
+        try:
+            reports = cycles.wait(rounds=3)
+        finally:
+            stop.set()
+            thread.join(timeout=120)
+            close_routes(routes)
+    events = [entry["event"] for entry in logs]
+    assert events.count("route.target.read_only") == 1
+    assert "route.cycle.crashed" not in events
+    assert all(report.ok for report in reports), [r.error for r in reports]
 
 
 def test_a_select_only_user_stops_the_write_back_route_with_the_grant(door: Door) -> None:
