@@ -311,6 +311,9 @@ def _print_report(report: CycleReport) -> None:
         err.print(f"[red]route {report.route} stopped:[/red] {report.error}")
     if report.paused:
         err.print(f"[yellow]route {report.route} waits:[/yellow] {report.paused}")
+    for note in report.notes:
+        out.print(f"[yellow]route {report.route} note:[/yellow] ", end="")
+        out.print(note, markup=False, highlight=False)
 
 
 def _held_elsewhere(ledger: Ledger, route: str) -> str:

@@ -74,6 +74,9 @@ class Connector(ABC):
     can_find_by_ref: bool = False
     supports_followups: bool = False
     """``followups`` and ``add_followup`` work here."""
+    can_add_followups: bool = True
+    """With ``supports_followups``: False when follow-ups are read here but never written
+    (a read-only door); the engine then copies none to it and says so, once."""
     can_write_status: bool = False
     """``set_status`` works here."""
     can_forward: bool = False

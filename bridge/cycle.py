@@ -94,6 +94,8 @@ class CycleReport:
     error: str | None = None
     paused: str | None = None
     """Why the cycle did not run: a connector it needs is paused (no request was sent)."""
+    notes: list[str] = field(default_factory=list)
+    """What this route leaves undone by configuration (a read-only target), for the user."""
     keep_lines: bool = True
     """False keeps counts only, so a backfill of millions holds no per-record lines."""
 

@@ -42,7 +42,7 @@ from bridge.cycle import CycleOptions, CycleReport, ForwardRule, PlannedLine, Ro
 from bridge.errors import BridgeError, RecordError, RetryableError, RouteError, SourceEmpty
 from bridge.health import failing_connector
 from bridge.ledger import CreateResult, SeenUpdate
-from bridge.linked import LinkedItem, repoll, reschedule, sync_linked
+from bridge.linked import LinkedItem, read_only_note, repoll, reschedule, sync_linked
 from bridge.log import failure_reason
 from bridge.model import (
     carried_ref,
@@ -88,6 +88,8 @@ def run_cycle(
     options = options or CycleOptions(dry_run=dry_run)
     dry_run = options.dry_run
     report = CycleReport(route=route.name, dry_run=dry_run, keep_lines=options.keep_lines)
+    if (note := read_only_note(route)) is not None:
+        report.notes.append(note)
     bound = log.bind(route=route.name, dry_run=dry_run)
     connectors = (route.source, route.target)
     health = [] if dry_run else route.ledger.connector_health([c.name for c in connectors])

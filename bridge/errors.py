@@ -15,6 +15,8 @@ The engine decides by base class, never by message::
     │   └── ShuttingDown       the bridge was told to stop (SIGTERM) while a request ran
     └── RouteError             this route cannot go on this cycle: stop it, keep the cursor
         ├── AuthError          credentials refused
+        ├── AccessDenied       logged in, but a privilege is missing (a database GRANT)
+        ├── SchemaMismatch     a table or column the configuration relies on is not there
         ├── ProtocolError      the remote answered in a shape we do not understand
         ├── ReadRefused        a listing, detail read or search was refused (a 4xx answer)
         └── SourceEmpty        a source that had records suddenly lists none
@@ -100,6 +102,20 @@ class RouteError(BridgeError):
 
 class AuthError(RouteError):
     """The remote refused our credentials. Check the secrets named in the message."""
+
+
+class AccessDenied(RouteError):
+    """The remote accepted our login but refuses this operation (a database user without
+    the INSERT or UPDATE grant). Retrying will not help: grant it, or turn the write off."""
+
+
+class SchemaMismatch(RouteError):
+    """A table or column the configuration names, or a value the remote requires, is not
+    there. Retrying will not help: each problem names the mapping key or column to fix."""
+
+    def __init__(self, *problems: str) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))
 
 
 class ProtocolError(RouteError):

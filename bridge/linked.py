@@ -92,8 +92,24 @@ def _sync_one(route: Route, item: LinkedItem, state: Any, report: CycleReport) -
         state.status_at if state else None,
         report,
     )
-    if route.source.supports_followups and route.target.supports_followups:
+    # A target that reads follow-ups but takes none (read_only_note) gets none.
+    followups = route.source.supports_followups and route.target.supports_followups
+    if followups and route.target.can_add_followups:
         _sync_followups(route, item, report)
+
+
+def read_only_note(route: Route) -> str | None:
+    """Why this route copies no follow-ups although both sides have them, or None."""
+    source, target = route.source, route.target
+    if not (source.supports_followups and target.supports_followups):
+        return None
+    if target.can_add_followups:
+        return None
+    return (
+        f"{target.name} is read-only: follow-ups from {source.name} are not copied to it. "
+        f"To copy them, let the bridge write there (for a sql door: `writable = true` in the "
+        f"mapping's [transport.responses], and the INSERT grant)"
+    )
 
 
 def _flag_write(route: Route, item: LinkedItem, exc: RecordError, report: CycleReport) -> None:

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import structlog
+
 from bridge.config import BridgeConfig, RouteSettings, build_connector
 from bridge.connector import Connector
 from bridge.engine import ForwardRule, Route
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger
+from bridge.linked import read_only_note
 from bridge.mapping import Mapping, load_mapping
+
+log = structlog.get_logger("bridge.routes")
 
 
 def build_routes(config: BridgeConfig, ledger: Ledger, *, only: str | None = None) -> list[Route]:
@@ -28,24 +33,26 @@ def build_routes(config: BridgeConfig, ledger: Ledger, *, only: str | None = Non
             if name not in connectors:
                 connectors[name] = build_connector(config, name)
                 mappings[name] = _mapping_for(config, name)
-        routes.append(
-            Route(
-                name=settings.name,
-                source=connectors[settings.source],
-                target=connectors[settings.target],
-                source_mapping=mappings[settings.source],
-                target_mapping=mappings[settings.target],
-                ledger=ledger,
-                lookback=timedelta(seconds=settings.lookback_seconds),
-                repoll_budget=settings.repoll_budget,
-                linked_retry=timedelta(seconds=settings.linked_retry_seconds),
-                forward=_forward_rule(settings),
-                pause_policy=config.daemon.pause_policy(),
-                installation=config.installation,
-                max_create_attempts=settings.max_create_attempts,
-                settle=timedelta(seconds=settings.create_settle_seconds),
-            )
+        route = Route(
+            name=settings.name,
+            source=connectors[settings.source],
+            target=connectors[settings.target],
+            source_mapping=mappings[settings.source],
+            target_mapping=mappings[settings.target],
+            ledger=ledger,
+            lookback=timedelta(seconds=settings.lookback_seconds),
+            repoll_budget=settings.repoll_budget,
+            linked_retry=timedelta(seconds=settings.linked_retry_seconds),
+            forward=_forward_rule(settings),
+            pause_policy=config.daemon.pause_policy(),
+            installation=config.installation,
+            max_create_attempts=settings.max_create_attempts,
+            settle=timedelta(seconds=settings.create_settle_seconds),
         )
+        # Said once here, where routes are built (once per daemon), not every cycle.
+        if (note := read_only_note(route)) is not None:
+            log.warning("route.target.read_only", route=route.name, note=note)
+        routes.append(route)
     return routes
 
 

@@ -49,14 +49,27 @@ from bridge.connector import Connector, ConnectorSettings, NativeRecord
 from bridge.errors import ConfigError, RemoteRejected
 from bridge.mapping import load_mapping
 from bridge.model import Attachment
+from connectors.sql_errors import Attempt, Write, db_errors
 from connectors.sql_params import coerce_id, db_time, row_values
 from connectors.sql_query import CursorKey, RecordQueries
 from connectors.sql_schema import TransportSpec, parse_transport, reflect_layout
-from connectors.sql_values import database_url, db_errors
+from connectors.sql_values import database_url
 
 log = structlog.get_logger(__name__)
 
 CONNECT_TIMEOUT_SECONDS = 10  # an unreachable server fails a cycle quickly, then retries
+
+# Each write: its SQL verb, the mapping key that turns it off, and where the mapping gives
+# a column a fixed value (named in errors: a missing grant, a NOT NULL column not written).
+_WRITES = {
+    "create": ("INSERT", "`create = false` in [transport]", "[constants]"),
+    "add_followup": (
+        "INSERT",
+        "`writable = false` in [transport.responses]",
+        "[followups.constants]",
+    ),
+    "set_status": ("UPDATE", "`write_status = false` in [transport]", "[status_write.constants]"),
+}
 
 
 class SqlSettings(ConnectorSettings):
@@ -101,12 +114,15 @@ class SqlConnector(Connector):
         self._zone = mapping.timezone
         secret = settings.password.get_secret_value() if settings.password else None
         self._url = database_url(settings.url, secret, where)
+        self._names = _named_in(self.spec)
         self._engine: Engine | None = None
         self._queries: RecordQueries | None = None
         self.change_feed = "cursor" if self.spec.updated_at_column else "scan"
         self.can_create = self.spec.create
         self.can_find_by_ref = self.spec.ref_column is not None
         self.supports_followups = self.spec.responses is not None
+        # A read-only door: its responses are read and sent on, nothing is written back.
+        self.can_add_followups = self.spec.responses is not None and self.spec.responses.writable
         self.can_write_status = self.spec.write_status
 
     # -- the contract ------------------------------------------------------------------
@@ -165,7 +181,10 @@ class SqlConnector(Connector):
         key = self._existing_key(queries, record_id)
         values = self._values(layout.table, fields)
         statement = update(layout.table).where(layout.id_column == key).values(values)
-        with db_errors(self.name, "set_status", writing=True), self._db().begin() as conn:
+        with (
+            db_errors(self._writing("set_status", layout.table, values)),
+            self._db().begin() as conn,
+        ):
             conn.execute(statement)
         log.info("sql.status.written", connector=self.name, record_id=record_id)
 
@@ -284,7 +303,7 @@ class SqlConnector(Connector):
     def _ready(self) -> RecordQueries:
         """Connect and check the [transport] names against the live schema, once."""
         if self._queries is None:
-            with db_errors(self.name, "schema check"), self._db().connect() as conn:
+            with db_errors(self._reading("schema check")), self._db().connect() as conn:
                 queries = RecordQueries(reflect_layout(conn, self.spec, self._source))
                 if queries.layout.updated_at is not None:
                     # Rows with no update time never enter a cursor feed: say so, once.
@@ -306,7 +325,7 @@ class SqlConnector(Connector):
 
     def _fetch(self, query: Any, operation: str) -> list[Any]:
         # One short read per page: no transaction is held open while the engine works.
-        with db_errors(self.name, operation), self._db().connect() as conn:
+        with db_errors(self._reading(operation)), self._db().connect() as conn:
             return list(conn.execute(query).fetchall())
 
     def _insert(self, table: Table, id_name: str, values: dict[str, Any], operation: str) -> str:
@@ -315,12 +334,36 @@ class SqlConnector(Connector):
         returning = engine.dialect.insert_returning
         if returning:
             statement = statement.returning(table.c[id_name])
-        with db_errors(self.name, operation, writing=True), engine.begin() as conn:
+        with db_errors(self._writing(operation, table, values)), engine.begin() as conn:
             result = conn.execute(statement)
             new_id = result.scalar_one() if returning else values.get(id_name, result.lastrowid)
         return str(new_id)
+
+    def _reading(self, operation: str) -> Attempt:
+        tables, columns = self._names
+        return Attempt(
+            self.name, operation, self._url.username, tables, columns, source=self._source
+        )
+
+    def _writing(self, operation: str, table: Table, values: dict[str, Any]) -> Attempt:
+        verb, switch, constants = _WRITES[operation]
+        write = Write(verb, table.name, list(table.c.keys()), values, switch, constants)
+        return Attempt(self.name, operation, self._url.username, write=write, source=self._source)
 
     def _values(
         self, table: Table, payload: NativeRecord, skip: frozenset[str] = frozenset()
     ) -> dict[str, Any]:
         return row_values(table, payload, skip=skip, source=self._source, zone=self._zone)
+
+
+def _named_in(spec: TransportSpec) -> tuple[list[str], list[str]]:
+    """The tables and columns ``[transport]`` names: an error names the one it is about."""
+    tables = [spec.table, *(j.table for j in spec.joins)]
+    columns = [spec.id_column, spec.updated_at_column, spec.ref_column]
+    for join in spec.joins:
+        columns += [*join.on.keys(), *join.on.values()]
+    if spec.responses is not None:
+        tables.append(spec.responses.table)
+        responses = spec.responses
+        columns += [responses.foreign_key, responses.id_column, responses.order_by]
+    return tables, [c for c in dict.fromkeys(columns) if c is not None]

@@ -15,7 +15,7 @@ from sqlalchemy import Column, Table
 from sqlalchemy.sql import sqltypes
 
 from bridge.connector import NativeRecord
-from bridge.errors import ConfigError
+from bridge.errors import SchemaMismatch
 
 
 def coerce_id(column: Column[Any], record_id: str) -> Any:
@@ -43,11 +43,11 @@ def row_values(
     unknown += [k for k, v in payload.items() if k in table.c and isinstance(v, dict | list)]
     if unknown:
         names = ", ".join(sorted(unknown))  # key names only: the values may be personal data
-        raise ConfigError(
-            [
-                f"{source}: the mapping writes {names}, which table {table.name!r} has no "
-                f"plain column for; fix the mapping's write paths or its [transport]"
-            ]
+        # A route error, not a ConfigError: it is found mid-cycle, and must stop this
+        # route with its reason in `bridge status`, not the whole bridge.
+        raise SchemaMismatch(
+            f"{source}: the mapping writes {names}, which table {table.name!r} has no "
+            f"plain column for; fix the mapping's write paths or its [transport]"
         )
     return {
         key: _column_value(table.c[key], value, zone)

@@ -9,7 +9,10 @@ Two steps, because they fail for different reasons and at different times:
 2. ``reflect_layout`` checks every named table and column against the database at first
    use and returns the reflected ``Layout`` the queries are built from.
 
-Both raise one ``ConfigError`` listing every problem with its key and the fix.
+Each raises one error listing every problem with its key and the fix: ``parse_transport``
+a ``ConfigError`` (the file is wrong, found at start-up), ``reflect_layout`` a
+``SchemaMismatch`` (a RouteError: found inside a cycle, it stops that route with its
+reason in ``bridge status``, not the whole bridge).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from sqlalchemy import Column, Connection, MetaData, Table
 from sqlalchemy.exc import NoSuchTableError
 from sqlalchemy.sql.expression import ColumnElement, FromClause
 
-from bridge.errors import ConfigError
+from bridge.errors import ConfigError, SchemaMismatch
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
@@ -188,7 +191,7 @@ def reflect_layout(conn: Connection, spec: TransportSpec, source: str) -> Layout
     if table is not None:
         _check_keys(r, table, spec, source)
     if r.problems or table is None or id_column is None:
-        raise ConfigError(r.problems, source=source)
+        raise SchemaMismatch(*r.problems)
     return Layout(
         table=table,
         id_column=id_column,

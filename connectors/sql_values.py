@@ -1,4 +1,4 @@
-"""Database values → JSON-like native values, database errors → bridge errors, URLs.
+"""Database values → JSON-like native values, and database URLs.
 
 Rows from a local app are often hostile (DOMAIN.md §3, TRAPS.md "Stalling"): zero
 dates, text in the wrong encoding, huge fields. The connector returns them without
@@ -7,23 +7,14 @@ crashing; judging them is the mapping's job, which sets the record aside with a 
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchTableError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError
 
-from bridge.errors import (
-    AuthError,
-    ConfigError,
-    ProtocolError,
-    RemoteRejected,
-    RetryableError,
-)
+from bridge.errors import ConfigError
 
 UNDECODABLE_KEY = "undecodable_utf8"
 """Bytes that are not UTF-8 come back as ``{UNDECODABLE_KEY: text}`` (errors replaced).
@@ -102,81 +93,3 @@ def database_url(raw: str, password: str | None, where: str) -> URL:
         # Without it PyMySQL may talk latin1 and mangle Indonesian names.
         url = url.update_query_dict({"charset": "utf8mb4"})
     return url if password is None else url.set(password=password)
-
-
-# --- errors -----------------------------------------------------------------------------
-
-# MySQL/MariaDB error numbers (PyMySQL puts them in args[0]).
-_MYSQL_AUTH = frozenset({1044, 1045, 1142, 1143, 1227, 1698})
-_MYSQL_CONFIG = frozenset({1049, 1054, 1146})
-_MYSQL_RETRY = frozenset({1040, 1053, 1205, 1213, 2002, 2003, 2005, 2006, 2013, 2055})
-
-
-@contextmanager
-def db_errors(connector: str, operation: str, *, writing: bool = False) -> Iterator[None]:
-    """Translate SQLAlchemy/driver errors into bridge errors, by what to do about them.
-
-    Messages carry only the error class and code: a driver's text can quote row values
-    (``Duplicate entry '…'``) and SQLAlchemy's quotes the SQL and its parameters.
-    """
-    try:
-        yield
-    except NoSuchTableError as exc:
-        raise _schema_changed(connector, str(exc)) from None
-    except DBAPIError as exc:
-        raise _translate(connector, operation, exc, writing) from None
-    except SQLAlchemyError as exc:
-        raise ProtocolError(f"{connector}: {operation} failed ({type(exc).__name__})") from None
-
-
-def _translate(connector: str, operation: str, exc: DBAPIError, writing: bool) -> Exception:
-    orig = exc.orig
-    code = _code(orig)
-    label = type(orig).__name__ if code is None else f"{type(orig).__name__} {code}"
-    what = f"{connector}: {operation} failed ({label})"
-    if _is_auth(orig, code):
-        return AuthError(
-            f"{what}: the database refused this user or its privileges; check the user in "
-            f"`url`, the `password` secret, and the grants (SELECT; INSERT where writing)"
-        )
-    if code in _MYSQL_CONFIG or code in {"3D000", "42P01", "42703"}:
-        return _schema_changed(connector, what)
-    kind = type(orig).__name__
-    if writing and kind in {"IntegrityError", "DataError"}:
-        return RemoteRejected(f"{what}: the database refused the row")
-    if kind == "DataError":
-        return ProtocolError(f"{what}: a value could not be read; check the column types")
-    if exc.connection_invalidated or kind in {"OperationalError", "InterfaceError"}:
-        return RetryableError(f"{what}: the database is unreachable or busy; will retry")
-    if code in _MYSQL_RETRY or (isinstance(code, str) and code[:2] in {"08", "40", "53", "57"}):
-        return RetryableError(f"{what}: the database is unreachable or busy; will retry")
-    return ProtocolError(what)
-
-
-def _code(orig: BaseException | None) -> int | str | None:
-    sqlstate = getattr(orig, "sqlstate", None)  # psycopg
-    if isinstance(sqlstate, str):
-        return sqlstate
-    args = getattr(orig, "args", ())
-    return args[0] if args and isinstance(args[0], int) else None
-
-
-_PG_AUTH_TEXT = re.compile(r"authentication failed|role .* does not exist|no pg_hba", re.I)
-
-
-def _is_auth(orig: BaseException | None, code: int | str | None) -> bool:
-    if code in _MYSQL_AUTH or (isinstance(code, str) and code[:2] == "28") or code == "42501":
-        return True
-    # psycopg reports a refused login while connecting without a SQLSTATE; the text is
-    # the server's own and names no row data, so matching on it is safe.
-    return code is None and bool(_PG_AUTH_TEXT.search(str(orig)))
-
-
-def _schema_changed(connector: str, what: str) -> ConfigError:
-    return ConfigError(
-        [
-            f"{what}: a database, table or column the [transport] table names is missing "
-            f"(renamed or dropped since start-up?); fix the mapping file's [transport] and restart"
-        ],
-        source=f"connector {connector!r}",
-    )

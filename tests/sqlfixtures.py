@@ -14,6 +14,7 @@ import re
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -161,6 +162,34 @@ def _postgres() -> Iterator[SqlDb]:
 def sql_db_fixture(request: pytest.FixtureRequest) -> Iterator[SqlDb]:
     """A fresh database with the PHP complaint schema, on MariaDB and on PostgreSQL."""
     yield from _mariadb() if request.param == "mariadb" else _postgres()
+
+
+@contextmanager
+def read_only_user(db: SqlDb, tables: tuple[str, ...] = ()) -> Iterator[str]:
+    """The URL of a new user that may only SELECT in ``db`` (only ``tables``, if given).
+
+    Dropped afterwards. Names are the test's own, never input: plain text SQL is fine.
+    """
+    user = f"lb_ro_{uuid.uuid4().hex[:8]}"
+    name = db.engine.url.database
+    if db.backend == "mariadb":
+        on = [f"{name}.{t}" for t in tables] or [f"{name}.*"]
+        setup = [f"CREATE USER '{user}'@'%'"] + [f"GRANT SELECT ON {o} TO '{user}'@'%'" for o in on]
+        teardown = [f"DROP USER IF EXISTS '{user}'@'%'"]
+        url = f"mysql://{user}@{HOST}:{MARIADB_PORT}/{name}"
+    else:
+        on = [", ".join(tables)] if tables else ["ALL TABLES IN SCHEMA public"]
+        setup = [f"CREATE ROLE {user} LOGIN", f"GRANT SELECT ON {on[0]} TO {user}"]
+        # Its grants live in this database: drop them before the role itself.
+        teardown = [f"DROP OWNED BY {user}", f"DROP ROLE IF EXISTS {user}"]
+        url = f"postgresql://{user}@{HOST}:{PG_PORT}/{name}"
+    for statement in setup:
+        db.execute(statement)
+    try:
+        yield url
+    finally:
+        for statement in teardown:
+            db.execute(statement)
 
 
 # --- mappings and connectors -------------------------------------------------------------

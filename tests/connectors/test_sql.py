@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event, select
 
 from bridge.connector import NativeRecord
-from bridge.errors import ConfigError, RemoteRejected
+from bridge.errors import ConfigError, RemoteRejected, SchemaMismatch
 from bridge.mapping import load_mapping
 from connectors.sql import SqlConnector
 from tests.sqlfixtures import (
@@ -197,11 +197,11 @@ def test_add_followup_needs_a_writable_responses_table(sql_db: SqlDb, tmp_path: 
         connector.add_followup(str(complaint), {"tanggapan": "x"}, [])
 
 
-def test_a_followup_key_that_is_no_column_is_a_config_error(sql_db: SqlDb, tmp_path: Path) -> None:
-    """A mapping that writes a follow-up field the table lacks is told which key, not the value."""
+def test_a_followup_key_that_is_no_column_stops_the_route(sql_db: SqlDb, tmp_path: Path) -> None:
+    """A mapping writing a follow-up field the table lacks: SchemaMismatch naming the key only."""
     complaint = sql_db.complaint(1)
     payload = {"tanggapan": "rahasia", "lampiran": "x.jpg", "tgl_tanggapan": "2024-03-08"}
-    with make_connector(sql_db, tmp_path) as connector, pytest.raises(ConfigError) as caught:
+    with make_connector(sql_db, tmp_path) as connector, pytest.raises(SchemaMismatch) as caught:
         connector.add_followup(str(complaint), payload, [])
     assert "lampiran" in str(caught.value)
     assert "rahasia" not in str(caught.value)

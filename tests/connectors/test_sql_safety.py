@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
-from bridge.errors import AuthError, ConfigError, RecordInvalid, RetryableError
+from bridge.errors import AuthError, ConfigError, RecordInvalid, RetryableError, SchemaMismatch
 from bridge.mapping import load_mapping
 from connectors.sql import SqlConnector, SqlSettings
 from connectors.sql_values import UNDECODABLE_KEY
@@ -101,11 +101,11 @@ def test_capabilities_follow_the_transport_table(tmp_path: Path) -> None:
 
 
 def test_a_missing_table_or_column_is_named_with_the_fix(sql_db: SqlDb, tmp_path: Path) -> None:
-    """First use checks every name against the database and lists every one that is missing."""
+    """First use checks every name against the database; SchemaMismatch lists every one missing."""
     joins = [{"table": "warga", "on": {"nik": "nik"}, "prefix": "pelapor"}]
     transport = {**SHIPPED_TRANSPORT, "updated_at_column": "diubah", "joins": joins}
     connector = make_connector(sql_db, tmp_path, transport)
-    with connector, pytest.raises(ConfigError) as caught:
+    with connector, pytest.raises(SchemaMismatch) as caught:
         list(connector.pull())
     problems = caught.value.problems
     assert len(problems) == 2

@@ -103,6 +103,15 @@ class Door:
             finally:
                 close_routes(routes)
 
+    def reconfigure(self, *, mapping: Path | None = None, db_url: str | None = None) -> None:
+        """Point the sql door at another mapping file or database user (the next sync uses it)."""
+        text = self.config_path.read_text(encoding="utf-8")
+        if mapping is not None:
+            text = text.replace(f'mapping = "{SHIPPED_MAPPING}"', f'mapping = "{mapping}"')
+        if db_url is not None:
+            text = text.replace(f'url = "{self.db.url}"', f'url = "{db_url}"')
+        self.config_path.write_text(text, encoding="utf-8")
+
     def ledger(self) -> Ledger:
         """The bridge's ledger (a context manager: close it after reading)."""
         return Ledger.open(load_config(self.config_path, environ=SECRETS).ledger.url)
