@@ -34,6 +34,20 @@ def _forward(ledger: Ledger, installation: str = AGENCY) -> Route:
     return replace(make_route(ledger), installation=installation)
 
 
+def _delivered_then_lost(tmp_path: Path, count: int, route: Route | None = None) -> Ledger:
+    """``count`` door complaints delivered with one ledger, which is then lost: a new, empty one.
+
+    ``route`` (default: the forward route) is run on the first ledger, whatever it holds.
+    """
+    first = _ledger(tmp_path, "ledger.db")
+    route = replace(route or _forward(first), ledger=first)
+    for i in range(1, count + 1):
+        door_of(route).put(door_record(i, updated_at=f"2026-03-01T10:00:{i:02d}+08:00"))
+    assert run_cycle(route).counts["create"] == count
+    first.close()
+    return _ledger(tmp_path, "empty.db")
+
+
 def _searches(route: Route) -> list[str]:
     """Record every search of the route's target by reference."""
     seen: list[str] = []
@@ -59,14 +73,7 @@ def test_references_are_unique_per_installation_and_recognisable() -> None:
 
 def test_a_lost_ledger_finds_every_copy_and_creates_none(tmp_path: Path) -> None:
     """The ledger file is gone: the next pass looks each record up and links it, 0 creates."""
-    first = _ledger(tmp_path, "ledger.db")
-    route = _forward(first)
-    for i in range(1, 11):
-        door_of(route).put(door_record(i))
-    assert run_cycle(route).counts["create"] == 10
-    first.close()
-
-    replacement = _ledger(tmp_path, "empty.db")
+    replacement = _delivered_then_lost(tmp_path, 10)
     route = _forward(replacement)
     searches = _searches(route)
     report = run_cycle(route)
@@ -107,13 +114,7 @@ def test_a_ledger_restored_from_an_old_copy_doubles_nothing(tmp_path: Path) -> N
 
 def test_a_target_that_cannot_be_searched_is_read_once_for_its_copies(tmp_path: Path) -> None:
     """Without a search by reference, the first pass reads the target whole and adopts by it."""
-    first = _ledger(tmp_path, "ledger.db")
-    route = _forward(first)
-    for i in range(1, 6):
-        door_of(route).put(door_record(i))
-    run_cycle(route)
-    first.close()
-    replacement = _ledger(tmp_path, "empty.db")
+    replacement = _delivered_then_lost(tmp_path, 5)
     route = _forward(replacement)
     route.target.can_find_by_ref = False
     report = run_cycle(route)
@@ -137,20 +138,13 @@ def _reverse(ledger: Ledger, installation: str = AGENCY) -> Route:
 
 def test_the_bridges_own_copies_are_never_brought_back_home(tmp_path: Path) -> None:
     """After a lost ledger, LAPOR! copies of door complaints are not created in the door again."""
-    first = _ledger(tmp_path, "ledger.db")
-    forward = _forward(first)
-    for i in range(1, 6):
-        door_of(forward).put(door_record(i))
-    run_cycle(forward)
-    first.close()
-
-    replacement = _ledger(tmp_path, "empty.db")
+    replacement = _delivered_then_lost(tmp_path, 5)
     backward = _reverse(replacement)
     # The door cannot be searched, as most cannot: only the references decide.
     backward.target.can_find_by_ref = False
     report = run_cycle(backward)
     assert report.counts["create"] == 0 and report.counts["withhold"] == 5
-    assert len(door_of(forward).records()) == 5
+    assert len(door_of(_forward(replacement)).records()) == 5
     withheld = [line.reason or "" for line in report.lines if line.action == "withhold"]
     assert len(withheld) == 5 and all("copy the bridge made" in r for r in withheld)
     replacement.close()
@@ -200,14 +194,9 @@ def _door_named_door(store: str) -> MemoryConnector:
 
 def test_a_dry_run_on_a_new_ledger_shows_what_the_pass_would_link(tmp_path: Path) -> None:
     """Before anything is written: the first pass's links are reported, nothing is created."""
-    first = _ledger(tmp_path, "ledger.db")
-    route = _forward(first)
-    for i in range(1, 5):
-        door_of(route).put(door_record(i))
-    run_cycle(route)
-    first.close()
+    replacement = _delivered_then_lost(tmp_path, 4)
+    route = _forward(replacement)
     door_of(route).put(door_record(5))
-    replacement = _ledger(tmp_path, "empty.db")
     planned = run_cycle(_forward(replacement), dry_run=True)
     assert planned.counts["link"] == 4 and planned.counts["create"] == 1
     assert len(hub_of(route).records()) == 4
@@ -219,17 +208,12 @@ def test_a_rebuild_links_what_the_target_holds_and_creates_nothing(
     tmp_path: Path, cursor_mapping: Path
 ) -> None:
     """link_only: copies found by reference are linked; the rest stay owed, the cursor stays."""
-    first = _ledger(tmp_path, "ledger.db")
-    route = replace(
-        make_route(first, feed="cursor", source_mapping=cursor_mapping), installation=AGENCY
-    )
-    for i in range(1, 5):
-        door_of(route).put(door_record(i, updated_at=f"2026-03-01T10:00:0{i}+08:00"))
-    run_cycle(route)
-    first.close()
-    door_of(route).put(door_record(5, updated_at="2026-03-01T10:00:05+08:00"))
-    replacement = _ledger(tmp_path, "empty.db")
+    route = make_route(_ledger(tmp_path, "unused.db"), feed="cursor", source_mapping=cursor_mapping)
+    route.ledger.close()
+    route = replace(route, installation=AGENCY)
+    replacement = _delivered_then_lost(tmp_path, 4, route)
     route = replace(route, ledger=replacement)
+    door_of(route).put(door_record(5, updated_at="2026-03-01T10:00:05+08:00"))
     rebuilt = run_cycle(route, options=CycleOptions(adopting=True, link_only=True))
     assert rebuilt.counts["link"] == 4 and rebuilt.counts["not_found"] == 1
     assert len(hub_of(route).records()) == 4
