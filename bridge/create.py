@@ -9,6 +9,7 @@ instead of guessing. A backfill's matches (``CycleOptions.adopt``) are adopted t
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -115,8 +116,7 @@ class Owed:
     """A create not confirmed this cycle: the record stays pending, the cursor waits for it."""
 
     ref: str
-    error: BaseException | None
-    """What left it unconfirmed; None when it was not sent at all (a rebuild only links)."""
+    error: BaseException
 
 
 Delivered = CreateResult | Owed | None
@@ -143,9 +143,6 @@ def deliver(route: Route, item: Prepared, report: CycleReport, options: CycleOpt
         report.add(PlannedLine("link", source_id, ref, adopted_id, ticket=_ticket(item)))
         log.info("complaint.adopted", route=route.name, ref=ref, target_id=adopted_id)
         return CreateResult(ref, route.target.name, adopted_id, item.target_hash, adopted=True)
-    if options.link_only:  # a rebuild: the next cycle creates it, after one more look-up
-        report.add(PlannedLine("not_found", source_id, ref, ticket=_ticket(item)))
-        return Owed(ref, None)
     if isinstance(item.action, Resume):
         _wait_for_predecessor(route, ref)
     try:
@@ -176,6 +173,24 @@ def deliver(route: Route, item: Prepared, report: CycleReport, options: CycleOpt
     report.add(PlannedLine("create", source_id, ref, target_id, ticket=_ticket(item)))
     log.info("complaint.created", route=route.name, ref=ref, target_id=target_id)
     return CreateResult(ref, route.target.name, target_id, item.target_hash, adopted=False)
+
+
+def found_copies(
+    route: Route, prepared: Sequence[Prepared], report: CycleReport, options: CycleOptions
+) -> Iterator[Prepared]:
+    """The creates whose complaint the target already holds, turned into look-ups (rebuild).
+
+    Their ``deliver`` then links what it finds; the others are reported ``not_found``.
+    """
+    for item in prepared:
+        action = item.action
+        if route.target.can_find_by_ref and look_up(route, action):
+            yield dataclasses.replace(item, action=Resume(action.ref, action.observation))
+        elif existing_copy(route, action, options):
+            yield item
+        else:
+            source_id = action.observation.source_id
+            report.add(PlannedLine("not_found", source_id, action.ref, ticket=_ticket(item)))
 
 
 def look_up(route: Route, action: Create | Resume) -> str | None:

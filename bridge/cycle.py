@@ -40,6 +40,8 @@ class Route:
     forward: ForwardRule | None = None
     pause_policy: PausePolicy = field(default_factory=PausePolicy)
     """When a connector that keeps failing is paused (see ``bridge.health``)."""
+    reverse_routes: tuple[str, ...] = ()
+    """Routes that carry records the other way (their source is this route's target)."""
     installation: str = ""
     """Who this bridge is (``[ledger] installation``): part of every reference it makes."""
     max_create_attempts: int = 5
@@ -132,5 +134,8 @@ class CycleOptions:
     adopting: bool = False
     """A full pass that looks every new record up in the target before creating it (the
     engine sets it on a route's first pass in a ledger; ``bridge ledger rebuild`` too)."""
+    reverse_adopting: bool = False
+    """A route the other way has not made its first pass yet (set by the engine): records
+    carrying a reference this ledger does not know wait for it (``bridge.plan`` step 5)."""
     link_only: bool = False
     """Link the records the target already holds, create nothing, move no cursor (rebuild)."""

@@ -32,6 +32,7 @@ from bridge.create import (
     Owed,
     deliver,
     existing_copy,
+    found_copies,
     intent,
     look_up,
     natural_key_text,
@@ -172,6 +173,8 @@ def _note_failure(route: Route, error: BaseException) -> None:
 
 def _run_pages(route: Route, report: CycleReport, options: CycleOptions) -> None:
     adopting = options.since is None and (options.adopting or not _adopted(route))
+    if any(not _adopted(route, name) for name in route.reverse_routes):
+        options = dataclasses.replace(options, reverse_adopting=True)
     if adopting:
         # A new, lost or restored ledger: the target may hold copies it does not know of.
         options = _adopting(route, options, report)
@@ -187,7 +190,7 @@ def _run_pages(route: Route, report: CycleReport, options: CycleOptions) -> None
     listed = 0
     for page in route.source.pull(since):
         listed += len(page)
-        # A rebuild leaves the unlinked records owed: the cursor must not pass them.
+        # A rebuild leaves the unlinked records unknown: the cursor must not pass them.
         moves = options.since is None and not options.link_only
         if retried:  # fetched and handled just now; once per cycle is enough
             page = [n for n in page if native_id(route, n) not in retried]
@@ -212,8 +215,9 @@ def _run_pages(route: Route, report: CycleReport, options: CycleOptions) -> None
 ADOPTED = "adopted:"
 
 
-def _adopted(route: Route) -> bool:
-    return route.ledger.get_meta(ADOPTED + route.name) is not None
+def _adopted(route: Route, name: str | None = None) -> bool:
+    """Has ``route`` (or the route called ``name``) made its first full pass in this ledger?"""
+    return route.ledger.get_meta(ADOPTED + (name or route.name)) is not None
 
 
 def _adopting(route: Route, options: CycleOptions, report: CycleReport) -> CycleOptions:
@@ -258,7 +262,7 @@ def _run_page(
         observations = [o for o in observations if options.select(o)]
     if parked:
         observations = unparked(observations, parked, report)
-    observations, actions = _plan_page(route, observations, options.adopting)
+    observations, actions = _plan_page(route, observations, options)
     if options.dry_run:
         _report_dry_run(route, actions, report, options)
     else:
@@ -334,10 +338,10 @@ def _observe(route: Route, native: NativeRecord) -> Observation:
 
 
 def _plan_page(
-    route: Route, observations: list[Observation], adopting: bool
+    route: Route, observations: list[Observation], options: CycleOptions
 ) -> tuple[list[Observation], list[Action]]:
     """Plan a page; records recognised without mapping are mapped if they need more than a skip."""
-    actions = plan(_plan_input(route, observations, adopting))
+    actions = plan(_plan_input(route, observations, options))
     stale = [
         i
         for i, (o, a) in enumerate(zip(observations, actions, strict=True))
@@ -347,7 +351,7 @@ def _plan_page(
         return observations, actions
     for i in stale:
         observations[i] = _map(route, dict(observations[i].native))
-    return observations, plan(_plan_input(route, observations, adopting))
+    return observations, plan(_plan_input(route, observations, options))
 
 
 def _map(route: Route, native: NativeRecord) -> Observation:
@@ -366,7 +370,9 @@ def _map(route: Route, native: NativeRecord) -> Observation:
     return Observation(source_id, native, complaint, change_hash(complaint))
 
 
-def _plan_input(route: Route, observations: Sequence[Observation], adopting: bool) -> PlanInput:
+def _plan_input(
+    route: Route, observations: Sequence[Observation], options: CycleOptions
+) -> PlanInput:
     ids = [o.source_id for o in observations]
     links = route.ledger.links_for(route.source.name, ids)
     known = {sid: KnownRecord(link.ref, link.last_seen_hash) for sid, link in links.items()}
@@ -386,7 +392,8 @@ def _plan_input(route: Route, observations: Sequence[Observation], adopting: boo
         target_can_create=route.target.can_create,
         adoptable=_adoptable(route, observations, known),
         make_ref=ref_of,
-        adopting=adopting and route.target.can_find_by_ref,
+        adopting=options.adopting and route.target.can_find_by_ref,
+        reverse_adopting=options.reverse_adopting,
         own_ref=lambda ref: made_by(ref, route.installation),
     )
 
@@ -469,8 +476,7 @@ def _line_for(action: Action) -> PlannedLine:
         return PlannedLine("set_aside", action.observation.source_id, reason=action.reason)
     if isinstance(action, Withhold):
         return PlannedLine("withhold", action.source_id, reason=action.reason)
-    kind = "waiting" if action.owed else "skip"
-    return PlannedLine(kind, action.source_id, reason=action.reason)
+    return PlannedLine(action.kind, action.source_id, reason=action.reason)
 
 
 def _act(
@@ -490,6 +496,10 @@ def _act(
         elif isinstance(action, Skip | Withhold):
             report.add(_line_for(action))
     prepared = list(prepare_all(route, actions, report))
+    if options.link_only:
+        # A rebuild: only copies the target holds become links; the rest stay unknown,
+        # with no intent recorded, for the next ordinary cycle to look up and send.
+        prepared = list(found_copies(route, prepared, report, options))
     if prepared:
         ledger.record_intents(route.name, [intent(route, p) for p in prepared])
     results = [_adopted_copy(route, a, report) for a in actions if isinstance(a, AdoptCopy)]
@@ -503,7 +513,7 @@ def _act(
             if isinstance(result, Owed):
                 owes = True
                 owed_in_a_row += 1
-                if result.error is not None and owed_in_a_row >= FAILING_SYSTEM:
+                if owed_in_a_row >= FAILING_SYSTEM:
                     # Not one record's trouble: the target is failing. Stop, keep what was done.
                     raise result.error
                 continue

@@ -18,10 +18,11 @@ For one record pulled from a route's source, the table is, in order:
    and a record that carries the reference of a complaint the ledger knows, but
    has not linked here, *is* that complaint's copy whose create answer was lost
    → ``AdoptCopy`` (creating it again in the other direction would double it);
-5. it carries a reference this installation made, yet the ledger knows nothing of it
-   (the ledger was lost or replaced): it is the bridge's own copy of a complaint whose
-   origin is elsewhere → ``Withhold``, never sent back (the route that made the copy
-   links it again on its own first pass, by the same reference);
+5. it carries a bridge reference the ledger knows nothing of (the ledger was lost or
+   replaced): while the route the other way has not made its first pass in this ledger,
+   it may be a copy that route will link → ``Skip`` that waits (the cursor waits too);
+   after that, a reference this installation made is the bridge's own copy of a complaint
+   whose origin is elsewhere → ``Withhold``, never sent back;
 6. it is confidential (*rahasia*) and the target is not marked to receive
    confidential complaints → ``Withhold``;
 7. otherwise → ``Create`` (or ``Skip`` when the target takes no new complaints); while
@@ -97,6 +98,8 @@ class Skip:
     reason: str
     owed: bool = False
     """True when the record still needs work later: the page's cursor must not pass it."""
+    kind: str = "skip"
+    """The report line: ``skip``, ``waiting`` (a look-up not due yet) or ``deferred``."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,9 @@ class PlanInput:
     """Look every new record up by reference before creating it (see step 7)."""
     own_ref: Callable[[str], bool] = lambda ref: False
     """True for a reference this installation made (``bridge.model.made_by``)."""
+    reverse_adopting: bool = False
+    """A route reading this route's target (into its source) has not made its first pass in
+    this ledger yet: records carrying an unknown reference wait for it (step 5)."""
 
 
 def plan(page: PlanInput) -> list[Action]:
@@ -163,7 +169,7 @@ def _decide(observation: Observation, page: PlanInput, seen: set[str]) -> Action
     ref = known.ref if known else page.make_ref(observation.source_id)
     # 4. Before anything else about a known record: an unconfirmed create is resumed.
     if ref in page.pending_refs and ref in page.settling:
-        return Skip(observation.source_id, SETTLING, owed=True)
+        return Skip(observation.source_id, SETTLING, owed=True, kind="waiting")
     if ref in page.pending_refs:
         return Resume(ref, observation)
     adopt = page.adoptable.get(observation.source_id)
@@ -179,8 +185,12 @@ def _decide(observation: Observation, page: PlanInput, seen: set[str]) -> Action
     if known is not None:
         return NoteChange(ref, observation)
     assert observation.complaint is not None  # mapped, and not set aside at step 1
-    # 5. Our own copy, unknown to this ledger: creating it would send it back where it came from.
+    # 5. A copy the bridge made, unknown to this ledger: creating it would send it back where
+    # it came from. While the route that reads the target has not linked its records in
+    # this ledger yet, any reference may be ours (older ones name no installation): wait.
     carried = carried_ref(observation.complaint)
+    if carried is not None and carried != ref and page.reverse_adopting:
+        return Skip(observation.source_id, DEFERRED, owed=True, kind="deferred")
     if carried is not None and carried != ref and page.own_ref(carried):
         return Withhold(observation.source_id, ORPHAN_COPY.format(ref=carried))
     # 6. Privacy: a rahasia complaint only goes where it is allowed to.
@@ -194,6 +204,11 @@ def _decide(observation: Observation, page: PlanInput, seen: set[str]) -> Action
         return Skip(observation.source_id, "the target takes no new complaints")
     return Resume(ref, observation) if page.adopting else Create(ref, observation)
 
+
+DEFERRED = (
+    "carries a bridge reference this ledger does not know: it waits until the route the other "
+    "way has linked its records in this ledger, as it may be a copy of one of them"
+)
 
 SETTLING = (
     "an earlier create is not confirmed yet; it is looked up once the target had time to show it"

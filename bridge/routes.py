@@ -48,6 +48,11 @@ def build_routes(config: BridgeConfig, ledger: Ledger, *, only: str | None = Non
             installation=config.installation,
             max_create_attempts=settings.max_create_attempts,
             settle=timedelta(seconds=settings.create_settle_seconds),
+            reverse_routes=tuple(
+                r.name
+                for r in config.routes
+                if r.enabled and r.source == settings.target and r.target == settings.source
+            ),
         )
         # Said once here, where routes are built (once per daemon), not every cycle.
         if (note := read_only_note(route)) is not None:
