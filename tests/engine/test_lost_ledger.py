@@ -34,13 +34,15 @@ def _forward(ledger: Ledger, installation: str = AGENCY) -> Route:
     return replace(make_route(ledger), installation=installation)
 
 
-def _delivered_then_lost(tmp_path: Path, count: int, route: Route | None = None) -> Ledger:
+def _delivered_then_lost(
+    tmp_path: Path, count: int, route: Route | None = None, installation: str = AGENCY
+) -> Ledger:
     """``count`` door complaints delivered with one ledger, which is then lost: a new, empty one.
 
-    ``route`` (default: the forward route) is run on the first ledger, whatever it holds.
+    ``route`` (default: the forward route of ``installation``) runs on the first ledger.
     """
     first = _ledger(tmp_path, "ledger.db")
-    route = replace(route or _forward(first), ledger=first)
+    route = replace(route or _forward(first, installation), ledger=first)
     for i in range(1, count + 1):
         door_of(route).put(door_record(i, updated_at=f"2026-03-01T10:00:{i:02d}+08:00"))
     assert run_cycle(route).counts["create"] == count
@@ -208,8 +210,8 @@ def test_a_rebuild_links_what_the_target_holds_and_creates_nothing(
     tmp_path: Path, cursor_mapping: Path
 ) -> None:
     """link_only: copies found by reference are linked; the rest stay owed, the cursor stays."""
-    route = make_route(_ledger(tmp_path, "unused.db"), feed="cursor", source_mapping=cursor_mapping)
-    route.ledger.close()
+    with _ledger(tmp_path, "unused.db") as unused:  # make_route wants one; replaced below
+        route = make_route(unused, feed="cursor", source_mapping=cursor_mapping)
     route = replace(route, installation=AGENCY)
     replacement = _delivered_then_lost(tmp_path, 4, route)
     route = replace(route, ledger=replacement)
@@ -222,3 +224,19 @@ def test_a_rebuild_links_what_the_target_holds_and_creates_nothing(
     after = run_cycle(route)
     assert after.counts["create"] == 1 and len(hub_of(route).records()) == 5
     replacement.close()
+
+
+def test_copies_wait_for_the_route_the_other_way_whatever_their_reference(tmp_path: Path) -> None:
+    """No installation named (older references): the way home waits, then doubles nothing."""
+    replacement = _delivered_then_lost(tmp_path, 5, installation="")
+    forward = replace(_forward(replacement, ""), reverse_routes=("hub-to-door",))
+    backward = replace(_reverse(replacement, ""), reverse_routes=("door-to-hub",))
+    backward.target.can_find_by_ref = False
+    # The way home runs first, as a daemon's schedule may have it: its copies wait.
+    first = run_cycle(backward)
+    assert first.counts["deferred"] == 5 and first.counts["create"] == 0
+    assert run_cycle(forward).counts["link"] == 5
+    # The door's complaints are linked to their LAPOR! copies now: nothing comes back.
+    second = run_cycle(backward)
+    assert second.counts["create"] == 0 and second.counts["deferred"] == 0
+    assert len(door_of(forward).records()) == 5 and len(hub_of(forward).records()) == 5
