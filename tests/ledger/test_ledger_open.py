@@ -27,7 +27,8 @@ def test_open_runs_migrations_to_head(ledger: Ledger, ledger_url: str) -> None:
     engine = create_engine(normalise_url(ledger_url))
     with engine.connect() as conn:
         assert set(inspect(conn).get_table_names()) >= TABLES
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
+        version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        assert version == "0004_lease_identity"
     engine.dispose()
 
 
