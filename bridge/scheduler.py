@@ -64,6 +64,7 @@ def run_daemon(
     Each cycle runs under its route's lease, held as ``replica`` for ``lease_ttl``.
     """
     stop = stop or threading.Event()
+    shutdown.clear()  # a stop requested before this daemon started is not for it
     leases = RouteLeases(replica or replica_name(), lease_ttl)
     scheduler = BackgroundScheduler(timezone=UTC)
     for route in routes:
