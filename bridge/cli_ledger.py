@@ -5,6 +5,11 @@ the configured ledger as the one to use after the bridge refused it as lost, rep
 older than the one it last wrote to (``bridge.ledger_guard``). Both a restore and an
 accept make every route look records up by reference before creating anything again.
 
+``rebuild`` links again, by the references both systems carry, the records a lost or
+replaced ledger no longer knows: a dry run first (what it would link, and what the next
+sync would send because the target does not have it), then ``--apply``, which links and
+creates nothing.
+
 ``rename-system`` is how a connector is renamed safely. The ledger knows each system
 by its connector's name, and a complaint's reference is derived from it, so a name
 changed in the configuration alone would make every record look new and send it
@@ -14,24 +19,30 @@ Run it with every bridge stopped, after renaming the connector in the file.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 from sqlalchemy.engine import URL
 
-from bridge.cli_common import ConfigOption, load_settings
+from bridge.cli_common import ConfigOption, load_settings, open_dry_run_ledger, text_table
 from bridge.config import BridgeConfig
+from bridge.cycle import CycleOptions, CycleReport
+from bridge.engine import run_cycle
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger, SystemNameTaken
 from bridge.ledger.backup import backup_sqlite, check_is_ledger, pg_commands, restore_sqlite
 from bridge.ledger.db import normalise_url, sqlite_file
-from bridge.ledger_guard import accept, read_state, state_path
+from bridge.ledger_guard import accept, open_for_cycles, read_state, state_path
+from bridge.routes import build_routes, close_routes
+from bridge.scheduler import RouteLeases, replica_name
 
 ledger_app = typer.Typer(
-    help="Look after the ledger: back it up, restore it, accept a new one, rename a system.",
+    help="Look after the ledger: back it up, restore it, accept a new one, rebuild its links, "
+    "rename a system.",
     no_args_is_help=True,
 )
 
@@ -205,3 +216,70 @@ def _refuse_while_held(ledger: Ledger) -> None:
         )
     if busy:
         raise typer.Exit(1)
+
+
+@ledger_app.command("rebuild")
+def rebuild(
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Write the links (default: only show them).")
+    ] = False,
+    route: Annotated[str | None, typer.Option("--route", "-r", help="Only this route.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Link again, by the bridge's references, what a lost or replaced ledger no longer knows.
+
+    Every route reads its source whole and looks each record the ledger does not know up in
+    its target by reference. Without --apply nothing is written anywhere. With --apply the
+    copies found are linked and nothing is created: what the target does not have is sent by
+    the next `bridge sync` or `bridge run`, after one more look-up.
+    """
+    settings = load_settings(config, log_format="console")
+    ledger = open_for_cycles(settings) if apply else open_dry_run_ledger(settings.ledger.url)
+    routes = build_routes(settings, ledger, only=route)
+    options = CycleOptions(
+        dry_run=not apply,
+        adopting=True,
+        link_only=apply,
+        linked_sync=False,
+        respect_pause=False,
+        keep_lines=False,
+    )
+    # Applied, each route runs under its lease, so never beside a daemon's cycle of it.
+    leases = RouteLeases(replica_name(), timedelta(seconds=settings.daemon.lease_seconds))
+    reports: list[CycleReport] = []
+    try:
+        for r in routes:
+            report = leases.run(r, options) if apply else run_cycle(r, options=options)
+            if report is None:
+                err.print(f"{r.name}: not rebuilt, a running bridge holds it", markup=False)
+            else:
+                reports.append(report)
+    finally:
+        leases.release_all()
+        close_routes(routes)
+        ledger.close()
+    out.print(_rebuild_table(reports, apply))
+    for report in reports:
+        if report.error:
+            err.print(f"{report.route}: {report.error}", markup=False, highlight=False)
+    if not apply:
+        out.print("Nothing was written. Run again with --apply to link them.", markup=False)
+    raise typer.Exit(0 if all(r.ok for r in reports) else 1)
+
+
+def _rebuild_table(reports: list[CycleReport], applied: bool) -> Table:
+    # A dry run calls "create" what an applied rebuild reports as "not_found".
+    rows = [
+        (
+            r.route,
+            str(r.counts["link"]),
+            str(r.counts["not_found"] + r.counts["create"]),
+            str(r.counts["skip"]),
+            str(r.counts["withhold"] + r.counts["deferred"]),
+            str(r.counts["set_aside"]),
+        )
+        for r in reports
+    ]
+    title = "Links rebuilt" if applied else "Links a rebuild would write (dry run)"
+    columns = ("route", "linked", "not in target", "known already", "held back", "set aside")
+    return text_table(title, columns, rows)

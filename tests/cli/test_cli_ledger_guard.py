@@ -91,7 +91,12 @@ def test_a_ledger_deleted_between_two_syncs_is_refused_until_accepted(sims: Sims
     assert accepted.returncode == 0, accepted.stderr
     with Ledger.open(f"sqlite:///{_ledger_file(sims)}", create=False) as ledger:
         assert _state(sims)["ledger_id"] == ledger.identity().ledger_id
+    doors = len(sims.door_state.records)
     _sync(sims)
+    # The new ledger's first pass found every earlier copy: nothing doubled either way.
+    assert sims.hub_state.create_count == created
+    assert all(n == 1 for n in sims.hub_copies().values())
+    assert len(sims.door_state.records) == doors
 
 
 def test_a_ledger_restored_from_an_older_copy_is_refused_and_accept_clears_adoption(
