@@ -17,7 +17,6 @@ A dry run takes the very same path up to the plan and writes nothing anywhere.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -25,7 +24,7 @@ from typing import Any
 
 import structlog
 
-from bridge import storable
+from bridge import adoption, storable
 from bridge.connector import NativeRecord
 from bridge.create import (
     UNCONFIRMED,
@@ -172,13 +171,8 @@ def _note_failure(route: Route, error: BaseException) -> None:
 
 
 def _run_pages(route: Route, report: CycleReport, options: CycleOptions) -> None:
-    adopting = options.since is None and (options.adopting or not _adopted(route))
-    if any(not _adopted(route, name) for name in route.reverse_routes):
-        options = dataclasses.replace(options, reverse_adopting=True)
-    if adopting:
-        # A new, lost or restored ledger: the target may hold copies it does not know of.
-        options = _adopting(route, options, report)
-    since = options.since if options.since is not None else _pull_since(route, adopting)
+    options = adoption.prepare(route, options)
+    since = options.since if options.since is not None else _pull_since(route, options)
     quarantined = route.ledger.quarantined_ids(route.name, route.source.name)
     parked = route.ledger.parked(route.name, route.source.name)
     handled: set[str] = set()
@@ -205,45 +199,7 @@ def _run_pages(route: Route, report: CycleReport, options: CycleOptions) -> None
             f"source {route.source.name!r} listed no records although the ledger links "
             f"some; check its base_url and credentials"
         )
-    owing = report.counts["unconfirmed"] or report.counts["waiting"]
-    if adopting and not options.dry_run and not owing and not options.link_only:
-        route.ledger.set_meta(ADOPTED + route.name, route.clock().isoformat())
-        log.info("route.adoption.finished", route=route.name)
-
-
-# Ledger key (``bridge.ledger.meta``) present once a route made a full pass in this ledger.
-ADOPTED = "adopted:"
-
-
-def _adopted(route: Route, name: str | None = None) -> bool:
-    """Has ``route`` (or the route called ``name``) made its first full pass in this ledger?"""
-    return route.ledger.get_meta(ADOPTED + (name or route.name)) is not None
-
-
-def _adopting(route: Route, options: CycleOptions, report: CycleReport) -> CycleOptions:
-    """How a route's first full pass in this ledger finds what the target already holds.
-
-    A target that can be searched is searched per new record (the planner turns its
-    creates into look-ups); any other is read once, whole, for the references its
-    records carry.
-    """
-    log.info("route.adoption.started", route=route.name, search=route.target.can_find_by_ref)
-    options = dataclasses.replace(options, adopting=True)
-    if route.target.can_find_by_ref or options.adopt:
-        return options
-    carried: dict[str, str] = {}
-    for page in route.target.pull(None):
-        for native in page:
-            try:
-                complaint = route.target_mapping.to_canonical(dict(native))
-                target_id = route.target_mapping.native_id(dict(native))
-            except RecordError:
-                continue  # unreadable here: it is not a copy the bridge could have made
-            if (ref := carried_ref(complaint)) is not None:
-                carried.setdefault(ref, target_id)
-    linked = route.ledger.links_for(route.target.name, list(carried.values()))
-    known = {ref: tid for ref, tid in carried.items() if tid not in linked}
-    return dataclasses.replace(options, adopt=known)
+    adoption.finish(route, options, report)
 
 
 def _run_page(
@@ -306,8 +262,8 @@ def _changed_items(route: Route, actions: Sequence[Action]) -> list[LinkedItem]:
     return items
 
 
-def _pull_since(route: Route, adopting: bool) -> datetime | None:
-    if route.source.change_feed != "cursor" or adopting:
+def _pull_since(route: Route, options: CycleOptions) -> datetime | None:
+    if route.source.change_feed != "cursor" or options.adopting:
         return None  # a first pass in this ledger reads everything, whatever the cursor says
     value = route.ledger.get_cursor(route.name, route.source.name)
     if value is None:
