@@ -19,7 +19,7 @@ from bridge import storable
 from bridge.connector import Connector, NativeRecord
 from bridge.cycle import CycleOptions, CycleReport, PlannedLine, Route
 from bridge.errors import AttachmentUnavailable, RateLimited, RecordError, RetryableError
-from bridge.ledger import CreateIntent, CreateResult, LeaseLost
+from bridge.ledger import CreateIntent, CreateResult
 from bridge.model import Attachment, Complaint, content_hash, made_by, make_ref
 from bridge.plan import Action, Create, Resume
 from bridge.setaside import set_aside
@@ -237,14 +237,13 @@ def _wait_for_predecessor(route: Route, ref: str) -> None:
 
 
 def _check_lease_after_create(route: Route, ref: str, target_id: str) -> None:
-    """``LeaseLost`` if the route changed hands while this create was in flight, said loudly.
+    """Say loudly when the route changed hands while this create was in flight.
 
     The new holder may then have found nothing by reference and created the complaint
-    again: the one place where a double can still arise (bridge.ledger.leases).
+    again: the one place where a double can still arise (bridge.ledger.leases). The
+    page's next ledger write fails with ``LeaseLost``, so nothing more is written.
     """
-    try:
-        route.ledger.check_fence(route.name)
-    except LeaseLost:
+    if not route.ledger.still_holds(route.name):
         log.warning(
             "complaint.create.outlived_lease",
             route=route.name,
@@ -253,7 +252,6 @@ def _check_lease_after_create(route: Route, ref: str, target_id: str) -> None:
             hint=f"another replica took the route meanwhile: check {route.target.name} "
             "for a second record carrying this reference",
         )
-        raise
 
 
 def _ticket(item: Prepared) -> str | None:

@@ -191,6 +191,21 @@ class LeaseLedger(LedgerBase):
             with self._write() as session:
                 hold(session, fence.lease, fence.ttl, self._clock(), renew=True)
 
+    def still_holds(self, route: str) -> bool:
+        """False once ``route``'s fenced lease was taken over; a read only, so it commits nothing.
+
+        True outside ``fenced``.
+        """
+        fence = self._fences.get(route)
+        if fence is None:
+            return True
+        with self._read() as session:
+            row = _row(session, route, lock=False)
+        return row is not None and (row.holder, row.run_number) == (
+            fence.lease.holder,
+            fence.lease.run_number,
+        )
+
     @contextmanager
     def _route_write(self, route: str, *, renew: bool = False) -> Iterator[Session]:
         """A write transaction of ``route``'s cycle: fenced when a fence is set for it.

@@ -265,12 +265,14 @@ def test_leaving_the_fenced_block_lifts_the_fence(
 def test_check_fence_fails_once_the_route_was_taken_over(
     replicas: tuple[Ledger, Ledger], clock: Clock
 ) -> None:
-    """The check made before each remote create raises LeaseLost after a takeover."""
+    """The check made before each remote write raises LeaseLost after a takeover."""
     a, b = replicas
     with a.fenced(claimed(a, "a"), TTL):
         a.check_fence(ROUTE)
+        assert a.still_holds(ROUTE)
         clock.advance(TTL)
         claimed(b, "b")
+        assert not a.still_holds(ROUTE)  # the read-only look made after a remote create
         with pytest.raises(LeaseLost):
             a.check_fence(ROUTE)
 
