@@ -116,7 +116,7 @@ def run_cycle(
     except Exception as exc:  # noqa: BLE001 - any failure is this route's, never the bridge's
         # RetryableError and RouteError are expected; anything else (a bug, a RecursionError,
         # a UnicodeEncodeError from a header) fails this route alike, so the other routes
-        # go on. RecordError never gets here: records are set aside page by page.
+        # go on. (Records are set aside page by page: a RecordError here escaped its record.)
         report.error = failure_reason(exc)
         bound.warning("route.cycle.failed", error=report.error)
         if not isinstance(exc, RetryableError | RouteError):
@@ -126,7 +126,7 @@ def run_cycle(
     if failure is not None and not dry_run:
         _note_failure(route, failure)
     elif any(h.failures for h in health):  # empty in a dry run
-        route.ledger.note_connector_success([c.name for c in connectors])
+        route.ledger.note_connector_success(_heard_from(route, report))
     if run_id is not None:
         route.ledger.finish_cycle(
             run_id, ok=report.ok, counts=dict(report.counts), error=report.error
@@ -152,6 +152,16 @@ WRITES = frozenset({"create", "link", "adopt", "followup", "status", "forward"})
 
 def _made_progress(report: CycleReport) -> bool:
     return any(report.counts.get(kind) for kind in WRITES)
+
+
+def _heard_from(route: Route, report: CycleReport) -> list[str]:
+    """The systems a cycle that did not fail proved to work: the source, which listed, and
+    the target only when something was written to it. A quiet cycle never reached the
+    target, so it must not clear a failure another route holds against it (say the door
+    whose listing keeps failing, when the other route only lists LAPOR!)."""
+    if _made_progress(report):
+        return [route.source.name, route.target.name]
+    return [route.source.name]
 
 
 def _note_failure(route: Route, error: BaseException) -> None:
