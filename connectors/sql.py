@@ -347,7 +347,7 @@ class SqlConnector(Connector):
 
     def _writing(self, operation: str, table: Table, values: dict[str, Any]) -> Attempt:
         verb, switch, constants = _WRITES[operation]
-        write = Write(verb, table.name, list(table.c.keys()), values, switch, constants)
+        write = Write(verb, table.name, list(table.c.keys()), set(values), switch, constants)
         return Attempt(self.name, operation, self._url.username, write=write, source=self._source)
 
     def _values(

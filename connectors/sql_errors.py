@@ -30,11 +30,10 @@ table, column, error number): a driver's text can quote row values (``Duplicate 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
 
 import psycopg
 import pymysql
@@ -102,7 +101,7 @@ class Write:
     verb: str  # "INSERT" | "UPDATE"
     table: str
     columns: Sequence[str]  # every column of the table, to recognise the one an error names
-    values: Mapping[str, Any]
+    written: Collection[str]  # the columns the statement sets (names only: values stay out)
     switch: str  # e.g. "[transport.responses] writable = false"
     constants: str  # where the mapping gives a column a fixed value, e.g. "[followups.constants]"
 
@@ -206,7 +205,7 @@ def _grant_hint(attempt: Attempt, orig: BaseException | None) -> str:
 
 def _not_null(what: str, write: Write, orig: BaseException | None) -> BridgeError:
     column = _named(orig, write.columns, _pg_column(orig))
-    if column is not None and column not in write.values:
+    if column is not None and column not in write.written:
         # The mapping never writes this column: every record would fail the same way.
         return SchemaMismatch(
             f"{what}: column {column!r} of table {write.table!r} needs a value (NOT NULL, "
