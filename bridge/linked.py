@@ -358,7 +358,7 @@ def _sync_followups(route: Route, item: LinkedItem, report: CycleReport) -> None
     copies = {f.fingerprint: f.copies.get(target) for f in known}
     unconfirmed = {fp for fp, copy in copies.items() if copy is not None and copy.state != "done"}
     missing = [fp for fp in observed if copies.get(fp) is None or fp in unconfirmed]
-    if unconfirmed.intersection(missing):
+    if missing:
         missing = _confirm_on_target(route, item, missing, unconfirmed)
     todo = [(fp, observed[fp]) for fp in missing if _may_copy(route, observed[fp])]
     if todo:
@@ -397,18 +397,24 @@ def _read_followups(
 def _confirm_on_target(
     route: Route, item: LinkedItem, missing: list[str], unconfirmed: set[str]
 ) -> list[str]:
-    """Copies started but never confirmed (a crash, a lost answer): adopt what the target shows."""
+    """What the target already shows is not copied again; the rest is still missing.
+
+    A copy started but never confirmed (a crash, a lost answer) is completed; one the
+    ledger never heard of (a lost or restored ledger) is noted as there. Content decides,
+    as it does everywhere here, so a ledger's memory is never the only guard.
+    """
     target = route.target
     on_target = _read_followups(
         route, item, target.followups(item.target_id), route.target_mapping, target.name
     )
-    adopted = [
-        (fp, on_target[fp].source_id) for fp in missing if fp in unconfirmed and fp in on_target
-    ]
+    found = [(fp, on_target[fp].source_id) for fp in missing if fp in on_target]
+    adopted = [(fp, remote_id) for fp, remote_id in found if fp in unconfirmed]
     if adopted:
         route.ledger.complete_followups(route.name, item.ref, target.name, adopted)
-    adopted_fps = {fp for fp, _ in adopted}
-    return [fp for fp in missing if fp not in adopted_fps]
+    if already := [(fp, remote_id) for fp, remote_id in found if fp not in unconfirmed]:
+        route.ledger.note_followups(item.ref, target.name, already)
+    found_fps = {fp for fp, _ in found}
+    return [fp for fp in missing if fp not in found_fps]
 
 
 def _may_copy(route: Route, followup: FollowUp) -> bool:

@@ -10,6 +10,10 @@ end, with failures switched off, the bridge must reach a state where
 - every follow-up exists exactly once on each side (none lost, none doubled);
 - no status ever moved through a transition the machine forbids;
 - two more cycles make zero writes.
+
+Once in a run the ledger may be lost outright (a fresh, empty one in its place, as
+after a deleted file or a container without its volume): the sides must still end
+with every complaint and follow-up exactly once.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -82,9 +87,8 @@ class TwoWaySync(RuleBasedStateMachine):
         self.tmp = tempfile.TemporaryDirectory()
         self.clock = Clock()
         # One clock for the ledger's stamps and the routes' "now", so re-polls come due.
-        self.ledger = Ledger.open(
-            f"sqlite:///{Path(self.tmp.name) / 'ledger.db'}", clock=self.clock
-        )
+        self.ledgers = 0
+        self.ledger = self._new_ledger()
         self.home = MemoryConnector(
             "home",
             MemorySettings(
@@ -102,12 +106,21 @@ class TwoWaySync(RuleBasedStateMachine):
                 defaults={"status_code": 0, "status_name": "Belum Terverifikasi"},
             ),
         )
-        self.up = self._route("home-to-hub", self.home, self.hub, SIDUMAS, LAPOR)
-        self.down = self._route("hub-to-home", self.hub, self.home, LAPOR, SIDUMAS)
+        self._wire_routes()
         self.filed = 0
         self.posted = 0
 
+    def _new_ledger(self) -> Ledger:
+        self.ledgers += 1
+        path = Path(self.tmp.name) / f"ledger-{self.ledgers}.db"
+        return Ledger.open(f"sqlite:///{path}", clock=self.clock)
+
+    def _wire_routes(self) -> None:
+        self.up = self._route("home-to-hub", self.home, self.hub, SIDUMAS, LAPOR)
+        self.down = self._route("hub-to-home", self.hub, self.home, LAPOR, SIDUMAS)
+
     def _route(self, name: str, source: Any, target: Any, s_map: Any, t_map: Any) -> Route:
+        reverse = "hub-to-home" if name == "home-to-hub" else "home-to-hub"
         return Route(
             name=name,
             source=source,
@@ -117,6 +130,8 @@ class TwoWaySync(RuleBasedStateMachine):
             ledger=self.ledger,
             repoll_budget=10_000,
             clock=self.clock,
+            installation="pemkab-convergence",
+            reverse_routes=(reverse,),
         )
 
     def teardown(self) -> None:
@@ -207,6 +222,14 @@ class TwoWaySync(RuleBasedStateMachine):
     def sync(self) -> None:
         self._cycle()
 
+    @precondition(lambda self: self.ledgers == 1)
+    @rule()
+    def the_ledger_is_lost(self) -> None:
+        """The ledger file is gone; an empty one takes its place (as `ledger accept` would)."""
+        self.ledger.close()
+        self.ledger = self._new_ledger()
+        self._wire_routes()
+
     # -- what must always hold ----------------------------------------------------------
 
     @invariant()
@@ -227,6 +250,9 @@ class TwoWaySync(RuleBasedStateMachine):
         for connector in (self.home, self.hub):
             connector.drop_response_after_create = False
             connector.clear_failures()
+        # A record a system refused (a 422) waits for a person, by design; here the person
+        # runs `bridge quarantine retry --all` once the refusals are over.
+        self.ledger.request_retry()
         for _ in range(6):
             self._cycle()
         quiet = self._cycle() + self._cycle()
@@ -306,5 +332,7 @@ TwoWaySync.TestCase.settings = settings(
 )
 
 
+# Twenty-five runs of twenty-five steps, each with cycles of both routes: minutes, not seconds.
+@pytest.mark.timeout(900)
 class TestTwoWaySync(TwoWaySync.TestCase):  # type: ignore[name-defined, misc]
     """Random edits on both sides, failures and cycles always converge, with no echo."""
