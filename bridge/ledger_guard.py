@@ -36,7 +36,7 @@ import structlog
 from bridge.config import DEFAULT_STATE_FILE, BridgeConfig
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger, LedgerIdentity, LedgerMissing, LedgerOutdated
-from bridge.ledger.db import mask
+from bridge.ledger.db import mask, normalise_url, sqlite_file
 from bridge.metrics import write_atomically
 
 SOURCE = "ledger"
@@ -97,14 +97,27 @@ class StateRecorder:
     written keep a slower thread from writing an older generation over a newer one.
     """
 
-    def __init__(self, path: Path, url: str) -> None:
+    def __init__(self, path: Path, url: str, ledger_file: Path | None = None) -> None:
         self.path = path
         self.url = url
         self._lock = threading.Lock()
         self._written = -1
+        # A SQLite file deleted or swapped under a running bridge: its connection goes on
+        # writing to the old, unlinked file, so nothing fails on its own. Checked here.
+        self._file = ledger_file
+        self._inode = _inode(ledger_file)
 
     def __call__(self, seen: LedgerIdentity) -> None:
         with self._lock:
+            if self._file is not None and _inode(self._file) != self._inode:
+                raise LedgerReplaced(
+                    [
+                        f"the ledger file {self._file} was deleted or replaced while this "
+                        "bridge ran, so nothing more is done: stop the bridge, put the ledger "
+                        "back (or keep the new one), then run `bridge ledger accept`"
+                    ],
+                    source=SOURCE,
+                )
             if seen.generation <= self._written:
                 return
             try:
@@ -146,8 +159,16 @@ def open_for_cycles(settings: BridgeConfig) -> Ledger:
     except BaseException:
         ledger.close()
         raise
-    ledger.watch_cycles(StateRecorder(path, ledger.url_for_display))
+    ledger_file = sqlite_file(normalise_url(url))
+    ledger.watch_cycles(StateRecorder(path, ledger.url_for_display, ledger_file))
     return ledger
+
+
+def _inode(path: Path | None) -> int | None:
+    try:
+        return path.stat().st_ino if path is not None else None
+    except OSError:
+        return None
 
 
 def _first_state(path: Path, current: LedgerIdentity, url: str) -> None:

@@ -68,3 +68,15 @@ def test_an_unwritable_state_folder_says_which_key_to_set(tmp_path: Path) -> Non
     unwritable = Path("/proc/lapor-bridge-state.json")
     with pytest.raises(ConfigError, match=r"cannot write the ledger state file.*state_file"):
         open_for_cycles(_settings(tmp_path, unwritable))
+
+
+def test_a_ledger_file_deleted_under_a_running_bridge_stops_the_next_cycle(tmp_path: Path) -> None:
+    """The unlinked file would take writes silently: the next cycle start refuses instead."""
+    with open_for_cycles(_settings(tmp_path)) as ledger:
+        ledger.start_cycle("door-to-hub")
+        written = read_state(tmp_path / "state.json")
+        (tmp_path / "l.db").unlink()
+        with pytest.raises(LedgerReplaced, match="deleted or replaced while this bridge ran"):
+            ledger.start_cycle("door-to-hub")
+    # The state file still names the ledger the bridge wrote to, for `bridge ledger accept`.
+    assert read_state(tmp_path / "state.json") == written
