@@ -96,6 +96,9 @@ class BackfillSummary:
     rate: float
     """Records handled per second."""
     error: str | None = None
+    unconfirmed: int = 0
+    """Creates whose outcome is not known yet (a lost answer, a 5xx, a look-up not yet due):
+    the next run looks each up by reference before sending it."""
 
     @property
     def ok(self) -> bool:
@@ -117,6 +120,7 @@ class BackfillSummary:
             "set_aside_reasons": dict(self.set_aside_reasons.most_common()),
             "withheld": self.withheld,
             "skipped": self.skipped,
+            "unconfirmed": self.unconfirmed,
             "elapsed_seconds": round(self.elapsed, 3),
             "rate_per_second": round(self.rate, 1),
             "error": self.error,
@@ -235,6 +239,7 @@ def _summary(
         elapsed=elapsed,
         rate=done / elapsed if elapsed > 0 else 0.0,
         error=report.error,
+        unconfirmed=counts["unconfirmed"] + counts["waiting"],
     )
 
 

@@ -243,6 +243,8 @@ def _print_summary(summary: BackfillSummary) -> None:
         table.add_row(Text(f"  {reason}"), str(count))  # reasons quote data: no markup
     if summary.skipped:
         table.add_row("skipped (listed twice)", str(summary.skipped))
+    if summary.unconfirmed:
+        table.add_row("not confirmed yet (run again)", str(summary.unconfirmed))
     out.print(table)
     out.print(f"{summary.elapsed:,.1f} s, {summary.rate:,.0f} complaints/s")
     if summary.interrupted:

@@ -38,6 +38,15 @@ class Sims:
         """A LAPOR! simulator control call (``/_sim/<path>``); a refused one fails the test."""
         httpx.post(f"{self.hub.url}/_sim/{path}", json=body).raise_for_status()
 
+    def look_up_at_once(self, route: str = "sidumas-to-lapor") -> None:
+        """Owed creates are looked up on the very next run: the simulator's search has no lag
+        (the default `create_settle_seconds` waits for a real index to catch up)."""
+        text = self.config_path.read_text(encoding="utf-8")
+        named = f'name = "{route}"\n'
+        assert named in text, f"no route {route} in {self.config_path}"
+        text = text.replace(named, f"{named}create_settle_seconds = 0\n", 1)
+        self.config_path.write_text(text, encoding="utf-8")
+
     def hub_copies(self) -> Counter[str]:
         """How many LAPOR! complaints carry each bridge reference (``#lb…`` in ``tags_raw``).
 

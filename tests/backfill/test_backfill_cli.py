@@ -139,6 +139,7 @@ def test_the_real_run_does_what_the_dry_run_said_and_a_rerun_creates_nothing(sim
 def test_a_backfill_killed_half_way_resumes_and_sends_each_complaint_once(sims: Sims) -> None:
     """SIGKILL while LAPOR! holds the answer to a create half-way; the rerun doubles nothing."""
     typed_by_hand = prepare(sims)
+    sims.look_up_at_once()  # the rerun comes at once; the held create is looked up, not waited for
     planned = run_json(sims, "--dry-run")
     half = planned["would_create"] // 2
     faults = {"hold_create_response_after": half}
@@ -172,6 +173,7 @@ def test_ctrl_c_exits_130_with_the_resume_hint_and_finishes_the_cycle_row(
     sims: Sims, tmp_path: Path
 ) -> None:
     """SIGINT mid-run: exit 130, the hint, the cycle row failed "interrupted"; rerun: all once."""
+    sims.look_up_at_once()  # the rerun comes at once: a create cut short is looked up now
     first = subprocess.Popen(
         _command(sims, "--rate", "5/s"),
         env=_env(),

@@ -12,16 +12,6 @@ from tests.simulated import Sims
 pytestmark = pytest.mark.e2e
 
 
-def _settle_at_once(sims: Sims) -> None:
-    """Look owed creates up on the very next run (the simulator's search has no lag)."""
-    text = sims.config_path.read_text(encoding="utf-8")
-    text = text.replace(
-        'name = "sidumas-to-lapor"\n',
-        'name = "sidumas-to-lapor"\ncreate_settle_seconds = 0\nmax_create_attempts = 20\n',
-    )
-    sims.config_path.write_text(text, encoding="utf-8")
-
-
 def _sync_once(sims: Sims) -> None:
     config = sims.config()
     with Ledger.open(config.ledger.url) as ledger:
@@ -37,7 +27,7 @@ def test_each_sync_delivers_most_of_what_is_left_and_nothing_twice(sims: Sims) -
 
     Before, the first owed create ended the cycle: one or two complaints per run.
     """
-    _settle_at_once(sims)
+    sims.look_up_at_once()
     # Lists and searches are retried by the HTTP policy; creates are not (never twice).
     sims.hub_post("faults", {"error_rate": 0.2, "drop_after_commit_rate": 0.3, "seed": 11})
     due = {
