@@ -15,6 +15,7 @@ from bridge.errors import (
     AuthError,
     ConfigError,
     ProtocolError,
+    ReadRefused,
     RemoteRejected,
     RetryableError,
 )
@@ -40,7 +41,8 @@ def lapor(url: str, **options: Any) -> LaporConnector:
     [
         ({"success": False, "code": 401, "message": "token kedaluwarsa"}, AuthError),
         ({"success": False, "code": 503, "message": "sibuk"}, RetryableError),
-        ({"success": False, "code": "404", "message": "tidak ada"}, RemoteRejected),
+        # A listing refused is the route's problem, not one record's (issue 10, part 3).
+        ({"success": False, "code": "404", "message": "tidak ada"}, ReadRefused),
         ({"status": "error", "message": "gagal"}, ProtocolError),
         ({"success": "false", "results": {"data": []}}, ProtocolError),
     ],

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from bridge import http, shutdown
-from bridge.errors import ProtocolError, RemoteRejected, RetryableError, ShuttingDown
+from bridge.errors import ProtocolError, ReadRefused, RetryableError, ShuttingDown
 from bridge.http_body import MAX_JSON_DEPTH, nesting_depth, parse_json
 from connectors.lapor import LaporConnector, LaporSettings
 from connectors.open311 import Open311Connector, Open311Settings
@@ -142,7 +142,7 @@ def test_deeply_nested_error_bodies_are_read_as_no_message() -> None:
     with (
         serve({"/items": answer(DEEP, status=422)}) as server,
         rest(server.url) as door,
-        pytest.raises(RemoteRejected, match="HTTP 422"),
+        pytest.raises(ReadRefused, match="HTTP 422"),
     ):
         door.get("1")
     handler = answer(DEEP, status=400)
@@ -150,7 +150,7 @@ def test_deeply_nested_error_bodies_are_read_as_no_message() -> None:
         settings = Open311Settings(type="open311", base_url=server.url)
         with (
             Open311Connector("o", settings, retry=ONCE) as door,
-            pytest.raises(ProtocolError, match="HTTP 400: Bad Request"),
+            pytest.raises(ReadRefused, match="HTTP 400: Bad Request"),
         ):
             list(door.pull())
 
