@@ -18,7 +18,13 @@ import structlog
 from bridge import storable
 from bridge.connector import Connector, NativeRecord
 from bridge.cycle import CycleOptions, CycleReport, PlannedLine, Route
-from bridge.errors import AttachmentUnavailable, RateLimited, RecordError, RetryableError
+from bridge.errors import (
+    AttachmentUnavailable,
+    RateLimited,
+    RecordError,
+    RetryableError,
+    ShuttingDown,
+)
 from bridge.ledger import CreateIntent, CreateResult
 from bridge.model import Attachment, Complaint, content_hash, made_by, make_ref
 from bridge.plan import Action, Create, Resume
@@ -165,8 +171,10 @@ def deliver(route: Route, item: Prepared, report: CycleReport, options: CycleOpt
         route.ledger.fail_create(route.name, ref, route.target.name, str(exc))
         set_aside(route, item.action.observation, exc.reason, exc.field, report)
         return None
-    except RateLimited:
-        raise  # the system asks the whole route to slow down, not just this record
+    except (RateLimited, ShuttingDown):
+        # The system asks the whole route to slow down, or the bridge is stopping: not
+        # this record's trouble, and the rest of the page must wait too.
+        raise
     except RetryableError as exc:
         return _owed(route, item, exc, report)
     _check_lease_after_create(route, ref, target_id)

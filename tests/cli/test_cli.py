@@ -131,6 +131,7 @@ def test_mapping_try_prints_the_canonical_complaint_and_the_way_back(tmp_path: P
 
 def test_the_daemon_ends_its_running_cycle_safely_on_sigterm_then_exits_0(sims: Sims) -> None:
     """SIGTERM while a create is in flight: the cycle ends at a safe point, exit 0, no doubles."""
+    sims.look_up_at_once()  # the rerun comes at once: the create cut short is looked up now
     httpx.post(f"{sims.hub.url}/_sim/faults", json={"hold_create_response": True})
     daemon = subprocess.Popen(
         [sys.executable, "-m", "bridge", "run", "--config", str(sims.config_path)],
