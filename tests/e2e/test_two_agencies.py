@@ -50,7 +50,11 @@ def one_hub(tmp_path: Path) -> Iterator[OneHub]:
             path = write_config(tmp_path / agency, hub.url, door.url, tmp_path / agency / "l.db")
             text = path.read_text(encoding="utf-8")
             named = f"[ledger]\ninstallation = {json.dumps(agency)}\n"
-            path.write_text(text.replace("[ledger]\n", named, 1), encoding="utf-8")
+            # The simulator's search has no lag: owed creates are looked up on the next run.
+            at_once = 'name = "sidumas-to-lapor"\ncreate_settle_seconds = 0\n'
+            text = text.replace("[ledger]\n", named, 1)
+            text = text.replace('name = "sidumas-to-lapor"\n', at_once, 1)
+            path.write_text(text, encoding="utf-8")
             found.configs[agency], found.doors[agency] = path, door_state
         yield found
 
