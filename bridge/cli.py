@@ -22,21 +22,21 @@ from rich.table import Table
 from bridge import __version__
 from bridge.cli_common import (
     ConfigOption,
-    lease_holder,
+    cycle_each,
     load_settings,
     open_dry_run_ledger,
     open_ledger,
 )
 from bridge.cli_health import connector_health_table
 from bridge.cli_metrics import metrics_writer
-from bridge.engine import CycleOptions, CycleReport, run_cycle
+from bridge.engine import CycleOptions, CycleReport
 from bridge.errors import BridgeError, ConfigError
 from bridge.ledger import Ledger, RouteStatus
 from bridge.ledger_guard import open_for_cycles
 from bridge.log import configure_logging, failure_reason
 from bridge.mapping import check_mappings, load_mapping
 from bridge.routes import build_routes, close_routes
-from bridge.scheduler import RouteLeases, replica_name, run_daemon
+from bridge.scheduler import run_daemon
 
 app = typer.Typer(
     name="bridge",
@@ -112,22 +112,11 @@ def sync(
     settings = load_settings(config, log_format="console")
     ledger = open_dry_run_ledger(settings.ledger.url) if dry_run else open_for_cycles(settings)
     routes = build_routes(settings, ledger, only=route)
-    # Like the daemon, a real cycle runs under the route's lease, so it never runs beside
-    # a daemon's cycle of the same route; a dry run writes nothing and needs none.
-    leases = RouteLeases(replica_name(), timedelta(seconds=settings.daemon.lease_seconds))
-    reports: list[CycleReport] = []
-    held: list[str] = []
     try:
         # A person asked for this cycle: it runs even while a system is paused.
         options = CycleOptions(dry_run=dry_run, respect_pause=False)
-        for r in routes:
-            report = run_cycle(r, options=options) if dry_run else leases.run(r, options)
-            if report is None:
-                held.append(_held_elsewhere(ledger, r.name))
-            else:
-                reports.append(report)
+        reports, held = cycle_each(routes, ledger, options, settings.daemon.lease_seconds)
     finally:
-        leases.release_all()
         close_routes(routes)
         ledger.close()
     for report in reports:
@@ -314,14 +303,6 @@ def _print_report(report: CycleReport) -> None:
     for note in report.notes:
         out.print(f"[yellow]route {report.route} note:[/yellow] ", end="")
         out.print(note, markup=False, highlight=False)
-
-
-def _held_elsewhere(ledger: Ledger, route: str) -> str:
-    holder, until = lease_holder(ledger, route)
-    return (
-        f"route {route} not run: another bridge ({holder or 'unknown'}) is running it and holds "
-        f"its lease until {until}. Let that bridge run it, or stop it and run sync again."
-    )
 
 
 def _lease_table(ledger: Ledger, routes: list[str]) -> Table:

@@ -8,7 +8,7 @@ its top: ``bridge.cli`` registers the sub-commands, so they cannot import it bac
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -17,8 +17,11 @@ from rich.table import Table
 from rich.text import Text
 
 from bridge.config import BridgeConfig, load_config
+from bridge.cycle import CycleOptions, CycleReport, Route
+from bridge.engine import run_cycle
 from bridge.ledger import Ledger, LedgerMissing
 from bridge.log import configure_logging
+from bridge.scheduler import RouteLeases, replica_name
 
 ConfigOption = Annotated[
     Path | None,
@@ -82,3 +85,37 @@ def lease_holder(ledger: Ledger, route: str) -> tuple[str | None, str]:
     holder = info.holder if info is not None else None
     until = info.expires_at.isoformat(timespec="seconds") if info and info.expires_at else "?"
     return holder, until
+
+
+def cycle_each(
+    routes: Sequence[Route], ledger: Ledger, options: CycleOptions, lease_seconds: float
+) -> tuple[list[CycleReport], list[str]]:
+    """One cycle of each route, asked for by a person; the reports, and one message per
+    route another bridge holds.
+
+    A real cycle runs under the route's lease, like the daemon's, so it never runs beside
+    a daemon's cycle of the same route; a dry run writes nothing and needs none.
+    """
+    leases = RouteLeases(replica_name(), timedelta(seconds=lease_seconds))
+    reports: list[CycleReport] = []
+    held: list[str] = []
+    try:
+        for route in routes:
+            if options.dry_run:
+                reports.append(run_cycle(route, options=options))
+            elif (report := leases.run(route, options)) is not None:
+                reports.append(report)
+            else:
+                held.append(held_elsewhere(ledger, route.name))
+    finally:
+        leases.release_all()
+    return reports, held
+
+
+def held_elsewhere(ledger: Ledger, route: str) -> str:
+    """Why a route was not run: which bridge holds its lease, until when, what to do."""
+    holder, until = lease_holder(ledger, route)
+    return (
+        f"route {route} not run: another bridge ({holder or 'unknown'}) is running it and holds "
+        f"its lease until {until}. Let that bridge run it, or stop it and run this again."
+    )

@@ -19,7 +19,7 @@ Run it with every bridge stopped, after renaming the connector in the file.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -28,17 +28,21 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import URL
 
-from bridge.cli_common import ConfigOption, load_settings, open_dry_run_ledger, text_table
+from bridge.cli_common import (
+    ConfigOption,
+    cycle_each,
+    load_settings,
+    open_dry_run_ledger,
+    text_table,
+)
 from bridge.config import BridgeConfig
 from bridge.cycle import CycleOptions, CycleReport
-from bridge.engine import run_cycle
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger, SystemNameTaken
 from bridge.ledger.backup import backup_sqlite, check_is_ledger, pg_commands, restore_sqlite
 from bridge.ledger.db import normalise_url, sqlite_file
 from bridge.ledger_guard import accept, open_for_cycles, read_state, state_path
 from bridge.routes import build_routes, close_routes
-from bridge.scheduler import RouteLeases, replica_name
 
 ledger_app = typer.Typer(
     help="Look after the ledger: back it up, restore it, accept a new one, rebuild its links, "
@@ -244,20 +248,13 @@ def rebuild(
         respect_pause=False,
         keep_lines=False,
     )
-    # Applied, each route runs under its lease, so never beside a daemon's cycle of it.
-    leases = RouteLeases(replica_name(), timedelta(seconds=settings.daemon.lease_seconds))
-    reports: list[CycleReport] = []
     try:
-        for r in routes:
-            report = leases.run(r, options) if apply else run_cycle(r, options=options)
-            if report is None:
-                err.print(f"{r.name}: not rebuilt, a running bridge holds it", markup=False)
-            else:
-                reports.append(report)
+        reports, held = cycle_each(routes, ledger, options, settings.daemon.lease_seconds)
     finally:
-        leases.release_all()
         close_routes(routes)
         ledger.close()
+    for message in held:
+        err.print(message, markup=False, highlight=False)
     out.print(_rebuild_table(reports, apply))
     for report in reports:
         if report.error:

@@ -22,6 +22,7 @@ from rich.text import Text
 from bridge.cli_common import (
     ConfigOption,
     RouteOption,
+    held_elsewhere,
     load_settings,
     open_ledger,
     shortened,
@@ -184,7 +185,7 @@ def _run_routes(settings: BridgeConfig, ledger: Ledger, names: list[str]) -> boo
     A route whose lease a running daemon holds is left to it: the records stay marked,
     and that daemon's next cycle retries them.
     """
-    from bridge.cli import _held_elsewhere, _print_report
+    from bridge.cli import _print_report
 
     leases = RouteLeases(replica_name(), timedelta(seconds=settings.daemon.lease_seconds))
     failed = False
@@ -198,7 +199,7 @@ def _run_routes(settings: BridgeConfig, ledger: Ledger, names: list[str]) -> boo
             for route in routes:
                 report = leases.run(route, CycleOptions(respect_pause=False))
                 if report is None:
-                    err.print(_held_elsewhere(ledger, name), markup=False, highlight=False)
+                    err.print(held_elsewhere(ledger, name), markup=False, highlight=False)
                     err.print("The records stay marked; that replica's next cycle retries them.")
                     failed = True
                     continue
