@@ -143,8 +143,7 @@ def deliver(route: Route, item: Prepared, report: CycleReport, options: CycleOpt
         reason = UNCONFIRMED.format(target=route.target.name)
         set_aside(route, item.action.observation, reason, None, report)
         return None
-    adopted_id = look_up(route, item.action) if isinstance(item.action, Resume) else None
-    adopted_id = adopted_id or existing_copy(route, item.action, options)
+    adopted_id = copy_in_target(route, item.action, options)
     if adopted_id is not None:
         report.add(PlannedLine("link", source_id, ref, adopted_id, ticket=_ticket(item)))
         log.info("complaint.adopted", route=route.name, ref=ref, target_id=adopted_id)
@@ -199,6 +198,13 @@ def found_copies(
         else:
             source_id = action.observation.source_id
             report.add(PlannedLine("not_found", source_id, action.ref, ticket=_ticket(item)))
+
+
+def copy_in_target(route: Route, action: Create | Resume, options: CycleOptions) -> str | None:
+    """The target's id of a copy this complaint already has: a ``Resume`` is searched for
+    by reference, and either may be in the cycle's adoption index (``existing_copy``)."""
+    found = look_up(route, action) if isinstance(action, Resume) else None
+    return found or existing_copy(route, action, options)
 
 
 def look_up(route: Route, action: Create | Resume) -> str | None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -29,11 +29,10 @@ from bridge.connector import NativeRecord
 from bridge.create import (
     UNCONFIRMED,
     Owed,
+    copy_in_target,
     deliver,
-    existing_copy,
     found_copies,
     intent,
-    look_up,
     natural_key_text,
     outgoing,
     prepare_all,
@@ -353,7 +352,7 @@ def _plan_input(
         observations=observations,
         known=known,
         pending_refs=set(pending),
-        settling={ref for ref, p in pending.items() if _aware(p.updated_at) > settled_before},
+        settling={ref for ref, p in pending.items() if p.updated_at > settled_before},
         target_receives_confidential=route.target.receives_confidential,
         target_can_create=route.target.can_create,
         adoptable=_adoptable(route, observations, known),
@@ -362,11 +361,6 @@ def _plan_input(
         reverse_adopting=options.reverse_adopting,
         own_ref=lambda ref: made_by(ref, route.installation),
     )
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands timestamps back without their zone; the ledger writes them in UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _adoptable(
@@ -401,7 +395,10 @@ def _report_dry_run(
         if isinstance(action, Resume) and not route.target.can_find_by_ref:
             reason = UNCONFIRMED.format(target=route.target.name)
             report.add(PlannedLine("set_aside", action.observation.source_id, reason=reason))
-        elif isinstance(action, Create | Resume) and (found := _found(route, action, options)):
+        elif isinstance(action, Create | Resume) and (
+            found := copy_in_target(route, action, options)
+        ):
+            # Reading the target is allowed in a dry run; it makes the report exact.
             report.add(PlannedLine("link", action.observation.source_id, action.ref, found))
         elif isinstance(action, Create | Resume) and (problem := _unwritable(route, action)):
             # The real run would set it aside at this step: say so now, not after.
@@ -410,12 +407,6 @@ def _report_dry_run(
             report.add(PlannedLine("create", action.observation.source_id, action.ref))
         else:
             report.add(_line_for(action))
-
-
-def _found(route: Route, action: Create | Resume, options: CycleOptions) -> str | None:
-    """The target's copy a real run would link (reading the target is allowed in a dry run)."""
-    found = look_up(route, action) if isinstance(action, Resume) else None
-    return found or existing_copy(route, action, options)
 
 
 def _unwritable(route: Route, action: Create | Resume) -> str | None:
