@@ -12,7 +12,6 @@ data, and nothing here prints a secret.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Annotated, NoReturn
 
 import typer
@@ -22,7 +21,7 @@ from rich.text import Text
 from bridge.cli_common import (
     ConfigOption,
     RouteOption,
-    held_elsewhere,
+    cycle_each,
     load_settings,
     open_ledger,
     shortened,
@@ -35,7 +34,6 @@ from bridge.errors import ConfigError
 from bridge.ledger import Ledger, QuarantineInfo
 from bridge.ledger_guard import open_for_cycles
 from bridge.routes import build_routes, close_routes
-from bridge.scheduler import RouteLeases, replica_name
 
 quarantine_app = typer.Typer(
     help="Records set aside: list them, show one, retry them, or drop one.",
@@ -187,7 +185,6 @@ def _run_routes(settings: BridgeConfig, ledger: Ledger, names: list[str]) -> boo
     """
     from bridge.cli import _print_report
 
-    leases = RouteLeases(replica_name(), timedelta(seconds=settings.daemon.lease_seconds))
     failed = False
     for name in names:
         if name not in {r.name for r in settings.routes}:
@@ -196,18 +193,16 @@ def _run_routes(settings: BridgeConfig, ledger: Ledger, names: list[str]) -> boo
             continue
         routes = build_routes(settings, ledger, only=name)
         try:
-            for route in routes:
-                report = leases.run(route, CycleOptions(respect_pause=False))
-                if report is None:
-                    err.print(held_elsewhere(ledger, name), markup=False, highlight=False)
-                    err.print("The records stay marked; that replica's next cycle retries them.")
-                    failed = True
-                    continue
-                _print_report(report)
-                failed = failed or not report.ok
+            options = CycleOptions(respect_pause=False)
+            reports, held = cycle_each(routes, ledger, options, settings.daemon.lease_seconds)
         finally:
-            leases.release_all()
             close_routes(routes)
+        for message in held:
+            err.print(message, markup=False, highlight=False)
+            err.print("The records stay marked; that replica's next cycle retries them.")
+        for report in reports:
+            _print_report(report)
+        failed = failed or bool(held) or not all(r.ok for r in reports)
     return failed
 
 
