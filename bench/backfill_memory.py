@@ -35,11 +35,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bridge.backfill import run_backfill  # noqa: E402
-from bridge.engine import Route  # noqa: E402
 from bridge.ledger import Ledger  # noqa: E402
 from bridge.log import configure_logging  # noqa: E402
 from bridge.mapping import load_mapping  # noqa: E402
+from bridge.sync import Route, run_backfill  # noqa: E402
 from connectors.memory import MemoryConnector, MemorySettings  # noqa: E402
 
 MAPPINGS = REPO / "mappings"

@@ -16,10 +16,9 @@ from pathlib import Path
 
 from bridge.config import load_config
 from bridge.demo import DEMO_SECRETS, write_config
-from bridge.engine import run_cycle
 from bridge.ledger import Ledger
 from bridge.log import configure_logging
-from bridge.routes import build_routes, close_routes
+from bridge.sync import build_routes, close_routes, run_cycle
 from simulators import lapor, sidumas
 from simulators.corpus import load_corpus
 from simulators.lapor_state import LaporState

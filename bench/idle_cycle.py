@@ -31,10 +31,9 @@ import httpx
 
 from bridge.config import load_config
 from bridge.demo import DEMO_SECRETS, write_config
-from bridge.engine import Route, run_cycle
 from bridge.ledger import Ledger
 from bridge.log import configure_logging
-from bridge.routes import build_routes, close_routes
+from bridge.sync import Route, build_routes, close_routes, run_cycle
 
 WRITES = ("create", "link", "followup", "status", "forward")
 

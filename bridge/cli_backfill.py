@@ -30,14 +30,13 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from bridge.backfill import BackfillProgress, BackfillSummary, run_backfill
 from bridge.cli_common import lease_holder, load_settings, open_dry_run_ledger
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger
 from bridge.ledger_guard import open_for_cycles
 from bridge.replica import ReplicaIdentity
-from bridge.routes import build_routes, close_routes
 from bridge.scheduler import replica_name
+from bridge.sync import BackfillProgress, BackfillSummary, build_routes, close_routes, run_backfill
 
 EXIT_INTERRUPTED = 130
 _PER = {"s": 1.0, "sec": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0}

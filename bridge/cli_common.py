@@ -17,11 +17,10 @@ from rich.table import Table
 from rich.text import Text
 
 from bridge.config import BridgeConfig, load_config
-from bridge.cycle import CycleOptions, CycleReport, Route
-from bridge.engine import run_cycle
 from bridge.ledger import Ledger, LedgerMissing
 from bridge.log import configure_logging
 from bridge.scheduler import RouteLeases, replica_name
+from bridge.sync import CycleOptions, CycleReport, Route, run_cycle
 
 ConfigOption = Annotated[
     Path | None,

@@ -29,11 +29,10 @@ from bridge.cli_common import (
     when,
 )
 from bridge.config import BridgeConfig
-from bridge.engine import CycleOptions
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger, QuarantineInfo
 from bridge.ledger_guard import open_for_cycles
-from bridge.routes import build_routes, close_routes
+from bridge.sync import CycleOptions, build_routes, close_routes
 
 quarantine_app = typer.Typer(
     help="Records set aside: list them, show one, retry them, or drop one.",

@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bridge.config import load_config
-from bridge.engine import CycleReport, run_cycle
 from bridge.ledger import Ledger
-from bridge.routes import build_routes, close_routes
+from bridge.sync import CycleReport, build_routes, close_routes, run_cycle
 
 if TYPE_CHECKING:
     from simulators.lapor_state import LaporState

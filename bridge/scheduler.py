@@ -27,11 +27,11 @@ import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bridge import shutdown
-from bridge.engine import CycleOptions, CycleReport, Route, run_cycle
 from bridge.errors import BridgeError, ConfigError
 from bridge.ledger import Lease, LeaseLost, LedgerUnavailable
 from bridge.log import failure_reason
 from bridge.replica import ReplicaIdentity
+from bridge.sync import CycleOptions, CycleReport, Route, run_cycle
 
 log = structlog.get_logger("bridge.scheduler")
 

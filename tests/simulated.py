@@ -13,9 +13,8 @@ import pytest
 
 from bridge.config import BridgeConfig, load_config
 from bridge.demo import DEMO_SECRETS, write_config
-from bridge.engine import CycleReport, run_cycle
 from bridge.ledger import Ledger
-from bridge.routes import build_routes, close_routes
+from bridge.sync import CycleReport, build_routes, close_routes, run_cycle
 from simulators import lapor, sidumas
 from simulators.corpus import load_corpus
 from simulators.lapor_state import LaporState

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bridge.backfill import BackfillProgress
-from bridge.engine import run_cycle
 from bridge.ledger import Ledger
 from bridge.model import make_ref
+from bridge.sync import BackfillProgress, run_cycle
 from tests.backfill.conftest import backfill, door_route, refs_in
 from tests.engine.conftest import door_record
 

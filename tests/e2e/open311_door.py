@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bridge.demo import DEMO_SECRETS, mappings_dir
-from bridge.engine import CycleReport
 from bridge.ledger import Ledger
+from bridge.sync import CycleReport
 from simulators import open311
 from simulators.open311_state import Open311State
 from tests.simulated import open_ledger, sync_route

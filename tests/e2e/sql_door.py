@@ -23,9 +23,8 @@ from sqlalchemy import ColumnElement, func, literal_column, select
 
 from bridge.config import load_config
 from bridge.demo import DEMO_SECRETS, mappings_dir
-from bridge.engine import CycleReport, run_cycle
 from bridge.ledger import Ledger
-from bridge.routes import build_routes, close_routes
+from bridge.sync import CycleReport, build_routes, close_routes, run_cycle
 from simulators import lapor
 from simulators.lapor_state import LaporState
 from simulators.server import RunningServer, serve_in_thread

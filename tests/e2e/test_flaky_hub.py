@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.engine import run_cycle
 from bridge.ledger import Ledger
-from bridge.routes import build_routes, close_routes
+from bridge.sync import build_routes, close_routes, run_cycle
 from tests.simulated import Sims
 
 pytestmark = pytest.mark.e2e

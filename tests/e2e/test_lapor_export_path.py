@@ -9,10 +9,9 @@ import pytest
 
 from bridge.config import load_config
 from bridge.demo import DEMO_SECRETS, mappings_dir
-from bridge.engine import CycleReport, run_cycle
 from bridge.ledger import Ledger
 from bridge.model import make_ref
-from bridge.routes import build_routes, close_routes
+from bridge.sync import CycleReport, build_routes, close_routes, run_cycle
 from simulators.lapor_export import write_export
 from tests.simulated import Sims
 

@@ -20,8 +20,8 @@ from structlog.testing import capture_logs
 from bridge.demo import DEMO_SECRETS
 from bridge.ledger import Ledger
 from bridge.model import make_ref
-from bridge.routes import build_routes, close_routes
 from bridge.scheduler import RouteLeases
+from bridge.sync import build_routes, close_routes
 from tests.cli.test_cli import bridge
 from tests.e2e.test_sidumas_to_lapor import hub_complaints_by_ref
 from tests.pg import fresh_pg_database

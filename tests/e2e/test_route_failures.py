@@ -17,8 +17,8 @@ from structlog.testing import capture_logs
 
 from bridge.demo import DEMO_SECRETS
 from bridge.ledger import Ledger
-from bridge.routes import build_routes, close_routes
 from bridge.scheduler import run_daemon
+from bridge.sync import build_routes, close_routes
 from tests.cli.test_cli import bridge
 from tests.conftest import MAPPINGS
 from tests.e2e.test_two_way_daemon import Cycles

@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 
-from bridge.engine import CycleReport, run_cycle
 from bridge.ledger import Ledger
 from bridge.model import make_ref
-from bridge.routes import build_routes, close_routes
+from bridge.sync import CycleReport, build_routes, close_routes, run_cycle
 from tests.simulated import Sims, hub_by_ref
 
 pytestmark = pytest.mark.e2e

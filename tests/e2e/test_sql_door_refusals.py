@@ -17,8 +17,8 @@ from structlog.testing import capture_logs
 from bridge.config import load_config
 from bridge.ledger import Ledger
 from bridge.model import make_ref
-from bridge.routes import build_routes, close_routes
 from bridge.scheduler import run_daemon
+from bridge.sync import build_routes, close_routes
 from tests.cli.test_cli import bridge
 from tests.e2e.sql_door import (
     FROM_LAPOR,

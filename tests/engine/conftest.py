@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from bridge.engine import Route
 from bridge.ledger import Ledger
 from bridge.mapping import load_mapping
+from bridge.sync import Route
 from connectors.memory import MemoryConnector, MemorySettings
 from tests.conftest import MAPPINGS
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bridge.engine import ForwardRule, run_cycle
 from bridge.errors import RetryableError
 from bridge.ledger import Ledger
 from bridge.mapping import load_mapping
 from bridge.model import Status, make_ref
+from bridge.sync import ForwardRule, run_cycle
 from tests.conftest import MAPPINGS
 from tests.engine.conftest import EMAIL, NIK, PHONE, door_of, door_record, hub_of, make_route
 

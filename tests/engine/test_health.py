@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from bridge.engine import CycleOptions, Route, run_cycle
 from bridge.errors import AuthError, RateLimited, RetryableError
 from bridge.health import PausePolicy, failing_connector
 from bridge.ledger import Ledger
+from bridge.sync import CycleOptions, Route, run_cycle
 from tests.engine.conftest import door_of, door_record, hub_of, make_route
 from tests.ledger.ledger_factories import Clock
 

@@ -6,9 +6,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bridge.engine import run_cycle
 from bridge.errors import RateLimited, RetryableError
 from bridge.ledger import Ledger
+from bridge.sync import run_cycle
 from tests.engine.conftest import door_of, door_record, hub_of, make_route
 
 

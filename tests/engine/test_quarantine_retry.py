@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from bridge.engine import Route, run_cycle
 from bridge.errors import RemoteRejected
 from bridge.ledger import Ledger
 from bridge.mapping import load_mapping
+from bridge.sync import Route, run_cycle
 from tests.conftest import ODD_DATE, reading_dmy
 from tests.engine.conftest import door_of, door_record, hub_of, make_route
 

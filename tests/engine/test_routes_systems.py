@@ -10,7 +10,7 @@ from bridge.config import load_config
 from bridge.demo import DEMO_SECRETS, write_config
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger
-from bridge.routes import build_routes, check_systems, close_routes
+from bridge.sync import build_routes, check_systems, close_routes
 from tests.ledger.ledger_factories import linked
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bridge.engine import run_cycle
 from bridge.errors import RecordInvalid
 from bridge.ledger import Ledger
 from bridge.storable import ID_LIMIT, checked_remote_id, unstorable
+from bridge.sync import run_cycle
 from tests.engine.conftest import door_of, door_record, hub_of, make_route
 from tests.pg import fresh_pg_database
 

@@ -18,11 +18,11 @@ import respx
 
 from bridge.connector import Connector
 from bridge.demo import DEMO_SECRETS, write_config
-from bridge.engine import CycleReport, Route
 from bridge.http import RetrySettings
 from bridge.ledger import Ledger
 from bridge.mapping import Mapping, load_mapping
 from bridge.model import Complaint, carried_ref
+from bridge.sync import CycleReport, Route
 from connectors.lapor import LaporConnector, LaporSettings
 from connectors.memory import MemoryConnector, MemorySettings
 from simulators import lapor, sidumas

@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bridge.engine import CycleReport
 from bridge.ledger import Ledger, QuarantineInfo
 from bridge.model import Complaint, make_ref
+from bridge.sync import CycleReport
 
 CORPUS = Path(__file__).parent / "corpus"
 FIRST_HOSTILE_ID = 9001

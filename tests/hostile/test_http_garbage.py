@@ -23,8 +23,8 @@ import httpx
 import pytest
 
 from bridge.connector import Connector
-from bridge.engine import Route, run_cycle
 from bridge.http import RetrySettings
+from bridge.sync import Route, run_cycle
 from connectors.memory import MemoryConnector
 from connectors.open311 import Open311Connector, Open311Settings
 from connectors.rest import RestConnector, RestSettings

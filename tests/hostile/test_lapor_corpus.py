@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bridge.engine import Route, run_cycle
 from bridge.model import make_ref
+from bridge.sync import Route, run_cycle
 from simulators._common import WIB
 from tests.hostile.conftest import (
     FROM_LAPOR,

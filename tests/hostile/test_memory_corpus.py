@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bridge.engine import Route, run_cycle
 from bridge.ledger import Ledger
 from bridge.mapping import load_mapping
 from bridge.model import make_ref
+from bridge.sync import Route, run_cycle
 from connectors.memory import MemoryConnector, MemorySettings
 from tests.conftest import MAPPINGS
 from tests.hostile.conftest import delivered

@@ -31,12 +31,12 @@ from bridge.cli import app
 from bridge.config import load_config
 from bridge.connector import Connector
 from bridge.demo import DEMO_SECRETS
-from bridge.engine import Route, run_cycle
 from bridge.errors import ConfigError, RetryableError
 from bridge.http import RetrySettings
 from bridge.ledger import Ledger
 from bridge.log import configure_logging
 from bridge.mapping import load_mapping
+from bridge.sync import Route, run_cycle
 from connectors.lapor import LaporConnector, LaporSettings
 from connectors.memory import MemoryConnector, MemorySettings
 from connectors.open311 import Open311Connector, Open311Settings

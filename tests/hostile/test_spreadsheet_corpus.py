@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 
-from bridge.engine import Route, run_cycle
 from bridge.ledger import Ledger
 from bridge.mapping import load_mapping
+from bridge.sync import Route, run_cycle
 from connectors.memory import MemoryConnector, MemorySettings
 from connectors.spreadsheet import SpreadsheetConnector, SpreadsheetSettings
 from tests.conftest import MAPPINGS
