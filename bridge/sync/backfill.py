@@ -2,7 +2,7 @@
 
 The one-off an admin runs after installing the bridge ("send everything since January
 2023 to LAPOR!, without creating one duplicate, and tell me first what you will do").
-It is one ordinary engine cycle (``bridge.engine.run_cycle``) with ``CycleOptions``:
+It is one ordinary cycle (``bridge.sync.cycle.run_cycle``) with ``CycleOptions``:
 
 - the pull starts at the window (``since``), so a cursor source starts there and the
   daemon's stored cursor does not move;
@@ -12,13 +12,14 @@ It is one ordinary engine cycle (``bridge.engine.run_cycle``) with ``CycleOption
   and the daemon would then miss it);
 - what the target already holds is adopted, never doubled (TRAPS.md "Doubling"): an
   index of the target's natural keys and carried bridge references, built from one
-  full pull of the target before the run (``adopt``);
+  full pull of the target before the run (``adopt``, ``bridge.sync.adoption.AdoptionIndex``);
+- the pull stops once ``--limit`` records were planned (``enough``);
 - creates are paced by a token bucket (``before_create``); only counts are kept.
 
 Costs: the source is read twice (a counting pass gives the progress bar its total,
 then the run) and the target once. Memory does not grow with the backfill: pages are
 handled one at a time, counts only, and the route's observation memo (a daemon's
-saving on records it lists every cycle) is switched off. It grows with the *target*:
+saving on records it lists every cycle) is switched off (``memo``). It grows with the *target*:
 the adoption index holds one reference and one 16-byte natural-key digest (plus the
 id) per record the target already holds.
 
@@ -34,12 +35,9 @@ stays unfinished, though: nothing runs after a SIGKILL).
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from collections.abc import Mapping as MappingABC
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as day_start
@@ -48,12 +46,13 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from bridge.connector import Connector, NativeRecord
-from bridge.engine import CycleOptions, CycleReport, Route, natural_key_text, run_cycle
-from bridge.errors import ConfigError, RecordError
-from bridge.mapping import Mapping as FieldMapping
-from bridge.model import Attachment, Complaint, carried_ref
-from bridge.plan import Observation
+from bridge.errors import ConfigError
+from bridge.model import Complaint
+from bridge.sync.adoption import AdoptionIndex, read_record
+from bridge.sync.cycle import run_cycle
+from bridge.sync.observe import Observation
+from bridge.sync.report import CycleReport
+from bridge.sync.route import CycleOptions, Route
 
 log = structlog.get_logger("bridge.backfill")
 
@@ -155,9 +154,7 @@ def run_backfill(
         index.fill(route)
         bucket = TokenBucket(rate, sleep=sleep, clock=clock) if rate else None
         options = _options(dry_run, window, selection, index, bucket, tracker)
-        source = SourceView(route, selection)
-        viewed = dataclasses.replace(route, source=source, memo=_NoMemo())
-        report = run_cycle(viewed, options=options)
+        report = run_cycle(route, options=options)
     except KeyboardInterrupt:
         # What the page in flight delivered was committed by the engine on the way out.
         log.warning("backfill.interrupted", route=route.name)
@@ -185,7 +182,9 @@ def _options(
         dry_run=dry_run,
         since=window.start,  # pull from the window; the daemon's cursor then stays put
         select=selection,
+        enough=lambda: selection.full,  # --limit: stop pulling once enough were planned
         adopt=index,
+        memo=False,  # every record mapped: the window needs its dates
         before_create=bucket.take if bucket else None,
         on_page=tracker.on_page,
         keep_lines=False,  # counts only: memory stays flat however many records
@@ -300,13 +299,12 @@ class Window:
 class Selection:
     """Decides, record by record, what the backfill plans; counts what it passes over.
 
-    Used as ``CycleOptions.select``. ``delivered`` holds the current page's source ids
-    that the route already delivered; ``SourceView`` refreshes it before each page.
+    Used as ``CycleOptions.select``: a record the route already delivered is passed over
+    (the daemon carries its changes), as is one outside the window.
     """
 
     window: Window
     limit: int | None
-    delivered: frozenset[str] = frozenset()
     selected: int = 0
     already_linked: int = 0
     unreadable: Counter[str] = field(default_factory=Counter)
@@ -315,16 +313,17 @@ class Selection:
     def full(self) -> bool:
         return self.limit is not None and self.selected >= self.limit
 
-    def __call__(self, observation: Observation) -> bool:
-        return self.admit(observation.source_id, observation.complaint, observation.problem)
+    def __call__(self, observation: Observation, delivered: bool) -> bool:
+        o = observation
+        return self.admit(o.complaint, o.problem, delivered=delivered)
 
-    def admit(self, source_id: str, complaint: Complaint | None, problem: str | None) -> bool:
+    def admit(self, complaint: Complaint | None, problem: str | None, *, delivered: bool) -> bool:
         if self.full:
             return False
-        # Unreadable records are taken in: the run sets them aside, with their reason.
+        # Unreadable records are taken in: the run quarantines them, with their reason.
         if complaint is not None and not self.window.contains(complaint):
             return False
-        if source_id in self.delivered:
+        if delivered:
             self.already_linked += 1
             return False
         self.selected += 1
@@ -335,177 +334,22 @@ class Selection:
 
 def count_window(route: Route, selection: Selection) -> None:
     """The counting pass: pull, map and select without planning (it reads the source once)."""
-    for page in delivered_pages(route, route.source, selection):
-        for native in page:
-            selection.admit(*_read(route.source_mapping, native))
-
-
-def _read(mapping: FieldMapping, native: NativeRecord) -> tuple[str, Complaint | None, str | None]:
-    source_id = ""
-    try:
-        source_id = mapping.native_id(native)
-        return source_id, mapping.to_canonical(native), None
-    except RecordError as exc:
-        return source_id, None, exc.reason
-
-
-def delivered_pages(
-    route: Route, source: Connector, selection: Selection, since: datetime | None = None
-) -> Iterator[list[NativeRecord]]:
-    """``source``'s pages from the window's start; each page's delivered ids looked up first.
-
-    Stops pulling once the selection is full (``--limit``): the engine has committed
-    the page by the time it asks for the next one.
-    """
-    for page in source.pull(since or selection.window.start):
-        selection.delivered = _delivered(route, page)
-        yield page
+    for page in route.source.pull(selection.window.start):
+        read = [read_record(route.source_mapping, native) for native in page]
+        delivered = _delivered(route, [source_id for source_id, _, _ in read if source_id])
+        for source_id, complaint, problem in read:
+            selection.admit(complaint, problem, delivered=source_id in delivered)
         if selection.full:
             return
 
 
-def _delivered(route: Route, page: Sequence[NativeRecord]) -> frozenset[str]:
-    """Source ids on this page that the route delivered (linked, create confirmed): 2 queries."""
-    ids = []
-    for native in page:
-        try:
-            ids.append(route.source_mapping.native_id(native))
-        except RecordError:
-            continue  # no id, never linked: the engine sets it aside
+def _delivered(route: Route, ids: Sequence[str]) -> frozenset[str]:
+    """Source ids of a page that the route delivered (linked, create confirmed): 2 queries."""
     links = route.ledger.links_for(route.source.name, ids)
     refs = [link.ref for link in links.values()]
     # The source link is written with the intent: a create never confirmed is not delivered.
     pending = route.ledger.pending_creates(route.name, route.target.name, refs) if refs else {}
     return frozenset(sid for sid, link in links.items() if link.ref not in pending)
-
-
-class SourceView(Connector):
-    """The route's source as the backfill's run sees it (see ``delivered_pages``)."""
-
-    type = "backfill-view"
-
-    def __init__(self, route: Route, selection: Selection) -> None:
-        super().__init__(route.source.name, route.source.settings)
-        self._route = route
-        self._selection = selection
-        self.change_feed = route.source.change_feed
-
-    def pull(self, since: datetime | None = None) -> Iterator[list[NativeRecord]]:
-        return delivered_pages(self._route, self._route.source, self._selection, since)
-
-    def get(self, record_id: str) -> NativeRecord | None:
-        return self._route.source.get(record_id)
-
-    def download(self, attachment: Attachment) -> bytes:
-        return self._route.source.download(attachment)
-
-
-class _NoMemo(dict[str, tuple[str, str]]):
-    """A ``Route.memo`` that remembers nothing.
-
-    The daemon's memo lets it skip re-mapping records it lists every cycle, but a
-    record recognised that way comes back unmapped, and the backfill's window needs
-    each record's dates; a backfill also reads each record once, so a memo gains nothing.
-    """
-
-    def __setitem__(self, key: str, value: tuple[str, str]) -> None:
-        return None
-
-
-# -- adoption ------------------------------------------------------------------------
-
-
-def _digest(text: str) -> bytes:
-    # Natural keys hold whole complaint texts; 16 bytes each keep the index small.
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
-
-
-class AdoptionIndex(MappingABC[str, str]):
-    """What the target already holds: carried bridge reference or natural key → its id.
-
-    Used as ``CycleOptions.adopt``. Each target record is handed out once: a lookup
-    that finds it *claims* it, so two identical source complaints never adopt the same
-    target record (the second is created). Natural keys are kept as digests; iterating
-    lists the references only. Records the ledger already links are left out.
-    """
-
-    def __init__(self) -> None:
-        self._by_ref: dict[str, str] = {}
-        self._by_key: dict[bytes, str] = {}
-        self._more: dict[bytes, list[str]] = {}
-        """Further target records sharing a natural key (rare: kept apart to stay small)."""
-        self._claimed: set[str] = set()
-        self.claims: Counter[str] = Counter()
-        """How many lookups adopted a record, by "ref" and "same_text" (the natural key)."""
-
-    def fill(self, route: Route) -> None:
-        """Pull the whole target once and index what it holds (a read; nothing is written)."""
-        for page in route.target.pull(None):
-            self.add_page(route, page)
-        log.info("backfill.index.built", route=route.name, refs=len(self._by_ref))
-
-    def add_page(self, route: Route, page: Sequence[NativeRecord]) -> None:
-        mapping = route.target_mapping
-        read = [_read(mapping, native) for native in page]
-        linked = route.ledger.links_for(route.target.name, [i for i, _, _ in read if i])
-        for target_id, complaint, _ in read:
-            if complaint is None or target_id in linked:
-                continue  # unreadable here, or already some complaint's copy
-            if (ref := carried_ref(complaint)) is not None:
-                # The bridge made this record for that complaint: it is adopted by that
-                # reference only, never handed to another complaint with the same text.
-                self._by_ref.setdefault(ref, target_id)
-                continue
-            if (key := mapping.natural_key_of(complaint)) is not None:
-                digest = _digest(natural_key_text(key))
-                if self._by_key.setdefault(digest, target_id) != target_id:
-                    self._more.setdefault(digest, []).append(target_id)
-
-    def __getitem__(self, key: str) -> str:
-        found = self._claim_ref(key) or self._claim_key(key)
-        if found is None:
-            raise KeyError(key)
-        return found
-
-    def __contains__(self, key: object) -> bool:
-        # Mapping's default would go through __getitem__ and claim the record.
-        if not isinstance(key, str):
-            return False
-        return key in self._by_ref or _digest(key) in self._by_key
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(self._by_ref))
-
-    def __len__(self) -> int:
-        return len(self._by_ref) + len(self._by_key)
-
-    def _claim_ref(self, ref: str) -> str | None:
-        target_id = self._by_ref.pop(ref, None)
-        if target_id is None or not self._claim(target_id):
-            return None
-        self.claims["ref"] += 1
-        return target_id
-
-    def _claim_key(self, text: str) -> str | None:
-        digest = _digest(text)
-        while (target_id := self._next_of(digest)) is not None:
-            if self._claim(target_id):
-                self.claims["same_text"] += 1
-                return target_id
-        return None
-
-    def _next_of(self, digest: bytes) -> str | None:
-        """Take the next unclaimed-so-far candidate for a natural key out of the index."""
-        more = self._more.get(digest)
-        if more:
-            return more.pop()
-        return self._by_key.pop(digest, None)
-
-    def _claim(self, target_id: str) -> bool:
-        if target_id in self._claimed:
-            return False  # adopted already through its other key (reference or natural key)
-        self._claimed.add(target_id)
-        return True
 
 
 # -- pacing --------------------------------------------------------------------------
