@@ -21,9 +21,10 @@ from bridge import storable
 from bridge.connector import NativeRecord
 from bridge.errors import RecordError
 from bridge.log import redact_record
-from bridge.model import Complaint, carried_ref, change_hash, content_hash, made_by
+from bridge.model import Complaint, carried_ref, change_hash, made_by
 from bridge.model import make_ref as reference
 from bridge.sync.adoption import Found, natural_key_text
+from bridge.sync.outgoing import Outgoing, Unwritable, outgoing
 from bridge.sync.route import CycleOptions, Route
 
 
@@ -54,24 +55,6 @@ class KnownRecord:
 
     ref: str
     last_seen_hash: str | None
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """A complaint as it would be created in the target: native payload and attachments."""
-
-    complaint: Complaint
-    """As it leaves its source (``leaving``): anonymity honoured, reference stamped."""
-    payload: NativeRecord
-    target_hash: str
-
-
-@dataclass(frozen=True)
-class Unwritable:
-    """Why the target's mapping cannot write a record."""
-
-    reason: str
-    field: str | None
 
 
 @dataclass(frozen=True)
@@ -146,21 +129,12 @@ def observe(
         settling=settling,
         adoptable=_adoptable(route, observations, known),
         quarantined_unchanged=_quarantined_unchanged(observations, quarantined),
-        outgoing={o.source_id: _outgoing(route, o, refs[o.source_id]) for o in may_go},
+        outgoing={o.source_id: outgoing(route, o.complaint, refs[o.source_id]) for o in may_go},
         found=_found(route, may_go, refs, set(pending), options),
         own_ref=lambda ref: made_by(ref, route.installation),
         reverse_adopting=options.reverse_adopting,
         link_only=options.link_only,
     )
-
-
-def leaving(complaint: Complaint, ref: str) -> Complaint:
-    """The complaint as it may leave its source: anonymity honoured, reference stamped."""
-    if complaint.is_anonymous:
-        complaint = complaint.without_identity()
-    # The reference travels as a tag too, so any system that keeps tags carries it back.
-    tags = complaint.tags if ref in complaint.tags else (*complaint.tags, ref)
-    return complaint.model_copy(update={"ref": ref, "tags": tags})
 
 
 def dump(record: Mapping[str, Any]) -> str:
@@ -267,16 +241,6 @@ def _adoptable(
         for source_id, ref in carried.items()
         if ref in states and route.ledger.link_of(ref, route.source.name) is None
     }
-
-
-def _outgoing(route: Route, observation: Observation, ref: str) -> Outgoing | Unwritable:
-    assert observation.complaint is not None
-    complaint = leaving(observation.complaint, ref)
-    try:
-        payload = route.target_mapping.to_native(complaint)
-    except RecordError as exc:
-        return Unwritable(exc.reason, exc.field)
-    return Outgoing(complaint, payload, content_hash(complaint))
 
 
 def _found(

@@ -40,7 +40,8 @@ from dataclasses import dataclass
 
 from bridge.model import carried_ref
 from bridge.sync.adoption import Found
-from bridge.sync.observe import Facts, Observation, Outgoing, Unwritable
+from bridge.sync.observe import Facts, Observation
+from bridge.sync.outgoing import Outgoing, Unwritable
 
 
 @dataclass(frozen=True)
