@@ -110,13 +110,14 @@ def observe(
         observations = [o for o in observations if options.select(o, o.source_id in delivered)]
     settled_before = route.clock() - route.settle
     settling = {ref for ref, p in pending.items() if p.updated_at > settled_before}
-    may_go = [
-        o
-        for o in observations
-        if o.complaint is not None
-        and (o.source_id not in known or refs[o.source_id] in pending)
-        and refs[o.source_id] not in settling
-    ]
+    still_quarantined = _quarantined_unchanged(observations, quarantined)
+    may_go: dict[str, Observation] = {}  # the records the plan may send to the target
+    for o in observations:
+        new_or_pending = o.source_id not in known or refs[o.source_id] in pending
+        if o.complaint is None or not new_or_pending or refs[o.source_id] in settling:
+            continue
+        if o.source_id not in still_quarantined:
+            may_go.setdefault(o.source_id, o)  # an id listed twice: the first one goes
     return Facts(
         observations=observations,
         known=known,
@@ -128,9 +129,9 @@ def observe(
         target_can_find_by_ref=route.target.can_find_by_ref,
         settling=settling,
         adoptable=_adoptable(route, observations, known),
-        quarantined_unchanged=_quarantined_unchanged(observations, quarantined),
-        outgoing={o.source_id: outgoing(route, o.complaint, refs[o.source_id]) for o in may_go},
-        found=_found(route, may_go, refs, set(pending), options),
+        quarantined_unchanged=still_quarantined,
+        outgoing={sid: outgoing(route, o.complaint, refs[sid]) for sid, o in may_go.items()},
+        found=_found(route, list(may_go.values()), refs, set(pending), options),
         own_ref=lambda ref: made_by(ref, route.installation),
         reverse_adopting=options.reverse_adopting,
         link_only=options.link_only,
