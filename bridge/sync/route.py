@@ -1,25 +1,28 @@
-"""What a cycle works on and reports: the wired route, its options, its report.
+"""What a cycle works on: the wired route and the options of one cycle.
 
-``bridge.engine`` runs cycles over these; ``bridge.linked``, ``bridge.setaside``,
-the scheduler and the CLI read them. Kept apart from the engine so that those
-modules can use them without importing the engine itself.
+Plain data: ``bridge.sync.cycle`` runs cycles over these; the daemon and the CLI
+build them (``bridge.sync.wiring``).
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from bridge.connector import Connector
 from bridge.health import PausePolicy
 from bridge.ledger import Ledger
 from bridge.mapping import Mapping as FieldMapping
 from bridge.model import Status
-from bridge.plan import Observation
 from bridge.status import owners_from
+from bridge.sync.adoption import Adoption
+
+if TYPE_CHECKING:
+    from bridge.sync.observe import Observation
+    from bridge.sync.report import CycleReport
 
 
 @dataclass(frozen=True)
@@ -75,53 +78,22 @@ class ForwardRule:
 
 
 @dataclass(frozen=True)
-class PlannedLine:
-    """One line of a plan report: what happens (or would happen) to one source record."""
-
-    action: str
-    source_id: str
-    ref: str | None = None
-    target_id: str | None = None
-    reason: str | None = None
-    ticket: str | None = None
-    """The source's own human-facing number (e.g. SIDUMAS ``no_tiket``), when it has one."""
-
-
-@dataclass
-class CycleReport:
-    route: str
-    dry_run: bool
-    counts: Counter[str] = field(default_factory=Counter)
-    lines: list[PlannedLine] = field(default_factory=list)
-    error: str | None = None
-    paused: str | None = None
-    """Why the cycle did not run: a connector it needs is paused (no request was sent)."""
-    notes: list[str] = field(default_factory=list)
-    """What this route leaves undone by configuration (a read-only target), for the user."""
-    keep_lines: bool = True
-    """False keeps counts only, so a backfill of millions holds no per-record lines."""
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    def add(self, line: PlannedLine) -> None:
-        self.counts[line.action] += 1
-        if self.keep_lines:
-            self.lines.append(line)
-
-
-@dataclass(frozen=True)
 class CycleOptions:
-    """How a cycle differs from the daemon's ordinary one (used by ``bridge backfill``)."""
+    """How a cycle differs from the daemon's ordinary one (``backfill``, ``ledger rebuild``)."""
 
     dry_run: bool = False
+    """Plan and report; write nothing anywhere (reading the target is allowed)."""
     since: datetime | None = None
     """Pull from here instead of the stored cursor (which then does not move)."""
-    select: Callable[[Observation], bool] | None = None
-    """Only these records are planned; the others are passed over untouched."""
-    adopt: Mapping[str, str] = field(default_factory=dict)
-    """Natural key or carried bridge reference → id of a record already in the target."""
+    select: Callable[[Observation, bool], bool] | None = None
+    """``(observation, delivered) -> planned?``: only these records are planned, the others
+    are passed over untouched. ``delivered`` says the route already delivered the record."""
+    enough: Callable[[], bool] | None = None
+    """Asked after each page: True stops the pull there (a backfill's ``--limit``)."""
+    adopt: Adoption | None = None
+    """Records already in the target that a complaint may be linked to instead of created."""
+    memo: bool = True
+    """False maps every record (a backfill reads each once and needs every record's dates)."""
     before_create: Callable[[], None] | None = None
     """Called before each remote create (a rate limit)."""
     on_page: Callable[[CycleReport], None] | None = None
@@ -132,10 +104,10 @@ class CycleOptions:
     respect_pause: bool = True
     """False runs even when a connector is paused (an admin at the keyboard wants to see)."""
     adopting: bool = False
-    """A full pass that looks every new record up in the target before creating it (the
-    engine sets it on a route's first pass in a ledger; ``bridge ledger rebuild`` too)."""
+    """A full pass that looks every new record up in the target before creating it (set on
+    a route's first pass in a ledger, ``bridge.sync.adoption``; ``bridge ledger rebuild`` too)."""
     reverse_adopting: bool = False
-    """A route the other way has not made its first pass yet (set by the engine): records
-    carrying a reference this ledger does not know wait for it (``bridge.plan`` step 5)."""
+    """A route the other way has not made its first pass yet (set by the cycle): records
+    carrying a reference this ledger does not know wait for it (``bridge.sync.plan`` step 6)."""
     link_only: bool = False
     """Link the records the target already holds, create nothing, move no cursor (rebuild)."""

@@ -8,11 +8,11 @@ import structlog
 
 from bridge.config import BridgeConfig, RouteSettings, build_connector
 from bridge.connector import Connector
-from bridge.engine import ForwardRule, Route
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger
-from bridge.linked import read_only_note
 from bridge.mapping import Mapping, load_mapping
+from bridge.sync.route import ForwardRule, Route
+from bridge.sync.updates import read_only_note
 
 log = structlog.get_logger("bridge.routes")
 

@@ -1,0 +1,282 @@
+"""Observe: a page of native records → the facts the planner decides on.
+
+Everything here only reads: the source page is mapped (or recognised unchanged from the
+route's memo), and for its records the ledger is asked what it remembers (links, creates
+started and not confirmed, quarantined copies) and the target what it already holds (a
+copy found by the bridge's reference, or by a backfill's or first pass's adoption). For
+every record that may go to the target, its outgoing form is built too, or the reason
+the target's mapping cannot write it. ``bridge.sync.plan`` then decides without I/O, and
+a dry run reads exactly what a real run reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence, Set
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridge import storable
+from bridge.connector import NativeRecord
+from bridge.errors import RecordError
+from bridge.log import redact_record
+from bridge.model import Complaint, carried_ref, change_hash, made_by
+from bridge.model import make_ref as reference
+from bridge.sync.adoption import Found, natural_key_text
+from bridge.sync.outgoing import Outgoing, Unwritable, outgoing
+from bridge.sync.route import CycleOptions, Route
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One native record from the source, already mapped (or refused by the mapping)."""
+
+    source_id: str
+    native: Mapping[str, Any]
+    complaint: Complaint | None = None
+    seen_hash: str | None = None
+    """``bridge.model.change_hash`` of the record: compared with what the ledger last saw."""
+    problem: str | None = None
+    problem_field: str | None = None
+    mapped: bool = True
+    """False for a record recognised as unchanged from the route's memo without mapping it
+    again; observe maps it after all when it needs more than a skip."""
+
+    @property
+    def ticket(self) -> str | None:
+        """The source's own human-facing number for the record, when it has one."""
+        return self.complaint.ticket if self.complaint is not None else None
+
+
+@dataclass(frozen=True)
+class KnownRecord:
+    """What the ledger holds about a source record: its reference and last seen hash."""
+
+    ref: str
+    last_seen_hash: str | None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything the planner may look at for one page."""
+
+    observations: Sequence[Observation]
+    known: Mapping[str, KnownRecord]
+    """Source id → ledger record, for source records the ledger already links."""
+    pending_refs: Set[str]
+    """References whose create was started and not confirmed."""
+    make_ref: Callable[[str], str]
+    """``source_id -> ref``; deterministic per source system (see ``bridge.model.make_ref``)."""
+    target: str
+    target_receives_confidential: bool
+    target_can_create: bool = True
+    target_can_find_by_ref: bool = False
+    settling: Set[str] = frozenset()
+    """Pending references whose last attempt is too recent to look up (a search index lags)."""
+    adoptable: Mapping[str, str] = field(default_factory=dict)
+    """Source id → ref, for unlinked records carrying the reference of a complaint we know."""
+    quarantined_unchanged: Set[str] = frozenset()
+    """Source ids quarantined earlier and unchanged since."""
+    outgoing: Mapping[str, Outgoing | Unwritable] = field(default_factory=dict)
+    """Source id → the record as it would be created, for records that may go to the target."""
+    found: Mapping[str, tuple[Found, ...]] = field(default_factory=dict)
+    """Source id → copies the target holds of it already, best first."""
+    own_ref: Callable[[str], bool] = lambda ref: False
+    """True for a reference this installation made (``bridge.model.made_by``)."""
+    reverse_adopting: bool = False
+    """A route reading this route's target has not made its first pass in this ledger yet."""
+    link_only: bool = False
+    """A rebuild: records the target does not hold are not created."""
+
+
+def observe(
+    route: Route,
+    page: Sequence[NativeRecord],
+    options: CycleOptions,
+    quarantined: Mapping[str, str],
+) -> Facts:
+    """The facts about one source page; ``quarantined`` maps source id → stored record."""
+    observations = [_remembered(route, native, options.memo) for native in page]
+    known = _known(route, [o.source_id for o in observations])
+    refs = {o.source_id: _ref(route, o.source_id, known) for o in observations}
+    pending = route.ledger.pending_creates(route.name, route.target.name, list(refs.values()))
+    observations = [
+        o if o.mapped or _unchanged(o, known, pending) else _map(route, dict(o.native))
+        for o in observations
+    ]
+    if options.select is not None:
+        delivered = {sid for sid, k in known.items() if k.ref not in pending}
+        observations = [o for o in observations if options.select(o, o.source_id in delivered)]
+    settled_before = route.clock() - route.settle
+    settling = {ref for ref, p in pending.items() if p.updated_at > settled_before}
+    still_quarantined = _quarantined_unchanged(observations, quarantined)
+    may_go: dict[str, Observation] = {}  # the records the plan may send to the target
+    for o in observations:
+        new_or_pending = o.source_id not in known or refs[o.source_id] in pending
+        if o.complaint is None or not new_or_pending or refs[o.source_id] in settling:
+            continue
+        if o.source_id not in still_quarantined:
+            may_go.setdefault(o.source_id, o)  # an id listed twice: the first one goes
+    return Facts(
+        observations=observations,
+        known=known,
+        pending_refs=set(pending),
+        make_ref=lambda source_id: reference(route.source.name, source_id, route.installation),
+        target=route.target.name,
+        target_receives_confidential=route.target.receives_confidential,
+        target_can_create=route.target.can_create,
+        target_can_find_by_ref=route.target.can_find_by_ref,
+        settling=settling,
+        adoptable=_adoptable(route, observations, known),
+        quarantined_unchanged=still_quarantined,
+        outgoing={sid: outgoing(route, o.complaint, refs[sid]) for sid, o in may_go.items()},
+        found=_found(route, list(may_go.values()), refs, set(pending), options),
+        own_ref=lambda ref: made_by(ref, route.installation),
+        reverse_adopting=options.reverse_adopting,
+        link_only=options.link_only,
+    )
+
+
+def dump(record: Mapping[str, Any]) -> str:
+    """A record as canonical JSON: the memo's digest, and the quarantine's stored copy."""
+    # ASCII escapes: a record may hold a lone surrogate (a JSON "\ud800"), which cannot
+    # be encoded for the memo's digest nor stored in PostgreSQL as text.
+    return json.dumps(record, sort_keys=True, ensure_ascii=True, default=str)
+
+
+def _quarantined_unchanged(
+    observations: Sequence[Observation], quarantined: Mapping[str, str]
+) -> set[str]:
+    """Quarantined records unchanged since (TRAPS.md: a few always-failing records must not
+    cost a create attempt every cycle, nor starve the rest).
+
+    A record comes back as soon as it changes in its source, or when a person asks
+    (``bridge quarantine retry``). The stored copy is masked with a per-process key,
+    so each start of the bridge also tries every quarantined record once more.
+    """
+    return {
+        o.source_id
+        for o in observations
+        if (stored := quarantined.get(o.source_id)) is not None
+        and stored == dump(redact_record(o.native))
+    }
+
+
+def _known(route: Route, ids: Sequence[str]) -> dict[str, KnownRecord]:
+    links = route.ledger.links_for(route.source.name, ids)
+    return {sid: KnownRecord(link.ref, link.last_seen_hash) for sid, link in links.items()}
+
+
+def _ref(route: Route, source_id: str, known: Mapping[str, KnownRecord]) -> str:
+    record = known.get(source_id)
+    return record.ref if record else reference(route.source.name, source_id, route.installation)
+
+
+def _unchanged(
+    o: Observation, known: Mapping[str, KnownRecord], pending: Mapping[str, Any]
+) -> bool:
+    """Recognised from the memo, linked, delivered and unchanged: nothing to map again."""
+    record = known.get(o.source_id)
+    return record is not None and record.ref not in pending and record.last_seen_hash == o.seen_hash
+
+
+# Records remembered per route as (id, seen hash) only — about 200 bytes each;
+# cleared (not grown) beyond the limit, so a huge source just gets fewer hits.
+MEMO_LIMIT = 100_000
+
+
+def _remembered(route: Route, native: NativeRecord, use_memo: bool) -> Observation:
+    """Map a native record, unless it is byte-for-byte one this route mapped before."""
+    if not use_memo:
+        return _map(route, native)
+    digest = hashlib.blake2b(dump(native).encode(), digest_size=16).hexdigest()
+    remembered = route.memo.get(digest)
+    if remembered is not None:
+        source_id, seen_hash = remembered
+        return Observation(source_id, native, seen_hash=seen_hash, mapped=False)
+    observation = _map(route, native)
+    if observation.complaint is not None:
+        if len(route.memo) >= MEMO_LIMIT:
+            route.memo.clear()
+        route.memo[digest] = (observation.source_id, observation.seen_hash or "")
+    return observation
+
+
+def _map(route: Route, native: NativeRecord) -> Observation:
+    mapping = route.source_mapping
+    try:
+        source_id = storable.checked_id(mapping.native_id(native))
+    except RecordError as exc:
+        # Without an id (or one the ledger cannot hold) we still need a stable handle.
+        digest = hashlib.sha256(dump(native).encode()).hexdigest()[:16]
+        return Observation(f"noid-{digest}", native, problem=exc.reason, problem_field=exc.field)
+    try:
+        complaint = mapping.to_canonical(native)
+        storable.check_complaint(complaint)
+    except RecordError as exc:
+        return Observation(source_id, native, problem=exc.reason, problem_field=exc.field)
+    return Observation(source_id, native, complaint, change_hash(complaint))
+
+
+def _adoptable(
+    route: Route, observations: Sequence[Observation], known: Mapping[str, KnownRecord]
+) -> dict[str, str]:
+    """Unlinked records carrying the reference of a complaint the ledger knows.
+
+    Such a record is the bridge's own copy whose create answer was lost (the other
+    direction's create); the ledger only waits to hear its id here.
+    """
+    carried = {
+        o.source_id: ref
+        for o in observations
+        if o.complaint is not None
+        and o.source_id not in known
+        and (ref := carried_ref(o.complaint)) is not None
+    }
+    if not carried:
+        return {}
+    states = route.ledger.complaint_states(sorted(set(carried.values())))
+    return {
+        source_id: ref
+        for source_id, ref in carried.items()
+        if ref in states and route.ledger.link_of(ref, route.source.name) is None
+    }
+
+
+def _found(
+    route: Route,
+    may_go: Sequence[Observation],
+    refs: Mapping[str, str],
+    pending: Set[str],
+    options: CycleOptions,
+) -> dict[str, tuple[Found, ...]]:
+    """Copies the target holds already: by the bridge's reference, then by adoption."""
+    search = route.target.can_find_by_ref
+    first_pass = options.adopting or options.link_only
+    found: dict[str, tuple[Found, ...]] = {}
+    for o in may_go:
+        ref = refs[o.source_id]
+        copies: list[Found] = []
+        if search and (ref in pending or first_pass):
+            copies.extend(look_up(route, ref, o.source_id))
+        if options.adopt is not None:
+            assert o.complaint is not None
+            key = route.target_mapping.natural_key_of(o.complaint)
+            copies.extend(options.adopt.candidates(ref, natural_key_text(key) if key else None))
+        if copies:
+            found[o.source_id] = tuple(copies)
+    return found
+
+
+def look_up(route: Route, ref: str, source_id: str) -> list[Found]:
+    """The target's copy of a complaint, found by its reference (none, or one).
+
+    A complaint first seen before the installation was named may have been sent under
+    the older form of its reference: that one is looked for too.
+    """
+    target_id = route.target.find_by_ref(ref)
+    older = reference(route.source.name, source_id)
+    if target_id is None and older != ref and made_by(ref, route.installation):
+        target_id = route.target.find_by_ref(older)
+    return [] if target_id is None else [Found(target_id, "search")]

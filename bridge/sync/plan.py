@@ -1,0 +1,227 @@
+"""Plan: the facts observed about a page → the final action for each of its records.
+
+Pure and table-driven (vdirsyncer's ``_get_actions``): no I/O, no clock, no
+randomness. Everything it looks at was read beforehand by ``bridge.sync.observe``
+(the ledger's links and pending creates, the target's copies found by reference,
+whether the target's mapping can write the record), so each action is final:
+``bridge.sync.act`` carries it out as planned, and a dry run prints it unchanged.
+
+For one record pulled from a route's source, the table is, in evaluation order:
+
+1. it is quarantined already and unchanged since → ``Skip`` (one attempt, not one per cycle);
+2. the record could not be read (missing fields, bad date, unknown category)
+   → ``Quarantine`` with the reason; the rest of the page goes on;
+3. the same source id already appeared earlier in this pull → ``Skip`` (duplicate);
+4. a create was started for it but never confirmed (crash, lost response) and its last
+   attempt is too recent for the target's search to show it → ``Skip`` that still owes work
+   (the cursor waits for it); otherwise it goes on at step 9, to be looked for first;
+5. a record that carries the reference of a complaint the ledger knows, but has not
+   linked here, *is* that complaint's copy whose create answer was lost → ``AdoptCopy``
+   (creating it again in the other direction would double it);
+6. already linked → ``Skip`` when its content hash is unchanged, ``NoteChange`` when it
+   changed (the ledger records the new hash; ``bridge.sync.updates`` carries the change);
+7. it carries a bridge reference the ledger knows nothing of (the ledger was lost or
+   replaced): while the route the other way has not made its first pass in this ledger,
+   it may be a copy that route will link → ``Skip`` that waits (the cursor waits too);
+   after that, a reference this installation made is the bridge's own copy of a complaint
+   whose origin is elsewhere → ``Withhold``, never sent back;
+8. it is confidential (*rahasia*) and the target is not marked to receive confidential
+   complaints → ``Withhold``; a target that takes no new complaints → ``Skip``;
+9. it goes to the target, in this order: the target's mapping cannot write it →
+   ``Quarantine``; an unconfirmed create in a target that cannot be searched by
+   reference → ``Quarantine`` (a person checks: neither send it again nor drop it); a
+   copy found in the target (by reference, or by a backfill's or first pass's adoption)
+   → ``Link``; a rebuild (``link_only``) → ``NotFound``; otherwise → ``Create``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bridge.model import carried_ref
+from bridge.sync.adoption import Found
+from bridge.sync.observe import Facts, Observation
+from bridge.sync.outgoing import Outgoing, Unwritable
+
+
+@dataclass(frozen=True)
+class Create:
+    """Send the complaint to the target (``resend``: an earlier create was not found there)."""
+
+    ref: str
+    observation: Observation
+    outgoing: Outgoing
+    resend: bool = False
+
+
+@dataclass(frozen=True)
+class Link:
+    """The target holds this complaint already (``found.target_id``): link it, send nothing."""
+
+    ref: str
+    observation: Observation
+    outgoing: Outgoing
+    found: Found
+
+    @property
+    def target_id(self) -> str:
+        return self.found.target_id
+
+
+@dataclass(frozen=True)
+class NotFound:
+    """A rebuild found no copy in the target: nothing is written; the daemon sends it later."""
+
+    ref: str
+    observation: Observation
+
+
+@dataclass(frozen=True)
+class AdoptCopy:
+    """This record is the bridge's own copy of complaint ``ref``; link it, create nothing."""
+
+    ref: str
+    observation: Observation
+
+
+@dataclass(frozen=True)
+class NoteChange:
+    ref: str
+    observation: Observation
+
+
+@dataclass(frozen=True)
+class Skip:
+    source_id: str
+    reason: str
+    owed: bool = False
+    """True when the record still needs work later: the page's cursor must not pass it."""
+    kind: str = "skip"
+    """The report line: ``skip``, ``waiting`` (a look-up not due yet) or ``deferred``."""
+
+
+@dataclass(frozen=True)
+class Withhold:
+    """Deliberately not copied (a confidential complaint to a target not cleared for it)."""
+
+    source_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Quarantine:
+    """Set the record aside with its reason, for a person (``bridge quarantine``)."""
+
+    observation: Observation
+    reason: str
+    field: str | None = None
+
+
+Action = Create | Link | NotFound | AdoptCopy | NoteChange | Skip | Withhold | Quarantine
+Sends = Create | Link
+"""The actions whose intent is committed before the target is written (``bridge.sync.act``)."""
+
+
+def plan(facts: Facts) -> list[Action]:
+    """Decide, for every observed record of one page, what to do. See the module docstring."""
+    actions: list[Action] = []
+    seen: set[str] = set()
+    taken: set[str] = set()  # target records linked on this page: each to one complaint only
+    for observation in facts.observations:
+        action = _decide(observation, facts, seen, taken)
+        if isinstance(action, Link):
+            taken.add(action.target_id)
+        actions.append(action)
+        seen.add(observation.source_id)
+    return actions
+
+
+def _decide(observation: Observation, facts: Facts, seen: set[str], taken: set[str]) -> Action:
+    source_id = observation.source_id
+    # 1. A record the target refused stays quarantined until it changes, or a person asks.
+    if source_id in facts.quarantined_unchanged:
+        return Skip(source_id, QUARANTINED_UNCHANGED)
+    # 2. Unreadable records are quarantined; they never block the others.
+    if observation.complaint is None and observation.mapped:
+        reason = observation.problem or "the record could not be mapped"
+        return Quarantine(observation, reason, observation.problem_field)
+    # 3. A system that lists the same id twice in one pull must not cause two creates.
+    if source_id in seen:
+        return Skip(source_id, "duplicate id in this pull")
+    known = facts.known.get(source_id)
+    ref = known.ref if known else facts.make_ref(source_id)
+    # 4. An unconfirmed create is looked for first (step 9), once the target can show it.
+    if ref in facts.pending_refs:
+        if ref in facts.settling:
+            return Skip(source_id, SETTLING, owed=True, kind="waiting")
+        return _to_target(observation, ref, facts, taken, pending=True)
+    # 5. Our own copy whose create answer was lost: link it.
+    adopt = facts.adoptable.get(source_id)
+    if known is None and adopt is not None:
+        return AdoptCopy(adopt, observation)
+    # 6. Already linked and delivered.
+    if known is not None:
+        if known.last_seen_hash == observation.seen_hash:
+            return Skip(source_id, "unchanged")
+        return NoteChange(ref, observation)
+    complaint = observation.complaint
+    assert complaint is not None  # observe maps every record that needs more than a skip
+    # 7. A copy the bridge made, unknown to this ledger: creating it would send it back where
+    # it came from. While the route that reads the target has not linked its records in
+    # this ledger yet, any reference may be ours (older ones name no installation): wait.
+    carried = carried_ref(complaint)
+    if carried is not None and carried != ref:
+        if facts.reverse_adopting:
+            return Skip(source_id, DEFERRED, owed=True, kind="deferred")
+        if facts.own_ref(carried):
+            return Withhold(source_id, ORPHAN_COPY.format(ref=carried))
+    # 8. Privacy first; then whether the target takes new complaints at all.
+    if complaint.is_secret and not facts.target_receives_confidential:
+        return Withhold(source_id, CONFIDENTIAL)
+    if not facts.target_can_create:
+        return Skip(source_id, "the target takes no new complaints")
+    return _to_target(observation, ref, facts, taken, pending=False)
+
+
+def _to_target(
+    observation: Observation, ref: str, facts: Facts, taken: set[str], *, pending: bool
+) -> Action:
+    # 9. The record goes to the target: linked to a copy it holds, or as a new complaint.
+    source_id = observation.source_id
+    outgoing = facts.outgoing[source_id]
+    if isinstance(outgoing, Unwritable):  # the target's mapping cannot write it
+        return Quarantine(observation, outgoing.reason, outgoing.field)
+    if pending and not facts.target_can_find_by_ref:
+        # Neither send it again (it may be there) nor drop it (it may not): a person decides.
+        return Quarantine(observation, UNCONFIRMED.format(target=facts.target))
+    for found in facts.found.get(source_id, ()):
+        if found.target_id not in taken:
+            return Link(ref, observation, outgoing, found)
+    if facts.link_only:
+        return NotFound(ref, observation)
+    return Create(ref, observation, outgoing, resend=pending)
+
+
+QUARANTINED_UNCHANGED = "set aside earlier and unchanged since; see `bridge quarantine show`"
+
+CONFIDENTIAL = "confidential complaint; the target is not marked receives_confidential"
+
+DEFERRED = (
+    "carries a bridge reference this ledger does not know: it waits until the route the other "
+    "way has linked its records in this ledger, as it may be a copy of one of them"
+)
+
+SETTLING = (
+    "an earlier create is not confirmed yet; it is looked up once the target had time to show it"
+)
+
+ORPHAN_COPY = (
+    "a copy the bridge made of complaint {ref}, which this ledger does not know (was the "
+    "ledger lost or replaced?): not sent back where it came from. The route that made the "
+    "copy links it again by that reference; if the original is gone, nothing is owed"
+)
+
+UNCONFIRMED = (
+    "an earlier create in {target} was never confirmed and {target} cannot be searched by "
+    "reference: check {target} by hand before this complaint is sent again"
+)
