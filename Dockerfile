@@ -13,7 +13,6 @@ WORKDIR /opt/lapor-bridge
 COPY pyproject.toml README.md constraints.txt ./
 COPY bridge ./bridge
 COPY connectors ./connectors
-COPY simulators ./simulators
 COPY mappings ./mappings
 COPY config.example.toml ./
 RUN pip install . -c constraints.txt \
