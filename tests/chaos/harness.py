@@ -59,7 +59,8 @@ from bridge.testing.simulators.corpus import CorpusEntry, load_corpus
 from bridge.testing.simulators.lapor_rules import STATUSES as LAPOR_STATUSES
 from bridge.testing.simulators.lapor_state import LaporState
 from bridge.testing.simulators.server import RunningServer, serve_in_thread
-from bridge.testing.simulators.sidumas_state import STATUS_LABELS, SidumasState
+from bridge.testing.simulators.sidumas_data import STATUS_LABELS
+from bridge.testing.simulators.sidumas_state import SidumasState
 from tests.chaos import ledger_swap
 from tests.simulated import hub_by_ref as complaints_by_ref
 

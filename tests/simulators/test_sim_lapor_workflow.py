@@ -188,7 +188,7 @@ def test_listing_filters_disposition_and_updated_since_after_changes(
     lapor.post(f"/_sim/complaints/{moved}/dispose", json={"institution_id": 1001})
 
     def listed(disposition_id: int, since: str) -> list[int]:
-        params = {"disposition_id": disposition_id, "updated_since": since}
+        params: dict[str, str | int] = {"disposition_id": disposition_id, "updated_since": since}
         return [
             row["id"] for row in lapor.get("/complaints", params=params).json()["results"]["data"]
         ]
