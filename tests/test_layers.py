@@ -8,6 +8,8 @@ the pre-commit hook run this file.
    bridge, except one another.
 2. Connectors never import the mapping, the ledger or the sync engine: they speak transports.
 3. Nothing imports the CLI but the CLI itself and `bridge/__main__.py`: only the CLI prints.
+4. Only the CLI and `bridge.demo` import `bridge.testing`: the daemon must run on an install
+   without the `simulators` extra (and without pytest).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ ENGINE = (
 )
 NOT_FOR_CONNECTORS = ("bridge.mapping", "bridge.ledger", *ENGINE)
 CLI_ENTRY_POINTS = ("bridge.__main__",)
+TESTING = "bridge.testing"
+TESTING_USERS = ("bridge.demo",)  # besides the CLI (demo, simulate) and bridge.testing itself
 
 # Violations known on 2026-12-07 that other rooms of issue 16 are removing in their own branches:
 # (importing module, what it reaches). The lead empties this list after merging them; an entry
@@ -155,10 +159,22 @@ def cli_violations(graph: dict[str, set[str]]) -> list[Violation]:
     ]
 
 
+def helper_violations(graph: dict[str, set[str]]) -> list[Violation]:
+    rule = "only the CLI and bridge.demo import the test helpers"
+    return [
+        Violation(importer, TESTING, rule)
+        for importer, names in graph.items()
+        if not (is_cli(importer) or within(importer, TESTING) or importer in TESTING_USERS)
+        for name in names
+        if within(name, TESTING)
+    ]
+
+
 RULES = {
     "leaves": leaf_violations,
     "connectors": connector_violations,
     "cli": cli_violations,
+    "test helpers": helper_violations,
 }
 
 
@@ -216,6 +232,8 @@ def test_each_rule_reports_what_breaks_it() -> None:
         "bridge.health": {"bridge.cli_common.out"},
         "bridge.cli.app": {"bridge.cli.render"},  # the CLI importing itself: allowed
         "bridge.__main__": {"bridge.cli.main"},
+        "bridge.scheduler": {"bridge.testing.simulators.server"},
+        "bridge.demo": {"bridge.testing.simulators.lapor"},  # the demo runs the simulators
     }
     assert [str(v) for check in RULES.values() for v in check(graph)] == [
         "bridge.errors imports bridge.config: "
@@ -224,4 +242,6 @@ def test_each_rule_reports_what_breaks_it() -> None:
         "connectors never import the mapping, the ledger or the sync engine",
         "bridge.health imports bridge.cli: "
         "nothing imports the CLI but the CLI and bridge/__main__.py",
+        "bridge.scheduler imports bridge.testing: "
+        "only the CLI and bridge.demo import the test helpers",
     ]
