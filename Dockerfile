@@ -13,9 +13,9 @@ WORKDIR /opt/lapor-bridge
 COPY pyproject.toml README.md constraints.txt ./
 COPY bridge ./bridge
 COPY connectors ./connectors
-COPY simulators ./simulators
 COPY mappings ./mappings
 COPY config.example.toml ./
+# Without extras: the simulators' web stack (FastAPI, uvicorn) stays out of the production image.
 RUN pip install . -c constraints.txt \
  && useradd --system --uid 10001 --home-dir /var/lib/lapor-bridge --create-home bridge \
  && mkdir -p /etc/lapor-bridge \

@@ -32,9 +32,11 @@ demo: $(STAMP)
 ## Lint, type-check and run the whole test suite (ledger tests on SQLite and PostgreSQL).
 test: $(STAMP) lint typecheck unit
 
+## ruff, and the layer rules (which parts may import which: tests/test_layers.py).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_layers.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

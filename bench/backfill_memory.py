@@ -13,7 +13,7 @@ backfill runs in a fresh subprocess, which reports its throughput and peak RSS
   connector with ``mappings/lapor-export.toml``.
 
 Both go to a ``memory`` target with ``retain = false`` (it counts creates, keeps
-nothing) with a SQLite ledger on disk. Texts cycle through ``simulators.corpus``.
+nothing) with a SQLite ledger on disk. Texts cycle through ``bridge.testing.simulators.corpus``.
 ``--trace`` adds the top tracemalloc allocation sites to the child's report.
 """
 
@@ -73,7 +73,7 @@ EXPORT_HEADER = [
 
 
 def texts() -> Iterator[tuple[str, str]]:
-    from simulators.corpus import load_corpus
+    from bridge.testing.simulators.corpus import load_corpus
 
     corpus = [(e.title[:100], e.body) for e in load_corpus()]
     while True:

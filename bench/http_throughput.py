@@ -19,11 +19,11 @@ from bridge.demo import DEMO_SECRETS, write_config
 from bridge.ledger import Ledger
 from bridge.log import configure_logging
 from bridge.sync import build_routes, close_routes, run_cycle
-from simulators import lapor, sidumas
-from simulators.corpus import load_corpus
-from simulators.lapor_state import LaporState
-from simulators.server import serve_in_thread
-from simulators.sidumas_state import SidumasState
+from bridge.testing.simulators import lapor, sidumas
+from bridge.testing.simulators.corpus import load_corpus
+from bridge.testing.simulators.lapor_state import LaporState
+from bridge.testing.simulators.server import serve_in_thread
+from bridge.testing.simulators.sidumas_state import SidumasState
 
 
 def main() -> None:

@@ -219,8 +219,8 @@ def simulate(
 ) -> None:
     """Serve a simulated LAPOR! v3, SIDUMAS or Open311 API on 127.0.0.1 for tests and demos."""
     # The simulators are imported only here: the package itself is cheap, the apps are not.
-    from simulators import KINDS, run_cli
-    from simulators.faults import FaultError, parse_spec
+    from bridge.testing.simulators import KINDS, run_cli
+    from bridge.testing.simulators.faults import FaultError, parse_spec
 
     problems = [] if kind in KINDS else [f"unknown simulator {kind!r}: choose {', '.join(KINDS)}"]
     if kind == "open311" and state:

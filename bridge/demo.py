@@ -25,8 +25,8 @@ from bridge.ledger import Ledger
 from bridge.sync import CycleReport, build_routes, close_routes, run_cycle
 
 if TYPE_CHECKING:
-    from simulators.lapor_state import LaporState
-    from simulators.sidumas_state import SidumasState
+    from bridge.testing.simulators.lapor_state import LaporState
+    from bridge.testing.simulators.sidumas_state import SidumasState
 
 DEMO_SECRETS = {
     # The simulators' public demo credentials; a real deployment sets its own.
@@ -149,11 +149,11 @@ def write_config(directory: Path, lapor_url: str, sidumas_url: str, ledger: Path
 
 
 def run_demo(directory: Path, *, count: int = 50) -> DemoResult:
-    from simulators import lapor, sidumas
-    from simulators.corpus import load_corpus
-    from simulators.lapor_state import LaporState
-    from simulators.server import serve_in_thread
-    from simulators.sidumas_state import SidumasState
+    from bridge.testing.simulators import lapor, sidumas
+    from bridge.testing.simulators.corpus import load_corpus
+    from bridge.testing.simulators.lapor_state import LaporState
+    from bridge.testing.simulators.server import serve_in_thread
+    from bridge.testing.simulators.sidumas_state import SidumasState
 
     directory = directory.resolve()
     directory.mkdir(parents=True, exist_ok=True)
@@ -260,7 +260,7 @@ def _stories(
     ledger: Ledger, hub: LaporState, door: SidumasState, acted: tuple[str | None, str | None]
 ) -> list[DemoStory]:
     """Where each answer was typed, and whether the other side now shows it."""
-    from simulators.lapor_rules import STATUSES
+    from bridge.testing.simulators.lapor_rules import STATUSES
 
     in_door, in_hub = acted
     stories = []

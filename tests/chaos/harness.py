@@ -54,12 +54,13 @@ from bridge.ledger.tables import FOLLOWUP_COPY, LINK, PENDING_OP, ROUTE_LEASE
 from bridge.ledger.types import COPY_DONE, PENDING_STARTED
 from bridge.mapping import load_mapping
 from bridge.model import make_ref as _make_ref
-from simulators import lapor, sidumas
-from simulators.corpus import CorpusEntry, load_corpus
-from simulators.lapor_rules import STATUSES as LAPOR_STATUSES
-from simulators.lapor_state import LaporState
-from simulators.server import RunningServer, serve_in_thread
-from simulators.sidumas_state import STATUS_LABELS, SidumasState
+from bridge.testing.simulators import lapor, sidumas
+from bridge.testing.simulators.corpus import CorpusEntry, load_corpus
+from bridge.testing.simulators.lapor_rules import STATUSES as LAPOR_STATUSES
+from bridge.testing.simulators.lapor_state import LaporState
+from bridge.testing.simulators.server import RunningServer, serve_in_thread
+from bridge.testing.simulators.sidumas_data import STATUS_LABELS
+from bridge.testing.simulators.sidumas_state import SidumasState
 from tests.chaos import ledger_swap
 from tests.simulated import hub_by_ref as complaints_by_ref
 

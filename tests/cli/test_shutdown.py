@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from bridge.demo import DEMO_SECRETS, write_config
-from simulators import lapor
-from simulators.lapor_state import LaporState
-from simulators.server import serve_in_thread
+from bridge.testing.simulators import lapor
+from bridge.testing.simulators.lapor_state import LaporState
+from bridge.testing.simulators.server import serve_in_thread
 from tests.rawserver import json_answer, serve, trickle
 
 pytestmark = pytest.mark.e2e

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bridge.connector import Connector, NativeRecord
 from bridge.errors import RetryableError
+from bridge.testing.contract import ConnectorContract
 from connectors.memory import MemoryConnector, MemorySettings
-from tests.contract import ConnectorContract
 
 
 class TestMemoryContract(ConnectorContract):

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import pytest
 
 from bridge.connector import Connector, NativeRecord
-from tests.contract import ConnectorContract
+from bridge.testing.contract import ConnectorContract
 from tests.sqlfixtures import (
     SHIPPED_TRANSPORT,
     SqlDb,

@@ -12,8 +12,8 @@ from pathlib import Path
 from bridge.demo import DEMO_SECRETS, mappings_dir
 from bridge.ledger import Ledger
 from bridge.sync import CycleReport
-from simulators import open311
-from simulators.open311_state import Open311State
+from bridge.testing.simulators import open311
+from bridge.testing.simulators.open311_state import Open311State
 from tests.simulated import open_ledger, sync_route
 
 ROUTE = "open311-to-lapor"

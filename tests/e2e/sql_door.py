@@ -25,9 +25,9 @@ from bridge.config import load_config
 from bridge.demo import DEMO_SECRETS, mappings_dir
 from bridge.ledger import Ledger
 from bridge.sync import CycleReport, build_routes, close_routes, run_cycle
-from simulators import lapor
-from simulators.lapor_state import LaporState
-from simulators.server import RunningServer, serve_in_thread
+from bridge.testing.simulators import lapor
+from bridge.testing.simulators.lapor_state import LaporState
+from bridge.testing.simulators.server import RunningServer, serve_in_thread
 from tests.simulated import hub_by_ref
 from tests.sqlfixtures import SHIPPED_MAPPING, SqlDb
 

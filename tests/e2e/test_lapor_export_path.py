@@ -12,7 +12,7 @@ from bridge.demo import DEMO_SECRETS, mappings_dir
 from bridge.ledger import Ledger
 from bridge.model import make_ref
 from bridge.sync import CycleReport, build_routes, close_routes, run_cycle
-from simulators.lapor_export import write_export
+from bridge.testing.simulators.lapor_export import write_export
 from tests.simulated import Sims
 
 pytestmark = pytest.mark.e2e

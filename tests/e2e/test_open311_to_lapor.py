@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from bridge.model import make_ref
-from simulators import lapor, open311
-from simulators.corpus import load_corpus
-from simulators.lapor_state import LaporState
-from simulators.open311_state import Open311State
-from simulators.server import serve_in_thread
+from bridge.testing.simulators import lapor, open311
+from bridge.testing.simulators.corpus import load_corpus
+from bridge.testing.simulators.lapor_state import LaporState
+from bridge.testing.simulators.open311_state import Open311State
+from bridge.testing.simulators.server import serve_in_thread
 from tests.e2e.open311_door import Door, write_open311_config
 from tests.simulated import hub_by_ref
 

@@ -23,12 +23,12 @@ from bridge.ledger import Ledger
 from bridge.mapping import Mapping, load_mapping
 from bridge.model import Complaint, carried_ref
 from bridge.sync import CycleReport, Route
+from bridge.testing.simulators import lapor, sidumas
+from bridge.testing.simulators.lapor_state import LaporState
+from bridge.testing.simulators.server import RunningServer, serve_in_thread
+from bridge.testing.simulators.sidumas_state import SidumasState
 from connectors.lapor import LaporConnector, LaporSettings
 from connectors.memory import MemoryConnector, MemorySettings
-from simulators import lapor, sidumas
-from simulators.lapor_state import LaporState
-from simulators.server import RunningServer, serve_in_thread
-from simulators.sidumas_state import SidumasState
 from tests.conftest import MAPPINGS
 from tests.hostile.corpus import delivered_by_ref
 from tests.simulated import open_ledger, sync_route

@@ -17,7 +17,7 @@ import pytest
 
 from bridge.model import make_ref
 from bridge.sync import Route, run_cycle
-from simulators._common import WIB
+from bridge.testing.simulators._common import WIB
 from tests.hostile.conftest import (
     FROM_LAPOR,
     LAPOR_HOST,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from simulators import open311
-from simulators.open311_state import Open311State
-from simulators.server import serve_in_thread
+from bridge.testing.simulators import open311
+from bridge.testing.simulators.open311_state import Open311State
+from bridge.testing.simulators.server import serve_in_thread
 from tests.e2e.open311_door import ROUTE, Door, write_open311_config
 from tests.hostile.conftest import Pair
 from tests.hostile.corpus import assert_two_cycles, delivered_by_ref, load

@@ -37,11 +37,11 @@ from bridge.ledger import Ledger
 from bridge.log import configure_logging
 from bridge.mapping import load_mapping
 from bridge.sync import Route, run_cycle
+from bridge.testing.simulators.sidumas_data import fake_reporter
 from connectors.lapor import LaporConnector, LaporSettings
 from connectors.memory import MemoryConnector, MemorySettings
 from connectors.open311 import Open311Connector, Open311Settings
 from connectors.rest import RestConnector, RestSettings
-from simulators.sidumas_data import fake_reporter
 from tests.conftest import MAPPINGS
 from tests.hostile.conftest import FROM_LAPOR, TO_LAPOR, Pair
 from tests.hostile.corpus import load

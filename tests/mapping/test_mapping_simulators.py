@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from bridge.mapping import Mapping
 from bridge.model import Complaint, FollowUp, Status
-from simulators.lapor import render_detail, render_followup, render_summary
-from simulators.lapor_state import LaporState
-from simulators.sidumas_state import SidumasState
+from bridge.testing.simulators.lapor import render_detail, render_followup, render_summary
+from bridge.testing.simulators.lapor_state import LaporState
+from bridge.testing.simulators.sidumas_state import SidumasState
 
 
 def _complaint() -> Complaint:

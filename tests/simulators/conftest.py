@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from simulators._common import ManualClock
-from simulators.corpus import CorpusEntry
-from simulators.server import RunningServer, serve_in_thread
-from simulators.sidumas import DEMO_EMAIL, DEMO_PASSWORD
+from bridge.testing.simulators._common import ManualClock
+from bridge.testing.simulators.corpus import CorpusEntry
+from bridge.testing.simulators.server import RunningServer, serve_in_thread
+from bridge.testing.simulators.sidumas import DEMO_EMAIL, DEMO_PASSWORD
 
 LAPOR_HEADERS = {"auth": "Bearer demo-key", "token": "demo-guid"}
 NEW_USER = {

@@ -10,12 +10,12 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-import simulators
 from bridge.cli import app as bridge_app
 from bridge.errors import ConfigError
-from simulators import lapor, open311, sidumas
-from simulators.faults import KINDS, FaultError, parse_spec
-from simulators.server import RunningServer
+from bridge.testing import simulators
+from bridge.testing.simulators import lapor, open311, sidumas
+from bridge.testing.simulators.faults import KINDS, FaultError, parse_spec
+from bridge.testing.simulators.server import RunningServer
 from tests.simulators.conftest import LAPOR_HEADERS, NEW_USER, sidumas_login
 
 Serve = Callable[[Any], RunningServer]

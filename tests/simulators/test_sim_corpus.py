@@ -7,8 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from simulators import corpus
-from simulators.corpus import SAMPLE_PATH, CorpusEntry, load_corpus, resolve_corpus_path
+from bridge.testing.simulators import corpus
+from bridge.testing.simulators.corpus import (
+    SAMPLE_PATH,
+    CorpusEntry,
+    load_corpus,
+    resolve_corpus_path,
+)
 
 
 def write_jsonl(path: Path, rows: list[dict[str, str]]) -> Path:

@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from simulators._common import ManualClock
-from simulators.corpus import CorpusEntry
-from simulators.lapor import create_app
-from simulators.lapor_state import LaporState
-from simulators.server import RunningServer
+from bridge.testing.simulators._common import ManualClock
+from bridge.testing.simulators.corpus import CorpusEntry
+from bridge.testing.simulators.lapor import create_app
+from bridge.testing.simulators.lapor_state import LaporState
+from bridge.testing.simulators.server import RunningServer
 from tests.simulators.conftest import LAPOR_HEADERS, NEW_USER
 
 Serve = Callable[[Any], RunningServer]

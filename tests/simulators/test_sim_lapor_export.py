@@ -14,14 +14,14 @@ from openpyxl import load_workbook
 
 from bridge.mapping import load_mapping
 from bridge.model import Complaint
+from bridge.testing.simulators._common import ManualClock
+from bridge.testing.simulators.corpus import CorpusEntry
+from bridge.testing.simulators.lapor import create_app
+from bridge.testing.simulators.lapor_export import COLUMNS, write_export
+from bridge.testing.simulators.lapor_rules import STATUSES
+from bridge.testing.simulators.lapor_state import LaporState
+from bridge.testing.simulators.server import RunningServer
 from connectors.spreadsheet import SpreadsheetConnector, SpreadsheetSettings
-from simulators._common import ManualClock
-from simulators.corpus import CorpusEntry
-from simulators.lapor import create_app
-from simulators.lapor_export import COLUMNS, write_export
-from simulators.lapor_rules import STATUSES
-from simulators.lapor_state import LaporState
-from simulators.server import RunningServer
 
 MAPPING = Path(__file__).resolve().parents[2] / "mappings" / "lapor-export.toml"
 STATUS_NAMES = {

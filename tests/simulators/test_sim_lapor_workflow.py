@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from simulators._common import ManualClock
-from simulators.lapor import create_app
-from simulators.lapor_state import LaporState
-from simulators.server import RunningServer
+from bridge.testing.simulators._common import ManualClock
+from bridge.testing.simulators.lapor import create_app
+from bridge.testing.simulators.lapor_state import LaporState
+from bridge.testing.simulators.server import RunningServer
 from tests.simulators.conftest import LAPOR_HEADERS
 
 Serve = Callable[[Any], RunningServer]
@@ -188,7 +188,7 @@ def test_listing_filters_disposition_and_updated_since_after_changes(
     lapor.post(f"/_sim/complaints/{moved}/dispose", json={"institution_id": 1001})
 
     def listed(disposition_id: int, since: str) -> list[int]:
-        params = {"disposition_id": disposition_id, "updated_since": since}
+        params: dict[str, str | int] = {"disposition_id": disposition_id, "updated_since": since}
         return [
             row["id"] for row in lapor.get("/complaints", params=params).json()["results"]["data"]
         ]

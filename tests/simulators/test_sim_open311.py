@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
-from simulators._common import ManualClock
-from simulators.corpus import CorpusEntry
-from simulators.open311 import DEMO_API_KEY, create_app
-from simulators.open311_state import Open311State
-from simulators.server import RunningServer
+from bridge.testing.simulators._common import ManualClock
+from bridge.testing.simulators.corpus import CorpusEntry
+from bridge.testing.simulators.open311 import DEMO_API_KEY, create_app
+from bridge.testing.simulators.open311_state import Open311State
+from bridge.testing.simulators.server import RunningServer
 
 Serve = Callable[[Any], RunningServer]
 MakeClient = Callable[..., httpx.Client]

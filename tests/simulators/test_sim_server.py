@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-import simulators
-from simulators.lapor import create_app as create_lapor
-from simulators.server import RunningServer, serve_in_thread
+from bridge.testing import simulators
+from bridge.testing.simulators.lapor import create_app as create_lapor
+from bridge.testing.simulators.server import RunningServer, serve_in_thread
 
 Serve = Callable[[Any], RunningServer]
 MakeClient = Callable[..., httpx.Client]

@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from simulators.corpus import CorpusEntry
-from simulators.server import RunningServer
-from simulators.sidumas import create_app
-from simulators.sidumas_state import SidumasState
+from bridge.testing.simulators.corpus import CorpusEntry
+from bridge.testing.simulators.server import RunningServer
+from bridge.testing.simulators.sidumas import create_app
+from bridge.testing.simulators.sidumas_state import SidumasState
 from tests.simulators.conftest import SIDUMAS_CREDENTIALS, sidumas_login
 
 Serve = Callable[[Any], RunningServer]

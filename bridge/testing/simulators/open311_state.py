@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from simulators._common import WITA, Clock, utc_now
-from simulators.corpus import CorpusEntry, load_corpus
+from bridge.testing.simulators._common import WITA, Clock, utc_now
+from bridge.testing.simulators.corpus import CorpusEntry, load_corpus
 
 # code, name, group, keywords: one service for every canonical category (mappings/open311.toml).
 SERVICES: tuple[tuple[str, str, str, str], ...] = (

@@ -1,7 +1,7 @@
 """The state behind the LAPOR! v3 simulator: complaints, uploaded documents, logs, follow-ups.
 
 Plain dicts that serialise to JSON as they are, so persistence is one `json.dump`. The web layer
-(`simulators.lapor`) only parses requests and renders; the rules of the fake remote live here.
+(`lapor`) only parses requests and renders; the rules of the fake remote live here.
 Everything is mutated from the server's single event loop, so no locking is needed.
 """
 
@@ -15,9 +15,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from simulators._common import WIB, Clock, is_truthy, load_json_file, save_json_file, utc_now
-from simulators.corpus import CorpusEntry, load_corpus
-from simulators.lapor_rules import (
+from bridge.testing.simulators._common import (
+    WIB,
+    Clock,
+    is_truthy,
+    load_json_file,
+    save_json_file,
+    utc_now,
+)
+from bridge.testing.simulators.corpus import CorpusEntry, load_corpus
+from bridge.testing.simulators.lapor_rules import (
     CLOSED,
     FIRST_TRACKING_ID,
     IN_PROGRESS,

@@ -6,7 +6,7 @@ client hearing about it (the doubling trap in TRAPS.md) without any sleeps: the 
 `hold_create_response_after = N` only the N-th create and later ones are held, so a test can
 let a long run get half-way before it is killed, deterministically. `fail_next_requests` fails
 that many authenticated API calls with `fail_status`. The shared switches are in
-`simulators.faults`.
+`faults`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from simulators.faults import FaultError, Faults
+from bridge.testing.simulators.faults import FaultError, Faults
 
 # Each own switch and how its value is read (as lenient as it always was).
 _OWN: dict[str, Callable[[Any], Any]] = {

@@ -31,7 +31,7 @@ from fastapi import APIRouter, FastAPI, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from simulators._http import BadBody, read_object
+from bridge.testing.simulators._http import BadBody, read_object
 
 Render = Callable[[int, str], Response]  # (status, message) → the refusal in the app's envelope
 IsWrite = Callable[[str, str], bool]  # (method, path) → does the request change state?

@@ -3,7 +3,7 @@
 `create_app()` serves the standard's routes under `/open311/v2/`, the
 `servicerequestupdates` extension (FixMyStreet's, for notes and status changes) when
 `updates=True`, and unauthenticated control routes under `/_sim/` (faults: see
-`simulators.faults`). Every refusal is the standard's error list
+`faults`). Every refusal is the standard's error list
 `[{"code": 400, "description": "..."}]`.
 
 Choices where servers differ:
@@ -25,9 +25,9 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from simulators._http import BadBody, read_fields, read_object, route_key
-from simulators.faults import Faults, install_faults
-from simulators.open311_state import (
+from bridge.testing.simulators._http import BadBody, read_fields, read_object, route_key
+from bridge.testing.simulators.faults import Faults, install_faults
+from bridge.testing.simulators.open311_state import (
     Open311State,
     PayloadError,
     UnknownRequest,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 CORPUS_FILE = "lapor-2017-complaints.jsonl"
 SAMPLE_PATH = Path(__file__).with_name("sample_complaints.jsonl")
-_REPO_ROOT = Path(__file__).resolve().parent.parent
+_REPO_ROOT = Path(__file__).resolve().parents[3]  # bridge/testing/simulators/ → the repo
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from typing import IO, Any
 
 from openpyxl import Workbook
 
-from simulators._common import WIB
-from simulators.lapor_rules import STATUSES, institution_name
-from simulators.lapor_state import LaporState
+from bridge.testing.simulators._common import WIB
+from bridge.testing.simulators.lapor_rules import STATUSES, institution_name
+from bridge.testing.simulators.lapor_state import LaporState
 
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"  # must stay the first of date_formats in lapor-export.toml
 COLUMNS = (

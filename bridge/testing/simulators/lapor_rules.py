@@ -1,6 +1,6 @@
 """The rules of the fake LAPOR! v3: status table, institutions, templates and payload validation.
 
-Pure functions and constants, shared by the state (`simulators.lapor_state`) and the web layer.
+Pure functions and constants, shared by the state (`lapor_state`) and the web layer.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from simulators._common import WIB, is_truthy
+from bridge.testing.simulators._common import WIB, is_truthy
 
 FIRST_TRACKING_ID = 4100001
 

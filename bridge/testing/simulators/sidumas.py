@@ -2,7 +2,7 @@
 
 `create_app()` returns a FastAPI app with the reconstructed `/api/` routes behind a bearer token
 obtained from `/api/login`, plus unauthenticated control routes under `/_sim/` (faults: see
-`simulators.faults`). The state and the seeding live in `simulators.sidumas_state`; this module
+`faults`). The state and the seeding live in `sidumas_state`; this module
 parses requests and renders the envelope `{success, message, data}`.
 """
 
@@ -18,10 +18,10 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
-from simulators._http import BadBody, read_fields, read_object, route_key
-from simulators.faults import Faults, changes_state, install_faults
-from simulators.sidumas_data import village_for
-from simulators.sidumas_state import PayloadError, SidumasState, UnknownPengaduan
+from bridge.testing.simulators._http import BadBody, read_fields, read_object, route_key
+from bridge.testing.simulators.faults import Faults, changes_state, install_faults
+from bridge.testing.simulators.sidumas_data import village_for
+from bridge.testing.simulators.sidumas_state import PayloadError, SidumasState, UnknownPengaduan
 
 DEMO_EMAIL = "bridge@badungkab.go.id"
 DEMO_PASSWORD = "demo-password"  # public on purpose: the simulator guards nothing real

@@ -2,8 +2,8 @@
 
 `create_app()` returns a FastAPI app: the real routes behind the two-header auth, plus
 unauthenticated control routes under `/_sim/` that tests use to inspect state and inject faults.
-The rules live in `simulators.lapor_rules`, the state in `simulators.lapor_state`, the fault
-switches in `simulators.faults` (shared) and `simulators.lapor_faults` (held creates, failing the
+The rules live in `lapor_rules`, the state in `lapor_state`, the fault
+switches in `faults` (shared) and `lapor_faults` (held creates, failing the
 next requests); this module only parses requests and renders responses.
 """
 
@@ -16,11 +16,18 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
-from simulators._http import BadBody, Upload, read_fields, read_json, read_object, route_key
-from simulators.faults import install_faults
-from simulators.lapor_export import write_export
-from simulators.lapor_faults import LaporFaults
-from simulators.lapor_rules import (
+from bridge.testing.simulators._http import (
+    BadBody,
+    Upload,
+    read_fields,
+    read_json,
+    read_object,
+    route_key,
+)
+from bridge.testing.simulators.faults import install_faults
+from bridge.testing.simulators.lapor_export import write_export
+from bridge.testing.simulators.lapor_faults import LaporFaults
+from bridge.testing.simulators.lapor_rules import (
     INSTITUTIONS,
     STATUSES,
     TEMPLATES,
@@ -30,7 +37,7 @@ from simulators.lapor_rules import (
     institution_name,
     parse_since,
 )
-from simulators.lapor_state import LaporState
+from bridge.testing.simulators.lapor_state import LaporState
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CreateShape = Literal["top", "nested", "alternate"]

@@ -17,9 +17,16 @@ from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from simulators._common import WITA, Clock, is_truthy, load_json_file, save_json_file, utc_now
-from simulators.corpus import CorpusEntry, load_corpus
-from simulators.sidumas_data import (
+from bridge.testing.simulators._common import (
+    WITA,
+    Clock,
+    is_truthy,
+    load_json_file,
+    save_json_file,
+    utc_now,
+)
+from bridge.testing.simulators.corpus import CorpusEntry, load_corpus
+from bridge.testing.simulators.sidumas_data import (
     CATEGORIES,
     STATUS_LABELS,
     fake_address,
