@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 import simulators
-from bridge.cli import app as bridge_app
+from bridge.cli.app import app as bridge_app
 from bridge.errors import ConfigError
 from simulators import lapor, open311, sidumas
 from simulators.faults import KINDS, FaultError, parse_spec

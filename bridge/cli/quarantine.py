@@ -15,19 +15,11 @@ import json
 from typing import Annotated, NoReturn
 
 import typer
-from rich.console import Console
 from rich.text import Text
 
-from bridge.cli_common import (
-    ConfigOption,
-    RouteOption,
-    cycle_each,
-    load_settings,
-    open_ledger,
-    shortened,
-    text_table,
-    when,
-)
+from bridge.cli.common import cycle_each, load_settings, open_ledger
+from bridge.cli.options import ConfigOption, RouteOption
+from bridge.cli.render import err, out, print_report, shortened, text_table, when
 from bridge.config import BridgeConfig
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger, QuarantineInfo
@@ -38,9 +30,6 @@ quarantine_app = typer.Typer(
     help="Records set aside: list them, show one, retry them, or drop one.",
     no_args_is_help=True,
 )
-
-out = Console()
-err = Console(stderr=True)
 
 
 @quarantine_app.command("list")
@@ -182,8 +171,6 @@ def _run_routes(settings: BridgeConfig, ledger: Ledger, names: list[str]) -> boo
     A route whose lease a running daemon holds is left to it: the records stay marked,
     and that daemon's next cycle retries them.
     """
-    from bridge.cli import _print_report
-
     failed = False
     for name in names:
         if name not in {r.name for r in settings.routes}:
@@ -200,7 +187,7 @@ def _run_routes(settings: BridgeConfig, ledger: Ledger, names: list[str]) -> boo
             err.print(message, markup=False, highlight=False)
             err.print("The records stay marked; that replica's next cycle retries them.")
         for report in reports:
-            _print_report(report)
+            print_report(report)
         failed = failed or bool(held) or not all(r.ok for r in reports)
     return failed
 

@@ -17,18 +17,16 @@ import json
 from typing import Annotated, NoReturn
 
 import typer
-from rich.console import Console
 from rich.text import Text
 
-from bridge.cli_common import ConfigOption, RouteOption, open_ledger, shortened, text_table, when
+from bridge.cli.common import open_ledger
+from bridge.cli.options import ConfigOption, RouteOption
+from bridge.cli.render import err, out, shortened, text_table, when
 
 review_app = typer.Typer(
     help="Complaints waiting for a person: list them, and close the ones handled.",
     no_args_is_help=True,
 )
-
-out = Console()
-err = Console(stderr=True)
 
 # What a person does about each kind of flag: the line `list` prints under its table.
 WHAT_TO_DO = {
