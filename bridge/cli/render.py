@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 out = Console()
 err = Console(stderr=True)
 REASON_WIDTH = 90
+# The engine and the ledger's cycle counts call quarantining a record "set_aside";
+# a person reads the one word the commands and the docs use.
+ACTION_WORDS = {"set_aside": "quarantine"}
 
 
 def when(at: datetime) -> str:
@@ -36,9 +39,15 @@ def shortened(text: str, width: int = REASON_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def action_word(action: str) -> str:
+    """The word a person reads for one of the engine's actions ("create", "quarantine")."""
+    return ACTION_WORDS.get(action, action)
+
+
 def counts(report_counts: Mapping[str, int]) -> str:
     """A cycle's counts as one line: "create 3, skip 12"."""
-    return ", ".join(f"{k} {v}" for k, v in sorted(report_counts.items()))
+    words = sorted((action_word(k), v) for k, v in report_counts.items())
+    return ", ".join(f"{k} {v}" for k, v in words)
 
 
 def text_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> Table:
@@ -62,7 +71,7 @@ def print_report(report: CycleReport) -> None:
         if line.action == "skip" and line.reason == "unchanged":
             continue  # the summary counts them; listing thousands of unchanged rows helps no one
         table.add_row(
-            line.action,
+            action_word(line.action),
             line.source_id,
             line.ticket or "",
             line.ref or "",
@@ -85,7 +94,7 @@ def status_table(ledger_name: str, statuses: Mapping[str, RouteStatus]) -> Table
     """``bridge status``'s first table: one row per route."""
     table = Table(title=f"lapor-bridge status — ledger {ledger_name}")
     columns = ("route", "last cycle", "ok", "counts", "lag", "linked", "pending")
-    for column in (*columns, "set aside", "to review", "error"):
+    for column in (*columns, "quarantined", "to review", "error"):
         table.add_column(column)
     for route, st in statuses.items():
         last = st.last_cycle
@@ -218,7 +227,7 @@ def print_backfill(summary: BackfillSummary) -> None:
     table.add_row(f"{would}linked (already there){_paren(linked_by)}", str(summary.linked))
     table.add_row("already linked by an earlier run", str(summary.already_linked))
     table.add_row(f"{would}withheld (confidential)", str(summary.withheld))
-    table.add_row(f"{would}set aside", str(summary.set_aside))
+    table.add_row(f"{would}quarantined", str(summary.set_aside))
     for reason, count in summary.set_aside_reasons.most_common():
         table.add_row(Text(f"  {reason}"), str(count))  # reasons quote data: no markup
     if summary.skipped:
@@ -256,5 +265,5 @@ def rebuild_table(reports: list[CycleReport], applied: bool) -> Table:
         for r in reports
     ]
     title = "Links rebuilt" if applied else "Links a rebuild would write (dry run)"
-    columns = ("route", "linked", "not in target", "known already", "held back", "set aside")
+    columns = ("route", "linked", "not in target", "known already", "held back", "quarantined")
     return text_table(title, columns, rows)

@@ -3,7 +3,7 @@
 A review flag is raised where the bridge will not guess: a raw status the mapping does
 not know, a status change the workflow forbids, a side moving backwards, a write the
 target refused, a follow-up it cannot read, a linked record gone from its system. Unlike
-a record set aside (``bridge quarantine``), the complaint itself is in sync; only this
+a quarantined record (``bridge quarantine``), the complaint itself is in sync; only this
 one change waits for a person.
 
 ``done`` closes a flag. If the cause is still there, the next sighting opens it again,

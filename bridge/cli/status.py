@@ -24,9 +24,9 @@ def status(config: ConfigOption = None) -> None:
     finally:
         ledger.close()
     out.print(table)
-    # The columns "set aside" and "to review": say where a person sees which ones.
+    # The columns "quarantined" and "to review": say where a person sees which ones.
     if any(st.quarantined for st in statuses.values()):
-        out.print("Set aside: bridge quarantine list")
+        out.print("Quarantined: bridge quarantine list")
     if any(st.reviews for st in statuses.values()):
         out.print("To review: bridge review list")
     out.print(leases)
