@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bridge.cli import app
-from bridge.cli_backfill import parse_rate
+from bridge.cli.app import app
+from bridge.cli.backfill import parse_rate
 from bridge.errors import ConfigError
 from bridge.model import make_ref
 from connectors.memory import REF_KEY, MemoryConnector, MemorySettings

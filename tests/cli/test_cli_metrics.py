@@ -50,7 +50,7 @@ def test_metrics_show_links_set_aside_records_and_a_paused_system(
 
 def test_the_daemon_rewrites_its_metrics_file_after_each_cycle(sims: Sims, tmp_path: Path) -> None:
     """With daemon.metrics_file set, every finished cycle leaves a fresh file behind."""
-    from bridge.cli_metrics import metrics_writer
+    from bridge.cli.run import metrics_writer
     from bridge.ledger import Ledger
     from bridge.sync import CycleReport
 

@@ -27,7 +27,7 @@ import pytest
 import respx
 from typer.testing import CliRunner
 
-from bridge.cli import app
+from bridge.cli.app import app
 from bridge.config import load_config
 from bridge.connector import Connector
 from bridge.demo import DEMO_SECRETS

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from bridge.cli import app as bridge_app
+from bridge.cli.app import app as bridge_app
 from bridge.errors import ConfigError
 from bridge.testing import simulators
 from bridge.testing.simulators import lapor, open311, sidumas

@@ -1,37 +1,18 @@
-"""What the ``bridge`` sub-commands share: their options, loading the configuration, and
-how a time or a long reason is printed.
-
-Loading lives here, not in ``bridge.cli``, so that a sub-command module can import it at
-its top: ``bridge.cli`` registers the sub-commands, so they cannot import it back.
+"""What the ``bridge`` commands share besides printing: loading the configuration, opening
+the ledger as a person's command should, and running cycles a person asked for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
-
-import typer
-from rich.table import Table
-from rich.text import Text
 
 from bridge.config import BridgeConfig, load_config
 from bridge.ledger import Ledger, LedgerMissing
 from bridge.log import configure_logging
 from bridge.scheduler import RouteLeases, replica_name
 from bridge.sync import CycleOptions, CycleReport, Route, run_cycle
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "-c",
-        help="Configuration file (default: $BRIDGE_CONFIG, else ./bridge.toml).",
-    ),
-]
-RouteOption = Annotated[str | None, typer.Option("--route", "-r", help="Only this route.")]
-REASON_WIDTH = 90
 
 
 def load_settings(path: Path | None, *, log_format: str | None) -> BridgeConfig:
@@ -57,25 +38,6 @@ def open_dry_run_ledger(url: str) -> Ledger:
         return Ledger.open(url, create=False)
     except LedgerMissing:
         return Ledger.open("sqlite://")  # in memory: gone when the dry run ends
-
-
-def when(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def shortened(text: str, width: int = REASON_WIDTH) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def text_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> Table:
-    """A table whose cells are plain text: a reason may hold brackets ("[fields.title]")
-    that rich would otherwise take for markup."""
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*map(Text, row))
-    return table
 
 
 def lease_holder(ledger: Ledger, route: str) -> tuple[str | None, str]:

@@ -1,7 +1,7 @@
 """``bridge backfill``: the command around ``bridge.backfill.run_backfill``.
 
-Part of the CLI (the only code that prints): a progress bar on stderr while it runs,
-then a summary table on stdout, or the summary as JSON with ``--json``.
+A progress bar on stderr while it runs, then a summary table on stdout
+(``bridge.cli.render.print_backfill``), or the summary as JSON with ``--json``.
 Exit codes: 0 done; 130 interrupted (rerun the same command to resume); 1 the route
 stopped with an error; 2 the configuration or the arguments are wrong.
 """
@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -27,10 +26,10 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
-from rich.text import Text
 
-from bridge.cli_common import lease_holder, load_settings, open_dry_run_ledger
+from bridge.cli.common import lease_holder, load_settings, open_dry_run_ledger
+from bridge.cli.options import ConfigOption
+from bridge.cli.render import err, print_backfill
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger
 from bridge.ledger_guard import open_for_cycles
@@ -41,9 +40,6 @@ from bridge.sync import BackfillProgress, BackfillSummary, build_routes, close_r
 EXIT_INTERRUPTED = 130
 _PER = {"s": 1.0, "sec": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0}
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*([a-z]+))?\s*$")
-
-out = Console()
-err = Console(stderr=True)
 
 
 def backfill(
@@ -81,14 +77,7 @@ def backfill(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print only the summary, as JSON; no progress bar.")
     ] = False,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config",
-            "-c",
-            help="Configuration file (default: $BRIDGE_CONFIG, else ./bridge.toml).",
-        ),
-    ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Send a route's past complaints (created since a date) to its target, exactly once.
 
@@ -106,7 +95,7 @@ def backfill(
     if as_json:
         typer.echo(json.dumps(summary.as_json(), ensure_ascii=False, indent=2))
     else:
-        _print_summary(summary)
+        print_backfill(summary)
     if summary.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
     raise typer.Exit(0 if summary.ok else 1)
@@ -221,40 +210,3 @@ class _Show:
         self._progress.update(
             self._task, completed=update.done, total=update.total, rate=f"{per_second:,.0f}/s"
         )
-
-
-def _print_summary(summary: BackfillSummary) -> None:
-    would = "would be " if summary.dry_run else ""
-    title = f"backfill of route {summary.route}" + (
-        " — dry run, nothing written" if summary.dry_run else ""
-    )
-    table = Table(title=title)
-    table.add_column("complaints")
-    table.add_column("count", justify="right")
-    table.add_row("in the window", str(summary.total_in_window))
-    table.add_row(f"{would}created", str(summary.created))
-    linked_by = ", ".join(f"{k} {v}" for k, v in sorted(summary.linked_by.items()))
-    table.add_row(f"{would}linked (already there){_paren(linked_by)}", str(summary.linked))
-    table.add_row("already linked by an earlier run", str(summary.already_linked))
-    table.add_row(f"{would}withheld (confidential)", str(summary.withheld))
-    table.add_row(f"{would}set aside", str(summary.set_aside))
-    for reason, count in summary.set_aside_reasons.most_common():
-        table.add_row(Text(f"  {reason}"), str(count))  # reasons quote data: no markup
-    if summary.skipped:
-        table.add_row("skipped (listed twice)", str(summary.skipped))
-    if summary.unconfirmed:
-        table.add_row("not confirmed yet (run again)", str(summary.unconfirmed))
-    out.print(table)
-    out.print(f"{summary.elapsed:,.1f} s, {summary.rate:,.0f} complaints/s")
-    if summary.interrupted:
-        err.print(
-            "[yellow]Interrupted.[/yellow] Everything done so far is recorded; run the same "
-            "command again to carry on (nothing is sent twice)."
-        )
-    if summary.error:
-        err.print(f"[red]route {summary.route} stopped:[/red] ", end="")
-        err.print(summary.error, markup=False, highlight=False)
-
-
-def _paren(text: str) -> str:
-    return f" ({text})" if text else ""

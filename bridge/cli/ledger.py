@@ -24,33 +24,24 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 from sqlalchemy.engine import URL
 
-from bridge.cli_common import (
-    ConfigOption,
-    cycle_each,
-    load_settings,
-    open_dry_run_ledger,
-    text_table,
-)
+from bridge.cli.common import cycle_each, load_settings, open_dry_run_ledger
+from bridge.cli.options import ConfigOption, RouteOption
+from bridge.cli.render import err, out, rebuild_table
 from bridge.config import BridgeConfig
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger, SystemNameTaken
 from bridge.ledger.backup import backup_sqlite, check_is_ledger, pg_commands, restore_sqlite
 from bridge.ledger.db import normalise_url, sqlite_file
 from bridge.ledger_guard import accept, open_for_cycles, read_state, state_path
-from bridge.sync import CycleOptions, CycleReport, build_routes, close_routes
+from bridge.sync import CycleOptions, build_routes, close_routes
 
 ledger_app = typer.Typer(
     help="Look after the ledger: back it up, restore it, accept a new one, rebuild its links, "
     "rename a system.",
     no_args_is_help=True,
 )
-
-out = Console()
-err = Console(stderr=True)
 
 
 @ledger_app.command("rename-system")
@@ -226,7 +217,7 @@ def rebuild(
     apply: Annotated[
         bool, typer.Option("--apply", help="Write the links (default: only show them).")
     ] = False,
-    route: Annotated[str | None, typer.Option("--route", "-r", help="Only this route.")] = None,
+    route: RouteOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Link again, by the bridge's references, what a lost or replaced ledger no longer knows.
@@ -254,28 +245,10 @@ def rebuild(
         ledger.close()
     for message in held:
         err.print(message, markup=False, highlight=False)
-    out.print(_rebuild_table(reports, apply))
+    out.print(rebuild_table(reports, apply))
     for report in reports:
         if report.error:
             err.print(f"{report.route}: {report.error}", markup=False, highlight=False)
     if not apply:
         out.print("Nothing was written. Run again with --apply to link them.", markup=False)
     raise typer.Exit(0 if all(r.ok for r in reports) else 1)
-
-
-def _rebuild_table(reports: list[CycleReport], applied: bool) -> Table:
-    # A dry run calls "create" what an applied rebuild reports as "not_found".
-    rows = [
-        (
-            r.route,
-            str(r.counts["link"]),
-            str(r.counts["not_found"] + r.counts["create"]),
-            str(r.counts["skip"]),
-            str(r.counts["withhold"] + r.counts["deferred"]),
-            str(r.counts["set_aside"]),
-        )
-        for r in reports
-    ]
-    title = "Links rebuilt" if applied else "Links a rebuild would write (dry run)"
-    columns = ("route", "linked", "not in target", "known already", "held back", "set aside")
-    return text_table(title, columns, rows)

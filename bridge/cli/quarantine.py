@@ -1,11 +1,12 @@
-"""``bridge quarantine``: the records set aside, and what a person can do about them.
+"""``bridge quarantine``: the quarantined records (set aside), and what a person can do
+about them.
 
 ``list`` and ``show`` read the ledger. ``retry`` marks records to be fetched again
 from their source and, unless ``--later``, runs one cycle of each route concerned at
 once, so the records take the normal path: a fixed mapping (or a record fixed in its
-source) heals the backlog. ``drop`` forgets a record handled by hand.
+source) lets the quarantined records through. ``drop`` forgets a record handled by hand.
 
-Stored records were masked before they were set aside: ``show`` prints no personal
+Stored records were masked before they were quarantined: ``show`` prints no personal
 data, and nothing here prints a secret.
 """
 
@@ -15,19 +16,11 @@ import json
 from typing import Annotated, NoReturn
 
 import typer
-from rich.console import Console
 from rich.text import Text
 
-from bridge.cli_common import (
-    ConfigOption,
-    RouteOption,
-    cycle_each,
-    load_settings,
-    open_ledger,
-    shortened,
-    text_table,
-    when,
-)
+from bridge.cli.common import cycle_each, load_settings, open_ledger
+from bridge.cli.options import ConfigOption, RouteOption
+from bridge.cli.render import err, out, print_report, shortened, text_table, when
 from bridge.config import BridgeConfig
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger, QuarantineInfo
@@ -35,24 +28,21 @@ from bridge.ledger_guard import open_for_cycles
 from bridge.sync import CycleOptions, build_routes, close_routes
 
 quarantine_app = typer.Typer(
-    help="Records set aside: list them, show one, retry them, or drop one.",
+    help="Quarantined records (set aside): list them, show one, retry them, or drop one.",
     no_args_is_help=True,
 )
-
-out = Console()
-err = Console(stderr=True)
 
 
 @quarantine_app.command("list")
 def list_(config: ConfigOption = None, route: RouteOption = None) -> None:
-    """Every record set aside: id, route, source id, reason, attempts."""
+    """Every quarantined record: id, route, source id, reason, attempts."""
     ledger = open_ledger(config)
     try:
         items = sorted(ledger.quarantined(route), key=lambda q: q.id)
     finally:
         ledger.close()
     if not items:
-        out.print("Nothing is set aside.")
+        out.print("Nothing is quarantined.")
         return
     columns = ("id", "route", "system", "source id", "reason", "attempts", "last seen", "retry")
     rows = [
@@ -68,7 +58,7 @@ def list_(config: ConfigOption = None, route: RouteOption = None) -> None:
         )
         for item in items
     ]
-    table = text_table(f"set aside: {len(items)}", columns, rows)
+    table = text_table(f"quarantined: {len(items)}", columns, rows)
     out.print(table)
     out.print("Details: bridge quarantine show ID · after a fix: bridge quarantine retry --all")
 
@@ -80,7 +70,7 @@ def show(
     ],
     config: ConfigOption = None,
 ) -> None:
-    """One record set aside: the whole reason, and its stored (masked) native record."""
+    """One quarantined record: the whole reason, and its stored (masked) native record."""
     ledger = open_ledger(config)
     try:
         item = ledger.quarantine_item(item_id)
@@ -107,7 +97,7 @@ def retry(
         list[int] | None,
         typer.Argument(metavar="ID...", help="Ids shown by `bridge quarantine list`."),
     ] = None,
-    all_: Annotated[bool, typer.Option("--all", help="Every record set aside.")] = False,
+    all_: Annotated[bool, typer.Option("--all", help="Every quarantined record.")] = False,
     route: RouteOption = None,
     later: Annotated[
         bool,
@@ -133,7 +123,7 @@ def retry(
             found = {m.id for m in marked}
             unknown = [i for i in item_ids if i not in found]
             if unknown:
-                err.print(f"No record set aside with id {', '.join(map(str, unknown))}.")
+                err.print(f"No quarantined record with id {', '.join(map(str, unknown))}.")
         if not marked:
             out.print("Nothing to retry.")
             raise typer.Exit(1 if item_ids else 0)
@@ -157,7 +147,7 @@ def drop(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask to confirm.")] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Forget a record set aside, once it has been handled by hand.
+    """Forget a quarantined record, once it has been handled by hand.
 
     If the source lists it again, it is tried again like any other record.
     """
@@ -182,12 +172,10 @@ def _run_routes(settings: BridgeConfig, ledger: Ledger, names: list[str]) -> boo
     A route whose lease a running daemon holds is left to it: the records stay marked,
     and that daemon's next cycle retries them.
     """
-    from bridge.cli import _print_report
-
     failed = False
     for name in names:
         if name not in {r.name for r in settings.routes}:
-            err.print(f"Route {name!r} is no longer configured: its records stay set aside.")
+            err.print(f"Route {name!r} is no longer configured: its records stay quarantined.")
             failed = True
             continue
         routes = build_routes(settings, ledger, only=name)
@@ -200,7 +188,7 @@ def _run_routes(settings: BridgeConfig, ledger: Ledger, names: list[str]) -> boo
             err.print(message, markup=False, highlight=False)
             err.print("The records stay marked; that replica's next cycle retries them.")
         for report in reports:
-            _print_report(report)
+            print_report(report)
         failed = failed or bool(held) or not all(r.ok for r in reports)
     return failed
 
@@ -212,11 +200,11 @@ def _print_outcome(ledger: Ledger, marked: list[QuarantineInfo]) -> None:
     for item in marked:
         if item.id in still:
             reason = shortened(still[item.id].reason)
-            out.print(f"  still set aside #{item.id} {item.source_id}: {reason}", markup=False)
+            out.print(f"  still quarantined #{item.id} {item.source_id}: {reason}", markup=False)
 
 
 def _missing(item_id: int) -> NoReturn:
-    err.print(f"No record set aside with id {item_id}; `bridge quarantine list` shows them.")
+    err.print(f"No quarantined record with id {item_id}; `bridge quarantine list` shows them.")
     raise typer.Exit(1)
 
 

@@ -3,7 +3,7 @@
 A review flag is raised where the bridge will not guess: a raw status the mapping does
 not know, a status change the workflow forbids, a side moving backwards, a write the
 target refused, a follow-up it cannot read, a linked record gone from its system. Unlike
-a record set aside (``bridge quarantine``), the complaint itself is in sync; only this
+a quarantined record (``bridge quarantine``), the complaint itself is in sync; only this
 one change waits for a person.
 
 ``done`` closes a flag. If the cause is still there, the next sighting opens it again,
@@ -17,18 +17,16 @@ import json
 from typing import Annotated, NoReturn
 
 import typer
-from rich.console import Console
 from rich.text import Text
 
-from bridge.cli_common import ConfigOption, RouteOption, open_ledger, shortened, text_table, when
+from bridge.cli.common import open_ledger
+from bridge.cli.options import ConfigOption, RouteOption
+from bridge.cli.render import err, out, shortened, text_table, when
 
 review_app = typer.Typer(
     help="Complaints waiting for a person: list them, and close the ones handled.",
     no_args_is_help=True,
 )
-
-out = Console()
-err = Console(stderr=True)
 
 # What a person does about each kind of flag: the line `list` prints under its table.
 WHAT_TO_DO = {

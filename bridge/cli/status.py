@@ -1,0 +1,53 @@
+"""``bridge status`` and ``bridge trace``: what the ledger says, per route and per complaint."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from bridge.cli.common import load_settings, open_ledger
+from bridge.cli.options import ConfigOption
+from bridge.cli.render import err, health_table, lease_table, out, print_trace, status_table
+from bridge.ledger import Ledger
+
+
+def status(config: ConfigOption = None) -> None:
+    """Per route: the last cycle, its counts and error, what waits, and which replica runs it."""
+    settings = load_settings(config, log_format="console")
+    ledger = Ledger.open(settings.ledger.url, create=False)
+    try:
+        statuses = {route.name: ledger.route_status(route.name) for route in settings.routes}
+        table = status_table(ledger.url_for_display, statuses)
+        health = health_table(ledger)
+        leases = lease_table(ledger, [r.name for r in settings.routes])
+    finally:
+        ledger.close()
+    out.print(table)
+    # The columns "quarantined" and "to review": say where a person sees which ones.
+    if any(st.quarantined for st in statuses.values()):
+        out.print("Quarantined: bridge quarantine list")
+    if any(st.reviews for st in statuses.values()):
+        out.print("To review: bridge review list")
+    out.print(leases)
+    if health is not None:
+        out.print(health)
+
+
+def trace(
+    complaint_id: Annotated[
+        str, typer.Argument(help="A LAPOR! tracking id, a local system's id, or a bridge ref.")
+    ],
+    config: ConfigOption = None,
+) -> None:
+    """Show every linked record of a complaint and its history."""
+    ledger = open_ledger(config)
+    try:
+        traces = ledger.find(complaint_id)
+    finally:
+        ledger.close()
+    if not traces:
+        err.print(f"No complaint with id or reference {complaint_id!r} in the ledger.")
+        raise typer.Exit(1)
+    for found in traces:
+        print_trace(found)

@@ -1,0 +1,39 @@
+"""The CLI package's import rule: command modules import only the shared CLI modules."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import bridge.cli
+
+PACKAGE = Path(bridge.cli.__file__).parent
+SHARED = {"bridge.cli.options", "bridge.cli.common", "bridge.cli.render"}
+
+
+def _cli_imports(path: Path) -> set[str]:
+    """The ``bridge.cli`` modules a file imports, wherever in the file the import stands."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        found |= {name for name in names if name == "bridge.cli" or name.startswith("bridge.cli.")}
+    return found
+
+
+def test_command_modules_import_only_options_common_and_render() -> None:
+    """No command module imports another one or the app: the app registers them, one way."""
+    for path in sorted(PACKAGE.glob("*.py")):
+        if path.stem in {"__init__", "app"} or f"bridge.cli.{path.stem}" in SHARED:
+            continue
+        assert _cli_imports(path) <= SHARED, path.name
+
+
+def test_the_shared_modules_import_no_other_cli_module() -> None:
+    """options, common and render are the leaves of the CLI package."""
+    for name in sorted(SHARED):
+        assert _cli_imports(PACKAGE / f"{name.rsplit('.', 1)[1]}.py") == set(), name
