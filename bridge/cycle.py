@@ -16,10 +16,10 @@ from functools import cached_property
 from bridge.connector import Connector
 from bridge.health import PausePolicy
 from bridge.ledger import Ledger
+from bridge.lifecycle import owners_from
 from bridge.mapping import Mapping as FieldMapping
 from bridge.model import Status
 from bridge.plan import Observation
-from bridge.status import owners_from
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from bridge.errors import RecordError, RetryableError
+from bridge.lifecycle import RANK, Decision, decide, is_final
 from bridge.mapping import Mapping as FieldMapping
 from bridge.mapping import followup_fingerprint
 from bridge.model import Complaint, FollowUp, Status
 from bridge.repoll import next_poll
-from bridge.status import RANK, Decision, decide, is_final
 
 if TYPE_CHECKING:
     from bridge.cycle import CycleReport, Route
