@@ -54,8 +54,9 @@ from bridge.connector import Connector, ConnectorSettings, connector_class
 from bridge.errors import ConfigError
 from bridge.health import PausePolicy
 from bridge.ledger.db import sqlite_beside
-from bridge.log import LOG_LEVELS, register_secret, scrub_text
+from bridge.log import LOG_LEVELS
 from bridge.model import Status
+from bridge.privacy import register_secret, scrub_text
 
 CONFIG_ENV_VAR = "BRIDGE_CONFIG"
 DEFAULT_CONFIG_FILE = "bridge.toml"

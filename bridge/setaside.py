@@ -20,8 +20,8 @@ from bridge.connector import NativeRecord
 from bridge.cycle import CycleReport, PlannedLine, Route
 from bridge.errors import RecordError
 from bridge.ledger import CreateResult
-from bridge.log import redact_record
 from bridge.plan import Action, Create, Observation, Resume, SetAside, Skip, Withhold
+from bridge.privacy import redact_record
 
 log = structlog.get_logger("bridge.engine")
 
