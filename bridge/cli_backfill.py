@@ -31,11 +31,11 @@ from rich.table import Table
 from rich.text import Text
 
 from bridge.cli_common import lease_holder, load_settings, open_dry_run_ledger
+from bridge.daemon.ledger_guard import open_for_cycles
+from bridge.daemon.scheduler import replica_name
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger
-from bridge.ledger_guard import open_for_cycles
 from bridge.replica import ReplicaIdentity
-from bridge.scheduler import replica_name
 from bridge.sync import BackfillProgress, BackfillSummary, build_routes, close_routes, run_backfill
 
 EXIT_INTERRUPTED = 130

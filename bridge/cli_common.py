@@ -17,9 +17,9 @@ from rich.table import Table
 from rich.text import Text
 
 from bridge.config import BridgeConfig, load_config
+from bridge.daemon.scheduler import RouteLeases, replica_name
 from bridge.ledger import Ledger, LedgerMissing
 from bridge.log import configure_logging
-from bridge.scheduler import RouteLeases, replica_name
 from bridge.sync import CycleOptions, CycleReport, Route, run_cycle
 
 ConfigOption = Annotated[

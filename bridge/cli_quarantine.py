@@ -29,9 +29,9 @@ from bridge.cli_common import (
     when,
 )
 from bridge.config import BridgeConfig
+from bridge.daemon.ledger_guard import open_for_cycles
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger, QuarantineInfo
-from bridge.ledger_guard import open_for_cycles
 from bridge.sync import CycleOptions, build_routes, close_routes
 
 quarantine_app = typer.Typer(

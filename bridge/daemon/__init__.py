@@ -1,0 +1,1 @@
+"""Running the bridge as a service (being filled: see the next commit)."""
