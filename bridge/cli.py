@@ -29,8 +29,7 @@ from bridge.cli_common import (
 )
 from bridge.cli_health import connector_health_table
 from bridge.cli_metrics import metrics_writer
-from bridge.daemon.ledger_guard import open_for_cycles
-from bridge.daemon.scheduler import run_daemon
+from bridge.daemon import open_for_cycles, run_daemon
 from bridge.errors import BridgeError, ConfigError
 from bridge.ledger import Ledger, RouteStatus
 from bridge.log import configure_logging, failure_reason

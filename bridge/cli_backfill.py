@@ -31,8 +31,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bridge.cli_common import lease_holder, load_settings, open_dry_run_ledger
-from bridge.daemon.ledger_guard import open_for_cycles
-from bridge.daemon.scheduler import replica_name
+from bridge.daemon import open_for_cycles, replica_name
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger
 from bridge.replica import ReplicaIdentity

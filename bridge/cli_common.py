@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bridge.config import BridgeConfig, load_config
-from bridge.daemon.scheduler import RouteLeases, replica_name
+from bridge.daemon import RouteLeases, replica_name
 from bridge.ledger import Ledger, LedgerMissing
 from bridge.log import configure_logging
 from bridge.sync import CycleOptions, CycleReport, Route, run_cycle

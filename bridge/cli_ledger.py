@@ -36,7 +36,7 @@ from bridge.cli_common import (
     text_table,
 )
 from bridge.config import BridgeConfig
-from bridge.daemon.ledger_guard import accept, open_for_cycles, read_state, state_path
+from bridge.daemon import accept, open_for_cycles, read_state, state_path
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger, SystemNameTaken
 from bridge.ledger.backup import backup_sqlite, check_is_ledger, pg_commands, restore_sqlite

@@ -11,8 +11,7 @@ import typer
 
 from bridge.cli_common import ConfigOption, load_settings
 from bridge.config import BridgeConfig
-from bridge.daemon.metrics import render as render_metrics
-from bridge.daemon.metrics import write_atomically
+from bridge.daemon import render_metrics, write_atomically
 from bridge.errors import BridgeError
 from bridge.ledger import Ledger
 from bridge.sync import CycleReport

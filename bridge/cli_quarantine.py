@@ -29,7 +29,7 @@ from bridge.cli_common import (
     when,
 )
 from bridge.config import BridgeConfig
-from bridge.daemon.ledger_guard import open_for_cycles
+from bridge.daemon import open_for_cycles
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger, QuarantineInfo
 from bridge.sync import CycleOptions, build_routes, close_routes

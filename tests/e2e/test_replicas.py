@@ -17,7 +17,7 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
-from bridge.daemon.scheduler import RouteLeases
+from bridge.daemon import RouteLeases
 from bridge.demo import DEMO_SECRETS
 from bridge.ledger import Ledger
 from bridge.model import make_ref

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
-from bridge.daemon.scheduler import run_daemon
+from bridge.daemon import run_daemon
 from bridge.demo import DEMO_SECRETS
 from bridge.ledger import Ledger
 from bridge.sync import build_routes, close_routes

@@ -15,7 +15,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from bridge.config import load_config
-from bridge.daemon.scheduler import run_daemon
+from bridge.daemon import run_daemon
 from bridge.ledger import Ledger
 from bridge.model import make_ref
 from bridge.sync import build_routes, close_routes

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bridge.daemon.scheduler import run_daemon
+from bridge.daemon import run_daemon
 from bridge.ledger import Ledger
 from bridge.model import make_ref
 from bridge.sync import CycleReport, build_routes, close_routes

@@ -13,7 +13,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from bridge.connector import NativeRecord
-from bridge.daemon.scheduler import RouteLeases
+from bridge.daemon import RouteLeases
 from bridge.ledger import Ledger
 from bridge.model import Attachment
 from bridge.replica import ReplicaIdentity

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bridge.config import BridgeConfig, LedgerSettings
-from bridge.daemon.ledger_guard import LedgerReplaced, StateRecorder, open_for_cycles, read_state
+from bridge.daemon import LedgerReplaced, StateRecorder, open_for_cycles, read_state
 from bridge.errors import ConfigError
 from bridge.ledger import LedgerIdentity
 
