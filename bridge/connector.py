@@ -32,8 +32,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from bridge.errors import ConfigError, RecordError
-from bridge.log import register_secret
 from bridge.model import Attachment
+from bridge.privacy import register_secret
 
 NativeRecord = dict[str, Any]
 ChangeFeed = Literal["cursor", "scan"]

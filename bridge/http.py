@@ -60,7 +60,7 @@ from bridge.errors import (
     RetryableError,
 )
 from bridge.http_body import BoundedClient, Bounds, parse_json, unusable_header
-from bridge.log import scrub_text
+from bridge.privacy import scrub_text
 
 log = structlog.get_logger(__name__)
 

@@ -30,11 +30,10 @@ from rich.progress import (
 from bridge.cli.common import lease_holder, load_settings, open_dry_run_ledger
 from bridge.cli.options import ConfigOption
 from bridge.cli.render import err, print_backfill
+from bridge.daemon import open_for_cycles, replica_name
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger
-from bridge.ledger_guard import open_for_cycles
 from bridge.replica import ReplicaIdentity
-from bridge.scheduler import replica_name
 from bridge.sync import BackfillProgress, BackfillSummary, build_routes, close_routes, run_backfill
 
 EXIT_INTERRUPTED = 130

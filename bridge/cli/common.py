@@ -9,9 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from bridge.config import BridgeConfig, load_config
+from bridge.daemon import RouteLeases, replica_name
 from bridge.ledger import Ledger, LedgerMissing
 from bridge.log import configure_logging
-from bridge.scheduler import RouteLeases, replica_name
 from bridge.sync import CycleOptions, CycleReport, Route, run_cycle
 
 

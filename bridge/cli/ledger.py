@@ -30,11 +30,11 @@ from bridge.cli.common import cycle_each, load_settings, open_dry_run_ledger
 from bridge.cli.options import ConfigOption, RouteOption
 from bridge.cli.render import err, out, rebuild_table
 from bridge.config import BridgeConfig
+from bridge.daemon import accept, open_for_cycles, read_state, state_path
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger, SystemNameTaken
 from bridge.ledger.backup import backup_sqlite, check_is_ledger, pg_commands, restore_sqlite
 from bridge.ledger.db import normalise_url, sqlite_file
-from bridge.ledger_guard import accept, open_for_cycles, read_state, state_path
 from bridge.sync import CycleOptions, build_routes, close_routes
 
 ledger_app = typer.Typer(

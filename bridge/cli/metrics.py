@@ -12,9 +12,8 @@ import typer
 
 from bridge.cli.common import load_settings
 from bridge.cli.options import ConfigOption
+from bridge.daemon import render_metrics, write_atomically
 from bridge.ledger import Ledger
-from bridge.metrics import render as render_metrics
-from bridge.metrics import write_atomically
 
 
 def metrics(

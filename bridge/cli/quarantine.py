@@ -22,9 +22,9 @@ from bridge.cli.common import cycle_each, load_settings, open_ledger
 from bridge.cli.options import ConfigOption, RouteOption
 from bridge.cli.render import err, out, print_report, shortened, text_table, when
 from bridge.config import BridgeConfig
+from bridge.daemon import open_for_cycles
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger, QuarantineInfo
-from bridge.ledger_guard import open_for_cycles
 from bridge.sync import CycleOptions, build_routes, close_routes
 
 quarantine_app = typer.Typer(

@@ -14,12 +14,9 @@ from bridge.cli.common import cycle_each, load_settings, open_dry_run_ledger
 from bridge.cli.options import ConfigOption, RouteOption
 from bridge.cli.render import err, print_report
 from bridge.config import BridgeConfig
+from bridge.daemon import open_for_cycles, render_metrics, run_daemon, write_atomically
 from bridge.errors import BridgeError
 from bridge.ledger import Ledger
-from bridge.ledger_guard import open_for_cycles
-from bridge.metrics import render as render_metrics
-from bridge.metrics import write_atomically
-from bridge.scheduler import run_daemon
 from bridge.sync import CycleOptions, CycleReport, build_routes, close_routes
 
 

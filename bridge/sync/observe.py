@@ -20,9 +20,9 @@ from typing import Any
 from bridge import storable
 from bridge.connector import NativeRecord
 from bridge.errors import RecordError
-from bridge.log import redact_record
 from bridge.model import Complaint, carried_ref, change_hash, made_by
 from bridge.model import make_ref as reference
+from bridge.privacy import redact_record
 from bridge.sync.adoption import Found, natural_key_text
 from bridge.sync.outgoing import Outgoing, Unwritable, outgoing
 from bridge.sync.route import CycleOptions, Route

@@ -18,7 +18,7 @@ import structlog
 from bridge.connector import NativeRecord
 from bridge.errors import RecordError
 from bridge.ledger import CreateResult
-from bridge.log import redact_record
+from bridge.privacy import redact_record
 from bridge.sync.observe import Observation, dump
 from bridge.sync.plan import (
     QUARANTINED_UNCHANGED,

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 from bridge.connector import Connector
 from bridge.health import PausePolicy
 from bridge.ledger import Ledger
+from bridge.lifecycle import owners_from
 from bridge.mapping import Mapping as FieldMapping
 from bridge.model import Status
-from bridge.status import owners_from
 from bridge.sync.adoption import Adoption
 
 if TYPE_CHECKING:

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import structlog
 
 from bridge.errors import RecordError
+from bridge.lifecycle import RANK, Decision, decide
 from bridge.model import Complaint, Status
-from bridge.status import RANK, Decision, decide
 
 if TYPE_CHECKING:
     from bridge.sync.report import CycleReport

@@ -24,8 +24,8 @@ from typing import Any
 import structlog
 
 from bridge.errors import RecordError, RetryableError
+from bridge.lifecycle import is_final
 from bridge.model import Complaint, Status
-from bridge.status import is_final
 from bridge.sync.followups import sync_followups
 from bridge.sync.plan import Action, NoteChange
 from bridge.sync.repoll import next_poll

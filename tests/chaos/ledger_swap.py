@@ -2,7 +2,7 @@
 
 An admin's worst week: the ledger restored from last night's backup, or a container
 started without its volume. The fleet is SIGKILLed, the ledger replaced, the bridge
-refuses to start on it (``bridge.ledger_guard``), the admin runs the command the
+refuses to start on it (``bridge.daemon.ledger_guard``), the admin runs the command the
 refusal names (``bridge ledger accept --yes``), and the fleet starts again. The count
 at the end must still find every complaint and follow-up exactly once.
 

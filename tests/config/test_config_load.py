@@ -15,7 +15,7 @@ from bridge.config import (
     secret_env_var,
 )
 from bridge.errors import ConfigError
-from bridge.log import scrub_text
+from bridge.privacy import scrub_text
 from tests.config.config_fakes import (
     LAPOR_GUID,
     LAPOR_KEY,

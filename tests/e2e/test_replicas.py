@@ -17,10 +17,10 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
+from bridge.daemon import RouteLeases
 from bridge.demo import DEMO_SECRETS
 from bridge.ledger import Ledger
 from bridge.model import make_ref
-from bridge.scheduler import RouteLeases
 from bridge.sync import build_routes, close_routes
 from tests.cli.test_cli import bridge
 from tests.e2e.test_sidumas_to_lapor import hub_complaints_by_ref

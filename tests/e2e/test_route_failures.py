@@ -15,9 +15,9 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
+from bridge.daemon import run_daemon
 from bridge.demo import DEMO_SECRETS
 from bridge.ledger import Ledger
-from bridge.scheduler import run_daemon
 from bridge.sync import build_routes, close_routes
 from tests.cli.test_cli import bridge
 from tests.conftest import MAPPINGS

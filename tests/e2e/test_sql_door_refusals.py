@@ -15,9 +15,9 @@ import pytest
 from structlog.testing import capture_logs
 
 from bridge.config import load_config
+from bridge.daemon import run_daemon
 from bridge.ledger import Ledger
 from bridge.model import make_ref
-from bridge.scheduler import run_daemon
 from bridge.sync import build_routes, close_routes
 from tests.cli.test_cli import bridge
 from tests.e2e.sql_door import (

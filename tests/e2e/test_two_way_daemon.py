@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from bridge.daemon import run_daemon
 from bridge.ledger import Ledger
 from bridge.model import make_ref
-from bridge.scheduler import run_daemon
 from bridge.sync import CycleReport, build_routes, close_routes
 from tests.e2e.test_sidumas_to_lapor import hub_complaints_by_ref
 from tests.simulated import Sims

@@ -31,9 +31,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from bridge.errors import RecordInvalid, RemoteRejected, RetryableError
 from bridge.ledger import Ledger
+from bridge.lifecycle import can_move
 from bridge.mapping import followup_fingerprint, load_mapping
 from bridge.model import Status
-from bridge.status import can_move
 from bridge.sync import CycleReport, Route, run_cycle
 from connectors.memory import MemoryConnector, MemorySettings
 from tests.conftest import MAPPINGS

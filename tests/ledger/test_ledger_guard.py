@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from bridge.config import BridgeConfig, LedgerSettings
+from bridge.daemon import LedgerReplaced, StateRecorder, open_for_cycles, read_state
 from bridge.errors import ConfigError
 from bridge.ledger import LedgerIdentity
-from bridge.ledger_guard import LedgerReplaced, StateRecorder, open_for_cycles, read_state
 
 
 def _settings(tmp_path: Path, state: Path | None = None) -> BridgeConfig:

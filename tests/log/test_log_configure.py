@@ -10,7 +10,8 @@ import re
 import pytest
 import structlog
 
-from bridge.log import configure_logging, register_secret
+from bridge.log import configure_logging
+from bridge.privacy import register_secret
 
 NIK = "3171234567890001"
 

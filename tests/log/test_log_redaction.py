@@ -9,8 +9,9 @@ import pytest
 import structlog
 from structlog.testing import capture_logs
 
-from bridge.log import pii_digest, redact, redact_record, register_secret, scrub_text
+from bridge.log import redact
 from bridge.model import Reporter
+from bridge.privacy import pii_digest, redact_record, register_secret, scrub_text
 
 NIK = "3171234567890001"
 DIGEST = re.compile(r"<pii:[0-9a-f]{6}>")

@@ -2,7 +2,7 @@
 
 ``ledger_id`` (a random uuid4) tells one ledger from another; ``generation`` counts
 cycle starts, so a ledger restored from an older copy shows a lower number than the
-one the bridge last saw (``bridge.ledger_guard``). Keys ``adopted:<route>`` are the
+one the bridge last saw (``bridge.daemon.ledger_guard``). Keys ``adopted:<route>`` are the
 sync's: present once a route finished one full pass over its source in this ledger.
 
 Revision ID: 0005_ledger_meta

@@ -34,10 +34,10 @@ from pathlib import Path
 import structlog
 
 from bridge.config import DEFAULT_STATE_FILE, BridgeConfig
+from bridge.daemon.metrics import write_atomically
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger, LedgerIdentity, LedgerMissing, LedgerOutdated
 from bridge.ledger.db import mask, normalise_url, sqlite_file
-from bridge.metrics import write_atomically
 
 SOURCE = "ledger"
 _log = structlog.get_logger("bridge.ledger_guard")

@@ -1,7 +1,7 @@
 """Environment overrides: ``BRIDGE_<SECTION>__<NAME>__<KEY>`` variables placed on the
 configuration's tables, and their text read as the setting's type.
 
-``bridge.config`` reads the file and validates; this module only says which table and key
+``bridge.config.load`` reads the file and validates; this module only says which table and key
 each variable sets (or why it sets nothing) and how its text becomes a value.
 """
 
@@ -150,6 +150,14 @@ def _union_members(annotation: object) -> tuple[object, ...]:
 
 def env_var(*parts: str) -> str:
     return ENV_PREFIX + "__".join(_normal(part).upper() for part in parts)
+
+
+def secret_env_var(section: str, name: str, key: str) -> str:
+    """The environment variable that sets ``<section>.<name>.<key>``.
+
+    ``("connectors", "lapor", "api_key")`` → ``"BRIDGE_CONNECTORS__LAPOR__API_KEY"``.
+    """
+    return env_var(section, name, key)
 
 
 def listing(names: Iterable[str]) -> str:

@@ -1,7 +1,8 @@
-"""The normalised status machine: every allowed transition in one place, and who may make it.
+"""A complaint's lifecycle: its normalised statuses, the allowed transitions, who may make them.
 
-Pure: no I/O. The engine asks ``decide`` what to do with a status observed on one
-system, given what the ledger holds; the answer is one of
+The status machine, every allowed transition in one place. Pure: no I/O. The engine
+asks ``decide`` what to do with a status observed on one system, given what the ledger
+holds; the answer is one of
 
 - ``same``: nothing changed;
 - ``apply``: record it and carry it to the other side;

@@ -1,35 +1,24 @@
-"""The daemon: one APScheduler job per route, and a shutdown that lets a cycle finish.
-
-APScheduler 3.x with ``max_instances=1`` (a route never runs twice at once in one
-process), ``coalesce=True`` (missed runs collapse into one, no burst after a pause)
-and jitter (many bridges against one hub do not poll in step). SIGTERM and SIGINT
-stop new cycles from starting, wait for the running ones, then return 0. They also set
-``bridge.shutdown``'s flag, so a request a slow server keeps hanging is abandoned at its
-next chunk (``ShuttingDown``) and the running cycle ends at its next safe point.
+"""The route leases one replica holds, and the name it holds them under.
 
 Several replicas may share one ledger: each cycle first claims its route's lease
 (``bridge.ledger.leases``) and runs fenced by it; a route held by another replica is
-skipped with one ``route.lease.held_elsewhere`` line. Leases are kept between cycles
-by a heartbeat (every third of the TTL) and released at a graceful shutdown.
+skipped with one ``route.lease.held_elsewhere`` line. ``RouteLeases`` keeps this
+replica's leases between cycles (the daemon's heartbeat calls ``renew_idle``) and lets
+them go at a graceful shutdown. ``bridge sync`` and ``bridge backfill`` use it too, for
+their one cycle per route.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import threading
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from types import FrameType
+from datetime import timedelta
 
 import structlog
-from apscheduler.schedulers.background import BackgroundScheduler
 
-from bridge import shutdown
 from bridge.errors import BridgeError, ConfigError
 from bridge.ledger import Lease, LeaseLost, LedgerUnavailable
-from bridge.log import failure_reason
 from bridge.replica import ReplicaIdentity
 from bridge.sync import CycleOptions, CycleReport, Route, run_cycle
 
@@ -46,83 +35,6 @@ def replica_name() -> str:
     so what proves who holds a lease is its ``ReplicaIdentity`` (``bridge.replica``).
     """
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def run_daemon(
-    routes: list[Route],
-    intervals: dict[str, tuple[float, float]],
-    *,
-    stop: threading.Event | None = None,
-    on_cycle: Callable[[CycleReport], None] | None = None,
-    replica: str | None = None,
-    lease_ttl: timedelta = DEFAULT_LEASE_TTL,
-) -> int:
-    """Run every route on its interval until SIGTERM/SIGINT (or ``stop`` is set).
-
-    ``intervals`` maps a route name to ``(interval_seconds, jitter_seconds)``;
-    ``on_cycle`` hears every finished cycle (tests wait on it instead of sleeping).
-    Each cycle runs under its route's lease, held as ``replica`` for ``lease_ttl``.
-    """
-    stop = stop or threading.Event()
-    shutdown.clear()  # a stop requested before this daemon started is not for it
-    leases = RouteLeases(replica or replica_name(), lease_ttl)
-    scheduler = BackgroundScheduler(timezone=UTC)
-    for route in routes:
-        interval, jitter = intervals[route.name]
-        scheduler.add_job(
-            _cycle_job(route, leases, on_cycle),
-            "interval",
-            seconds=interval,
-            jitter=jitter,
-            max_instances=1,
-            coalesce=True,
-            next_run_time=datetime.now(UTC),
-            id=route.name,
-            name=route.name,
-        )
-    scheduler.add_job(
-        leases.renew_idle,
-        "interval",
-        seconds=lease_ttl.total_seconds() / 3,
-        max_instances=1,
-        coalesce=True,
-        id="lease-heartbeat",
-        name="lease-heartbeat",
-    )
-    previous = _install_stop_handlers(stop)
-    scheduler.start()
-    log.info("daemon.started", routes=[r.name for r in routes], replica=leases.replica)
-    try:
-        stop.wait()
-    finally:
-        log.info("daemon.stopping")
-        # wait=True: a cycle that is running finishes and commits before we exit.
-        scheduler.shutdown(wait=True)
-        leases.release_all()
-        _restore_handlers(previous)
-        log.info("daemon.stopped")
-    return 0
-
-
-def _cycle_job(
-    route: Route, leases: RouteLeases, on_cycle: Callable[[CycleReport], None] | None
-) -> Callable[[], None]:
-    def job() -> None:
-        try:
-            report = leases.run(route)
-        except LedgerUnavailable as exc:  # the ledger is down: the next cycle tries again
-            log.warning("route.cycle.skipped", route=route.name, error=str(exc))
-            return
-        except Exception as exc:  # one route's failure must not stop the daemon
-            # run_cycle records its own failures; this is one outside it (claiming the lease,
-            # closing the cycle row). One line; the traceback only at log level debug.
-            log.warning("route.cycle.failed", route=route.name, error=failure_reason(exc))
-            log.debug("route.cycle.traceback", route=route.name, exc_info=exc)
-            return
-        if report is not None and on_cycle is not None:
-            on_cycle(report)
-
-    return job
 
 
 class RouteLeases:
@@ -230,27 +142,3 @@ class RouteLeases:
             holder=info.holder if info is not None else None,
             expires_at=expires.isoformat() if expires is not None else None,
         )
-
-
-_Handler = Callable[[int, FrameType | None], object] | int | None
-
-
-def _install_stop_handlers(stop: threading.Event) -> dict[int, _Handler]:
-    if threading.current_thread() is not threading.main_thread():
-        return {}  # signals can only be handled on the main thread (tests run elsewhere)
-
-    def handle(signum: int, _frame: FrameType | None) -> None:
-        log.info("daemon.signal", signal=signal.Signals(signum).name)
-        shutdown.request_stop()  # requests in flight give up now, not at their timeout
-        stop.set()
-
-    previous: dict[int, _Handler] = {}
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        previous[signum] = signal.getsignal(signum)
-        signal.signal(signum, handle)
-    return previous
-
-
-def _restore_handlers(previous: dict[int, _Handler]) -> None:
-    for signum, handler in previous.items():
-        signal.signal(signum, handler)

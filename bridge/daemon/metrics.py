@@ -1,6 +1,6 @@
 """The bridge's state as Prometheus metrics, read from the ledger.
 
-``render`` writes the text exposition format, which node_exporter's textfile
+``render_metrics`` writes the text exposition format, which node_exporter's textfile
 collector, Grafana Agent or any Prometheus scraper reads. ``bridge metrics`` prints
 it (or writes it to a file); the daemon rewrites ``daemon.metrics_file`` after every
 cycle when it is set, so a growing quarantine or a paused system raises an alert
@@ -23,7 +23,7 @@ from bridge.ledger import Ledger
 PREFIX = "lapor_bridge"
 
 
-def render(ledger: Ledger, routes: Sequence[str], now: datetime | None = None) -> str:
+def render_metrics(ledger: Ledger, routes: Sequence[str], now: datetime | None = None) -> str:
     """Every metric for ``routes`` (and every connector and lease the ledger knows)."""
     now = now or datetime.now(UTC)
     families: list[tuple[str, str, list[tuple[dict[str, str], float]]]] = []

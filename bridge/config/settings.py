@@ -1,0 +1,167 @@
+"""The validated settings: one frozen model per section, and the whole ``BridgeConfig``.
+
+Each section model forbids unknown keys and checks its own values; ``bridge.config.load``
+builds them from the file and the environment. ``build_connector`` turns a connector's
+settings into the connector, through the registry (``bridge.connector``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bridge.config.env import listing
+from bridge.connector import Connector, ConnectorSettings, connector_class
+from bridge.errors import ConfigError
+from bridge.health import PausePolicy
+from bridge.log import LOG_LEVELS
+from bridge.model import Status
+from bridge.privacy import scrub_text
+
+DEFAULT_STATE_FILE = ".lapor-bridge-state.json"
+
+ConnectorTypes = Mapping[str, type[Connector]]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LedgerSettings(_Section):
+    """Where the ledger lives: an SQLAlchemy URL (SQLite file or PostgreSQL).
+
+    ``load_config`` reads a relative SQLite path from the configuration file's folder
+    (wherever the value came from, the file or ``BRIDGE_LEDGER__URL``), and fills in
+    ``state_file``: where the bridge notes which ledger it last wrote to.
+    """
+
+    url: str = "sqlite:///bridge.db"
+    state_file: str | None = None
+    # Systems the ledger still remembers but no connector names any more, on purpose
+    # (a door closed for good). Any other such system stops the bridge: see bridge.routes.
+    retired_systems: tuple[str, ...] = ()
+    # Who this bridge is, in every reference it writes into LAPOR!: unique per agency, so
+    # two pemda that name their connectors alike never take each other's complaints.
+    installation: str | None = None
+
+    def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
+        # A PostgreSQL URL may carry a password; a repr ends up in logs and tracebacks.
+        yield "url", scrub_text(self.url)
+
+
+class RouteSettings(_Section):
+    """One one-way route: records flow from ``source`` to ``target`` every interval."""
+
+    name: str
+    source: str
+    target: str
+    interval_seconds: float = Field(default=300, gt=0)
+    jitter_seconds: float = Field(default=30, ge=0)
+    lookback_seconds: float = Field(default=600, ge=0)
+    """How far before the stored cursor each pull starts again, so late-committed rows are seen."""
+    repoll_budget: int = Field(default=100, ge=0)
+    """Linked, non-final complaints re-checked per cycle at most (detail and follow-ups)."""
+    linked_retry_seconds: float = Field(default=300, ge=0)
+    """A follow-up or status write that failed for a transient reason is tried again after this."""
+    forward_on_status: Status | None = None
+    """When the source sets a complaint to this status, forward it (Bukan Wewenang) instead."""
+    forward_to: str | None = None
+    """The institution id complaints are forwarded to (required with forward_on_status)."""
+    forward_reason: str = "Bukan wewenang instansi ini"
+    max_create_attempts: int = Field(default=5, ge=1)
+    """Cycles a create may stay unconfirmed (5xx, lost answer) before the record is set aside."""
+    create_settle_seconds: float = Field(default=10, ge=0)
+    """How long after an unconfirmed create the target is searched for it (a lagging index)."""
+
+    @model_validator(mode="after")
+    def _forward_needs_a_target(self) -> RouteSettings:
+        if self.forward_on_status is not None and not self.forward_to:
+            raise ValueError("forward_on_status needs forward_to: the institution id to forward to")
+        return self
+
+    enabled: bool = True
+
+
+class DaemonSettings(_Section):
+    """How ``bridge run`` logs, and when it pauses a failing system."""
+
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "info"
+    metrics_file: str | None = None
+    pause_after_failures: int = Field(default=3, ge=1)
+    first_pause_seconds: float = Field(default=60, ge=0)
+    max_pause_seconds: float = Field(default=1800, ge=0)
+    lease_seconds: float = Field(default=120, ge=1)
+    """How long a route stays claimed by a replica that stops renewing its lease (died, froze)."""
+
+    def pause_policy(self) -> PausePolicy:
+        return PausePolicy(
+            after_failures=self.pause_after_failures,
+            first_pause=timedelta(seconds=self.first_pause_seconds),
+            max_pause=timedelta(seconds=self.max_pause_seconds),
+        )
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.lower() not in LOG_LEVELS:
+            raise ValueError(f"unknown log level {value!r}; use one of {', '.join(LOG_LEVELS)}")
+        return value.lower()
+
+
+@dataclass(frozen=True)
+class BridgeConfig:
+    """The whole validated configuration. Build it with ``load_config``."""
+
+    ledger: LedgerSettings = field(default_factory=LedgerSettings)
+    connectors: Mapping[str, ConnectorSettings] = field(default_factory=dict)
+    routes: tuple[RouteSettings, ...] = ()
+    daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    path: Path | None = None
+
+    @property
+    def installation(self) -> str:
+        """Who this bridge is (``[ledger] installation``); part of every reference it makes.
+
+        Empty when unset: references then take their older form, which two agencies
+        with alike connector names could share (see ``bridge.model.make_ref``).
+        """
+        return self.ledger.installation or ""
+
+    def connector_settings(self, name: str) -> ConnectorSettings:
+        """The settings of connector ``name``, or a ConfigError listing the connectors."""
+        try:
+            return self.connectors[name]
+        except KeyError:
+            known = listing(self.connectors)
+            raise ConfigError(
+                [f"no connector named {name!r}; defined connectors: {known}"], source=self._source
+            ) from None
+
+    def route(self, name: str) -> RouteSettings:
+        """The route called ``name``, or a ConfigError listing the routes."""
+        for route in self.routes:
+            if route.name == name:
+                return route
+        known = listing(route.name for route in self.routes)
+        raise ConfigError(
+            [f"no route named {name!r}; defined routes: {known}"], source=self._source
+        )
+
+    @property
+    def _source(self) -> str:
+        return "configuration" if self.path is None else str(self.path)
+
+
+def build_connector(
+    config: BridgeConfig, name: str, *, types: ConnectorTypes | None = None
+) -> Connector:
+    """Instantiate connector ``name`` with its validated settings."""
+    settings = config.connector_settings(name)
+    cls = connector_class(settings.type) if types is None else types[settings.type]
+    return cls(name, settings)
