@@ -26,19 +26,7 @@ SOURCES = ("bridge", "connectors")  # the installed code; tests and benches may 
 
 LEAVES = ("bridge.errors", "bridge.model", "bridge.lifecycle", "bridge.privacy")
 CONNECTORS = ("connectors", "bridge.connectors")
-ENGINE = (
-    "bridge.sync",
-    "bridge.engine",
-    "bridge.plan",
-    "bridge.create",
-    "bridge.linked",
-    "bridge.setaside",
-    "bridge.adoption",
-    "bridge.backfill",
-    "bridge.cycle",
-    "bridge.repoll",
-    "bridge.routes",
-)
+ENGINE = ("bridge.sync", "bridge.daemon")  # the sync engine, and the daemon that runs it
 NOT_FOR_CONNECTORS = ("bridge.mapping", "bridge.ledger", *ENGINE)
 CLI_ENTRY_POINTS = ("bridge.__main__",)
 TESTING = "bridge.testing"

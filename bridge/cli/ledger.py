@@ -2,7 +2,7 @@
 
 ``backup`` and ``restore`` copy the ledger (``bridge.ledger.backup``); ``accept`` takes
 the configured ledger as the one to use after the bridge refused it as lost, replaced or
-older than the one it last wrote to (``bridge.ledger_guard``). Both a restore and an
+older than the one it last wrote to (``bridge.daemon.ledger_guard``). Both a restore and an
 accept make every route look records up by reference before creating anything again.
 
 ``rebuild`` links again, by the references both systems carry, the records a lost or
@@ -13,7 +13,7 @@ creates nothing.
 ``rename-system`` is how a connector is renamed safely. The ledger knows each system
 by its connector's name, and a complaint's reference is derived from it, so a name
 changed in the configuration alone would make every record look new and send it
-again; the bridge refuses to start in that state (``bridge.routes.check_systems``).
+again; the bridge refuses to start in that state (``bridge.sync.check_systems``).
 Run it with every bridge stopped, after renaming the connector in the file.
 """
 

@@ -1,4 +1,4 @@
-"""``bridge metrics``: the bridge's state as Prometheus text (see ``bridge.metrics``).
+"""``bridge metrics``: the bridge's state as Prometheus text (see ``bridge.daemon.metrics``).
 
 The daemon's own metrics file is written by ``bridge.cli.run.metrics_writer``.
 """

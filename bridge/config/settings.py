@@ -43,7 +43,7 @@ class LedgerSettings(_Section):
     url: str = "sqlite:///bridge.db"
     state_file: str | None = None
     # Systems the ledger still remembers but no connector names any more, on purpose
-    # (a door closed for good). Any other such system stops the bridge: see bridge.routes.
+    # (a door closed for good). Any other such system stops the bridge: see bridge.sync.wiring.
     retired_systems: tuple[str, ...] = ()
     # Who this bridge is, in every reference it writes into LAPOR!: unique per agency, so
     # two pemda that name their connectors alike never take each other's complaints.

@@ -39,7 +39,7 @@ its TTL has passed, so a long cycle keeps its route page after page.
 stop a replica whose lease ran out from sending one. What is guaranteed:
 
 1. Right before each remote create, ``Ledger.sending_create`` (called by
-   ``bridge.create.deliver``) checks the lease, renews it for a *whole* TTL (a
+   ``bridge.sync.act.send``) checks the lease, renews it for a *whole* TTL (a
    plain fence check renews only once a third of the TTL has passed) and stamps
    the create's ``sent_at``, in one transaction: a create that starts on a live
    lease keeps the route for at least one TTL, whatever was left of it before.

@@ -3,7 +3,7 @@
 Two keys are the ledger's identity, seeded by the migration that made the table:
 ``ledger_id`` (a random uuid4: which ledger this is) and ``generation`` (how many
 cycles were started in it, counted in the same transaction as each start, so it only
-grows, whichever replica starts the cycle). ``bridge.ledger_guard`` compares them with
+grows, whichever replica starts the cycle). ``bridge.daemon.ledger_guard`` compares them with
 what the bridge last saw, to notice a ledger lost, replaced or restored from a backup.
 
 Keys ``adopted:<route>`` belong to the sync: present once the route finished a full

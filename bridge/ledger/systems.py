@@ -3,7 +3,7 @@
 The ledger knows a system by its connector's name in the configuration, and the
 bridge's reference for a complaint is derived from that name and the record's id
 (``bridge.model.make_ref``). Renaming a connector in the file alone would make every
-record of that system look new, and send it again. So ``bridge.routes`` refuses to
+record of that system look new, and send it again. So ``bridge.sync.wiring`` refuses to
 start while the ledger holds links of a system the configuration no longer names,
 and ``rename_system`` moves a system's whole memory to its new name at once.
 """

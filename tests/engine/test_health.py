@@ -45,7 +45,7 @@ def test_failures_are_blamed_on_the_connector_that_raised_them(
     route = route_with(timed_ledger, clock)
     for i in range(1, 11):
         door_of(route).put(door_record(i))
-    # One failed create is that record's; ten in a row are the hub's (bridge.engine).
+    # One failed create is that record's; ten in a row are the hub's (bridge.sync.act).
     hub_of(route).fail_next(10, RetryableError("hub: HTTP 503"), operations=("create",))
 
     report = run_cycle(route)

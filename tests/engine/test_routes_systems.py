@@ -1,4 +1,4 @@
-"""bridge.routes refuses a ledger holding records of a system no connector is named after."""
+"""bridge.sync.wiring refuses a ledger holding records of a system no connector is named after."""
 
 from __future__ import annotations
 
