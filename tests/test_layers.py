@@ -158,11 +158,32 @@ def helper_violations(graph: dict[str, set[str]]) -> list[Violation]:
     ]
 
 
+# Nothing reaches up the house (configuration, mapping, ledger < sync engine < daemon < CLI).
+ABOVE = {
+    "bridge.sync": ("bridge.daemon",),
+    "bridge.ledger": ("bridge.sync", "bridge.daemon"),
+    "bridge.mapping": ("bridge.sync", "bridge.daemon", "bridge.ledger"),
+    "bridge.config": ("bridge.sync", "bridge.daemon"),
+}
+
+
+def upward_violations(graph: dict[str, set[str]]) -> list[Violation]:
+    rule = "a lower layer never imports a higher one"
+    return [
+        Violation(importer, reached, rule)
+        for importer, names in graph.items()
+        if (layer := _first(importer, ABOVE))
+        for name in names
+        if (reached := _first(name, ABOVE[layer]))
+    ]
+
+
 RULES = {
     "leaves": leaf_violations,
     "connectors": connector_violations,
     "cli": cli_violations,
     "test helpers": helper_violations,
+    "upward": upward_violations,
 }
 
 
@@ -222,6 +243,7 @@ def test_each_rule_reports_what_breaks_it() -> None:
         "bridge.__main__": {"bridge.cli.main"},
         "bridge.scheduler": {"bridge.testing.simulators.server"},
         "bridge.demo": {"bridge.testing.simulators.lapor"},  # the demo runs the simulators
+        "bridge.sync.cycle": {"bridge.daemon.leases", "bridge.ledger.Ledger"},  # down: allowed
     }
     assert [str(v) for check in RULES.values() for v in check(graph)] == [
         "bridge.errors imports bridge.config: "
@@ -232,4 +254,5 @@ def test_each_rule_reports_what_breaks_it() -> None:
         "nothing imports the CLI but the CLI and bridge/__main__.py",
         "bridge.scheduler imports bridge.testing: "
         "only the CLI and bridge.demo import the test helpers",
+        "bridge.sync.cycle imports bridge.daemon: a lower layer never imports a higher one",
     ]

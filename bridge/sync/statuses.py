@@ -1,6 +1,6 @@
 """A linked complaint's status, carried from a route's source to its target.
 
-``bridge.status.decide`` says whether the source's status moves the complaint on; if so
+``bridge.lifecycle.decide`` says whether the source's status moves the complaint on; if so
 it is recorded, and written to the target when the target can take it (or the complaint
 is forwarded, *Bukan Wewenang*, when the route says so). A target that lags behind the
 ledger's status is brought level, once.
