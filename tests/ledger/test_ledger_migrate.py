@@ -15,7 +15,7 @@ from sqlalchemy import Engine, create_engine, inspect, text
 import bridge.migrations
 from bridge.ledger import Ledger
 from bridge.ledger.db import normalise_url
-from bridge.ledger.tables import UTCDateTime
+from bridge.ledger.timestamps import UTCDateTime
 from tests.ledger.ledger_factories import SOURCE, TARGET, ref_of
 
 CREATED = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ from sqlalchemy import DateTime
 from sqlalchemy.dialects import sqlite
 
 from bridge.ledger import Ledger, LedgerConflict, SeenUpdate, SetAside
-from bridge.ledger.tables import UTCDateTime
+from bridge.ledger.timestamps import UTCDateTime
 from tests.ledger.ledger_factories import ROUTE, SOURCE, TARGET, intent, ref_of, result
 
 WITA = timezone(timedelta(hours=8), "WITA")
