@@ -28,7 +28,7 @@ ADOPTED = "adopted:"
 
 def adopted(route: Route, name: str | None = None) -> bool:
     """Has ``route`` (or the route called ``name``) made its first full pass in this ledger?"""
-    return route.ledger.get_meta(ADOPTED + (name or route.name)) is not None
+    return route.ledger.meta.get(ADOPTED + (name or route.name)) is not None
 
 
 def prepare(route: Route, options: CycleOptions) -> CycleOptions:
@@ -50,7 +50,7 @@ def finish(route: Route, options: CycleOptions, report: CycleReport) -> None:
         return
     if report.counts["unconfirmed"] or report.counts["waiting"]:
         return
-    route.ledger.set_meta(ADOPTED + route.name, route.clock().isoformat())
+    route.ledger.meta.set(ADOPTED + route.name, route.clock().isoformat())
     log.info("route.adoption.finished", route=route.name)
 
 
@@ -66,5 +66,5 @@ def _carried_by_target(route: Route) -> dict[str, str]:
                 continue  # unreadable here: it is not a copy the bridge could have made
             if (ref := carried_ref(complaint)) is not None:
                 carried.setdefault(ref, target_id)
-    linked = route.ledger.links_for(route.target.name, list(carried.values()))
+    linked = route.ledger.links.by_remote(route.target.name, list(carried.values()))
     return {ref: target_id for ref, target_id in carried.items() if target_id not in linked}

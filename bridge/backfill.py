@@ -372,10 +372,10 @@ def _delivered(route: Route, page: Sequence[NativeRecord]) -> frozenset[str]:
             ids.append(route.source_mapping.native_id(native))
         except RecordError:
             continue  # no id, never linked: the engine sets it aside
-    links = route.ledger.links_for(route.source.name, ids)
+    links = route.ledger.links.by_remote(route.source.name, ids)
     refs = [link.ref for link in links.values()]
     # The source link is written with the intent: a create never confirmed is not delivered.
-    pending = route.ledger.pending_creates(route.name, route.target.name, refs) if refs else {}
+    pending = route.ledger.creates.pending(route.name, route.target.name, refs) if refs else {}
     return frozenset(sid for sid, link in links.items() if link.ref not in pending)
 
 
@@ -447,7 +447,7 @@ class AdoptionIndex(MappingABC[str, str]):
     def add_page(self, route: Route, page: Sequence[NativeRecord]) -> None:
         mapping = route.target_mapping
         read = [_read(mapping, native) for native in page]
-        linked = route.ledger.links_for(route.target.name, [i for i, _, _ in read if i])
+        linked = route.ledger.links.by_remote(route.target.name, [i for i, _, _ in read if i])
         for target_id, complaint, _ in read:
             if complaint is None or target_id in linked:
                 continue  # unreadable here, or already some complaint's copy

@@ -145,7 +145,7 @@ def status(config: ConfigOption = None) -> None:
             "error",
         ):
             table.add_column(column)
-        statuses = {route.name: ledger.route_status(route.name) for route in settings.routes}
+        statuses = {route.name: ledger.cycles.status(route.name) for route in settings.routes}
         for name, st in statuses.items():
             table.add_row(*_status_row(name, st))
         health = connector_health_table(ledger)
@@ -173,7 +173,7 @@ def trace(
     """Show every linked record of a complaint and its history."""
     ledger = open_ledger(config)
     try:
-        traces = ledger.find(complaint_id)
+        traces = ledger.history.find(complaint_id)
     finally:
         ledger.close()
     if not traces:
@@ -307,7 +307,7 @@ def _print_report(report: CycleReport) -> None:
 def _lease_table(ledger: Ledger, routes: list[str]) -> Table:
     """Which replica runs each route, under which run number, until when (or "free")."""
     now = datetime.now(UTC)
-    known = {info.route: info for info in ledger.leases()}
+    known = {info.route: info for info in ledger.leases.listed()}
     table = Table(title="Route leases")
     for column in ("route", "holder", "run", "expires"):
         table.add_column(column)

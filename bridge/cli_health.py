@@ -11,7 +11,7 @@ from bridge.ledger import Ledger
 
 def connector_health_table(ledger: Ledger, now: datetime | None = None) -> Table | None:
     """One row per connector with failures on record; None when every system is healthy."""
-    unhealthy = [h for h in ledger.connector_health() if h.failures]
+    unhealthy = [h for h in ledger.health.listed() if h.failures]
     if not unhealthy:
         return None
     now = now or datetime.now(UTC)

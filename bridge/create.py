@@ -157,17 +157,17 @@ def deliver(route: Route, item: Prepared, report: CycleReport, options: CycleOpt
         # The last thing before the request: never create for a route another replica took,
         # renew the lease for a whole TTL so a slow create keeps it, and note the sending
         # for a successor (see bridge.ledger.leases on the window left).
-        route.ledger.sending_create(route.name, ref, route.target.name)
+        route.ledger.creates.sending(route.name, ref, route.target.name)
         created = route.target.create(item.payload, attachments, ref)
         target_id = storable.checked_remote_id(created, route.target.name)
     except AttachmentUnavailable as exc:
         if exc.transient:  # a 5xx or a dead host: another cycle may fetch it
             return _owed(route, item, exc, report)
-        route.ledger.fail_create(route.name, ref, route.target.name, str(exc))
+        route.ledger.creates.fail(route.name, ref, route.target.name, str(exc))
         set_aside(route, item.action.observation, exc.reason, exc.field, report)
         return None
     except RecordError as exc:
-        route.ledger.fail_create(route.name, ref, route.target.name, str(exc))
+        route.ledger.creates.fail(route.name, ref, route.target.name, str(exc))
         set_aside(route, item.action.observation, exc.reason, exc.field, report)
         return None
     except (RateLimited, ShuttingDown):
@@ -224,8 +224,8 @@ def _owed(route: Route, item: Prepared, error: BaseException, report: CycleRepor
     """Keep an unconfirmed create pending for the next cycle, or give up after enough tries."""
     ref, observation = item.action.ref, item.action.observation
     message = f"{type(error).__name__}: {error}"
-    route.ledger.fail_create(route.name, ref, route.target.name, message)
-    pending = route.ledger.pending_creates(route.name, route.target.name, [ref]).get(ref)
+    route.ledger.creates.fail(route.name, ref, route.target.name, message)
+    pending = route.ledger.creates.pending(route.name, route.target.name, [ref]).get(ref)
     attempts = pending.attempts if pending is not None else 1
     if attempts >= route.max_create_attempts:
         reason = GAVE_UP.format(target=route.target.name, attempts=attempts, error=message)
@@ -238,10 +238,10 @@ def _owed(route: Route, item: Prepared, error: BaseException, report: CycleRepor
 
 def _wait_for_predecessor(route: Route, ref: str) -> None:
     """``RetryableError`` while a gone holder's create of ``ref`` may still reach the target."""
-    until = route.ledger.resend_wait(route.name)
+    until = route.ledger.leases.resend_wait(route.name)
     if until is None:
         return
-    pending = route.ledger.pending_creates(route.name, route.target.name, [ref]).get(ref)
+    pending = route.ledger.creates.pending(route.name, route.target.name, [ref]).get(ref)
     if pending is not None and pending.sent_at is not None:  # never sent: nothing on its way
         raise RetryableError(
             f"route {route.name} was taken over from a bridge that died on this machine, and "
@@ -257,7 +257,7 @@ def _check_lease_after_create(route: Route, ref: str, target_id: str) -> None:
     again: the one place where a double can still arise (bridge.ledger.leases). The
     page's next ledger write fails with ``LeaseLost``, so nothing more is written.
     """
-    if not route.ledger.still_holds(route.name):
+    if not route.ledger.leases.still_holds(route.name):
         log.warning(
             "complaint.create.outlived_lease",
             route=route.name,

@@ -62,7 +62,7 @@ def sync_linked(
     failed: set[str] = set()
     if not items:
         return failed
-    states = route.ledger.complaint_states([item.ref for item in items])
+    states = route.ledger.statuses.of([item.ref for item in items])
     try:
         for item in items:
             try:
@@ -76,7 +76,7 @@ def sync_linked(
     finally:
         retry = [(i.source_id, now + route.linked_retry) for i in items if i.ref in failed]
         if retry:
-            route.ledger.schedule_polls(route.source.name, retry)
+            route.ledger.polls.schedule(route.source.name, retry)
     return failed
 
 
@@ -113,7 +113,7 @@ def read_only_note(route: Route) -> str | None:
 
 
 def _flag_write(route: Route, item: LinkedItem, exc: RecordError, report: CycleReport) -> None:
-    route.ledger.flag_for_review(
+    route.ledger.reviews.flag(
         route.name, item.ref, route.target.name, "write", exc.reason, {"field": exc.field}
     )
     report.counts["review"] += 1
@@ -124,14 +124,14 @@ def repoll(route: Route, report: CycleReport, *, already: set[str], now: datetim
     """Re-check linked complaints that are due, within the route's re-poll budget."""
     if route.repoll_budget <= 0:
         return
-    due = route.ledger.due_for_poll(
+    due = route.ledger.polls.due(
         route.source.name, now=now, limit=route.repoll_budget, require_link_in=route.target.name
     )
     items = []
     for link in due:
         if link.ref in already:
             continue
-        target = route.ledger.link_of(link.ref, route.target.name)
+        target = route.ledger.links.of(link.ref, route.target.name)
         if target is not None:
             items.append(LinkedItem(link.ref, link.remote_id, target.remote_id))
     if items:
@@ -147,7 +147,7 @@ def reschedule(
 
     Those whose writes failed keep the retry ``sync_linked`` scheduled.
     """
-    states = route.ledger.complaint_states([ref for ref, _ in synced])
+    states = route.ledger.statuses.of([ref for ref, _ in synced])
     schedule = []
     for ref, source_id in synced:
         if ref in failed:
@@ -156,13 +156,13 @@ def reschedule(
         status = Status(state.status) if state and state.status else None
         created = state.created_at if state else now
         schedule.append((source_id, None if is_final(status) else next_poll(created, now)))
-    route.ledger.schedule_polls(route.source.name, schedule)
+    route.ledger.polls.schedule(route.source.name, schedule)
 
 
 def _fetch(route: Route, item: LinkedItem) -> Complaint | None:
     native = route.source.get(item.source_id)
     if native is None:
-        route.ledger.flag_for_review(
+        route.ledger.reviews.flag(
             route.name,
             item.ref,
             route.source.name,
@@ -174,7 +174,7 @@ def _fetch(route: Route, item: LinkedItem) -> Complaint | None:
     try:
         return route.source_mapping.to_canonical(native)
     except RecordError as exc:
-        route.ledger.flag_for_review(
+        route.ledger.reviews.flag(
             route.name, item.ref, route.source.name, "unreadable", exc.reason, {"field": exc.field}
         )
         return None
@@ -219,7 +219,7 @@ def _sync_status(
         return
     if decision.kind == "ignore":
         if item.changed:  # a re-poll of a lagging side is normal; only changes are history
-            route.ledger.record_decision(
+            route.ledger.history.record_decision(
                 route.name, item.ref, "status.ignored", _detail(route, complaint, decision)
             )
         return
@@ -233,7 +233,7 @@ def _apply_status(
     at = complaint.updated_at or datetime.now(UTC)
     forward = route.forward
     if forward is not None and status == forward.on_status and route.target.can_forward:
-        route.ledger.check_fence(route.name)
+        route.ledger.leases.check_fence(route.name)
         route.target.forward(item.target_id, forward.to_institution, forward.reason)
         report.counts["forward"] += 1
         _record(
@@ -248,7 +248,7 @@ def _apply_status(
     except RecordError as exc:
         _record(route, item, status, at, written=False, note=exc.reason)
         return
-    route.ledger.check_fence(route.name)  # never write for a route another replica took
+    route.ledger.leases.check_fence(route.name)  # never write for a route another replica took
     route.target.set_status(item.target_id, fields)
     report.counts["status"] += 1
     log.info("complaint.status.written", route=route.name, ref=item.ref, status=status.value)
@@ -264,7 +264,7 @@ def _catch_up(route: Route, item: LinkedItem, status: Status, report: CycleRepor
     mapping = route.target_mapping
     if not (route.target.can_write_status and mapping.can_write_status):
         return
-    link = route.ledger.link_of(item.ref, route.target.name)
+    link = route.ledger.links.of(item.ref, route.target.name)
     if link is None:
         return
     shown = mapping.to_canonical_status(link.raw_status_code, link.raw_status_label)
@@ -274,11 +274,11 @@ def _catch_up(route: Route, item: LinkedItem, status: Status, report: CycleRepor
         fields = mapping.status_to_native(status)
     except RecordError:
         return  # the target has no code for it: nothing to catch up with
-    route.ledger.check_fence(route.name)  # never write for a route another replica took
+    route.ledger.leases.check_fence(route.name)  # never write for a route another replica took
     route.target.set_status(item.target_id, fields)
     report.counts["status"] += 1
     log.info("complaint.status.caught_up", route=route.name, ref=item.ref, status=status.value)
-    route.ledger.record_status(
+    route.ledger.statuses.record(
         route.name,
         item.ref,
         status=status.value,
@@ -300,7 +300,7 @@ def _record(
             raw_code = route.target_mapping.status_code(status)
         except RecordError:
             raw_code = None  # forwarded: the target's status is LAPOR!'s to set
-    route.ledger.record_status(
+    route.ledger.statuses.record(
         route.name,
         item.ref,
         status=status.value,
@@ -315,7 +315,7 @@ def _record(
 def _flag_status(
     route: Route, item: LinkedItem, complaint: Complaint, decision: Decision, report: CycleReport
 ) -> None:
-    route.ledger.flag_for_review(
+    route.ledger.reviews.flag(
         route.name,
         item.ref,
         route.source.name,
@@ -350,7 +350,7 @@ def _sync_followups(route: Route, item: LinkedItem, report: CycleReport) -> None
     recorded = {f.fingerprint for f in known if _done(f.copies.get(source.name))}
     if not recorded.issuperset(observed):
         # Only a follow-up the ledger has not seen here costs a write (an idle re-poll doesn't).
-        route.ledger.note_followups(
+        route.ledger.followups.note(
             item.ref, source.name, [(fp, f.source_id) for fp, f in observed.items()]
         )
         known = _known(route, item.ref)
@@ -370,7 +370,7 @@ def _done(copy: Any) -> bool:
 
 
 def _known(route: Route, ref: str) -> list[Any]:
-    return list(route.ledger.followups_of([ref]).get(ref, []))
+    return list(route.ledger.followups.of([ref]).get(ref, []))
 
 
 def _read_followups(
@@ -386,7 +386,7 @@ def _read_followups(
         try:
             followup = mapping.followup_to_canonical(dict(native))
         except RecordError as exc:
-            route.ledger.flag_for_review(
+            route.ledger.reviews.flag(
                 route.name, item.ref, system, "followup", exc.reason, {"field": exc.field}
             )
             continue
@@ -410,9 +410,9 @@ def _confirm_on_target(
     found = [(fp, on_target[fp].source_id) for fp in missing if fp in on_target]
     adopted = [(fp, remote_id) for fp, remote_id in found if fp in unconfirmed]
     if adopted:
-        route.ledger.complete_followups(route.name, item.ref, target.name, adopted)
+        route.ledger.followups.complete(route.name, item.ref, target.name, adopted)
     if already := [(fp, remote_id) for fp, remote_id in found if fp not in unconfirmed]:
-        route.ledger.note_followups(item.ref, target.name, already)
+        route.ledger.followups.note(item.ref, target.name, already)
     found_fps = {fp for fp, _ in found}
     return [fp for fp in missing if fp not in found_fps]
 
@@ -426,7 +426,7 @@ def _copy_followups(
     route: Route, item: LinkedItem, todo: list[tuple[str, FollowUp]], report: CycleReport
 ) -> None:
     ledger = route.ledger
-    ledger.record_followup_intents(route.name, item.ref, [fp for fp, _ in todo], route.target.name)
+    ledger.followups.record_intents(route.name, item.ref, [fp for fp, _ in todo], route.target.name)
     done: list[tuple[str, str | None]] = []
     refused: RecordError | None = None
     try:
@@ -438,10 +438,10 @@ def _copy_followups(
                     a.model_copy(update={"content": c, "size": len(c)})
                     for a, c in zip(followup.attachments, files, strict=True)
                 ]
-                ledger.check_fence(route.name)
+                ledger.leases.check_fence(route.name)
                 remote_id = route.target.add_followup(item.target_id, payload, attachments)
             except RecordError as exc:
-                ledger.fail_followup(
+                ledger.followups.fail(
                     route.name, item.ref, fingerprint, route.target.name, exc.reason
                 )
                 report.counts["followup_failed"] += 1
@@ -452,6 +452,6 @@ def _copy_followups(
             log.info("followup.copied", route=route.name, ref=item.ref, target_id=remote_id)
     finally:
         if done:
-            ledger.complete_followups(route.name, item.ref, route.target.name, done)
+            ledger.followups.complete(route.name, item.ref, route.target.name, done)
     if refused is not None:
         raise refused  # the others went through; this one is flagged and retried

@@ -37,7 +37,7 @@ def requested_again(route: Route, report: CycleReport) -> Iterator[list[NativeRe
     record in the source heals them exactly as if they had just arrived. One that
     the source no longer has stays set aside, saying so.
     """
-    ids = route.ledger.retry_requested(route.name, route.source.name)
+    ids = route.ledger.quarantine.to_retry(route.name, route.source.name)
     for start in range(0, len(ids), RETRY_PAGE):
         page = []
         for source_id in ids[start : start + RETRY_PAGE]:
@@ -46,7 +46,7 @@ def requested_again(route: Route, report: CycleReport) -> Iterator[list[NativeRe
                 page.append(native)
                 continue
             reason = GONE.format(source=route.source.name)
-            route.ledger.retry_failed(route.name, route.source.name, source_id, reason)
+            route.ledger.quarantine.retry_failed(route.name, route.source.name, source_id, reason)
             report.add(PlannedLine("set_aside", source_id, reason=reason))
         if page:
             yield page
@@ -97,7 +97,7 @@ def set_aside(
     report: CycleReport,
 ) -> None:
     record_json = dump(redact_record(observation.native))
-    route.ledger.set_aside(
+    route.ledger.quarantine.add(
         route.name, route.source.name, observation.source_id, reason, field_name, record_json
     )
     report.add(PlannedLine("set_aside", observation.source_id, reason=reason))

@@ -1,5 +1,9 @@
 """The ledger: the bridge's memory, in SQLite (default) or PostgreSQL.
 
+``Ledger`` opens it and holds one object per concept (``ledger.links``,
+``ledger.creates``, ``ledger.quarantine``, ``ledger.cycles`` …; listed in
+``bridge.ledger.core``).
+
 It remembers, per complaint, its identity in every system (links), what was last
 seen and written there as content hashes (never copies of personal data), creates
 whose intent is recorded before the remote call, records set aside with a reason,
