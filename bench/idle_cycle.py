@@ -120,7 +120,7 @@ def main() -> None:
                 ("everything due (clock +1 day)", idle_cycle(ahead, [hub_url, door_url])),
                 ("everything due, again", idle_cycle(ahead, [hub_url, door_url])),
             ]
-            linked = ledger.count_links("sidumas")
+            linked = ledger.links.count("sidumas")
             close_routes(routes)
             ledger.close()
     finally:

@@ -243,10 +243,10 @@ def _filed_on_sidumas(door: SidumasState) -> list[str]:
 
 def _copy_in(ledger: Ledger, system: str, ids: list[str], other: str) -> str | None:
     """The id in ``other`` of the first of ``ids`` (in ``system``) that the bridge copied there."""
-    links = ledger.links_for(system, ids)
+    links = ledger.links.by_remote(system, ids)
     for record_id in ids:
         link = links.get(record_id)
-        copy = ledger.link_of(link.ref, other) if link else None
+        copy = ledger.links.of(link.ref, other) if link else None
         if copy is not None:
             return copy.remote_id
     return None
@@ -294,8 +294,8 @@ def _stories(
 def _other_side(ledger: Ledger, system: str, record_id: str | None, other: str) -> str | None:
     if record_id is None:
         return None
-    link = ledger.links_for(system, [record_id]).get(record_id)
-    copy = ledger.link_of(link.ref, other) if link else None
+    link = ledger.links.by_remote(system, [record_id]).get(record_id)
+    copy = ledger.links.of(link.ref, other) if link else None
     return copy.remote_id if copy else None
 
 
@@ -303,13 +303,13 @@ def _links(ledger: Ledger, door: SidumasState, report: CycleReport) -> list[Demo
     created = {line.source_id for line in report.lines if line.action in ("create", "link")}
     withheld = {line.source_id: line.action for line in report.lines}
     records = {str(r["id"]): str(r.get("no_tiket", "")) for r in door.records}
-    known = ledger.links_for("sidumas", list(records))
+    known = ledger.links.by_remote("sidumas", list(records))
     rows = []
     for local_id, ticket in records.items():
         link = known.get(local_id)
         if link is not None and link.origin_system != "sidumas":
             continue  # came from LAPOR!: shown in the other direction's count
-        target = ledger.link_of(link.ref, "lapor") if link else None
+        target = ledger.links.of(link.ref, "lapor") if link else None
         if target is not None:
             note = "created now" if local_id in created else "already linked"
         else:

@@ -157,7 +157,7 @@ def _route_lease(ledger: Ledger, route: str, ttl: timedelta, *, needed: bool) ->
     if not needed:
         yield
         return
-    lease = ledger.claim_lease(
+    lease = ledger.leases.claim(
         route, replica_name(), ttl, identity=ReplicaIdentity.of_this_process()
     )
     if lease is None:
@@ -171,10 +171,10 @@ def _route_lease(ledger: Ledger, route: str, ttl: timedelta, *, needed: bool) ->
             source="bridge backfill",
         )
     try:
-        with ledger.fenced(lease, ttl):
+        with ledger.leases.fenced(lease, ttl):
             yield
     finally:
-        ledger.release_lease(lease)
+        ledger.leases.release(lease)
 
 
 @contextmanager

@@ -42,7 +42,7 @@ def open_dry_run_ledger(url: str) -> Ledger:
 
 def lease_holder(ledger: Ledger, route: str) -> tuple[str | None, str]:
     """Who holds ``route``'s lease (None: unknown) and until when, as a person reads them."""
-    info = ledger.lease_of(route)
+    info = ledger.leases.of(route)
     holder = info.holder if info is not None else None
     until = info.expires_at.isoformat(timespec="seconds") if info and info.expires_at else "?"
     return holder, until

@@ -64,7 +64,7 @@ def rename_system(
         )
     ledger = Ledger.open(settings.ledger.url)
     try:
-        linked = ledger.linked_systems().get(old, 0)
+        linked = ledger.systems.linked().get(old, 0)
         if not linked:
             err.print(f"The ledger holds no linked record of system {old!r}: nothing to rename.")
             raise typer.Exit(1)
@@ -73,7 +73,7 @@ def rename_system(
             question = f"Rename system {old!r} ({linked} linked records) to {new!r}?"
             typer.confirm(question, abort=True)
         try:
-            changed = ledger.rename_system(old, new)
+            changed = ledger.systems.rename(old, new)
         except SystemNameTaken as exc:
             err.print(
                 f"Not renamed: {exc}. The bridge already ran under the new name; the two "
@@ -201,7 +201,7 @@ def _print_pg_commands(url: URL, file: Path, settings: BridgeConfig) -> None:
 
 def _refuse_while_held(ledger: Ledger) -> None:
     now = datetime.now(UTC)
-    busy = [lease for lease in ledger.leases() if not lease.is_free(now)]
+    busy = [lease for lease in ledger.leases.listed() if not lease.is_free(now)]
     for lease in busy:
         err.print(
             f"Route {lease.route} is held by {lease.holder} until {lease.expires_at}: "

@@ -38,7 +38,7 @@ def list_(config: ConfigOption = None, route: RouteOption = None) -> None:
     """Every quarantined record: id, route, source id, reason, attempts."""
     ledger = open_ledger(config)
     try:
-        items = sorted(ledger.quarantined(route), key=lambda q: q.id)
+        items = sorted(ledger.quarantine.listed(route), key=lambda q: q.id)
     finally:
         ledger.close()
     if not items:
@@ -73,7 +73,7 @@ def show(
     """One quarantined record: the whole reason, and its stored (masked) native record."""
     ledger = open_ledger(config)
     try:
-        item = ledger.quarantine_item(item_id)
+        item = ledger.quarantine.item(item_id)
     finally:
         ledger.close()
     if item is None:
@@ -118,7 +118,7 @@ def retry(
     # A retry runs cycles that may create complaints: the same check as `bridge sync`.
     ledger = open_for_cycles(settings)
     try:
-        marked = ledger.request_retry(item_ids or None, route=route)
+        marked = ledger.quarantine.request_retry(item_ids or None, route=route)
         if item_ids:
             found = {m.id for m in marked}
             unknown = [i for i in item_ids if i not in found]
@@ -153,14 +153,14 @@ def drop(
     """
     ledger = open_ledger(config)
     try:
-        item = ledger.quarantine_item(item_id)
+        item = ledger.quarantine.item(item_id)
         if item is None:
             _missing(item_id)
         if not yes:
             typer.confirm(
                 f"Drop {item.system} record {item.source_id!r} ({item.route})?", abort=True
             )
-        ledger.drop_quarantined(item_id)
+        ledger.quarantine.drop(item_id)
     finally:
         ledger.close()
     out.print(f"Dropped #{item_id}.")
@@ -194,7 +194,7 @@ def _run_routes(settings: BridgeConfig, ledger: Ledger, names: list[str]) -> boo
 
 
 def _print_outcome(ledger: Ledger, marked: list[QuarantineInfo]) -> None:
-    still = {q.id: q for q in ledger.quarantined()}
+    still = {q.id: q for q in ledger.quarantine.listed()}
     delivered = [m for m in marked if m.id not in still]
     out.print(f"[green]{len(delivered)} of {len(marked)} retried record(s) went through.[/green]")
     for item in marked:

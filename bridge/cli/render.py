@@ -116,7 +116,7 @@ def status_table(ledger_name: str, statuses: Mapping[str, RouteStatus]) -> Table
 def lease_table(ledger: Ledger, routes: list[str]) -> Table:
     """Which replica runs each route, under which run number, until when (or "free")."""
     now = datetime.now(UTC)
-    known = {info.route: info for info in ledger.leases()}
+    known = {info.route: info for info in ledger.leases.listed()}
     table = Table(title="Route leases")
     for column in ("route", "holder", "run", "expires"):
         table.add_column(column)
@@ -133,7 +133,7 @@ def lease_table(ledger: Ledger, routes: list[str]) -> Table:
 
 def health_table(ledger: Ledger, now: datetime | None = None) -> Table | None:
     """Systems that failed lately, and which are paused; None when every system is healthy."""
-    unhealthy = [h for h in ledger.connector_health() if h.failures]
+    unhealthy = [h for h in ledger.health.listed() if h.failures]
     if not unhealthy:
         return None
     now = now or datetime.now(UTC)

@@ -48,7 +48,7 @@ def list_(
     """Flags waiting for a person: id, route, complaint, system, kind, reason, sightings."""
     ledger = open_ledger(config)
     try:
-        items = sorted(ledger.reviews(route, include_resolved=all_), key=lambda r: r.id)
+        items = sorted(ledger.reviews.listed(route, include_resolved=all_), key=lambda r: r.id)
     finally:
         ledger.close()
     if not items:
@@ -87,7 +87,7 @@ def show(
     """One flag: the whole reason and what the bridge saw."""
     ledger = open_ledger(config)
     try:
-        found = ledger.review_items([review_id])
+        found = ledger.reviews.by_ids([review_id])
     finally:
         ledger.close()
     if not found:
@@ -113,9 +113,9 @@ def done(
     """Close flags a person has handled; a cause still there opens its flag again."""
     ledger = open_ledger(config)
     try:
-        found = ledger.review_items(review_ids)
+        found = ledger.reviews.by_ids(review_ids)
         for item in found:
-            ledger.resolve_review(item.route, item.ref, item.system, item.kind)
+            ledger.reviews.resolve(item.route, item.ref, item.system, item.kind)
     finally:
         ledger.close()
     closed = [item for item in found if not item.resolved]

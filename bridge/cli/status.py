@@ -17,7 +17,7 @@ def status(config: ConfigOption = None) -> None:
     settings = load_settings(config, log_format="console")
     ledger = Ledger.open(settings.ledger.url, create=False)
     try:
-        statuses = {route.name: ledger.route_status(route.name) for route in settings.routes}
+        statuses = {route.name: ledger.cycles.status(route.name) for route in settings.routes}
         table = status_table(ledger.url_for_display, statuses)
         health = health_table(ledger)
         leases = lease_table(ledger, [r.name for r in settings.routes])
@@ -43,7 +43,7 @@ def trace(
     """Show every linked record of a complaint and its history."""
     ledger = open_ledger(config)
     try:
-        traces = ledger.find(complaint_id)
+        traces = ledger.history.find(complaint_id)
     finally:
         ledger.close()
     if not traces:

@@ -76,7 +76,7 @@ class RouteLeases:
             return None
         options = options or CycleOptions()
         try:
-            with route.ledger.fenced(lease, self.ttl):
+            with route.ledger.leases.fenced(lease, self.ttl):
                 return run_cycle(route, options=options)
         finally:
             with self._lock:
@@ -89,7 +89,7 @@ class RouteLeases:
                 if name in self._running:
                     continue
                 try:
-                    self._held[name] = (route, route.ledger.renew_lease(lease, self.ttl))
+                    self._held[name] = (route, route.ledger.leases.renew(lease, self.ttl))
                 except LeaseLost as exc:
                     del self._held[name]
                     log.warning(
@@ -103,7 +103,7 @@ class RouteLeases:
         with self._lock:
             for name, (route, lease) in self._held.items():
                 try:
-                    route.ledger.release_lease(lease)
+                    route.ledger.leases.release(lease)
                 except BridgeError as exc:
                     log.warning("route.lease.release_failed", route=name, error=str(exc))
                 else:
@@ -113,7 +113,7 @@ class RouteLeases:
     def _claim(self, route: Route) -> Lease | None:
         with self._lock:
             previous = self._held.get(route.name)
-            lease = route.ledger.claim_lease(
+            lease = route.ledger.leases.claim(
                 route.name, self.replica, self.ttl, identity=self.identity
             )
             if lease is None:
@@ -133,7 +133,7 @@ class RouteLeases:
         return lease
 
     def _log_held_elsewhere(self, route: Route) -> None:
-        info = route.ledger.lease_of(route.name)
+        info = route.ledger.leases.of(route.name)
         expires = info.expires_at if info is not None else None
         log.info(
             "route.lease.held_elsewhere",

@@ -20,7 +20,7 @@ state file looks like a first run; there, the sync's adoption pass (looking ever
 unknown record up by the bridge's reference before creating it) prevents doubles.
 
 ``bridge ledger accept`` is the way out of a refusal: it clears the routes' adoption
-marks (``Ledger.require_adoption``) and rewrites the state file.
+marks (``ledger.meta.require_adoption``) and rewrites the state file.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def open_for_cycles(settings: BridgeConfig) -> Ledger:
         ledger.close()
         raise
     ledger_file = sqlite_file(normalise_url(url))
-    ledger.watch_cycles(StateRecorder(path, ledger.url_for_display, ledger_file))
+    ledger.cycles.watch(StateRecorder(path, ledger.url_for_display, ledger_file))
     return ledger
 
 
@@ -187,7 +187,7 @@ def _first_state(path: Path, current: LedgerIdentity, url: str) -> None:
 
 def accept(ledger: Ledger, settings: BridgeConfig) -> int:
     """Take ``ledger`` as the one to use from now on; how many routes must adopt again."""
-    cleared = ledger.require_adoption()
+    cleared = ledger.meta.require_adoption()
     write_state(state_path(settings), ledger.identity(), ledger.url_for_display)
     _log.warning("ledger.accepted", ledger_id=ledger.identity().ledger_id, routes=cleared)
     return cleared

@@ -42,7 +42,7 @@ def render_metrics(ledger: Ledger, routes: Sequence[str], now: datetime | None =
         "route_last_success_timestamp_seconds", "When the last good cycle finished (Unix time)."
     )
     for route in routes:
-        status = ledger.route_status(route)
+        status = ledger.cycles.status(route)
         label = {"route": route}
         linked.append((label, status.linked))
         pending.append((label, status.pending_creates))
@@ -55,14 +55,14 @@ def render_metrics(ledger: Ledger, routes: Sequence[str], now: datetime | None =
 
     failures = family("connector_failures", "Failed cycles in a row blamed on this system.")
     paused = family("connector_paused", "1 while the system is paused after repeated failures.")
-    for health in ledger.connector_health():
+    for health in ledger.health.listed():
         label = {"connector": health.connector}
         failures.append((label, health.failures))
         paused.append((label, 1.0 if health.paused_at(now) else 0.0))
 
     held = family("route_lease_held", "1 while a replica holds the route's lease.")
     runs = family("route_lease_run_number", "How many times the route's lease was taken.")
-    for lease in ledger.leases():
+    for lease in ledger.leases.listed():
         held.append(({"route": lease.route}, 0.0 if lease.is_free(now) else 1.0))
         runs.append(({"route": lease.route}, lease.run_number))
 

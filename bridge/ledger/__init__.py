@@ -1,5 +1,10 @@
 """The ledger: the bridge's memory, in SQLite (default) or PostgreSQL.
 
+``Ledger`` opens it and holds one object per concept (``ledger.links``,
+``ledger.creates``, ``ledger.quarantine``, ``ledger.cycles`` …; listed in
+``bridge.ledger.core``). The sync engine sees one route's part through
+``RouteMemory`` (``bridge.ledger.memory``), which ``RouteLedger`` implements.
+
 It remembers, per complaint, its identity in every system (links), what was last
 seen and written there as content hashes (never copies of personal data), creates
 whose intent is recorded before the remote call, records set aside with a reason,
@@ -27,7 +32,10 @@ from bridge.ledger.failures import (
     LedgerOutdated,
     LedgerUnavailable,
 )
+from bridge.ledger.lease_rows import Fence
+from bridge.ledger.memory import RouteMemory
 from bridge.ledger.meta import LedgerIdentity
+from bridge.ledger.route import RouteLedger
 from bridge.ledger.systems import SystemNameTaken
 from bridge.ledger.types import (
     ComplaintState,
@@ -56,6 +64,7 @@ __all__ = [
     "CreateResult",
     "CycleInfo",
     "EventInfo",
+    "Fence",
     "FollowupCopyInfo",
     "FollowupInfo",
     "Lease",
@@ -71,6 +80,8 @@ __all__ = [
     "PendingInfo",
     "QuarantineInfo",
     "ReviewInfo",
+    "RouteLedger",
+    "RouteMemory",
     "RouteStatus",
     "SeenUpdate",
     "SetAside",

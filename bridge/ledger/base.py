@@ -1,7 +1,11 @@
-"""What every ledger call stands on: the engine, the clock, and one transaction per call.
+"""What every ledger concept stands on: the engine, the clock, and one transaction per call.
 
-``Ledger`` (``bridge.ledger.core``) and its two-way part (``bridge.ledger.twoway``)
-both build on ``LedgerBase``, so neither module has to hold the other's methods.
+Each concept of the ledger (``Links``, ``Creates``, ``Quarantine`` …) holds the one
+``Database`` of its ``Ledger`` and runs every call in a transaction of it: ``read``
+for queries, ``write`` for changes, ``route_write`` for the changes a route's cycle
+makes, which are fenced by the route's lease when one is set (``bridge.ledger.leases``).
+A write that spans concepts (a page's links, hashes and cursor) is still one
+transaction: one ``route_write`` in which the concepts' session functions run.
 """
 
 from __future__ import annotations
@@ -9,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Self
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -17,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bridge.ledger import db
 from bridge.ledger.failures import LedgerConflict, LedgerUnavailable
+from bridge.ledger.lease_rows import Fence, hold
 
 Clock = Callable[[], datetime]
 
@@ -25,50 +29,43 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class LedgerBase:
-    """Connection, clock and the read/write transactions every ledger call runs in."""
+class Database:
+    """The engine, the clock, the transactions, and the lease fences of this process."""
 
-    def __init__(self, engine: Engine, url_for_display: str, clock: Clock = utc_now) -> None:
-        self.url_for_display = url_for_display
-        self._engine = engine
-        self._clock = clock
+    def __init__(self, engine: Engine, clock: Clock = utc_now) -> None:
+        self.engine = engine
+        self.clock = clock
+        # route → the lease the cycle running in this process writes under (Leases.fenced).
+        self.fences: dict[str, Fence] = {}
         self._writer = sessionmaker(engine, expire_on_commit=False)
         # Reads start a deferred transaction on SQLite, so `bridge status` never
         # waits for the write lock (see db._sqlite_on_begin).
         reader = engine.execution_options(ledger_write=False)
         self._reader = sessionmaker(reader, expire_on_commit=False)
 
-    @classmethod
-    def open(cls, url: str, *, create: bool = True, clock: Clock = utc_now) -> Self:
-        """Connect and migrate to head; a ConfigError says how to fix a bad URL or server.
-
-        ``create=False`` is for commands that must not change the ledger: nothing is
-        created or migrated, and a missing or outdated ledger is a ConfigError
-        (``LedgerMissing``, ``LedgerOutdated``) that says which command creates it.
-        """
-        engine, parsed = db.connect(url, create=create)
-        return cls(engine, db.display(parsed), clock)
-
     def close(self) -> None:
-        self._engine.dispose()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"Ledger({self.url_for_display!r})"
+        self.engine.dispose()
 
     @contextmanager
-    def _write(self) -> Iterator[Session]:
+    def write(self) -> Iterator[Session]:
         with _translated(), self._writer.begin() as session:
             yield session
 
     @contextmanager
-    def _read(self) -> Iterator[Session]:
+    def read(self) -> Iterator[Session]:
         with _translated(), self._reader.begin() as session:
+            yield session
+
+    @contextmanager
+    def route_write(self, route: str, *, renew: bool = False) -> Iterator[Session]:
+        """A write transaction of ``route``'s cycle: fenced when a fence is set for it.
+
+        ``renew`` renews the lease for a whole TTL whatever is left (before a remote call).
+        """
+        fence = self.fences.get(route)
+        with self.write() as session:
+            if fence is not None:
+                hold(session, fence.lease, fence.ttl, self.clock(), renew=renew)
             yield session
 
 

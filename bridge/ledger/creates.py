@@ -1,9 +1,10 @@
 """Pending creates: the intent is committed before the remote call, the result after it.
 
 A crash or a lost response between the two leaves a started operation that the
-engine finds with ``pending_creates`` and resolves by looking the remote up for
-the bridge's reference before creating again: never two LAPOR! complaints.
-Functions run inside the caller's transaction (see ``bridge.ledger.writes``).
+engine finds with ``ledger.creates.pending`` and resolves by looking the remote up
+for the bridge's reference before creating again: never two LAPOR! complaints.
+The session functions run inside the caller's transaction, so a page's results
+commit with its cursor (``bridge.ledger.cycles``).
 """
 
 from __future__ import annotations
@@ -12,12 +13,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Update, bindparam, select, update
+from sqlalchemy import Row, Update, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from bridge.ledger import polls
+from bridge.ledger.base import Database
+from bridge.ledger.events import add_events, event_row
 from bridge.ledger.failures import LedgerConflict
+from bridge.ledger.links import link_row, links_by_remote_id
 from bridge.ledger.sql import chunks, complaint_ids, require_ids, storable, upsert
+from bridge.ledger.statuses import set_statuses
 from bridge.ledger.tables import COMPLAINT, LINK, PENDING_OP
 from bridge.ledger.types import (
     CREATE,
@@ -25,12 +30,66 @@ from bridge.ledger.types import (
     PENDING_STARTED,
     CreateIntent,
     CreateResult,
+    PendingInfo,
 )
-from bridge.ledger.writes import add_events, event_row, link_row, links_by_remote_id, set_statuses
 
 # Error texts are already free of secrets and personal data (bridge.errors); this
 # only bounds what one failing remote can make the ledger store.
 _ERROR_LIMIT = 1000
+
+
+class Creates:
+    """Creates from intent to link: ``ledger.creates``."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def record_intents(self, route: str, intents: Sequence[CreateIntent]) -> None:
+        """Commit the intent to create, before the remote call (never two LAPOR! complaints)."""
+        with self._db.route_write(route) as session:
+            record_intents(session, route, intents, self._db.clock())
+
+    def pending(
+        self, route: str, target_system: str, refs: Sequence[str] | None = None
+    ) -> dict[str, PendingInfo]:
+        """ref → started create whose outcome is unknown (to look up before re-creating)."""
+        base = (
+            select(PENDING_OP, COMPLAINT.c.origin_system, COMPLAINT.c.origin_id)
+            .join(COMPLAINT, COMPLAINT.c.id == PENDING_OP.c.complaint_id)
+            .where(
+                PENDING_OP.c.kind == CREATE,
+                PENDING_OP.c.route == route,
+                PENDING_OP.c.target_system == target_system,
+                PENDING_OP.c.state == PENDING_STARTED,
+            )
+            .order_by(PENDING_OP.c.id)
+        )
+        parts = (
+            [base] if refs is None else [base.where(PENDING_OP.c.ref.in_(p)) for p in chunks(refs)]
+        )
+        with self._db.read() as session:
+            return {row.ref: _pending(row) for query in parts for row in session.execute(query)}
+
+    def sending(self, route: str, ref: str, target_system: str) -> None:
+        """Note, right before the remote create, that it is sent now; fenced and renewing.
+
+        Inside a fenced cycle this is the check before a remote create: ``LeaseLost``
+        if the route was taken over, else the lease is renewed for a whole TTL
+        (``bridge.ledger.leases``).
+        """
+        with self._db.route_write(route, renew=True) as session:
+            cid = require_ids(session, [ref])[ref]
+            session.execute(_update_create(cid, target_system).values(sent_at=self._db.clock()))
+
+    def complete(self, route: str, results: Sequence[CreateResult]) -> None:
+        """Link each created (or adopted) record and close its pending create."""
+        with self._db.route_write(route) as session:
+            complete_creates(session, route, results, self._db.clock())
+
+    def fail(self, route: str, ref: str, target_system: str, error: str) -> None:
+        """Remember why a create failed; the operation stays started, so it is resumed."""
+        with self._db.route_write(route) as session:
+            _fail_create(session, route, ref, target_system, error, self._db.clock())
 
 
 def record_intents(
@@ -84,13 +143,7 @@ def complete_creates(
     add_events(session, (_created_event(ids[r.ref], route, r, now) for r in results))
 
 
-def mark_sent(session: Session, ref: str, target_system: str, now: datetime) -> None:
-    """Note that the remote create is about to be sent (a successor may wait for it)."""
-    cid = require_ids(session, [ref])[ref]
-    session.execute(_update_create(cid, target_system).values(sent_at=now))
-
-
-def fail_create(
+def _fail_create(
     session: Session, route: str, ref: str, target_system: str, error: str, now: datetime
 ) -> None:
     """Remember why a create failed; the operation stays started, so it is resumed."""
@@ -235,3 +288,9 @@ def _created_event(cid: int, route: str, result: CreateResult, now: datetime) ->
     key = f"created:{result.target_system}"
     detail = {"remote_id": result.remote_id}
     return event_row(cid, key, now, route, kind, result.target_system, detail)
+
+
+def _pending(row: Row[Any]) -> PendingInfo:
+    # Every field of PendingInfo is a column of the query, by the same name.
+    values = row._mapping
+    return PendingInfo(**{name: values[name] for name in PendingInfo.__dataclass_fields__})

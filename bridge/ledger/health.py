@@ -13,31 +13,34 @@ from sqlalchemy.orm import Session
 
 from bridge.health import ConnectorHealth, PausePolicy
 from bridge.ledger import sql
-from bridge.ledger.base import LedgerBase
+from bridge.ledger.base import Database
 from bridge.ledger.tables import CONNECTOR_HEALTH
 
 ERROR_LIMIT = 500
 
 
-class HealthLedger(LedgerBase):
-    """Connector failures and pauses."""
+class Health:
+    """Connector failures and pauses: ``ledger.health``."""
 
-    def connector_health(self, connectors: Sequence[str] | None = None) -> list[ConnectorHealth]:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def listed(self, connectors: Sequence[str] | None = None) -> list[ConnectorHealth]:
         """Every connector with a failure on record (or those named), by name."""
         query = select(CONNECTOR_HEALTH).order_by(CONNECTOR_HEALTH.c.connector)
         if connectors is not None:
             query = query.where(CONNECTOR_HEALTH.c.connector.in_(list(connectors)))
-        with self._read() as session:
+        with self._db.read() as session:
             return [_health(row) for row in session.execute(query)]
 
-    def note_connector_failure(
+    def note_failure(
         self, connector: str, error: BaseException, policy: PausePolicy
     ) -> ConnectorHealth:
         """Count one more failure in a row; pause the connector when the policy says so."""
-        now = self._clock()
+        now = self._db.clock()
         text = sql.storable(f"{type(error).__name__}: {error}", ERROR_LIMIT)
         table = CONNECTOR_HEALTH
-        with self._write() as session:
+        with self._db.write() as session:
             # Count in the database, not read-then-write: two replicas failing on the same
             # system at once must both be counted. The upsert holds the row until commit.
             row = {"connector": connector, "failures": 1, "last_error": text, "updated_at": now}
@@ -50,16 +53,16 @@ class HealthLedger(LedgerBase):
             session.execute(update(table).where(where).values(paused_until=until))
         return ConnectorHealth(connector, failures, until, text, now)
 
-    def note_connector_success(self, connectors: Sequence[str]) -> None:
+    def note_success(self, connectors: Sequence[str]) -> None:
         """These connectors just worked: forget their failures and any pause."""
-        with self._write() as session:
+        with self._db.write() as session:
             session.execute(
                 update(CONNECTOR_HEALTH)
                 .where(
                     CONNECTOR_HEALTH.c.connector.in_(list(connectors)),
                     CONNECTOR_HEALTH.c.failures > 0,
                 )
-                .values(failures=0, paused_until=None, updated_at=self._clock())
+                .values(failures=0, paused_until=None, updated_at=self._db.clock())
             )
 
 

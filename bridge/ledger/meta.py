@@ -1,14 +1,15 @@
 """What the ledger knows of itself: ``ledger_meta``, one text value per key.
 
-Two keys are the ledger's identity, seeded by the migration that made the table:
-``ledger_id`` (a random uuid4: which ledger this is) and ``generation`` (how many
-cycles were started in it, counted in the same transaction as each start, so it only
-grows, whichever replica starts the cycle). ``bridge.daemon.ledger_guard`` compares them with
-what the bridge last saw, to notice a ledger lost, replaced or restored from a backup.
+Two keys are the ledger's identity (``Ledger.identity``), seeded by the migration that
+made the table: ``ledger_id`` (a random uuid4: which ledger this is) and ``generation``
+(how many cycles were started in it, counted in the same transaction as each start, so
+it only grows, whichever replica starts the cycle). ``bridge.daemon.ledger_guard`` compares
+them with what the bridge last saw, to notice a ledger lost, replaced or restored from
+a backup.
 
 Keys ``adopted:<route>`` belong to the sync: present once the route finished a full
-pass over its source in this ledger. ``require_adoption`` clears them, so the next
-pass looks every unknown record up by the bridge's reference before creating it.
+pass over its source in this ledger. ``Meta.require_adoption`` clears them, so the
+next pass looks every unknown record up by the bridge's reference before creating it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy import Integer, Text, cast, delete, select, update
 from sqlalchemy.orm import Session
 
 from bridge.ledger import sql
-from bridge.ledger.base import LedgerBase
+from bridge.ledger.base import Database
 from bridge.ledger.tables import LEDGER_META
 
 LEDGER_ID = "ledger_id"
@@ -77,27 +78,24 @@ def next_generation(session: Session) -> LedgerIdentity:
     return identity(session)
 
 
-class MetaLedger(LedgerBase):
-    """Reading and writing ``ledger_meta``, and the identity built on it."""
+class Meta:
+    """Reading and writing ``ledger_meta``: ``ledger.meta``."""
 
-    _cycle_watcher: CycleWatcher | None = None
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
-    def get_meta(self, key: str) -> str | None:
-        with self._read() as session:
+    def get(self, key: str) -> str | None:
+        with self._db.read() as session:
             return get(session, key)
 
-    def set_meta(self, key: str, value: str) -> None:
-        with self._write() as session:
+    def set(self, key: str, value: str) -> None:
+        with self._db.write() as session:
             put(session, key, value)
 
-    def delete_meta_prefix(self, prefix: str) -> int:
+    def delete_prefix(self, prefix: str) -> int:
         """Forget every key that starts with ``prefix``; how many there were."""
-        with self._write() as session:
+        with self._db.write() as session:
             return delete_prefix(session, prefix)
-
-    def identity(self) -> LedgerIdentity:
-        with self._read() as session:
-            return identity(session)
 
     def require_adoption(self) -> int:
         """Make every route's next pass look records up by reference before creating.
@@ -106,8 +104,4 @@ class MetaLedger(LedgerBase):
         finished one full pass over its source in this ledger. Returns how many
         routes had.
         """
-        return self.delete_meta_prefix(ADOPTED_PREFIX)
-
-    def watch_cycles(self, watcher: CycleWatcher | None) -> None:
-        """Call ``watcher`` with the ledger's identity after every committed cycle start."""
-        self._cycle_watcher = watcher
+        return self.delete_prefix(ADOPTED_PREFIX)

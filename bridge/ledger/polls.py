@@ -3,7 +3,9 @@
 The engine decides when each linked complaint is due again (older complaints less
 often, final ones never); the ledger keeps that schedule on the link and hands out
 the due ones oldest-due first, through ``ix_link_system_next_poll``.
-Functions run inside the caller's transaction (see ``bridge.ledger.writes``).
+The session functions run inside the caller's transaction: a new link is due at
+once (``first_poll``, with its create) and work owed is due first (``owe``, with
+the page that saw it).
 """
 
 from __future__ import annotations
@@ -15,18 +17,39 @@ from typing import Any
 from sqlalchemy import Select, bindparam, exists, update
 from sqlalchemy.orm import Session
 
-from bridge.ledger.reads import link_info, links_query
+from bridge.ledger.base import Database
+from bridge.ledger.links import link_info, links_query
 from bridge.ledger.sql import chunks
 from bridge.ledger.tables import LINK
 from bridge.ledger.types import LinkInfo
 
 
-def due(
-    session: Session, system: str, now: datetime, limit: int, require_link_in: str | None
-) -> list[LinkInfo]:
-    """At most ``limit`` links of ``system`` due by ``now``, the longest overdue first."""
-    query = due_query(system, now, limit, require_link_in)
-    return [link_info(row) for row in session.execute(query)]
+class Polls:
+    """When each link is due for a re-poll: ``ledger.polls``."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def due(
+        self,
+        system: str,
+        *,
+        now: datetime,
+        limit: int,
+        require_link_in: str | None = None,
+    ) -> list[LinkInfo]:
+        """Links of ``system`` due by ``now``, longest overdue first, at most ``limit``.
+
+        With ``require_link_in``, only complaints also linked in that system.
+        """
+        query = due_query(system, now, limit, require_link_in)
+        with self._db.read() as session:
+            return [link_info(row) for row in session.execute(query)]
+
+    def schedule(self, system: str, schedule: Sequence[tuple[str, datetime | None]]) -> None:
+        """(remote id, next poll or None to stop polling) for links of ``system``; polled now."""
+        with self._db.write() as session:
+            schedule_polls(session, system, schedule, self._db.clock())
 
 
 def due_query(system: str, now: datetime, limit: int, require_link_in: str | None) -> Select[Any]:
@@ -43,7 +66,7 @@ def due_query(system: str, now: datetime, limit: int, require_link_in: str | Non
     return query.order_by(LINK.c.next_poll_at, LINK.c.id).limit(limit)
 
 
-def schedule(
+def schedule_polls(
     session: Session,
     system: str,
     plan: Sequence[tuple[str, datetime | None]],

@@ -2,7 +2,7 @@
 
 A flagged complaint still syncs; the flag is counted per (route, ref, system,
 kind), so a problem seen every cycle is one flag with a count, not a flood.
-Functions run inside the caller's transaction (see ``bridge.ledger.writes``).
+``open_count`` runs inside the caller's transaction, for ``bridge status``.
 """
 
 from __future__ import annotations
@@ -15,72 +15,88 @@ from typing import Any
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
+from bridge.ledger.base import Database
+from bridge.ledger.events import add_events, event_key, event_row
 from bridge.ledger.sql import complaint_ids, storable, upsert
 from bridge.ledger.tables import REVIEW
 from bridge.ledger.types import ReviewInfo
-from bridge.ledger.writes import add_events, event_key, event_row
 
 
-def flag(
-    session: Session,
-    route: str,
-    ref: str,
-    system: str,
-    kind: str,
-    reason: str,
-    detail: Mapping[str, Any],
-    now: datetime,
-) -> None:
-    """Raise a flag, or count one more sighting; a resolved flag seen again is re-opened."""
-    key = _key(route, ref, system, kind)
-    before = session.execute(select(REVIEW.c.resolved).where(*key)).first()
-    row = {
-        "route": route,
-        "ref": ref,
-        "system": system,
-        "kind": kind,
-        "reason": storable(reason),  # may quote a value the source sent (a NUL)
-        "detail": json.dumps(detail, sort_keys=True, default=str),
-        "first_seen": now,
-        "last_seen": now,
-        "count": 1,
-        "resolved": False,
-    }
-    upsert(
-        session,
-        REVIEW,
-        [row],
-        keys=("route", "ref", "system", "kind"),
-        copy=("reason", "detail", "last_seen", "resolved"),
-        set_={"count": REVIEW.c.count + 1},
-    )
-    if before is None or before.resolved:
-        count = session.scalar(select(REVIEW.c.count).where(*key)) or 1
-        _history(session, route, ref, system, kind, "flagged", count, now, reason)
+class Reviews:
+    """Flags for a person to look at: ``ledger.reviews``."""
 
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
-def resolve(session: Session, route: str, ref: str, system: str, kind: str, now: datetime) -> None:
-    """A person looked: the flag is closed (and re-opened if the problem comes back)."""
-    key = _key(route, ref, system, kind)
-    count = session.scalar(select(REVIEW.c.count).where(*key, REVIEW.c.resolved.is_(False)))
-    if count is None:
-        return
-    session.execute(update(REVIEW).where(*key).values(resolved=True))
-    _history(session, route, ref, system, kind, "resolved", count, now, None)
+    def flag(
+        self,
+        route: str,
+        ref: str,
+        system: str,
+        kind: str,
+        reason: str,
+        detail: Mapping[str, Any],
+    ) -> None:
+        """Ask a person to look (``detail`` without personal data); again counts one more.
 
+        A resolved flag seen again is re-opened.
+        """
+        key = _key(route, ref, system, kind)
+        now = self._db.clock()
+        row = {
+            "route": route,
+            "ref": ref,
+            "system": system,
+            "kind": kind,
+            "reason": storable(reason),  # may quote a value the source sent (a NUL)
+            "detail": json.dumps(detail, sort_keys=True, default=str),
+            "first_seen": now,
+            "last_seen": now,
+            "count": 1,
+            "resolved": False,
+        }
+        with self._db.route_write(route) as session:
+            before = session.execute(select(REVIEW.c.resolved).where(*key)).first()
+            upsert(
+                session,
+                REVIEW,
+                [row],
+                keys=("route", "ref", "system", "kind"),
+                copy=("reason", "detail", "last_seen", "resolved"),
+                set_={"count": REVIEW.c.count + 1},
+            )
+            if before is None or before.resolved:
+                count = session.scalar(select(REVIEW.c.count).where(*key)) or 1
+                _history(session, route, ref, system, kind, "flagged", count, now, reason)
 
-def listed(session: Session, route: str | None, include_resolved: bool) -> list[ReviewInfo]:
-    query = select(REVIEW).order_by(REVIEW.c.route, REVIEW.c.last_seen, REVIEW.c.id)
-    if route is not None:
-        query = query.where(REVIEW.c.route == route)
-    if not include_resolved:
-        query = query.where(REVIEW.c.resolved.is_(False))
-    return [_review(row) for row in session.execute(query)]
+    def listed(
+        self, route: str | None = None, *, include_resolved: bool = False
+    ) -> list[ReviewInfo]:
+        """The open flags (of ``route``; resolved ones too if asked), oldest sighting first."""
+        query = select(REVIEW).order_by(REVIEW.c.route, REVIEW.c.last_seen, REVIEW.c.id)
+        if route is not None:
+            query = query.where(REVIEW.c.route == route)
+        if not include_resolved:
+            query = query.where(REVIEW.c.resolved.is_(False))
+        with self._db.read() as session:
+            return [_review(row) for row in session.execute(query)]
 
+    def resolve(self, route: str, ref: str, system: str, kind: str) -> None:
+        """A person looked: the flag is closed (and re-opened if the problem comes back)."""
+        key = _key(route, ref, system, kind)
+        with self._db.route_write(route) as session:
+            open_ = select(REVIEW.c.count).where(*key, REVIEW.c.resolved.is_(False))
+            count = session.scalar(open_)
+            if count is None:
+                return
+            session.execute(update(REVIEW).where(*key).values(resolved=True))
+            _history(session, route, ref, system, kind, "resolved", count, self._db.clock(), None)
 
-def by_ids(session: Session, ids: list[int]) -> list[ReviewInfo]:
-    query = select(REVIEW).where(REVIEW.c.id.in_(ids)).order_by(REVIEW.c.id)
-    return [_review(row) for row in session.execute(query)]
+    def by_ids(self, ids: list[int]) -> list[ReviewInfo]:
+        """The flags with these ids (open or resolved), in id order; unknown ids are left out."""
+        query = select(REVIEW).where(REVIEW.c.id.in_(ids)).order_by(REVIEW.c.id)
+        with self._db.read() as session:
+            return [_review(row) for row in session.execute(query)]
 
 
 def open_count(session: Session, route: str) -> int:

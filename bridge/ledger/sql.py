@@ -89,6 +89,6 @@ def require_ids(session: Session, refs: Sequence[str]) -> dict[str, int]:
     if missing:
         raise LedgerConflict(
             f"the ledger has no complaint {missing[0]!r} ({len(missing)} unknown ref(s)); "
-            "record_intents must come before completing or failing a create"
+            "creates.record_intents must come before completing or failing a create"
         )
     return found

@@ -5,7 +5,7 @@ bridge's reference for a complaint is derived from that name and the record's id
 (``bridge.model.make_ref``). Renaming a connector in the file alone would make every
 record of that system look new, and send it again. So ``bridge.sync.wiring`` refuses to
 start while the ledger holds links of a system the configuration no longer names,
-and ``rename_system`` moves a system's whole memory to its new name at once.
+and ``ledger.systems.rename`` moves a system's whole memory to its new name at once.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, delete, func, select, update
 
-from bridge.ledger.leases import LeaseLedger
+from bridge.ledger.base import Database
 from bridge.ledger.tables import (
     COMPLAINT,
     CONNECTOR_HEALTH,
@@ -55,17 +55,20 @@ class SystemNameTaken(Exception):
     """The new name already has records of its own in the ledger."""
 
 
-class SystemsLedger(LeaseLedger):
-    """Which systems the ledger holds, and renaming one."""
+class Systems:
+    """Which systems the ledger holds, and renaming one: ``ledger.systems``."""
 
-    def linked_systems(self) -> dict[str, int]:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def linked(self) -> dict[str, int]:
         """Each system the ledger holds links for, with how many."""
         links = func.count().label("links")
         query = select(LINK.c.system, links).group_by(LINK.c.system)
-        with self._read() as session:
+        with self._db.read() as session:
             return {row.system: row.links for row in session.execute(query)}
 
-    def rename_system(self, old: str, new: str) -> dict[str, int]:
+    def rename(self, old: str, new: str) -> dict[str, int]:
         """Give every row of system ``old`` the name ``new``, in one transaction.
 
         Returns the rows changed per table (``"link": 1234``). Raises
@@ -73,7 +76,7 @@ class SystemsLedger(LeaseLedger):
         system cannot be merged by a rename.
         """
         changed: dict[str, int] = {}
-        with self._write() as session:
+        with self._db.write() as session:
             for column in _OWN_RECORDS:
                 taken = session.scalar(select(func.count()).where(column == new)) or 0
                 if taken:

@@ -56,7 +56,7 @@ class SeenUpdate:
 
 @dataclass(frozen=True, slots=True)
 class SetAside:
-    """A record to quarantine as part of ``Ledger.complete_page``."""
+    """A record to quarantine as part of ``ledger.cycles.complete_page``."""
 
     system: str
     source_id: str
@@ -283,7 +283,7 @@ class LeaseInfo:
     expires_at: datetime | None
     renewed_at: datetime | None
     holder_identity: str | None = None
-    """What proves where the holder runs (``bridge.ledger.leases.holder_identity``)."""
+    """What proves where the holder runs (``bridge.ledger.lease_rows.holder_identity``)."""
 
     def is_free(self, now: datetime) -> bool:
         """True when no replica holds the route at ``now`` (never claimed, released or expired)."""

@@ -93,7 +93,7 @@ def act(
             case _:
                 report.add(line_for(action))
     if sends:
-        route.ledger.record_intents(route.name, [intent(route, a) for a in sends])
+        route.ledger.creates.record_intents(route.name, [intent(route, a) for a in sends])
     # A record still owed (a create not confirmed, a look-up not yet due) holds the cursor.
     owes = any(isinstance(a, Skip) and a.owed for a in actions)
     finished = False
@@ -116,7 +116,7 @@ def act(
         # Whatever was delivered is committed even when the page stops part-way; the
         # cursor moves only when the whole page went through.
         cursor = page.cursor if finished and not owes else None
-        route.ledger.complete_page(
+        route.ledger.cycles.complete_page(
             route.name,
             results,
             cursor=(route.name, route.source.name, cursor) if cursor else None,
@@ -172,7 +172,7 @@ def send(route: Route, action: Sends, report: CycleReport, options: CycleOptions
         # The last thing before the request: never create for a route another replica took,
         # renew the lease for a whole TTL so a slow create keeps it, and note the sending
         # for a successor (see bridge.ledger.leases on the window left).
-        route.ledger.sending_create(route.name, ref, route.target.name)
+        route.ledger.creates.sending(route.name, ref, route.target.name)
         created = route.target.create(action.outgoing.payload, attachments, ref)
         target_id = storable.checked_remote_id(created, route.target.name)
     except AttachmentUnavailable as exc:
@@ -196,7 +196,7 @@ def send(route: Route, action: Sends, report: CycleReport, options: CycleOptions
 
 
 def _refused(route: Route, action: Create, error: RecordError, report: CycleReport) -> Sent:
-    route.ledger.fail_create(route.name, action.ref, route.target.name, str(error))
+    route.ledger.creates.fail(route.name, action.ref, route.target.name, str(error))
     quarantine(route, action.observation, error.reason, error.field, report)
     return None
 
@@ -205,8 +205,8 @@ def _owed(route: Route, action: Create, error: BaseException, report: CycleRepor
     """Keep an unconfirmed create pending for the next cycle, or give up after enough tries."""
     ref, observation = action.ref, action.observation
     message = f"{type(error).__name__}: {error}"
-    route.ledger.fail_create(route.name, ref, route.target.name, message)
-    pending = route.ledger.pending_creates(route.name, route.target.name, [ref]).get(ref)
+    route.ledger.creates.fail(route.name, ref, route.target.name, message)
+    pending = route.ledger.creates.pending(route.name, route.target.name, [ref]).get(ref)
     attempts = pending.attempts if pending is not None else 1
     if attempts >= route.max_create_attempts:
         reason = GAVE_UP.format(target=route.target.name, attempts=attempts, error=message)
@@ -219,10 +219,10 @@ def _owed(route: Route, action: Create, error: BaseException, report: CycleRepor
 
 def _wait_for_predecessor(route: Route, ref: str) -> None:
     """``RetryableError`` while a gone holder's create of ``ref`` may still reach the target."""
-    until = route.ledger.resend_wait(route.name)
+    until = route.ledger.leases.resend_wait(route.name)
     if until is None:
         return
-    pending = route.ledger.pending_creates(route.name, route.target.name, [ref]).get(ref)
+    pending = route.ledger.creates.pending(route.name, route.target.name, [ref]).get(ref)
     if pending is not None and pending.sent_at is not None:  # never sent: nothing on its way
         raise RetryableError(
             f"route {route.name} was taken over from a bridge that died on this machine, and "
@@ -238,7 +238,7 @@ def _check_lease_after_create(route: Route, ref: str, target_id: str) -> None:
     again: the one place where a double can still arise (bridge.ledger.leases). The
     page's next ledger write fails with ``LeaseLost``, so nothing more is written.
     """
-    if not route.ledger.still_holds(route.name):
+    if not route.ledger.leases.still_holds(route.name):
         log.warning(
             "complaint.create.outlived_lease",
             route=route.name,

@@ -86,7 +86,7 @@ ADOPTED = "adopted:"
 
 def adopted(route: Route, name: str | None = None) -> bool:
     """Has ``route`` (or the route called ``name``) made its first full pass in this ledger?"""
-    return route.ledger.get_meta(ADOPTED + (name or route.name)) is not None
+    return route.ledger.meta.get(ADOPTED + (name or route.name)) is not None
 
 
 def prepare(route: Route, options: CycleOptions) -> CycleOptions:
@@ -108,7 +108,7 @@ def finish(route: Route, options: CycleOptions, report: CycleReport) -> None:
         return
     if report.counts["unconfirmed"] or report.counts["waiting"]:
         return
-    route.ledger.set_meta(ADOPTED + route.name, route.clock().isoformat())
+    route.ledger.meta.set(ADOPTED + route.name, route.clock().isoformat())
     log.info("route.adoption.finished", route=route.name)
 
 
@@ -126,7 +126,7 @@ class CarriedRefs:
             for target_id, complaint, _ in (read_record(route.target_mapping, n) for n in page):
                 if complaint is not None and (ref := carried_ref(complaint)) is not None:
                     carried.setdefault(ref, target_id)
-        linked = route.ledger.links_for(route.target.name, list(carried.values()))
+        linked = route.ledger.links.by_remote(route.target.name, list(carried.values()))
         return cls({ref: tid for ref, tid in carried.items() if tid not in linked})
 
     def candidates(self, ref: str, natural_key: str | None) -> list[Found]:
@@ -172,7 +172,7 @@ class AdoptionIndex:
     def add_page(self, route: Route, page: Sequence[NativeRecord]) -> None:
         mapping = route.target_mapping
         read = [read_record(mapping, native) for native in page]
-        linked = route.ledger.links_for(route.target.name, [i for i, _, _ in read if i])
+        linked = route.ledger.links.by_remote(route.target.name, [i for i, _, _ in read if i])
         for target_id, complaint, _ in read:
             if complaint is None or target_id in linked:
                 continue  # unreadable here, or already some complaint's copy

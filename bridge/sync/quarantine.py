@@ -44,7 +44,7 @@ def quarantine(
 ) -> None:
     """Set ``observation`` aside with its reason; the stored copy is masked."""
     record_json = dump(redact_record(observation.native))
-    route.ledger.set_aside(
+    route.ledger.quarantine.add(
         route.name, route.source.name, observation.source_id, reason, field_name, record_json
     )
     report.add(PlannedLine("set_aside", observation.source_id, reason=reason))
@@ -68,7 +68,7 @@ def retries(route: Route, report: CycleReport) -> Iterator[list[NativeRecord]]:
     record in the source releases them exactly as if they had just arrived. One that
     the source no longer has stays quarantined, saying so.
     """
-    ids = route.ledger.retry_requested(route.name, route.source.name)
+    ids = route.ledger.quarantine.to_retry(route.name, route.source.name)
     for start in range(0, len(ids), RETRY_PAGE):
         page = []
         for source_id in ids[start : start + RETRY_PAGE]:
@@ -77,7 +77,7 @@ def retries(route: Route, report: CycleReport) -> Iterator[list[NativeRecord]]:
                 page.append(native)
                 continue
             reason = GONE.format(source=route.source.name)
-            route.ledger.retry_failed(route.name, route.source.name, source_id, reason)
+            route.ledger.quarantine.retry_failed(route.name, route.source.name, source_id, reason)
             report.add(PlannedLine("set_aside", source_id, reason=reason))
         if page:
             yield page

@@ -61,7 +61,7 @@ def sync_status(
         return
     if decision.kind == "ignore":
         if item.changed:  # a re-poll of a lagging side is normal; only changes are history
-            route.ledger.record_decision(
+            route.ledger.history.record_decision(
                 route.name, item.ref, "status.ignored", _detail(route, complaint, decision)
             )
         return
@@ -75,7 +75,7 @@ def _apply_status(
     at = complaint.updated_at or datetime.now(UTC)
     forward = route.forward
     if forward is not None and status == forward.on_status and route.target.can_forward:
-        route.ledger.check_fence(route.name)
+        route.ledger.leases.check_fence(route.name)
         route.target.forward(item.target_id, forward.to_institution, forward.reason)
         report.counts["forward"] += 1
         _record(
@@ -90,7 +90,7 @@ def _apply_status(
     except RecordError as exc:
         _record(route, item, status, at, written=False, note=exc.reason)
         return
-    route.ledger.check_fence(route.name)  # never write for a route another replica took
+    route.ledger.leases.check_fence(route.name)  # never write for a route another replica took
     route.target.set_status(item.target_id, fields)
     report.counts["status"] += 1
     log.info("complaint.status.written", route=route.name, ref=item.ref, status=status.value)
@@ -106,7 +106,7 @@ def _catch_up(route: Route, item: LinkedItem, status: Status, report: CycleRepor
     mapping = route.target_mapping
     if not (route.target.can_write_status and mapping.can_write_status):
         return
-    link = route.ledger.link_of(item.ref, route.target.name)
+    link = route.ledger.links.of(item.ref, route.target.name)
     if link is None:
         return
     shown = mapping.to_canonical_status(link.raw_status_code, link.raw_status_label)
@@ -116,11 +116,11 @@ def _catch_up(route: Route, item: LinkedItem, status: Status, report: CycleRepor
         fields = mapping.status_to_native(status)
     except RecordError:
         return  # the target has no code for it: nothing to catch up with
-    route.ledger.check_fence(route.name)  # never write for a route another replica took
+    route.ledger.leases.check_fence(route.name)  # never write for a route another replica took
     route.target.set_status(item.target_id, fields)
     report.counts["status"] += 1
     log.info("complaint.status.caught_up", route=route.name, ref=item.ref, status=status.value)
-    route.ledger.record_status(
+    route.ledger.statuses.record(
         route.name,
         item.ref,
         status=status.value,
@@ -142,7 +142,7 @@ def _record(
             raw_code = route.target_mapping.status_code(status)
         except RecordError:
             raw_code = None  # forwarded: the target's status is LAPOR!'s to set
-    route.ledger.record_status(
+    route.ledger.statuses.record(
         route.name,
         item.ref,
         status=status.value,
@@ -157,7 +157,7 @@ def _record(
 def _flag_status(
     route: Route, item: LinkedItem, complaint: Complaint, decision: Decision, report: CycleReport
 ) -> None:
-    route.ledger.flag_for_review(
+    route.ledger.reviews.flag(
         route.name,
         item.ref,
         route.source.name,

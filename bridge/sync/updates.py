@@ -58,10 +58,12 @@ def changed(route: Route, actions: Sequence[Action]) -> list[LinkedItem]:
     changes = [a for a in actions if isinstance(a, NoteChange)]
     if not changes:
         return []
-    before = route.ledger.links_for(route.source.name, [a.observation.source_id for a in changes])
+    before = route.ledger.links.by_remote(
+        route.source.name, [a.observation.source_id for a in changes]
+    )
     items = []
     for action in changes:
-        target = route.ledger.link_of(action.ref, route.target.name)
+        target = route.ledger.links.of(action.ref, route.target.name)
         if target is None:
             continue
         source_id = action.observation.source_id
@@ -87,7 +89,7 @@ def sync_linked(
     failed: set[str] = set()
     if not items:
         return failed
-    states = route.ledger.complaint_states([item.ref for item in items])
+    states = route.ledger.statuses.of([item.ref for item in items])
     try:
         for item in items:
             try:
@@ -101,7 +103,7 @@ def sync_linked(
     finally:
         retry = [(i.source_id, now + route.linked_retry) for i in items if i.ref in failed]
         if retry:
-            route.ledger.schedule_polls(route.source.name, retry)
+            route.ledger.polls.schedule(route.source.name, retry)
     return failed
 
 
@@ -138,7 +140,7 @@ def read_only_note(route: Route) -> str | None:
 
 
 def _flag_write(route: Route, item: LinkedItem, exc: RecordError, report: CycleReport) -> None:
-    route.ledger.flag_for_review(
+    route.ledger.reviews.flag(
         route.name, item.ref, route.target.name, "write", exc.reason, {"field": exc.field}
     )
     report.counts["review"] += 1
@@ -149,14 +151,14 @@ def repoll(route: Route, report: CycleReport, *, already: set[str], now: datetim
     """Re-check linked complaints that are due, within the route's re-poll budget."""
     if route.repoll_budget <= 0:
         return
-    due = route.ledger.due_for_poll(
+    due = route.ledger.polls.due(
         route.source.name, now=now, limit=route.repoll_budget, require_link_in=route.target.name
     )
     items = []
     for link in due:
         if link.ref in already:
             continue
-        target = route.ledger.link_of(link.ref, route.target.name)
+        target = route.ledger.links.of(link.ref, route.target.name)
         if target is not None:
             items.append(LinkedItem(link.ref, link.remote_id, target.remote_id))
     if items:
@@ -172,7 +174,7 @@ def reschedule(
 
     Those whose writes failed keep the retry ``sync_linked`` scheduled.
     """
-    states = route.ledger.complaint_states([ref for ref, _ in synced])
+    states = route.ledger.statuses.of([ref for ref, _ in synced])
     schedule = []
     for ref, source_id in synced:
         if ref in failed:
@@ -181,13 +183,13 @@ def reschedule(
         status = Status(state.status) if state and state.status else None
         created = state.created_at if state else now
         schedule.append((source_id, None if is_final(status) else next_poll(created, now)))
-    route.ledger.schedule_polls(route.source.name, schedule)
+    route.ledger.polls.schedule(route.source.name, schedule)
 
 
 def _fetch(route: Route, item: LinkedItem) -> Complaint | None:
     native = route.source.get(item.source_id)
     if native is None:
-        route.ledger.flag_for_review(
+        route.ledger.reviews.flag(
             route.name,
             item.ref,
             route.source.name,
@@ -199,7 +201,7 @@ def _fetch(route: Route, item: LinkedItem) -> Complaint | None:
     try:
         return route.source_mapping.to_canonical(native)
     except RecordError as exc:
-        route.ledger.flag_for_review(
+        route.ledger.reviews.flag(
             route.name, item.ref, route.source.name, "unreadable", exc.reason, {"field": exc.field}
         )
         return None

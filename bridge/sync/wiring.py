@@ -68,7 +68,7 @@ def check_systems(config: BridgeConfig, ledger: Ledger) -> None:
     is derived from it: under a new name, every record would be sent again.
     """
     named = set(config.connectors) | set(config.ledger.retired_systems)
-    unnamed = {s: n for s, n in sorted(ledger.linked_systems().items()) if s not in named}
+    unnamed = {s: n for s, n in sorted(ledger.systems.linked().items()) if s not in named}
     problems = [
         f"the ledger holds {count} linked record(s) of system {system!r}, and no connector "
         f"has that name any more. If you renamed the connector, run `bridge ledger "

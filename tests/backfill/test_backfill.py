@@ -74,11 +74,11 @@ def test_a_dry_run_plans_what_the_real_run_then_does_and_writes_nothing(ledger: 
     assert (dry.created, dry.linked, dry.set_aside, dry.withheld) == (5, 2, 1, 1)
     assert dry.linked_by == Counter({"same_text": 1, "ref": 1})
     assert sum(dry.set_aside_reasons.values()) == 1
-    assert hub.creates == 0 and ledger.count_links("door") == 0
+    assert hub.creates == 0 and ledger.links.count("door") == 0
     real = backfill(route)
     assert (real.created, real.linked, real.set_aside, real.withheld) == (5, 2, 1, 1)
     assert real.set_aside_reasons == dry.set_aside_reasons
-    assert ledger.links_for("hub", ["7001", "7002"]).keys() == {"7001", "7002"}
+    assert ledger.links.by_remote("hub", ["7001", "7002"]).keys() == {"7001", "7002"}
     again = backfill(route)
     assert (again.created, again.linked, again.already_linked) == (0, 0, 7)
 
@@ -127,9 +127,9 @@ def test_an_interrupted_backfill_finishes_its_cycle_row_as_failed_interrupted(
         raise KeyboardInterrupt
 
     stopped = backfill(route, progress=interrupt)
-    cycle = ledger.route_status(route.name).last_cycle  # the interrupted run's, the only one
+    cycle = ledger.cycles.status(route.name).last_cycle  # the interrupted run's, the only one
     rerun = backfill(route)
-    last = ledger.route_status(route.name).last_cycle
+    last = ledger.cycles.status(route.name).last_cycle
 
     assert stopped.interrupted
     assert cycle is not None and cycle.finished_at is not None
@@ -195,13 +195,13 @@ def test_a_backfill_leaves_the_daemons_cursor_where_it_was(
     route, door, _ = door_route(ledger, feed="cursor", source_mapping=cursor_mapping)
     door.put(door_record(1, updated_at="2026-05-01T10:00:00+08:00"))
     assert run_cycle(route).ok
-    cursor = ledger.get_cursor(route.name, "door")
+    cursor = ledger.cycles.cursor(route.name, "door")
     door.put(door_record(2, tanggal="2024-02-01 09:00:00", updated_at="2024-02-01T09:00:00+08:00"))
 
     summary = backfill(route)
 
     assert summary.created == 1 and summary.already_linked == 1
-    assert cursor is not None and ledger.get_cursor(route.name, "door") == cursor
+    assert cursor is not None and ledger.cycles.cursor(route.name, "door") == cursor
 
 
 def test_bad_arguments_are_refused_before_anything_is_read(ledger: Ledger) -> None:

@@ -196,7 +196,7 @@ def test_ctrl_c_exits_130_with_the_resume_hint_and_finishes_the_cycle_row(
     assert first.returncode == 130, stderr
     assert "run the same command again" in " ".join(stderr.split())
     with Ledger.open(f"sqlite:///{tmp_path / 'bridge.db'}") as ledger:
-        cycle = ledger.route_status(ROUTE).last_cycle
+        cycle = ledger.cycles.status(ROUTE).last_cycle
     assert cycle is not None and cycle.finished_at is not None
     assert (cycle.ok, cycle.error) == (False, "interrupted")
     rerun = run_json(sims)
@@ -211,11 +211,11 @@ def test_a_backfill_refuses_a_route_a_daemon_is_running(sims: Sims) -> None:
     """While another bridge holds the route's lease, the backfill says who, and sends nothing."""
     prepare(sims)
     with Ledger.open(sims.config().ledger.url) as ledger:
-        lease = ledger.claim_lease(ROUTE, "daemon-host:4242", timedelta(minutes=5))
+        lease = ledger.leases.claim(ROUTE, "daemon-host:4242", timedelta(minutes=5))
         assert lease is not None
         refused = run(sims)
         dry = run(sims, "--dry-run")  # a dry run writes nothing: it needs no lease
-        ledger.release_lease(lease)
+        ledger.leases.release(lease)
     assert refused.returncode == 2, refused.stderr
     assert "daemon-host:4242" in refused.stderr
     assert sims.hub_state.create_count == 0

@@ -106,7 +106,7 @@ def test_a_ledger_restored_from_an_older_copy_is_refused_and_accept_clears_adopt
     _sync(sims)
     old = tmp_path / "old.db"
     with Ledger.open(f"sqlite:///{_ledger_file(sims)}", create=False) as ledger:
-        ledger.set_meta(f"adopted:{ROUTE}", "done")
+        ledger.meta.set(f"adopted:{ROUTE}", "done")
     shutil.copy(_ledger_file(sims), old)  # no cycle running: the file is consistent
     _sync(sims)
     for suffix in ("", "-wal", "-shm"):
@@ -123,7 +123,7 @@ def test_a_ledger_restored_from_an_older_copy_is_refused_and_accept_clears_adopt
     accepted = bridge("ledger", "accept", "--config", str(sims.config_path), stdin="y\n")
     assert accepted.returncode == 0, accepted.stderr
     with Ledger.open(f"sqlite:///{_ledger_file(sims)}", create=False) as ledger:
-        assert ledger.get_meta(f"adopted:{ROUTE}") is None
+        assert ledger.meta.get(f"adopted:{ROUTE}") is None
     _sync(sims)
 
 
@@ -133,8 +133,8 @@ def test_backup_and_restore_round_trip_and_the_next_sync_runs(sims: Sims, tmp_pa
     copy = tmp_path / "backup" / "ledger-copy.db"
     copy.parent.mkdir()
     with Ledger.open(f"sqlite:///{_ledger_file(sims)}", create=False) as ledger:
-        ledger.set_meta(f"adopted:{ROUTE}", "done")
-        linked = ledger.count_links("lapor")
+        ledger.meta.set(f"adopted:{ROUTE}", "done")
+        linked = ledger.links.count("lapor")
     backed = bridge("ledger", "backup", str(copy), "--config", str(sims.config_path))
     assert backed.returncode == 0, backed.stderr
     assert copy.stat().st_mode & 0o777 == 0o600
@@ -143,8 +143,8 @@ def test_backup_and_restore_round_trip_and_the_next_sync_runs(sims: Sims, tmp_pa
     restored = bridge("ledger", "restore", str(copy), "--yes", "--config", str(sims.config_path))
     assert restored.returncode == 0, restored.stderr
     with Ledger.open(f"sqlite:///{_ledger_file(sims)}", create=False) as ledger:
-        assert ledger.count_links("lapor") == linked
-        assert ledger.get_meta(f"adopted:{ROUTE}") is None
+        assert ledger.links.count("lapor") == linked
+        assert ledger.meta.get(f"adopted:{ROUTE}") is None
         assert _state(sims)["generation"] == ledger.identity().generation
     _sync(sims)
 
@@ -155,13 +155,13 @@ def test_restore_refuses_while_a_bridge_holds_a_route(sims: Sims, tmp_path: Path
     copy = tmp_path / "copy.db"
     assert bridge("ledger", "backup", str(copy), "-c", str(sims.config_path)).returncode == 0
     with Ledger.open(f"sqlite:///{_ledger_file(sims)}", create=False) as ledger:
-        assert ledger.claim_lease(ROUTE, "other-host:1", timedelta(hours=1)) is not None
-        ledger.set_meta(f"adopted:{ROUTE}", "done")
+        assert ledger.leases.claim(ROUTE, "other-host:1", timedelta(hours=1)) is not None
+        ledger.meta.set(f"adopted:{ROUTE}", "done")
     refused = bridge("ledger", "restore", str(copy), "--yes", "-c", str(sims.config_path))
     assert refused.returncode == 1
     assert "stop every bridge" in _said(refused)
     with Ledger.open(f"sqlite:///{_ledger_file(sims)}", create=False) as ledger:
-        assert ledger.get_meta(f"adopted:{ROUTE}") == "done"
+        assert ledger.meta.get(f"adopted:{ROUTE}") == "done"
 
 
 @pytest.mark.postgres

@@ -38,7 +38,7 @@ def test_a_rebuild_shows_then_writes_the_links_and_the_next_sync_doubles_nothing
     applied = bridge("ledger", "rebuild", "--apply", "--config", config)
     assert applied.returncode == 0, applied.stderr
     with Ledger.open(f"sqlite:///{ledger_file}", create=False) as ledger:
-        assert ledger.count_links("lapor") == created
+        assert ledger.links.count("lapor") == created
     assert sims.hub_state.create_count == created
 
     assert bridge("sync", "--once", "--config", config).returncode == 0

@@ -28,7 +28,7 @@ class Sims:
 
     def states(self, refs: list[str]) -> dict[str, Any]:
         with self.door.ledger() as ledger:
-            return ledger.complaint_states(refs)
+            return ledger.statuses.of(refs)
 
     def hub_by_ref(self) -> dict[str, list[dict[str, Any]]]:
         return hub_by_ref(self.hub_state.complaints.values())

@@ -89,7 +89,7 @@ def test_a_killed_replicas_route_is_taken_over_and_nothing_is_doubled(
     try:
         held = httpx.get(f"{sims.hub.url}/_sim/wait_held", params={"timeout": 60}, timeout=70)
         assert held.json()["held"] >= 1, "no replica reached the 5th create"
-        lease = ledger.lease_of(ROUTE)
+        lease = ledger.leases.of(ROUTE)
         assert lease is not None
         assert lease.holder in daemons
         assert not lease.is_free(datetime.now(UTC))
@@ -101,11 +101,11 @@ def test_a_killed_replicas_route_is_taken_over_and_nothing_is_doubled(
         sims.hub_post("release")
 
         def taken_over() -> bool:
-            info = ledger.lease_of(ROUTE)
+            info = ledger.leases.of(ROUTE)
             return info is not None and info.holder not in (None, stuck)
 
         wait_for("another replica took the route over", taken_over, logs)
-        after = ledger.lease_of(ROUTE)
+        after = ledger.leases.of(ROUTE)
         assert after is not None
         assert after.run_number > lease.run_number
 
@@ -116,7 +116,7 @@ def test_a_killed_replicas_route_is_taken_over_and_nothing_is_doubled(
         }
 
         def all_in_lapor() -> bool:
-            return expected <= set(hub_complaints_by_ref(sims)) and not ledger.pending_creates(
+            return expected <= set(hub_complaints_by_ref(sims)) and not ledger.creates.pending(
                 ROUTE, "lapor"
             )
 
@@ -132,7 +132,7 @@ def test_a_killed_replicas_route_is_taken_over_and_nothing_is_doubled(
         for name in survivors:
             assert daemons[name].wait(timeout=60) == 0
         now = datetime.now(UTC)
-        assert all(info.is_free(now) for info in ledger.leases())  # released at shutdown
+        assert all(info.is_free(now) for info in ledger.leases.listed())  # released at shutdown
     finally:
         for daemon in daemons.values():
             if daemon.poll() is None:
@@ -146,7 +146,7 @@ def test_a_killed_replicas_route_is_taken_over_and_nothing_is_doubled(
 def test_sync_refuses_a_route_a_daemon_holds_and_status_shows_the_leases(sims: Sims) -> None:
     """`sync --once` beside a daemon's lease exits 1 naming the holder; `status` lists leases."""
     with Ledger.open(sims.config().ledger.url) as ledger:
-        assert ledger.claim_lease(ROUTE, "daemon-host:4242", timedelta(minutes=10)) is not None
+        assert ledger.leases.claim(ROUTE, "daemon-host:4242", timedelta(minutes=10)) is not None
 
     refused = bridge("sync", "--once", "--route", ROUTE, "--config", str(sims.config_path))
 
@@ -181,7 +181,7 @@ def test_a_second_runner_skips_a_held_route_with_one_clear_log_line(sims: Sims) 
         with capture_logs() as logs:
             assert b.run(routes[ROUTE]) is None
         [line] = [e for e in logs if e["event"] == "route.lease.held_elsewhere"]
-        info = ledger.lease_of(ROUTE)
+        info = ledger.leases.of(ROUTE)
         assert info is not None and info.expires_at is not None
         assert line["holder"] == "replica-a"
         assert line["expires_at"] == info.expires_at.isoformat()
@@ -189,7 +189,7 @@ def test_a_second_runner_skips_a_held_route_with_one_clear_log_line(sims: Sims) 
 
         a.release_all()
         assert b.run(routes[ROUTE]) is not None  # released: B takes over at once
-        info = ledger.lease_of(ROUTE)
+        info = ledger.leases.of(ROUTE)
         assert info is not None
         assert (info.holder, info.run_number) == ("replica-b", 2)
     finally:

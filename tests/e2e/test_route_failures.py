@@ -59,7 +59,7 @@ def door_faults(sims: Sims, **switches: object) -> None:
 
 def last_error(sims: Sims, route: str) -> str:
     with open_ledger(sims.config_path, DEMO_SECRETS) as ledger:
-        last = ledger.route_status(route).last_cycle
+        last = ledger.cycles.status(route).last_cycle
     assert last is not None and last.error is not None
     return last.error
 
@@ -67,7 +67,7 @@ def last_error(sims: Sims, route: str) -> str:
 def health_of(sims: Sims, connector: str) -> tuple[int, str | None, bool]:
     """(failures in a row, last error, paused now) of ``connector``."""
     with open_ledger(sims.config_path, DEMO_SECRETS) as ledger:
-        found = {h.connector: h for h in ledger.connector_health()}
+        found = {h.connector: h for h in ledger.health.listed()}
     health = found[connector]
     return health.failures, health.last_error, health.paused_until is not None
 

@@ -92,7 +92,7 @@ def test_a_malformed_door_record_is_set_aside_and_the_rest_flow(sims: Sims) -> N
     config = sims.config()
     ledger = Ledger.open(config.ledger.url)
     try:
-        held = {q.source_id: q for q in ledger.quarantined("sidumas-to-lapor")}
+        held = {q.source_id: q for q in ledger.quarantine.listed("sidumas-to-lapor")}
     finally:
         ledger.close()
     assert set(held) == {"9001", "9002"}

@@ -95,7 +95,7 @@ def test_a_lapor_follow_up_lands_in_tanggapan_once_and_never_echoes(door: Door) 
     assert len(door.responses(with_response)) == 1
     assert len(door.lapor_followups(links[with_response])) == 1
     with door.ledger() as ledger:
-        assert ledger.reviews() == []
+        assert ledger.reviews.listed() == []
 
 
 def binary_titles(door: Door) -> None:
@@ -111,7 +111,7 @@ def binary_titles(door: Door) -> None:
 def set_aside(door: Door) -> dict[int, str | None]:
     """Source id → the field named as the reason, for every record the route set aside."""
     with door.ledger() as ledger:
-        held = ledger.quarantined(TO_LAPOR)
+        held = ledger.quarantine.listed(TO_LAPOR)
     assert all(q.reason for q in held)
     return {int(q.source_id): q.field for q in held}
 

@@ -99,8 +99,8 @@ def test_a_select_only_user_stops_the_write_back_route_with_the_grant(door: Door
         reports = [door.sync(FROM_LAPOR) for _ in range(3)]
         paused = door.sync(FROM_LAPOR)
         with door.ledger() as ledger:
-            last = ledger.route_status(FROM_LAPOR).last_cycle
-            [health] = ledger.connector_health(["pengaduan"])
+            last = ledger.cycles.status(FROM_LAPOR).last_cycle
+            [health] = ledger.health.listed(["pengaduan"])
     for report in reports:
         assert report.error is not None
         assert report.error.startswith("AccessDenied")
@@ -141,5 +141,5 @@ def test_an_answer_too_long_for_its_column_is_held_and_the_others_land(door: Doo
     assert door.responses(ids[0]) == [ANSWER]
     assert door.responses(ids[1]) == []
     with door.ledger() as ledger:
-        [review] = ledger.reviews(FROM_LAPOR)
+        [review] = ledger.reviews.listed(FROM_LAPOR)
     assert "Panjang" not in review.reason

@@ -80,5 +80,5 @@ def test_alike_doors_of_two_agencies_each_land_once_under_their_own_reference(
         # ...and its ledger links only LAPOR! complaints carrying its own references.
         url = load_config(one_hub.configs[agency], environ=DEMO_SECRETS).ledger.url
         with Ledger.open(url) as ledger:
-            linked = {link.ref for link in ledger.links_for("lapor", hub_ids).values()}
+            linked = {link.ref for link in ledger.links.by_remote("lapor", hub_ids).values()}
         assert linked == {ref for ref in mine if ref in by_ref}

@@ -252,7 +252,7 @@ class TwoWaySync(RuleBasedStateMachine):
             connector.clear_failures()
         # A record a system refused (a 422) waits for a person, by design; here the person
         # runs `bridge quarantine retry --all` once the refusals are over.
-        self.ledger.request_retry()
+        self.ledger.quarantine.request_retry()
         for _ in range(6):
             self._cycle()
         quiet = self._cycle() + self._cycle()
@@ -280,16 +280,16 @@ class TwoWaySync(RuleBasedStateMachine):
     def _assert_both_sides_agree(self) -> set[str]:
         home_ids = {str(r["id"]) for r in self.home.records()}
         hub_ids = {str(r["id"]) for r in self.hub.records()}
-        home_links = self.ledger.links_for("home", sorted(home_ids))
-        hub_links = self.ledger.links_for("hub", sorted(hub_ids))
+        home_links = self.ledger.links.by_remote("home", sorted(home_ids))
+        hub_links = self.ledger.links.by_remote("hub", sorted(hub_ids))
         assert set(home_links) == home_ids, "a home complaint is not in the ledger"
         assert set(hub_links) == hub_ids, "a hub complaint is not in the ledger"
         assert {link.ref for link in home_links.values()} == {
             link.ref for link in hub_links.values()
         }, "a complaint exists on one side only"
         for ref in {link.ref for link in home_links.values()}:
-            home = self.ledger.link_of(ref, "home")
-            hub = self.ledger.link_of(ref, "hub")
+            home = self.ledger.links.of(ref, "home")
+            hub = self.ledger.links.of(ref, "hub")
             assert home is not None and hub is not None
             home_fps = set(self._fingerprints(self.home.get(home.remote_id) or {}))
             hub_fps = set(self._fingerprints(self.hub.get(hub.remote_id) or {}))
@@ -299,10 +299,10 @@ class TwoWaySync(RuleBasedStateMachine):
 
     def _assert_home_shows_the_ledger_status(self, ref: str, home_id: str) -> None:
         """The side that takes status writes shows the agreed status, where it has a code."""
-        state = self.ledger.complaint_states([ref]).get(ref)
+        state = self.ledger.statuses.of([ref]).get(ref)
         if state is None or state.status is None:
             return
-        if any(r.ref == ref for r in self.ledger.reviews()):
+        if any(r.ref == ref for r in self.ledger.reviews.listed()):
             return  # flagged for a person (e.g. someone reopened a closed complaint)
         agreed = Status(state.status)
         try:
@@ -314,7 +314,7 @@ class TwoWaySync(RuleBasedStateMachine):
 
     def _assert_no_forbidden_transition(self, refs: set[str]) -> None:
         for ref in refs:
-            for event in self.ledger.find(ref)[0].events:
+            for event in self.ledger.history.find(ref)[0].events:
                 if event.kind != "status.changed":
                     continue
                 detail = event.data()

@@ -45,7 +45,7 @@ def test_created_complaint_carries_the_fields_and_the_reference(ledger: Ledger) 
     assert created["content"].startswith("Mohon segera")  # type: ignore[attr-defined,union-attr]
     assert created["nameUser"] == "Made Wirawan"
     assert created["_bridge_ref"] == make_ref("door", "1")
-    assert ledger.link_of(make_ref("door", "1"), "hub") is not None
+    assert ledger.links.of(make_ref("door", "1"), "hub") is not None
 
 
 def test_anonymous_complaint_arrives_without_the_reporters_identity(ledger: Ledger) -> None:
@@ -98,7 +98,7 @@ def test_a_bad_record_is_set_aside_with_its_reason_and_the_rest_flow(
     report = run_cycle(route)
     assert report.ok
     assert report.counts["create"] == 4 and report.counts["set_aside"] == 1
-    [held] = ledger.quarantined("door-to-hub")
+    [held] = ledger.quarantine.listed("door-to-hub")
     assert held.source_id == "3" and held.field == field and held.reason
     assert NIK not in held.record_json and EMAIL not in held.record_json
 
@@ -111,7 +111,7 @@ def test_a_fixed_record_leaves_the_quarantine_when_it_goes_through(ledger: Ledge
     door_of(route).put(door_record(1))
     report = run_cycle(route)
     assert report.counts["create"] == 1
-    assert ledger.quarantined("door-to-hub") == []
+    assert ledger.quarantine.listed("door-to-hub") == []
 
 
 def test_a_lost_create_response_is_adopted_not_created_twice(ledger: Ledger) -> None:
@@ -141,7 +141,7 @@ def test_a_crash_between_create_and_ledger_commit_leaves_one_complaint(
     def die(*_args: object, **_kwargs: object) -> None:
         raise ProcessDied
 
-    monkeypatch.setattr(ledger, "complete_page", die)
+    monkeypatch.setattr(ledger.cycles, "complete_page", die)
     with pytest.raises(ProcessDied):
         run_cycle(route)
     restarted = Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}")
@@ -164,10 +164,10 @@ def test_a_failing_target_keeps_what_was_done_and_moves_no_cursor(
     # The first create fails: the four others are delivered, the cursor does not move.
     first = run_cycle(route)
     assert first.ok and first.counts["unconfirmed"] == 1 and first.counts["create"] == 4
-    assert ledger.get_cursor("door-to-hub", "door") is None
+    assert ledger.cycles.cursor("door-to-hub", "door") is None
     second = run_cycle(route)
     assert second.ok and second.counts["create"] + second.counts["link"] == 1
-    assert ledger.get_cursor("door-to-hub", "door") is not None
+    assert ledger.cycles.cursor("door-to-hub", "door") is not None
     assert len(hub_records(route.target)) == 5
 
 
@@ -190,7 +190,7 @@ def test_pages_progress_even_when_a_later_page_keeps_failing(
     route.target.create = create_failing_on_third  # type: ignore[method-assign]
     report = run_cycle(route)
     assert report.counts["unconfirmed"] == 2 and report.counts["create"] == 2
-    cursor = ledger.get_cursor("door-to-hub", "door")
+    cursor = ledger.cycles.cursor("door-to-hub", "door")
     assert cursor is not None
     assert datetime.fromisoformat(cursor) == datetime(2026, 3, 1, 2, 0, 2, tzinfo=UTC)
 
@@ -213,10 +213,10 @@ def test_the_cursor_never_moves_backwards(ledger: Ledger, cursor_mapping: Path) 
     route = make_route(ledger, feed="cursor", source_mapping=cursor_mapping)
     door_of(route).put(door_record(1, updated_at="2026-03-01T10:05:00+08:00"))
     run_cycle(route)
-    before = ledger.get_cursor("door-to-hub", "door")
+    before = ledger.cycles.cursor("door-to-hub", "door")
     door_of(route).put(door_record(2, updated_at="2026-03-01T10:00:00+08:00"))
     run_cycle(route)
-    assert ledger.get_cursor("door-to-hub", "door") == before
+    assert ledger.cycles.cursor("door-to-hub", "door") == before
 
 
 def test_a_scanned_source_that_suddenly_lists_nothing_stops_the_route(ledger: Ledger) -> None:
@@ -262,8 +262,8 @@ def test_a_dry_run_plans_exactly_and_writes_nothing_anywhere(ledger: Ledger) -> 
     report = run_cycle(route, dry_run=True)
     assert report.counts == {"create": 1, "set_aside": 1, "withhold": 1}
     assert hub_records(route.target) == []
-    assert ledger.quarantined() == []
-    assert ledger.routes() == []
+    assert ledger.quarantine.listed() == []
+    assert ledger.cycles.routes() == []
     real = run_cycle(route)
     assert real.counts["create"] == report.counts["create"]
 
@@ -304,7 +304,7 @@ def test_an_unconfirmed_create_into_a_target_that_cannot_search_is_set_aside(
     report = run_cycle(route)
     assert report.ok and report.counts["set_aside"] == 1
     assert hub_of(route).creates == 1
-    [held] = ledger.quarantined("door-to-hub")
+    [held] = ledger.quarantine.listed("door-to-hub")
     assert "check hub by hand" in held.reason
 
 
@@ -324,7 +324,7 @@ def test_a_complaint_the_door_rejects_is_forwarded_once_not_written_as_a_status(
     assert forwarded.counts["forward"] == 1
     assert copy["_forwarded_to"] == "1002"
     assert "forward" not in quiet.counts
-    state = ledger.complaint_states([make_ref("door", "1")])[make_ref("door", "1")]
+    state = ledger.statuses.of([make_ref("door", "1")])[make_ref("door", "1")]
     assert state.status == "rejected"
 
 
@@ -382,7 +382,7 @@ def test_a_record_stamped_in_the_future_does_not_carry_the_cursor_away(
     door_of(route).put(door_record(1, updated_at="2030-01-01T10:00:00+00:00"))
     run_cycle(route)
 
-    cursor = ledger.get_cursor(route.name, route.source.name)
+    cursor = ledger.cycles.cursor(route.name, route.source.name)
     assert cursor is not None and datetime.fromisoformat(cursor) < datetime(2027, 1, 1, tzinfo=UTC)
     door_of(route).put(door_record(2, updated_at=datetime.now(UTC).isoformat()))
     assert run_cycle(route).counts["create"] == 1

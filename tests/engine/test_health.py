@@ -51,7 +51,7 @@ def test_failures_are_blamed_on_the_connector_that_raised_them(
     report = run_cycle(route)
 
     assert report.error is not None
-    health = {h.connector: h for h in timed_ledger.connector_health()}
+    health = {h.connector: h for h in timed_ledger.health.listed()}
     assert list(health) == ["hub"]
     assert health["hub"].failures == 1
     assert health["hub"].paused_until is None  # one failure is not a pattern yet
@@ -93,8 +93,8 @@ def test_a_paused_connector_resumes_by_itself_and_a_success_clears_it(
 
     assert report.ok and report.paused is None
     assert report.counts["create"] == 1
-    assert [h.failures for h in timed_ledger.connector_health()] == [0]
-    assert timed_ledger.connector_health()[0].paused_until is None
+    assert [h.failures for h in timed_ledger.health.listed()] == [0]
+    assert timed_ledger.health.listed()[0].paused_until is None
 
 
 def test_each_failed_probe_doubles_the_pause_up_to_the_cap(
@@ -107,7 +107,7 @@ def test_each_failed_probe_doubles_the_pause_up_to_the_cap(
     pauses = []
     for _ in range(4):
         run_cycle(route)
-        (health,) = timed_ledger.connector_health()
+        (health,) = timed_ledger.health.listed()
         assert health.paused_until is not None
         pauses.append(health.paused_until - clock.now)
         clock.now = health.paused_until
@@ -167,5 +167,5 @@ def test_a_cycle_that_delivers_before_failing_is_not_a_failure_in_a_row(
     assert [r.counts["create"] for r in reports] == [4, 2, 1, 1, 0]
     assert all(r.error is None for r in reports)
     assert len(hub_of(route).records()) == 8
-    assert all(h.failures == 0 for h in timed_ledger.connector_health())
+    assert all(h.failures == 0 for h in timed_ledger.health.listed())
     assert all(r.paused is None for r in reports)

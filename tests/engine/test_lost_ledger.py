@@ -107,7 +107,7 @@ def test_a_ledger_restored_from_an_old_copy_doubles_nothing(tmp_path: Path) -> N
     ledger.close()
 
     restored = Ledger.open(f"sqlite:///{backup}")
-    restored.require_adoption()  # what `bridge ledger accept` / `restore` do
+    restored.meta.require_adoption()  # what `bridge ledger accept` / `restore` do
     report = run_cycle(_forward(restored))
     assert report.counts["create"] == 0 and report.counts["link"] == 5
     assert len(hub_of(route).records()) == 10
@@ -184,7 +184,10 @@ def test_two_agencies_with_alike_connector_names_never_adopt_each_others_complai
     assert healed.counts["link"] == 1
     hub_ids = [str(r["id"]) for r in hub_of(route_a).records()]
     assert len(hub_ids) == 2
-    linked_a, linked_b = ledger_a.links_for("hub", hub_ids), ledger_b.links_for("hub", hub_ids)
+    linked_a, linked_b = (
+        ledger_a.links.by_remote("hub", hub_ids),
+        ledger_b.links.by_remote("hub", hub_ids),
+    )
     assert len(linked_a) == 1 and len(linked_b) == 1 and set(linked_a) != set(linked_b)
     ledger_a.close()
     ledger_b.close()
@@ -202,7 +205,7 @@ def test_a_dry_run_on_a_new_ledger_shows_what_the_pass_would_link(tmp_path: Path
     planned = run_cycle(_forward(replacement), dry_run=True)
     assert planned.counts["link"] == 4 and planned.counts["create"] == 1
     assert len(hub_of(route).records()) == 4
-    assert replacement.get_meta("adopted:door-to-hub") is None
+    assert replacement.meta.get("adopted:door-to-hub") is None
     replacement.close()
 
 
@@ -219,7 +222,7 @@ def test_a_rebuild_links_what_the_target_holds_and_creates_nothing(
     rebuilt = run_cycle(route, options=CycleOptions(adopting=True, link_only=True))
     assert rebuilt.counts["link"] == 4 and rebuilt.counts["not_found"] == 1
     assert len(hub_of(route).records()) == 4
-    assert replacement.get_cursor("door-to-hub", "door") is None
+    assert replacement.cycles.cursor("door-to-hub", "door") is None
     # The next ordinary cycle sends the one the target did not have, once.
     after = run_cycle(route)
     assert after.counts["create"] == 1 and len(hub_of(route).records()) == 5

@@ -38,7 +38,7 @@ def test_a_create_answered_with_a_5xx_is_owed_and_the_page_goes_on(ledger: Ledge
     assert report.ok
     assert report.counts["create"] == 19 and report.counts["unconfirmed"] == 1
     assert len(hub_of(route).records()) == 19
-    assert ledger.pending_creates("door-to-hub", "hub")  # still owed, not forgotten
+    assert ledger.creates.pending("door-to-hub", "hub")  # still owed, not forgotten
 
 
 def test_an_owed_create_is_looked_up_before_it_is_sent_again(ledger: Ledger) -> None:
@@ -52,7 +52,7 @@ def test_an_owed_create_is_looked_up_before_it_is_sent_again(ledger: Ledger) -> 
     second = run_cycle(route)
     assert second.counts["link"] == 5 and second.counts["create"] == 0
     assert hub_of(route).creates == 5
-    assert ledger.pending_creates("door-to-hub", "hub") == {}
+    assert ledger.creates.pending("door-to-hub", "hub") == {}
 
 
 def test_a_create_that_keeps_failing_is_set_aside_after_its_tries(ledger: Ledger) -> None:
@@ -62,7 +62,7 @@ def test_a_create_that_keeps_failing_is_set_aside_after_its_tries(ledger: Ledger
     counts = [run_cycle(route).counts for _ in range(3)]
     assert [c["unconfirmed"] for c in counts] == [1, 1, 0]
     assert counts[2]["set_aside"] == 1
-    (held,) = ledger.quarantined("door-to-hub")
+    (held,) = ledger.quarantine.listed("door-to-hub")
     assert held.source_id == "2" and "did not confirm" in held.reason and "3 tries" in held.reason
     # Set aside and unchanged: the next cycle neither sends it again nor owes it.
     fourth = run_cycle(route)
@@ -119,8 +119,8 @@ def test_an_owed_record_holds_the_cursor(ledger: Ledger, cursor_mapping: Path) -
         door_of(route).put(door_record(i, updated_at=f"2026-03-01T10:00:0{i}+08:00"))
     _one_failing_create(route, "Banjar 3", RetryableError("HTTP 502 from hub"))
     run_cycle(route)
-    assert ledger.get_cursor("door-to-hub", "door") is None
+    assert ledger.cycles.cursor("door-to-hub", "door") is None
     route = make_route(ledger, feed="cursor", source_mapping=cursor_mapping)
     healed = run_cycle(route)
     assert healed.counts["create"] == 1
-    assert ledger.get_cursor("door-to-hub", "door") is not None
+    assert ledger.cycles.cursor("door-to-hub", "door") is not None

@@ -31,19 +31,19 @@ def test_a_requested_retry_heals_a_record_the_cursor_has_passed(
     door_of(route).put(door_record(1, tanggal=ODD_DATE, updated_at="2026-03-01T10:00:00+00:00"))
     door_of(route).put(door_record(2, updated_at="2026-03-02T10:00:00+00:00"))
     run_cycle(route)
-    assert [q.source_id for q in ledger.quarantined()] == ["1"]
+    assert [q.source_id for q in ledger.quarantine.listed()] == ["1"]
 
     fixed = dataclasses.replace(
         route, source_mapping=load_mapping(_fixed(cursor_mapping, tmp_path))
     )
     assert run_cycle(fixed).counts["create"] == 0  # the cursor is past record 1: not listed
 
-    (item,) = ledger.request_retry(route="door-to-hub")
+    (item,) = ledger.quarantine.request_retry(route="door-to-hub")
     assert item.retry_requested_at is not None
     report = run_cycle(fixed)
 
     assert report.counts["create"] == 1
-    assert ledger.quarantined() == []
+    assert ledger.quarantine.listed() == []
     assert len(hub_of(route).records()) == 2
     assert run_cycle(fixed).counts["create"] == 0  # and only once
 
@@ -54,24 +54,24 @@ def test_a_retry_that_fails_again_counts_an_attempt_and_clears_the_request(
     route = _route(ledger, cursor_mapping)
     door_of(route).put(door_record(1, tanggal=ODD_DATE))
     run_cycle(route)
-    ledger.request_retry(route="door-to-hub")
+    ledger.quarantine.request_retry(route="door-to-hub")
 
     run_cycle(route)
 
-    (item,) = ledger.quarantined()
+    (item,) = ledger.quarantine.listed()
     assert item.attempts == 2
     assert item.retry_requested_at is None
     assert "cannot read" in item.reason
-    assert ledger.retry_requested("door-to-hub", "door") == []
+    assert ledger.quarantine.to_retry("door-to-hub", "door") == []
 
 
 def test_a_dry_run_does_not_consume_a_retry_request(ledger: Ledger, cursor_mapping: Path) -> None:
     route = _route(ledger, cursor_mapping)
     door_of(route).put(door_record(1, tanggal=ODD_DATE))
     run_cycle(route)
-    ledger.request_retry(route="door-to-hub")
+    ledger.quarantine.request_retry(route="door-to-hub")
     run_cycle(route, dry_run=True)
-    assert ledger.retry_requested("door-to-hub", "door") == ["1"]
+    assert ledger.quarantine.to_retry("door-to-hub", "door") == ["1"]
 
 
 def test_an_unchanged_record_set_aside_is_not_tried_every_cycle(
@@ -82,13 +82,13 @@ def test_an_unchanged_record_set_aside_is_not_tried_every_cycle(
     door_of(route).put(door_record(1))
     hub_of(route).fail_next(1, RemoteRejected("hub: HTTP 422: bad"), operations=("create",))
     run_cycle(route)
-    assert [q.attempts for q in ledger.quarantined()] == [1]
+    assert [q.attempts for q in ledger.quarantine.listed()] == [1]
 
     for _ in range(3):
         report = run_cycle(route)
         assert report.counts["create"] == 0 and report.counts["skip"] == 1
-    assert [q.attempts for q in ledger.quarantined()] == [1]
+    assert [q.attempts for q in ledger.quarantine.listed()] == [1]
 
     door_of(route).change("1", uraian="Ditambah keterangan lokasi.")
     assert run_cycle(route).counts["create"] == 1
-    assert ledger.quarantined() == []
+    assert ledger.quarantine.listed() == []

@@ -158,7 +158,7 @@ def test_a_gone_holders_create_that_was_never_sent_is_sent_at_once(
 
     with pytest.raises(Killed):
         a.run(route_a, CycleOptions(before_create=dies))
-    assert route_b.ledger.pending_creates(route_b.name, "hub") != {}
+    assert route_b.ledger.creates.pending(route_b.name, "hub") != {}
 
     report = RouteLeases("replica-b", TTL).run(route_b)
 

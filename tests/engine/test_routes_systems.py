@@ -36,7 +36,7 @@ def test_a_system_no_connector_names_stops_the_bridge_unless_retired(tmp_path: P
     config = load_config(_config(tmp_path), environ=DEMO_SECRETS)
     with Ledger.open(config.ledger.url) as ledger:
         linked(ledger, 1, 2)
-        ledger.rename_system("sidumas", "old-door")
+        ledger.systems.rename("sidumas", "old-door")
         with pytest.raises(ConfigError) as raised:
             build_routes(config, ledger)
         (problem,) = raised.value.problems

@@ -46,11 +46,11 @@ def test_unstorable_ids_and_statuses_are_set_aside_and_the_page_goes_on(
     assert first.ok, first.error
     assert first.counts["create"] == 18 and first.counts["set_aside"] == 2
     assert len(hub_of(route).records()) == 18
-    aside = {q.field: q.reason for q in pg_ledger.quarantined("door-to-hub")}
+    aside = {q.field: q.reason for q in pg_ledger.quarantine.listed("door-to-hub")}
     assert set(aside) == {"source_id", "raw_status.label"}
     assert "at most 200" in aside["source_id"]
     assert "NUL" in aside["raw_status.label"]
-    cursor = pg_ledger.get_cursor("door-to-hub", "door")
+    cursor = pg_ledger.cycles.cursor("door-to-hub", "door")
     assert cursor is not None and datetime.fromisoformat(cursor).second == 20
 
     second = run_cycle(route)
@@ -58,13 +58,13 @@ def test_unstorable_ids_and_statuses_are_set_aside_and_the_page_goes_on(
     assert second.ok, second.error
     assert second.counts["set_aside"] == 0 and second.counts["create"] == 0
     assert len(hub_of(route).records()) == 18
-    assert len(pg_ledger.quarantined("door-to-hub")) == 2
+    assert len(pg_ledger.quarantine.listed("door-to-hub")) == 2
 
 
 def test_a_reason_holding_a_nul_is_still_set_aside(pg_ledger: Ledger) -> None:
     """The quarantine writer escapes NUL and cuts an overlong field: setting aside never fails."""
-    pg_ledger.set_aside("r", "door", "7", "bad value 'a\x00b'", "f" * 300, '{"x": "\x00"}')
-    (item,) = pg_ledger.quarantined("r")
+    pg_ledger.quarantine.add("r", "door", "7", "bad value 'a\x00b'", "f" * 300, '{"x": "\x00"}')
+    (item,) = pg_ledger.quarantine.listed("r")
     assert item.reason == "bad value 'a\\x00b'"
     assert item.field is not None and len(item.field) == 200
 

@@ -151,7 +151,7 @@ def has_id(value: Any) -> bool:
 
 
 def quarantined(ledger: Ledger, route: str) -> dict[str, QuarantineInfo]:
-    return {q.source_id: q for q in ledger.quarantined(route)}
+    return {q.source_id: q for q in ledger.quarantine.listed(route)}
 
 
 def held_row(held: Mapping[str, QuarantineInfo], entry: Entry) -> QuarantineInfo:
@@ -243,7 +243,7 @@ def assert_two_cycles(
     assert second.counts.get("create", 0) == 0
     held = quarantined(ledger, route)
     assert_outcomes(corpus, entries, held=held, delivered=delivered, source_system=source_system)
-    links = ledger.links_for(source_system, [str(e.native_id) for e in entries])
+    links = ledger.links.by_remote(source_system, [str(e.native_id) for e in entries])
     for entry in entries:
         if "raw_status" in entry.expect:
             assert links[str(entry.native_id)].raw_status_code == entry.expect["raw_status"]

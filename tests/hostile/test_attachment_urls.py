@@ -51,7 +51,7 @@ def test_hostile_attachment_urls_set_only_their_record_aside(pair: Pair) -> None
 
     assert report.ok, report.error
     with pair.ledger() as ledger:
-        held = {q.source_id: q for q in ledger.quarantined(TO_LAPOR)}
+        held = {q.source_id: q for q in ledger.quarantine.listed(TO_LAPOR)}
     assert set(held) == set(ids)
     for source_id, name in ids.items():
         reason = held[source_id].reason

@@ -121,7 +121,7 @@ class Wired:
     served: Served
 
     def cursor(self) -> str | None:
-        return self.route.ledger.get_cursor(self.route.name, self.kind.name)
+        return self.route.ledger.cycles.cursor(self.route.name, self.kind.name)
 
     def listing(self) -> bytes:
         return listing(self.kind, self.served.records)
@@ -183,7 +183,7 @@ def test_a_garbage_answer_stops_the_route_and_keeps_the_cursor(wired: Wired, gar
     assert wired.cursor() == before
     assert (before is not None) == (wired.kind.name != "sidumas")  # SIDUMAS is a scan feed
     assert len(wired.target.records()) == 1
-    assert wired.route.ledger.quarantined() == []
+    assert wired.route.ledger.quarantine.listed() == []
     wired.served.raw = None
     assert run_cycle(wired.route).ok  # the next good answer goes through as before
 
@@ -203,7 +203,7 @@ def test_a_lone_surrogate_escape_sets_only_its_record_aside(wired: Wired) -> Non
     report = run_cycle(wired.route)
 
     assert report.ok, report.error
-    [held] = wired.route.ledger.quarantined()
+    [held] = wired.route.ledger.quarantine.listed()
     assert held.source_id == "4242" and held.field == "content"
     assert len(wired.target.records()) == 1
 

@@ -57,7 +57,7 @@ def test_hostile_complaints_the_simulator_holds_are_set_aside_or_normalised(pair
             delivered=copies,
             source_system="lapor",
         )
-        cursor = ledger.get_cursor(FROM_LAPOR, "lapor")
+        cursor = ledger.cycles.cursor(FROM_LAPOR, "lapor")
     # The cursor is the newest *readable* time of a delivered page: year 0002 never moved it.
     assert cursor is not None and cursor.startswith("2026-03-01T09:0")
 
@@ -70,7 +70,7 @@ def test_a_change_time_going_backwards_moves_nothing_back_and_doubles_nothing(pa
     pair.hub_state.insert_raw(good)
     assert pair.sync(FROM_LAPOR).counts["create"] == 1
     with pair.ledger() as ledger:
-        before = ledger.get_cursor(FROM_LAPOR, "lapor")
+        before = ledger.cycles.cursor(FROM_LAPOR, "lapor")
 
     # Five minutes back (inside the ten-minute look-back): the same complaint, edited, and a
     # new complaint stamped between them by the same wrong clock.
@@ -83,7 +83,7 @@ def test_a_change_time_going_backwards_moves_nothing_back_and_doubles_nothing(pa
     assert report.ok, report.error
     assert report.counts["create"] == 1  # the new one only
     with pair.ledger() as ledger:
-        after = ledger.get_cursor(FROM_LAPOR, "lapor")
+        after = ledger.cycles.cursor(FROM_LAPOR, "lapor")
     assert before is not None and after is not None
     assert datetime.fromisoformat(after) >= datetime.fromisoformat(before)
     copies = delivered_by_ref(pair.door_copies())

@@ -60,7 +60,7 @@ def test_every_hostile_memory_record_is_set_aside_or_normalised(route: Route) ->
         source_system="door",
     )
     # The cursor is the newest time the mapping could read: 9999-99-99 never moved it.
-    cursor = route.ledger.get_cursor(ROUTE, "door")
+    cursor = route.ledger.cycles.cursor(ROUTE, "door")
     assert cursor is not None and cursor.startswith("2026-03-01T")
 
 
@@ -69,7 +69,7 @@ def test_a_change_time_going_backwards_moves_nothing_back_and_doubles_nothing(ro
     good = dict(CORPUS.good[0])
     door(route).put(good)
     assert run_cycle(route).counts["create"] == 1
-    before = route.ledger.get_cursor(ROUTE, "door")
+    before = route.ledger.cycles.cursor(ROUTE, "door")
     assert before is not None
 
     earlier = datetime.fromisoformat(good["updated_at"]) - timedelta(minutes=5)
@@ -80,7 +80,7 @@ def test_a_change_time_going_backwards_moves_nothing_back_and_doubles_nothing(ro
 
     assert report.ok, report.error
     assert report.counts["create"] == 1 and report.counts["change"] == 1
-    after = route.ledger.get_cursor(ROUTE, "door")
+    after = route.ledger.cycles.cursor(ROUTE, "door")
     assert after is not None
     assert datetime.fromisoformat(after) >= datetime.fromisoformat(before)
     copies = delivered(route)

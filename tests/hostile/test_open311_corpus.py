@@ -71,6 +71,6 @@ def test_a_set_aside_requests_contact_name_is_masked(pair: Pair, door: Door) -> 
     seed(door)
     assert door.sync().ok
     with door.ledger() as ledger:
-        stored = [q.record_json for q in ledger.quarantined(ROUTE)]
+        stored = [q.record_json for q in ledger.quarantine.listed(ROUTE)]
     assert stored
     assert not [record for record in stored if NAME in record]

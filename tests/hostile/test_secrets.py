@@ -131,7 +131,7 @@ def test_nothing_written_anywhere_holds_a_secret_or_personal_data(
     assert "HTTP 422" in stored and "AuthError" in stored and "RetryableError" in stored
     assert "<pii:" in stored  # the set-aside records are stored, with their personal data masked
     with pair.ledger() as ledger:
-        assert ledger.reviews(), "the unknown status should be waiting for review"
+        assert ledger.reviews.listed(), "the unknown status should be waiting for review"
     tracking_id = str(min(pair.hub_state.complaints))
     shown = "\n".join(
         [
@@ -173,7 +173,7 @@ def test_a_server_echoing_our_token_in_its_refusal_leaves_no_secret(tmp_path: Pa
             target_mapping=load_mapping(MAPPINGS / "lapor.toml"),
         )  # fmt: skip
         assert run_cycle(route).ok
-        [held] = ledger.quarantined()
+        [held] = ledger.quarantine.listed()
         target.close()
     assert "HTTP 422" in held.reason
     for secret in ("9f0e5c3a-guid-7731", "s3cret-bearer-4821"):

@@ -65,7 +65,7 @@ def test_the_oversized_attachment_reason_names_the_hub_limit(pair: Pair) -> None
     report = pair.sync(TO_LAPOR)
     assert report.ok, report.error
     with pair.ledger() as ledger:
-        [held] = ledger.quarantined(TO_LAPOR)
+        [held] = ledger.quarantine.listed(TO_LAPOR)
     assert "HTTP 413" in held.reason and "262144 bytes" in held.reason
     refs = delivered_by_ref(pair.hub_copies())
     assert make_ref("sidumas", str(entry.native_id)) not in refs

@@ -119,4 +119,4 @@ def test_a_csv_in_no_known_encoding_stops_the_route(tmp_path: Path) -> None:
         assert report.error is not None and report.error.startswith("ProtocolError")
         assert "neither UTF-8 nor Windows-1252" in report.error
         assert isinstance(wired.target, MemoryConnector)
-        assert wired.target.records() == [] and ledger.quarantined() == []
+        assert wired.target.records() == [] and ledger.quarantine.listed() == []

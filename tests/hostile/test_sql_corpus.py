@@ -85,7 +85,7 @@ def test_an_update_stamped_earlier_moves_nothing_back_and_doubles_nothing(door: 
     door.db.insert("pengaduan", **row)
     assert door.sync(TO_LAPOR).counts["create"] == 1
     with door.ledger() as ledger:
-        before = ledger.get_cursor(TO_LAPOR, "pengaduan")
+        before = ledger.cycles.cursor(TO_LAPOR, "pengaduan")
 
     table = door.db.table("pengaduan")
     earlier = db_time_ago(door.db, AGE_SECONDS + 5 * 60)  # inside the ten-minute look-back
@@ -101,7 +101,7 @@ def test_an_update_stamped_earlier_moves_nothing_back_and_doubles_nothing(door: 
     assert report.ok, report.error
     assert report.counts.get("create", 0) == 0 and report.counts["change"] == 1
     with door.ledger() as ledger:
-        after = ledger.get_cursor(TO_LAPOR, "pengaduan")
+        after = ledger.cycles.cursor(TO_LAPOR, "pengaduan")
     assert before is not None and after is not None
     assert datetime.fromisoformat(after) >= datetime.fromisoformat(before)
     assert len(delivered(door)[make_ref("pengaduan", str(row["id_pengaduan"]))]) == 1

@@ -55,8 +55,8 @@ def result(n: int, *, adopted: bool = False) -> CreateResult:
 
 def linked(ledger: Ledger, *numbers: int) -> None:
     """Complaints ``numbers`` created in LAPOR!: linked in SIDUMAS and LAPOR!."""
-    ledger.record_intents(ROUTE, [intent(n) for n in numbers])
-    ledger.complete_page(ROUTE, [result(n) for n in numbers])
+    ledger.creates.record_intents(ROUTE, [intent(n) for n in numbers])
+    ledger.cycles.complete_page(ROUTE, [result(n) for n in numbers])
 
 
 class Clock:
@@ -77,6 +77,6 @@ def claimed(
     ledger: Ledger, holder: str, route: str = ROUTE, identity: ReplicaIdentity | None = None
 ) -> Lease:
     """``holder``'s lease of ``route`` for ``TTL``; fails the test if it is refused."""
-    lease = ledger.claim_lease(route, holder, TTL, identity=identity)
+    lease = ledger.leases.claim(route, holder, TTL, identity=identity)
     assert lease is not None, f"{holder} could not claim {route}"
     return lease

@@ -24,12 +24,12 @@ def test_pg_commands_use_libpq_urls_without_the_password() -> None:
 def test_restore_refuses_a_file_that_is_not_a_ledger(tmp_path: Path) -> None:
     """A wrong file never overwrites the ledger: ConfigError, the ledger unchanged."""
     with Ledger.open(f"sqlite:///{tmp_path}/l.db") as ledger:
-        ledger.set_meta("k", "kept")
+        ledger.meta.set("k", "kept")
     (tmp_path / "notes.txt").write_text("not a database", encoding="utf-8")
     with pytest.raises(ConfigError, match="not a lapor-bridge SQLite ledger"):
         restore_sqlite(tmp_path / "notes.txt", tmp_path / "l.db")
     with Ledger.open(f"sqlite:///{tmp_path}/l.db", create=False) as ledger:
-        assert ledger.get_meta("k") == "kept"
+        assert ledger.meta.get("k") == "kept"
 
 
 def test_backup_never_overwrites_a_file(tmp_path: Path) -> None:

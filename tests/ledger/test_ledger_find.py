@@ -1,4 +1,4 @@
-"""Identity lookups and observations: find, links_for, link_of, note_seen."""
+"""Identity lookups and observations: history.find, links.by_remote, links.of, links.note_seen."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ from tests.ledger.ledger_factories import ROUTE, SOURCE, TARGET, digest, intent,
 
 
 def _linked(ledger: Ledger, *numbers: int) -> None:
-    ledger.record_intents(ROUTE, [intent(n) for n in numbers])
-    ledger.complete_creates(ROUTE, [result(n) for n in numbers])
+    ledger.creates.record_intents(ROUTE, [intent(n) for n in numbers])
+    ledger.creates.complete(ROUTE, [result(n) for n in numbers])
 
 
 def test_find_by_ref_source_id_or_target_id_gives_the_same_trace(ledger: Ledger) -> None:
     """A complaint is found by its ref, its SIDUMAS id or its LAPOR! tracking id alike."""
     _linked(ledger, 7)
 
-    by_ref, by_source, by_target = (ledger.find(key) for key in (ref_of(7), "7", "1000007"))
+    by_ref, by_source, by_target = (ledger.history.find(key) for key in (ref_of(7), "7", "1000007"))
     assert by_ref == by_source == by_target
     (trace,) = by_ref
     assert (trace.ref, trace.origin_system, trace.origin_id, trace.status) == (
@@ -33,9 +33,11 @@ def test_find_by_ref_source_id_or_target_id_gives_the_same_trace(ledger: Ledger)
 def test_history_comes_back_in_time_order(ledger: Ledger) -> None:
     """Events of a trace are ordered by time: intent, created, then what was seen later."""
     _linked(ledger, 7)
-    ledger.note_seen(TARGET, [SeenUpdate("1000007", digest("verified"), "2", "Terverifikasi")])
+    ledger.links.note_seen(
+        TARGET, [SeenUpdate("1000007", digest("verified"), "2", "Terverifikasi")]
+    )
 
-    (trace,) = ledger.find("1000007")
+    (trace,) = ledger.history.find("1000007")
     assert [e.kind for e in trace.events] == [
         "complaint.intent",
         "complaint.created",
@@ -49,7 +51,7 @@ def test_history_comes_back_in_time_order(ledger: Ledger) -> None:
 def test_find_an_unknown_id_gives_nothing(ledger: Ledger) -> None:
     """An id the ledger never saw finds no trace."""
     _linked(ledger, 1)
-    assert ledger.find("nope") == []
+    assert ledger.history.find("nope") == []
 
 
 def test_links_for_looks_up_many_ids_in_batches(ledger: Ledger) -> None:
@@ -57,35 +59,35 @@ def test_links_for_looks_up_many_ids_in_batches(ledger: Ledger) -> None:
     _linked(ledger, *range(600))
 
     asked = [str(1_000_000 + n) for n in range(1200)]
-    found = ledger.links_for(TARGET, asked)
+    found = ledger.links.by_remote(TARGET, asked)
     assert set(found) == {str(1_000_000 + n) for n in range(600)}
     assert found["1000042"].ref == ref_of(42)
-    assert ledger.links_for(SOURCE, ["1000042"]) == {}
-    assert ledger.count_links(TARGET) == 600
+    assert ledger.links.by_remote(SOURCE, ["1000042"]) == {}
+    assert ledger.links.count(TARGET) == 600
 
 
 def test_link_of_is_none_for_a_system_without_the_complaint(ledger: Ledger) -> None:
-    """link_of answers per system; a missing link is None."""
+    """links.of answers per system; a missing link is None."""
     _linked(ledger, 1)
-    assert ledger.link_of(ref_of(1), "home") is None
-    assert ledger.link_of("lb-unknown", TARGET) is None
+    assert ledger.links.of(ref_of(1), "home") is None
+    assert ledger.links.of("lb-unknown", TARGET) is None
 
 
 def test_note_seen_updates_the_link_and_notes_real_changes_only(ledger: Ledger) -> None:
     """An unchanged hash refreshes the link silently; a new hash adds one change event."""
     _linked(ledger, 1)
     same = SeenUpdate("1000001", result(1).target_hash, "1", "Belum Terverifikasi")
-    ledger.note_seen(TARGET, [same, SeenUpdate("9999999", "h")])  # unknown ids are ignored
-    assert [e.kind for e in ledger.find(ref_of(1))[0].events][-1] == "complaint.created"
+    ledger.links.note_seen(TARGET, [same, SeenUpdate("9999999", "h")])  # unknown ids are ignored
+    assert [e.kind for e in ledger.history.find(ref_of(1))[0].events][-1] == "complaint.created"
 
     changed = SeenUpdate("1000001", digest("v2"), "2", "Dalam Proses", status="in_progress")
-    ledger.note_seen(TARGET, [changed])
-    ledger.note_seen(TARGET, [changed])
+    ledger.links.note_seen(TARGET, [changed])
+    ledger.links.note_seen(TARGET, [changed])
 
-    (trace,) = ledger.find(ref_of(1))
+    (trace,) = ledger.history.find(ref_of(1))
     assert [e.kind for e in trace.events].count("complaint.changed") == 1
     assert trace.status == "in_progress"
-    link = ledger.link_of(ref_of(1), TARGET)
+    link = ledger.links.of(ref_of(1), TARGET)
     assert link is not None
     assert (link.last_seen_hash, link.raw_status_code, link.raw_status_label) == (
         digest("v2"),

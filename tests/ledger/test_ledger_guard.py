@@ -38,7 +38,7 @@ def test_a_cycle_start_rewrites_the_state_file_and_a_late_older_one_does_not(
     recorder(LedgerIdentity("id-1", 4))
     assert json.loads(path.read_text())["generation"] == 5
     with open_for_cycles(_settings(tmp_path, tmp_path / "other.json")) as ledger:
-        ledger.start_cycle("r")
+        ledger.cycles.start("r")
         seen = read_state(tmp_path / "other.json")
         assert seen is not None and seen.generation == 1
 
@@ -73,10 +73,10 @@ def test_an_unwritable_state_folder_says_which_key_to_set(tmp_path: Path) -> Non
 def test_a_ledger_file_deleted_under_a_running_bridge_stops_the_next_cycle(tmp_path: Path) -> None:
     """The unlinked file would take writes silently: the next cycle start refuses instead."""
     with open_for_cycles(_settings(tmp_path)) as ledger:
-        ledger.start_cycle("door-to-hub")
+        ledger.cycles.start("door-to-hub")
         written = read_state(tmp_path / "state.json")
         (tmp_path / "l.db").unlink()
         with pytest.raises(LedgerReplaced, match="deleted or replaced while this bridge ran"):
-            ledger.start_cycle("door-to-hub")
+            ledger.cycles.start("door-to-hub")
     # The state file still names the ledger the bridge wrote to, for `bridge ledger accept`.
     assert read_state(tmp_path / "state.json") == written

@@ -20,15 +20,15 @@ FAILURES_EACH = 25
 
 def test_failures_in_a_row_pause_and_a_success_clears(ledger: Ledger) -> None:
     error = RetryableError("hub: HTTP 503")
-    counted = [ledger.note_connector_failure("hub", error, POLICY) for _ in range(3)]
+    counted = [ledger.health.note_failure("hub", error, POLICY) for _ in range(3)]
     assert [h.failures for h in counted] == [1, 2, 3]
     assert counted[1].paused_until is None
     assert counted[2].paused_until is not None
-    (stored,) = ledger.connector_health(["hub"])
+    (stored,) = ledger.health.listed(["hub"])
     assert stored.failures == 3 and stored.paused_until == counted[2].paused_until
 
-    ledger.note_connector_success(["hub"])
-    (cleared,) = ledger.connector_health(["hub"])
+    ledger.health.note_success(["hub"])
+    (cleared,) = ledger.health.listed(["hub"])
     assert cleared.failures == 0 and cleared.paused_until is None
 
 
@@ -42,12 +42,12 @@ def test_replicas_failing_at_once_are_all_counted(ledger_url: str, ledger: Ledge
         with Ledger.open(ledger_url) as own:
             start.wait()
             for _ in range(FAILURES_EACH):
-                own.note_connector_failure("hub", RetryableError("hub: HTTP 503"), POLICY)
+                own.health.note_failure("hub", RetryableError("hub: HTTP 503"), POLICY)
 
     threads = [threading.Thread(target=replica) for _ in range(REPLICAS)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    (stored,) = ledger.connector_health(["hub"])
+    (stored,) = ledger.health.listed(["hub"])
     assert stored.failures == REPLICAS * FAILURES_EACH

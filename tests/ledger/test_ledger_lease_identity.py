@@ -87,9 +87,9 @@ def test_a_holder_of_another_machine_boot_or_pid_namespace_is_never_taken_over_e
     a, b = replicas
     first = claimed(a, SHARED_NAME, identity=holder(me, gone_pid, **elsewhere))
 
-    assert b.claim_lease(ROUTE, SHARED_NAME, TTL, identity=me) is None
+    assert b.leases.claim(ROUTE, SHARED_NAME, TTL, identity=me) is None
     clock.advance(TTL - timedelta(seconds=1))
-    assert b.claim_lease(ROUTE, SHARED_NAME, TTL, identity=me) is None
+    assert b.leases.claim(ROUTE, SHARED_NAME, TTL, identity=me) is None
 
     clock.advance(timedelta(seconds=1))
     assert claimed(b, SHARED_NAME, identity=me).run_number == first.run_number + 1
@@ -102,7 +102,7 @@ def test_two_live_holders_sharing_a_name_do_not_share_the_lease(
     a, b = replicas
     claimed(a, SHARED_NAME, identity=holder(me, live_pid))
 
-    assert b.claim_lease(ROUTE, SHARED_NAME, TTL, identity=me) is None
+    assert b.leases.claim(ROUTE, SHARED_NAME, TTL, identity=me) is None
 
 
 def test_a_holder_of_this_machine_whose_process_is_gone_is_taken_over_at_once(
@@ -117,9 +117,9 @@ def test_a_holder_of_this_machine_whose_process_is_gone_is_taken_over_at_once(
     assert taken.run_number == old.run_number + 1
     # Its creates may still be on their way until its lease would have ended.
     assert taken.predecessor_until == old.expires_at
-    assert b.resend_wait(ROUTE) == old.expires_at
+    assert b.leases.resend_wait(ROUTE) == old.expires_at
     with pytest.raises(LeaseLost):
-        a.renew_lease(old, TTL)
+        a.leases.renew(old, TTL)
 
 
 def test_a_reused_pid_counts_as_gone(
@@ -130,7 +130,7 @@ def test_a_reused_pid_counts_as_gone(
     reused = holder(me, live_pid)
     claimed(a, "replica-1", identity=dataclasses.replace(reused, start_time=reused.start_time + 1))
 
-    assert b.claim_lease(ROUTE, "replica-2", TTL, identity=me) is not None
+    assert b.leases.claim(ROUTE, "replica-2", TTL, identity=me) is not None
 
 
 def test_a_live_holder_of_this_machine_is_waited_for(
@@ -140,7 +140,7 @@ def test_a_live_holder_of_this_machine_is_waited_for(
     a, b = replicas
     claimed(a, "replica-1", identity=holder(me, live_pid))
 
-    assert b.claim_lease(ROUTE, "replica-2", TTL, identity=me) is None
+    assert b.leases.claim(ROUTE, "replica-2", TTL, identity=me) is None
 
 
 def test_another_name_in_this_very_process_is_waited_for(
@@ -150,7 +150,7 @@ def test_another_name_in_this_very_process_is_waited_for(
     a, b = replicas
     claimed(a, "replica-1", identity=me)
 
-    assert b.claim_lease(ROUTE, "replica-2", TTL, identity=me) is None
+    assert b.leases.claim(ROUTE, "replica-2", TTL, identity=me) is None
 
 
 def test_an_old_format_holder_waits_for_expiry(
@@ -161,12 +161,12 @@ def test_an_old_format_holder_waits_for_expiry(
     hostname_pid = f"this-host:{gone_pid}"
     claimed(a, hostname_pid)  # written without an identity, as older versions did
 
-    assert b.claim_lease(ROUTE, "replica-2", TTL, identity=me) is None
-    assert b.claim_lease(ROUTE, hostname_pid, TTL, identity=me) is None  # even by that name
+    assert b.leases.claim(ROUTE, "replica-2", TTL, identity=me) is None
+    assert b.leases.claim(ROUTE, hostname_pid, TTL, identity=me) is None  # even by that name
 
     clock.advance(TTL)
     assert claimed(b, "replica-2", identity=me).run_number == 2
-    assert b.resend_wait(ROUTE) is None  # taken over on expiry: nothing to wait for
+    assert b.leases.resend_wait(ROUTE) is None  # taken over on expiry: nothing to wait for
 
 
 def test_an_identity_left_from_an_earlier_run_proves_nothing(
@@ -188,7 +188,7 @@ def test_an_identity_left_from_an_earlier_run_proves_nothing(
         conn.execute(older)
     engine.dispose()
 
-    assert b.claim_lease(ROUTE, "replica-2", TTL, identity=me) is None
+    assert b.leases.claim(ROUTE, "replica-2", TTL, identity=me) is None
 
 
 def test_an_identity_is_read_back_as_written_and_garbage_is_unknown(me: ReplicaIdentity) -> None:

@@ -37,7 +37,7 @@ def test_a_free_route_is_claimed_under_run_number_one(
     lease = claimed(a, "a")
 
     assert lease == Lease(ROUTE, "a", 1, T0 + TTL)
-    info = a.lease_of(ROUTE)
+    info = a.leases.of(ROUTE)
     assert info is not None
     assert (info.holder, info.run_number, info.expires_at, info.renewed_at) == (
         "a",
@@ -53,8 +53,8 @@ def test_a_live_lease_held_by_another_is_refused(replicas: tuple[Ledger, Ledger]
     a, b = replicas
     claimed(a, "a")
 
-    assert b.claim_lease(ROUTE, "b", TTL) is None
-    info = b.lease_of(ROUTE)
+    assert b.leases.claim(ROUTE, "b", TTL) is None
+    info = b.leases.of(ROUTE)
     assert info is not None
     assert (info.holder, info.run_number) == ("a", 1)
 
@@ -79,7 +79,7 @@ def test_an_expired_lease_is_taken_over_under_the_next_run(
     clock.advance(TTL)  # expires_at == now: no longer live
 
     assert claimed(b, "b") == Lease(ROUTE, "b", 2, clock() + TTL)
-    assert a.claim_lease(ROUTE, "a", TTL) is None
+    assert a.leases.claim(ROUTE, "a", TTL) is None
 
 
 def test_reclaiming_ones_own_expired_lease_starts_a_new_run(
@@ -100,22 +100,22 @@ def test_renewing_extends_a_lease_and_fails_after_a_takeover(
     a, b = replicas
     lease = claimed(a, "a")
     clock.advance(timedelta(seconds=40))
-    renewed = a.renew_lease(lease, TTL)
+    renewed = a.leases.renew(lease, TTL)
     assert renewed == Lease(ROUTE, "a", 1, clock() + TTL)
 
     clock.advance(TTL)
     claimed(b, "b")
     with pytest.raises(LeaseLost, match="b holds run 2"):
-        a.renew_lease(renewed, TTL)
+        a.leases.renew(renewed, TTL)
 
 
 def test_releasing_frees_the_route_at_once(replicas: tuple[Ledger, Ledger], clock: Clock) -> None:
     """A released lease is free: B takes it without waiting for the TTL."""
     a, b = replicas
     lease = claimed(a, "a")
-    a.release_lease(lease)
+    a.leases.release(lease)
 
-    info = a.lease_of(ROUTE)
+    info = a.leases.of(ROUTE)
     assert info is not None
     assert info.is_free(clock())
     assert claimed(b, "b").run_number == 2
@@ -130,9 +130,9 @@ def test_releasing_a_lease_taken_over_leaves_the_new_holder_alone(
     clock.advance(TTL)
     new = claimed(b, "b")
 
-    a.release_lease(old)
+    a.leases.release(old)
 
-    info = a.lease_of(ROUTE)
+    info = a.leases.of(ROUTE)
     assert info is not None
     assert (info.holder, info.run_number, info.expires_at) == ("b", 2, new.expires_at)
 
@@ -144,7 +144,7 @@ def test_leases_lists_every_claimed_route(replicas: tuple[Ledger, Ledger], clock
     claimed(b, "b", "route-2")
     clock.advance(TTL)
 
-    listed = a.leases()
+    listed = a.leases.listed()
 
     assert [(i.route, i.holder, i.run_number) for i in listed] == [
         ("route-1", "a", 1),
@@ -155,22 +155,22 @@ def test_leases_lists_every_claimed_route(replicas: tuple[Ledger, Ledger], clock
 
 def test_a_route_never_claimed_has_no_lease(ledger: Ledger) -> None:
     """Nothing is written before the first claim."""
-    assert ledger.lease_of(ROUTE) is None
-    assert ledger.leases() == []
+    assert ledger.leases.of(ROUTE) is None
+    assert ledger.leases.listed() == []
 
 
 # fencing
 
 
 def test_fenced_writes_go_through_while_the_lease_is_ours(replicas: tuple[Ledger, Ledger]) -> None:
-    """Inside ``fenced``, intents and pages are written as usual."""
+    """Inside ``leases.fenced``, intents and pages are written as usual."""
     a, _ = replicas
-    with a.fenced(claimed(a, "a"), TTL):
-        a.record_intents(ROUTE, [intent(1)])
-        a.complete_page(ROUTE, [result(1)], cursor=(ROUTE, SOURCE, "c1"))
+    with a.leases.fenced(claimed(a, "a"), TTL):
+        a.creates.record_intents(ROUTE, [intent(1)])
+        a.cycles.complete_page(ROUTE, [result(1)], cursor=(ROUTE, SOURCE, "c1"))
 
-    assert a.link_of(ref_of(1), TARGET) is not None
-    assert a.get_cursor(ROUTE, SOURCE) == "c1"
+    assert a.links.of(ref_of(1), TARGET) is not None
+    assert a.cycles.cursor(ROUTE, SOURCE) == "c1"
 
 
 def test_record_intents_after_a_takeover_fails_and_writes_nothing(
@@ -178,15 +178,15 @@ def test_record_intents_after_a_takeover_fails_and_writes_nothing(
 ) -> None:
     """A's intent, after B took over the route, raises LeaseLost and commits no row."""
     a, b = replicas
-    with a.fenced(claimed(a, "a"), TTL):
+    with a.leases.fenced(claimed(a, "a"), TTL):
         clock.advance(TTL)
         claimed(b, "b")
         before = row_counts()
         with pytest.raises(LeaseLost, match="route 'sidumas-to-lapor' was taken over"):
-            a.record_intents(ROUTE, [intent(1)])
+            a.creates.record_intents(ROUTE, [intent(1)])
 
     assert row_counts() == before
-    assert a.pending_creates(ROUTE, TARGET) == {}
+    assert a.creates.pending(ROUTE, TARGET) == {}
 
 
 def test_complete_page_after_a_takeover_fails_and_the_cursor_stays(
@@ -194,17 +194,17 @@ def test_complete_page_after_a_takeover_fails_and_the_cursor_stays(
 ) -> None:
     """A's page, after B took over, neither links the result nor moves the cursor."""
     a, b = replicas
-    with a.fenced(claimed(a, "a"), TTL):
-        a.record_intents(ROUTE, [intent(1)])
-        a.complete_page(ROUTE, cursor=(ROUTE, SOURCE, "c1"))
+    with a.leases.fenced(claimed(a, "a"), TTL):
+        a.creates.record_intents(ROUTE, [intent(1)])
+        a.cycles.complete_page(ROUTE, cursor=(ROUTE, SOURCE, "c1"))
         clock.advance(TTL)
         claimed(b, "b")
         with pytest.raises(LeaseLost):
-            a.complete_page(ROUTE, [result(1)], cursor=(ROUTE, SOURCE, "c2"))
+            a.cycles.complete_page(ROUTE, [result(1)], cursor=(ROUTE, SOURCE, "c2"))
 
-    assert a.get_cursor(ROUTE, SOURCE) == "c1"
-    assert a.link_of(ref_of(1), TARGET) is None
-    assert list(a.pending_creates(ROUTE, TARGET)) == [ref_of(1)]  # B resolves it
+    assert a.cycles.cursor(ROUTE, SOURCE) == "c1"
+    assert a.links.of(ref_of(1), TARGET) is None
+    assert list(a.creates.pending(ROUTE, TARGET)) == [ref_of(1)]  # B resolves it
 
 
 def test_two_way_writes_of_the_route_are_fenced_too(
@@ -213,26 +213,26 @@ def test_two_way_writes_of_the_route_are_fenced_too(
     """Status and follow-up writes that name the route fail after a takeover."""
     a, b = replicas
     linked(a, 1)
-    with a.fenced(claimed(a, "a"), TTL):
+    with a.leases.fenced(claimed(a, "a"), TTL):
         clock.advance(TTL)
         claimed(b, "b")
         with pytest.raises(LeaseLost):
-            a.record_status(ROUTE, ref_of(1), status="verified", at=clock(), system=SOURCE)
+            a.statuses.record(ROUTE, ref_of(1), status="verified", at=clock(), system=SOURCE)
         with pytest.raises(LeaseLost):
-            a.record_followup_intents(ROUTE, ref_of(1), ["f" * 64], TARGET)
+            a.followups.record_intents(ROUTE, ref_of(1), ["f" * 64], TARGET)
 
-    assert a.complaint_states([ref_of(1)])[ref_of(1)].status == "new"
+    assert a.statuses.of([ref_of(1)])[ref_of(1)].status == "new"
 
 
 def test_the_fence_guards_only_its_own_route(replicas: tuple[Ledger, Ledger], clock: Clock) -> None:
     """A takeover of one route leaves the writes of another route alone."""
     a, b = replicas
-    with a.fenced(claimed(a, "a"), TTL):
+    with a.leases.fenced(claimed(a, "a"), TTL):
         clock.advance(TTL)
         claimed(b, "b")
-        a.set_cursor("other-route", SOURCE, "c1")
+        a.cycles.set_cursor("other-route", SOURCE, "c1")
 
-    assert a.get_cursor("other-route", SOURCE) == "c1"
+    assert a.cycles.cursor("other-route", SOURCE) == "c1"
 
 
 def test_without_a_fence_writes_ignore_the_lease(replicas: tuple[Ledger, Ledger]) -> None:
@@ -240,26 +240,26 @@ def test_without_a_fence_writes_ignore_the_lease(replicas: tuple[Ledger, Ledger]
     a, b = replicas
     claimed(b, "b")
 
-    a.record_intents(ROUTE, [intent(1)])
-    a.complete_page(ROUTE, [result(1)], cursor=(ROUTE, SOURCE, "c1"))
+    a.creates.record_intents(ROUTE, [intent(1)])
+    a.cycles.complete_page(ROUTE, [result(1)], cursor=(ROUTE, SOURCE, "c1"))
 
-    assert a.get_cursor(ROUTE, SOURCE) == "c1"
+    assert a.cycles.cursor(ROUTE, SOURCE) == "c1"
 
 
 def test_leaving_the_fenced_block_lifts_the_fence(
     replicas: tuple[Ledger, Ledger], clock: Clock
 ) -> None:
-    """After ``fenced`` ends, the same ledger writes unfenced again."""
+    """After ``leases.fenced`` ends, the same ledger writes unfenced again."""
     a, b = replicas
-    with a.fenced(claimed(a, "a"), TTL):
+    with a.leases.fenced(claimed(a, "a"), TTL):
         pass
     clock.advance(TTL)
     claimed(b, "b")
 
-    a.set_cursor(ROUTE, SOURCE, "c1")
-    a.check_fence(ROUTE)
+    a.cycles.set_cursor(ROUTE, SOURCE, "c1")
+    a.leases.check_fence(ROUTE)
 
-    assert a.get_cursor(ROUTE, SOURCE) == "c1"
+    assert a.cycles.cursor(ROUTE, SOURCE) == "c1"
 
 
 def test_check_fence_fails_once_the_route_was_taken_over(
@@ -267,14 +267,14 @@ def test_check_fence_fails_once_the_route_was_taken_over(
 ) -> None:
     """The check made before each remote write raises LeaseLost after a takeover."""
     a, b = replicas
-    with a.fenced(claimed(a, "a"), TTL):
-        a.check_fence(ROUTE)
-        assert a.still_holds(ROUTE)
+    with a.leases.fenced(claimed(a, "a"), TTL):
+        a.leases.check_fence(ROUTE)
+        assert a.leases.still_holds(ROUTE)
         clock.advance(TTL)
         claimed(b, "b")
-        assert not a.still_holds(ROUTE)  # the read-only look made after a remote create
+        assert not a.leases.still_holds(ROUTE)  # the read-only look made after a remote create
         with pytest.raises(LeaseLost):
-            a.check_fence(ROUTE)
+            a.leases.check_fence(ROUTE)
 
 
 def test_a_create_slower_than_what_was_left_of_the_lease_keeps_the_route(
@@ -282,16 +282,18 @@ def test_a_create_slower_than_what_was_left_of_the_lease_keeps_the_route(
 ) -> None:
     """The note made before a remote create renews for a full TTL: nobody takes over mid-create."""
     a, b = replicas
-    with a.fenced(claimed(a, "a"), TTL):
-        a.record_intents(ROUTE, [intent(1)])
+    with a.leases.fenced(claimed(a, "a"), TTL):
+        a.creates.record_intents(ROUTE, [intent(1)])
         clock.advance(timedelta(seconds=15))  # 45 s of 60 left: no renewal was due
-        a.sending_create(ROUTE, ref_of(1), TARGET)  # right before the remote create
+        a.creates.sending(ROUTE, ref_of(1), TARGET)  # right before the remote create
         clock.advance(TTL - timedelta(seconds=1))  # the create takes almost a whole TTL
 
-        assert b.claim_lease(ROUTE, "b", TTL) is None
-        a.complete_page(ROUTE, [result(1)], cursor=(ROUTE, SOURCE, "c1"))  # A's result counts
+        assert b.leases.claim(ROUTE, "b", TTL) is None
+        a.cycles.complete_page(
+            ROUTE, [result(1)], cursor=(ROUTE, SOURCE, "c1")
+        )  # A's result counts
 
-    assert a.get_cursor(ROUTE, SOURCE) == "c1"
+    assert a.cycles.cursor(ROUTE, SOURCE) == "c1"
 
 
 def test_sending_a_create_is_noted_for_a_successor_and_fenced(
@@ -299,17 +301,17 @@ def test_sending_a_create_is_noted_for_a_successor_and_fenced(
 ) -> None:
     """``sent_at`` tells a create perhaps on its way from one never sent; a takeover stops it."""
     a, b = replicas
-    with a.fenced(claimed(a, "a"), TTL):
-        a.record_intents(ROUTE, [intent(1), intent(2)])
-        a.sending_create(ROUTE, ref_of(1), TARGET)
-        pending = a.pending_creates(ROUTE, TARGET)
+    with a.leases.fenced(claimed(a, "a"), TTL):
+        a.creates.record_intents(ROUTE, [intent(1), intent(2)])
+        a.creates.sending(ROUTE, ref_of(1), TARGET)
+        pending = a.creates.pending(ROUTE, TARGET)
         assert (pending[ref_of(1)].sent_at, pending[ref_of(2)].sent_at) == (clock(), None)
 
         clock.advance(TTL)
         claimed(b, "b")
         with pytest.raises(LeaseLost):
-            a.sending_create(ROUTE, ref_of(2), TARGET)
-    assert a.pending_creates(ROUTE, TARGET)[ref_of(2)].sent_at is None
+            a.creates.sending(ROUTE, ref_of(2), TARGET)
+    assert a.creates.pending(ROUTE, TARGET)[ref_of(2)].sent_at is None
 
 
 def test_a_fence_check_renews_the_lease_once_a_third_of_the_ttl_passed(
@@ -318,16 +320,16 @@ def test_a_fence_check_renews_the_lease_once_a_third_of_the_ttl_passed(
     """A long cycle keeps its route: its writes renew the lease, but not on every write."""
     a, _ = replicas
     lease = claimed(a, "a")
-    with a.fenced(lease, TTL):
+    with a.leases.fenced(lease, TTL):
         clock.advance(timedelta(seconds=10))
-        a.complete_page(ROUTE)
-        info = a.lease_of(ROUTE)
+        a.cycles.complete_page(ROUTE)
+        info = a.leases.of(ROUTE)
         assert info is not None
         assert info.expires_at == lease.expires_at  # 50 s of 60 left: not yet
 
         clock.advance(timedelta(seconds=15))
-        a.complete_page(ROUTE)
-        info = a.lease_of(ROUTE)
+        a.cycles.complete_page(ROUTE)
+        info = a.leases.of(ROUTE)
         assert info is not None
         assert (info.expires_at, info.run_number) == (clock() + TTL, 1)
 
@@ -337,11 +339,11 @@ def test_an_expired_lease_nobody_took_still_fences_and_is_renewed(
 ) -> None:
     """Past its expiry but not taken over, the lease is still ours: the write renews it."""
     a, _ = replicas
-    with a.fenced(claimed(a, "a"), TTL):
+    with a.leases.fenced(claimed(a, "a"), TTL):
         clock.advance(TTL * 2)
-        a.set_cursor(ROUTE, SOURCE, "c1")
+        a.cycles.set_cursor(ROUTE, SOURCE, "c1")
 
-    info = a.lease_of(ROUTE)
+    info = a.leases.of(ROUTE)
     assert info is not None
     assert (info.holder, info.run_number, info.expires_at) == ("a", 1, clock() + TTL)
 
@@ -399,18 +401,18 @@ def _replica(
     start.wait()
     for _ in range(RACE_ROUNDS):
         for route in RACE_ROUTES:
-            lease = ledger.claim_lease(route, name, RACE_TTL)
+            lease = ledger.leases.claim(route, name, RACE_TTL)
             if lease is None:
                 continue
             with race.lock:
                 race.granted[(route, lease.run_number)].add(name)
-            with ledger.fenced(lease, RACE_TTL):
-                value = int(ledger.get_cursor(route, "counter") or 0) + 1
+            with ledger.leases.fenced(lease, RACE_TTL):
+                value = int(ledger.cycles.cursor(route, "counter") or 0) + 1
                 if rng.random() < 0.3:
                     clock.advance(RACE_TTL * 2)
-                    ledger.leases()  # a round-trip, so another replica may step in
+                    ledger.leases.listed()  # a round-trip, so another replica may step in
                 try:
-                    ledger.set_cursor(route, "counter", str(value))
+                    ledger.cycles.set_cursor(route, "counter", str(value))
                 except LeaseLost:
                     continue
             with race.lock:
@@ -447,7 +449,7 @@ def test_racing_replicas_never_hold_a_route_together(ledger_url: str, count: int
             assert values == list(range(1, len(values) + 1)), f"lost update on {route}"
             runs = [run for _value, run, _name in writes]
             assert runs == sorted(runs), f"an older run wrote after a newer one on {route}"
-            assert ledgers[0].get_cursor(route, "counter") == str(len(values))
+            assert ledgers[0].cycles.cursor(route, "counter") == str(len(values))
         holders = {name for writes in race.written.values() for _v, _r, name in writes}
         assert len(holders) > 1, "the replicas never took a route from each other"
     finally:

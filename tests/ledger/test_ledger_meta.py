@@ -23,27 +23,27 @@ def test_a_new_ledger_has_a_random_id_and_generation_zero(ledger_url: str, tmp_p
 
 
 def test_every_cycle_start_counts_one_generation_and_tells_the_watcher(ledger: Ledger) -> None:
-    """start_cycle increments the generation in the ledger and reports it after the commit."""
+    """cycles.start increments the generation in the ledger and reports it after the commit."""
     told: list[LedgerIdentity] = []
-    ledger.watch_cycles(told.append)
-    ledger.start_cycle("a")
-    ledger.start_cycle("b")
+    ledger.cycles.watch(told.append)
+    ledger.cycles.start("a")
+    ledger.cycles.start("b")
     assert [seen.generation for seen in told] == [1, 2]
     assert ledger.identity() == told[-1]
 
 
 def test_meta_keys_are_set_read_and_deleted_by_literal_prefix(ledger: Ledger) -> None:
-    """set_meta upserts; delete_meta_prefix removes only keys starting with the prefix."""
-    ledger.set_meta("adopted:r_1", "yes")
-    ledger.set_meta("adopted:r_1", "again")
-    ledger.set_meta("adopted:%", "x")
-    ledger.set_meta("adoptedXr", "kept")
-    assert ledger.get_meta("adopted:r_1") == "again"
-    assert ledger.get_meta("nothing") is None
-    assert ledger.delete_meta_prefix("adopted:r_") == 1  # "_" is not a wildcard
-    assert ledger.require_adoption() == 1
-    assert ledger.get_meta("adoptedXr") == "kept"
-    assert ledger.get_meta("ledger_id") == ledger.identity().ledger_id
+    """meta.set upserts; meta.delete_prefix removes only keys starting with the prefix."""
+    ledger.meta.set("adopted:r_1", "yes")
+    ledger.meta.set("adopted:r_1", "again")
+    ledger.meta.set("adopted:%", "x")
+    ledger.meta.set("adoptedXr", "kept")
+    assert ledger.meta.get("adopted:r_1") == "again"
+    assert ledger.meta.get("nothing") is None
+    assert ledger.meta.delete_prefix("adopted:r_") == 1  # "_" is not a wildcard
+    assert ledger.meta.require_adoption() == 1
+    assert ledger.meta.get("adoptedXr") == "kept"
+    assert ledger.meta.get("ledger_id") == ledger.identity().ledger_id
 
 
 def test_read_only_open_of_a_missing_sqlite_file_creates_nothing(tmp_path: Path) -> None:

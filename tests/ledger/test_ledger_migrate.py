@@ -15,7 +15,7 @@ from sqlalchemy import Engine, create_engine, inspect, text
 import bridge.migrations
 from bridge.ledger import Ledger
 from bridge.ledger.db import normalise_url
-from bridge.ledger.tables import UTCDateTime
+from bridge.ledger.timestamps import UTCDateTime
 from tests.ledger.ledger_factories import SOURCE, TARGET, ref_of
 
 CREATED = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
@@ -75,15 +75,15 @@ def test_a_v0001_ledger_is_upgraded_keeping_its_data(ledger_url: str, engine: En
     _fill_v0001(engine)
 
     with Ledger.open(ledger_url) as ledger:
-        due = ledger.due_for_poll(SOURCE, now=datetime.now(UTC), limit=10)
+        due = ledger.polls.due(SOURCE, now=datetime.now(UTC), limit=10)
         assert [link.ref for link in due] == [ref_of(1)]  # the closed one is never polled
         assert due[0].complaint_created_at == CREATED
-        state = ledger.complaint_states([ref_of(1)])[ref_of(1)]
+        state = ledger.statuses.of([ref_of(1)])[ref_of(1)]
         assert (state.status, state.status_at, state.status_system) == ("in_progress", None, None)
-        closed = ledger.link_of(ref_of(2), TARGET)
+        closed = ledger.links.of(ref_of(2), TARGET)
         assert closed is not None
         assert (closed.raw_status_code, closed.next_poll_at) == ("3", None)
-        assert ledger.note_followups(ref_of(1), SOURCE, [("fp-a", "7")]) == ["fp-a"]
+        assert ledger.followups.note(ref_of(1), SOURCE, [("fp-a", "7")]) == ["fp-a"]
     with engine.connect() as conn:
         assert (
             conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
@@ -102,4 +102,4 @@ def test_0002_downgrades_to_0001_and_upgrades_again(ledger_url: str, engine: Eng
         assert "status_at" not in {c["name"] for c in schema.get_columns("complaint")}
     _fill_v0001(engine)
     with Ledger.open(ledger_url) as ledger:
-        assert ledger.followups_of([ref_of(1)]) == {ref_of(1): []}
+        assert ledger.followups.of([ref_of(1)]) == {ref_of(1): []}

@@ -36,9 +36,9 @@ def test_open_runs_migrations_to_head(ledger: Ledger, ledger_url: str) -> None:
 
 def test_open_twice_is_idempotent(ledger: Ledger, ledger_url: str) -> None:
     """A second open of a migrated ledger changes nothing and loses nothing."""
-    ledger.set_cursor("r", "s", "42")
+    ledger.cycles.set_cursor("r", "s", "42")
     with Ledger.open(ledger_url) as again:
-        assert again.get_cursor("r", "s") == "42"
+        assert again.cycles.cursor("r", "s") == "42"
 
 
 def test_migrations_match_the_models(ledger: Ledger, ledger_url: str) -> None:
@@ -104,7 +104,7 @@ def test_unreachable_server_is_a_config_error_without_the_password() -> None:
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
     """SQLite connections use WAL, wait when busy, and enforce foreign keys."""
     with Ledger.open(f"sqlite:///{tmp_path}/l.db") as opened:
-        engine = opened._engine  # the pragmas are set per connection by the ledger's own engine
+        engine = opened.db.engine  # the pragmas are set per connection by the ledger's own engine
         with engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
@@ -115,12 +115,12 @@ def test_sqlite_reads_do_not_wait_for_a_writer(tmp_path: Path) -> None:
     """`bridge status` reads while another process holds the write lock."""
     path = tmp_path / "l.db"
     with Ledger.open(f"sqlite:///{path}") as opened:
-        opened.set_cursor("r", "s", "1")
+        opened.cycles.set_cursor("r", "s", "1")
         other = sqlite3.connect(path, isolation_level=None)
         try:
             other.execute("BEGIN IMMEDIATE")
             started = time.monotonic()
-            assert opened.get_cursor("r", "s") == "1"
+            assert opened.cycles.cursor("r", "s") == "1"
             assert time.monotonic() - started < 1
         finally:
             other.close()

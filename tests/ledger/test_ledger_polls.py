@@ -39,20 +39,20 @@ def _due(
     limit: int = 100,
     require_link_in: str | None = None,
 ) -> list[str]:
-    found = ledger.due_for_poll(system, now=now, limit=limit, require_link_in=require_link_in)
+    found = ledger.polls.due(system, now=now, limit=limit, require_link_in=require_link_in)
     return [link.remote_id for link in found]
 
 
 def test_a_new_link_is_due_at_once_on_both_sides(timed: Ledger) -> None:
-    """complete_page schedules the source and the new target link for a poll now."""
+    """cycles.complete_page schedules the source and the new target link for a poll now."""
     linked(timed, 1)
 
-    (source,) = timed.due_for_poll(SOURCE, now=T0, limit=10)
-    (target,) = timed.due_for_poll(TARGET, now=T0, limit=10)
+    (source,) = timed.polls.due(SOURCE, now=T0, limit=10)
+    (target,) = timed.polls.due(TARGET, now=T0, limit=10)
     assert (source.remote_id, source.next_poll_at, source.polled_at) == ("1", T0, None)
     assert (target.remote_id, target.next_poll_at) == ("1000001", T0)
     assert source.complaint_created_at == T0
-    assert timed.due_for_poll(SOURCE, now=T0 - MINUTE, limit=10) == []
+    assert timed.polls.due(SOURCE, now=T0 - MINUTE, limit=10) == []
 
 
 def test_due_for_poll_gives_the_longest_overdue_first_up_to_the_limit(
@@ -60,7 +60,7 @@ def test_due_for_poll_gives_the_longest_overdue_first_up_to_the_limit(
 ) -> None:
     """Due links come oldest next_poll_at first; not-yet-due ones and the rest wait."""
     linked(timed, 1, 2, 3, 4)
-    timed.schedule_polls(
+    timed.polls.schedule(
         SOURCE,
         [
             ("1", T0 + 3 * MINUTE),
@@ -81,10 +81,10 @@ def test_schedule_polls_with_none_stops_polling_and_notes_the_poll(
     """None takes a link off the schedule; every scheduled link records when it was polled."""
     linked(timed, 1, 2)
     polled = clock.advance(MINUTE)
-    timed.schedule_polls(SOURCE, [("1", None), ("2", polled + MINUTE), ("unknown", polled)])
+    timed.polls.schedule(SOURCE, [("1", None), ("2", polled + MINUTE), ("unknown", polled)])
 
     assert _due(timed) == ["2"]
-    first = timed.link_of(ref_of(1), SOURCE)
+    first = timed.links.of(ref_of(1), SOURCE)
     assert first is not None
     assert (first.next_poll_at, first.polled_at) == (None, polled)
     assert _due(timed, TARGET) == ["1000001", "1000002"]  # other systems are untouched
@@ -93,10 +93,10 @@ def test_schedule_polls_with_none_stops_polling_and_notes_the_poll(
 def test_require_link_in_keeps_only_complaints_linked_there(timed: Ledger) -> None:
     """Complaints not (yet) linked in the other system are not due for this route."""
     linked(timed, 1)
-    timed.record_intents(ROUTE, [intent(2)])
-    timed.complete_page(ROUTE, [result(2)])
-    timed.record_intents(ROUTE, [intent(3)])  # a source link, no LAPOR! link yet
-    timed.schedule_polls(SOURCE, [("3", T0)])
+    timed.creates.record_intents(ROUTE, [intent(2)])
+    timed.cycles.complete_page(ROUTE, [result(2)])
+    timed.creates.record_intents(ROUTE, [intent(3)])  # a source link, no LAPOR! link yet
+    timed.polls.schedule(SOURCE, [("3", T0)])
 
     assert _due(timed) == ["1", "2", "3"]
     assert _due(timed, require_link_in=TARGET) == ["1", "2"]
@@ -107,11 +107,11 @@ def test_an_existing_schedule_survives_a_repeated_completion(timed: Ledger, cloc
     """Completing a create again (a retry) does not pull a scheduled link forward."""
     linked(timed, 1)
     later = T0 + timedelta(days=1)
-    timed.schedule_polls(SOURCE, [("1", later)])
+    timed.polls.schedule(SOURCE, [("1", later)])
     clock.advance(MINUTE)
-    timed.complete_page(ROUTE, [result(1)])
+    timed.cycles.complete_page(ROUTE, [result(1)])
 
-    link = timed.link_of(ref_of(1), SOURCE)
+    link = timed.links.of(ref_of(1), SOURCE)
     assert link is not None
     assert link.next_poll_at == later
 
@@ -122,7 +122,7 @@ def test_due_for_poll_is_an_index_range_scan_on_sqlite(timed: Ledger, ledger_url
         pytest.skip("the query plan is checked on SQLite; PostgreSQL plans by its statistics")
     linked(timed, *range(50))
     query = due_query(SOURCE, T0, 10, TARGET)
-    with timed._engine.connect() as conn:  # the plan is a property of the ledger's own engine
+    with timed.db.engine.connect() as conn:  # the plan is a property of the ledger's own engine
         compiled = query.compile(dialect=conn.dialect)
         params = tuple(compiled.construct_params()[name] for name in compiled.positiontup or ())
         sql = f"EXPLAIN QUERY PLAN {compiled}"

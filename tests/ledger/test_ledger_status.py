@@ -23,7 +23,7 @@ def one(ledger: Ledger) -> Ledger:
 
 def test_record_status_sets_state_link_raw_and_history(one: Ledger) -> None:
     """The status, its time and setter are kept; the written-to link gets the raw values."""
-    one.record_status(
+    one.statuses.record(
         ROUTE,
         REF,
         status="in_progress",
@@ -35,17 +35,17 @@ def test_record_status_sets_state_link_raw_and_history(one: Ledger) -> None:
         note="forwarded",
     )
 
-    state = one.complaint_states([REF])[REF]
+    state = one.statuses.of([REF])[REF]
     assert (state.status, state.status_system) == ("in_progress", SOURCE)
     assert state.status_at == AT
     assert state.status_at is not None and state.status_at.tzinfo is UTC
-    target = one.link_of(REF, TARGET)
+    target = one.links.of(REF, TARGET)
     assert target is not None
     assert (target.raw_status_code, target.raw_status_label) == ("3", "Dalam Proses")
-    source = one.link_of(REF, SOURCE)
+    source = one.links.of(REF, SOURCE)
     assert source is not None
     assert (source.raw_status_code, source.raw_status_label) == ("0", "Baru")
-    (trace,) = one.find(REF)
+    (trace,) = one.history.find(REF)
     assert (trace.status, trace.status_at, trace.status_system) == ("in_progress", AT, SOURCE)
     event = trace.events[-1]
     assert (event.kind, event.route, event.system) == ("status.changed", ROUTE, SOURCE)
@@ -61,20 +61,20 @@ def test_record_status_sets_state_link_raw_and_history(one: Ledger) -> None:
 
 def test_record_status_without_a_write_leaves_the_links(one: Ledger) -> None:
     """A status only observed (written nowhere) changes no link."""
-    before = one.link_of(REF, TARGET)
-    one.record_status(ROUTE, REF, status="verified", at=AT, system=TARGET)
+    before = one.links.of(REF, TARGET)
+    one.statuses.record(ROUTE, REF, status="verified", at=AT, system=TARGET)
 
-    after = one.link_of(REF, TARGET)
+    after = one.links.of(REF, TARGET)
     assert before is not None and after is not None
     assert (after.raw_status_code, after.updated_at) == (before.raw_status_code, before.updated_at)
-    assert one.complaint_states([REF])[REF].status_system == TARGET
+    assert one.statuses.of([REF])[REF].status_system == TARGET
 
 
 def test_a_retried_record_status_is_one_history_line(one: Ledger, row_counts: RowCounts) -> None:
     """The same change recorded twice (one instant, two zones) adds one event."""
-    one.record_status(ROUTE, REF, status="verified", at=AT, system=SOURCE)
+    one.statuses.record(ROUTE, REF, status="verified", at=AT, system=SOURCE)
     before = row_counts()["event"]
-    one.record_status(ROUTE, REF, status="verified", at=AT.astimezone(UTC), system=SOURCE)
+    one.statuses.record(ROUTE, REF, status="verified", at=AT.astimezone(UTC), system=SOURCE)
 
     assert row_counts()["event"] == before
 
@@ -82,17 +82,17 @@ def test_a_retried_record_status_is_one_history_line(one: Ledger, row_counts: Ro
 def test_record_status_needs_an_aware_time_and_a_known_ref(one: Ledger) -> None:
     """A naive time is refused rather than guessed; an unknown complaint is a conflict."""
     with pytest.raises(ValueError, match="aware"):
-        one.record_status(ROUTE, REF, status="verified", at=datetime(2026, 3, 2), system=SOURCE)
+        one.statuses.record(ROUTE, REF, status="verified", at=datetime(2026, 3, 2), system=SOURCE)
     with pytest.raises(LedgerConflict):
-        one.record_status(ROUTE, "lb-unknown", status="verified", at=AT, system=SOURCE)
+        one.statuses.record(ROUTE, "lb-unknown", status="verified", at=AT, system=SOURCE)
 
 
 def test_complaint_states_answers_known_refs_in_one_call(ledger: Ledger) -> None:
     """States come back for known refs only, never-set status as None."""
     linked(ledger, 1, 2)
-    ledger.record_status(ROUTE, ref_of(2), status="closed", at=AT, system=TARGET)
+    ledger.statuses.record(ROUTE, ref_of(2), status="closed", at=AT, system=TARGET)
 
-    states = ledger.complaint_states([ref_of(1), ref_of(2), "lb-unknown"])
+    states = ledger.statuses.of([ref_of(1), ref_of(2), "lb-unknown"])
     assert set(states) == {ref_of(1), ref_of(2)}
     first = states[ref_of(1)]
     assert (first.ref, first.status, first.status_at, first.status_system) == (
@@ -108,11 +108,11 @@ def test_complaint_states_answers_known_refs_in_one_call(ledger: Ledger) -> None
 def test_record_decision_shows_in_the_trace_once(one: Ledger) -> None:
     """A decision is a history line with its detail; the same decision again adds none."""
     detail = {"system": TARGET, "observed": "new", "kept": "in_progress", "why": "older"}
-    one.record_decision(ROUTE, REF, "status.ignored", detail)
-    one.record_decision(ROUTE, REF, "status.ignored", detail)
-    one.record_decision(ROUTE, REF, "conflict.resolved", {"winner": SOURCE})
+    one.history.record_decision(ROUTE, REF, "status.ignored", detail)
+    one.history.record_decision(ROUTE, REF, "status.ignored", detail)
+    one.history.record_decision(ROUTE, REF, "conflict.resolved", {"winner": SOURCE})
 
-    (trace,) = one.find(REF)
+    (trace,) = one.history.find(REF)
     decisions = [e for e in trace.events if e.kind in {"status.ignored", "conflict.resolved"}]
     assert [e.kind for e in decisions] == ["status.ignored", "conflict.resolved"]
     assert decisions[0].data() == detail
@@ -122,46 +122,46 @@ def test_record_decision_shows_in_the_trace_once(one: Ledger) -> None:
 
 def test_flag_for_review_upserts_and_counts(one: Ledger, row_counts: RowCounts) -> None:
     """A flag raised again is one row with a count and the latest reason; one history line."""
-    one.flag_for_review(ROUTE, REF, TARGET, "status", "unknown raw status 9", {"raw_code": "9"})
-    one.flag_for_review(ROUTE, REF, TARGET, "status", "unknown raw status 9!", {"raw_code": "9"})
-    one.flag_for_review(ROUTE, REF, TARGET, "transition", "closed → new refused", {})
+    one.reviews.flag(ROUTE, REF, TARGET, "status", "unknown raw status 9", {"raw_code": "9"})
+    one.reviews.flag(ROUTE, REF, TARGET, "status", "unknown raw status 9!", {"raw_code": "9"})
+    one.reviews.flag(ROUTE, REF, TARGET, "transition", "closed → new refused", {})
 
     assert row_counts()["review"] == 2
-    first, second = one.reviews(ROUTE)
+    first, second = one.reviews.listed(ROUTE)
     assert (first.kind, first.count, first.reason) == ("status", 2, "unknown raw status 9!")
     assert first.data() == {"raw_code": "9"}
     assert first.first_seen <= first.last_seen
     assert (second.kind, second.count, second.resolved) == ("transition", 1, False)
-    (trace,) = one.find(REF)
+    (trace,) = one.history.find(REF)
     assert [e.kind for e in trace.events].count("review.flagged") == 2
-    assert one.route_status(ROUTE).reviews == 2
+    assert one.cycles.status(ROUTE).reviews == 2
 
 
 def test_resolve_review_closes_the_flag_until_it_comes_back(one: Ledger) -> None:
     """A resolved flag leaves the open list; raised again, it is open again with its count."""
-    one.flag_for_review(ROUTE, REF, TARGET, "status", "unknown raw status 9", {})
-    one.flag_for_review("other", REF, TARGET, "status", "unknown raw status 9", {})
-    one.resolve_review(ROUTE, REF, TARGET, "status")
-    one.resolve_review(ROUTE, REF, TARGET, "status")  # twice is once
+    one.reviews.flag(ROUTE, REF, TARGET, "status", "unknown raw status 9", {})
+    one.reviews.flag("other", REF, TARGET, "status", "unknown raw status 9", {})
+    one.reviews.resolve(ROUTE, REF, TARGET, "status")
+    one.reviews.resolve(ROUTE, REF, TARGET, "status")  # twice is once
 
-    assert one.reviews(ROUTE) == []
-    (closed,) = one.reviews(ROUTE, include_resolved=True)
+    assert one.reviews.listed(ROUTE) == []
+    (closed,) = one.reviews.listed(ROUTE, include_resolved=True)
     assert closed.resolved is True
-    assert [r.route for r in one.reviews()] == ["other"]
-    assert one.route_status(ROUTE).reviews == 0
+    assert [r.route for r in one.reviews.listed()] == ["other"]
+    assert one.cycles.status(ROUTE).reviews == 0
 
-    one.flag_for_review(ROUTE, REF, TARGET, "status", "unknown raw status 9", {})
-    (again,) = one.reviews(ROUTE)
+    one.reviews.flag(ROUTE, REF, TARGET, "status", "unknown raw status 9", {})
+    (again,) = one.reviews.listed(ROUTE)
     assert (again.count, again.resolved) == (2, False)
-    (trace,) = one.find(REF)
+    (trace,) = one.history.find(REF)
     kinds = [e.kind for e in trace.events if e.kind.startswith("review.")]
     assert kinds == ["review.flagged", "review.flagged", "review.resolved", "review.flagged"]
 
 
 def test_a_flag_may_name_a_complaint_the_ledger_does_not_hold(ledger: Ledger) -> None:
     """A flag about a record not (yet) in the ledger is kept, without a history line."""
-    ledger.flag_for_review(ROUTE, "lb-new", SOURCE, "status", "unknown raw status", {})
+    ledger.reviews.flag(ROUTE, "lb-new", SOURCE, "status", "unknown raw status", {})
 
-    (flag,) = ledger.reviews()
+    (flag,) = ledger.reviews.listed()
     assert flag.ref == "lb-new"
-    assert ledger.routes() == [ROUTE]
+    assert ledger.cycles.routes() == [ROUTE]

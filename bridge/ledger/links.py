@@ -1,0 +1,162 @@
+"""Links: a complaint's identity in each system, and what the bridge last saw there.
+
+A link ties one complaint (its bridge reference) to one record of one system, with
+the hash of what was last seen there (never a copy of personal data) and its raw
+status. A link is made by a create (``bridge.ledger.creates``); this module reads
+links and refreshes what was seen on them. The session functions run inside the
+caller's transaction, so a page's observations commit with its cursor
+(``bridge.ledger.cycles``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, Select, bindparam, func, select, update
+from sqlalchemy.orm import Session
+
+from bridge.ledger.base import Database
+from bridge.ledger.events import add_events, event_row
+from bridge.ledger.sql import chunks
+from bridge.ledger.statuses import set_statuses
+from bridge.ledger.tables import COMPLAINT, LINK
+from bridge.ledger.types import LinkInfo, SeenUpdate
+
+
+class Links:
+    """Identities of complaints in every system: ``ledger.links``."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def by_remote(self, system: str, remote_ids: Sequence[str]) -> dict[str, LinkInfo]:
+        """remote id → link, for those of ``remote_ids`` the ledger knows in ``system``."""
+        with self._db.read() as session:
+            found: dict[str, LinkInfo] = {}
+            for part in chunks(sorted(set(remote_ids))):
+                query = links_query().where(LINK.c.system == system, LINK.c.remote_id.in_(part))
+                found.update({i.remote_id: i for i in map(link_info, session.execute(query))})
+            return found
+
+    def of(self, ref: str, system: str) -> LinkInfo | None:
+        """Complaint ``ref``'s link in ``system``, if it has one."""
+        query = links_query().where(COMPLAINT.c.ref == ref, LINK.c.system == system)
+        with self._db.read() as session:
+            row = session.execute(query).first()
+        return None if row is None else link_info(row)
+
+    def count(self, system: str) -> int:
+        """How many links the ledger holds in ``system``."""
+        query = select(func.count()).where(LINK.c.system == system)
+        with self._db.read() as session:
+            return session.scalar(query) or 0
+
+    def note_seen(self, system: str, updates: Sequence[SeenUpdate]) -> None:
+        """Refresh what was last seen on existing links; note a change when the hash moved."""
+        with self._db.write() as session:
+            note_seen(session, system, updates, self._db.clock())
+
+
+def links_query() -> Select[Any]:
+    """Links with what their complaint adds, one column per ``LinkInfo`` field, in order."""
+    return select(*_LINK_INFO_COLUMNS).join(COMPLAINT, COMPLAINT.c.id == LINK.c.complaint_id)
+
+
+# Built positionally: naming 15 attributes of each Row cost more than the query
+# itself when the engine reads a thousand links due for a poll.
+_LINK_INFO_COLUMNS = tuple(
+    COMPLAINT.c.created_at.label(name)
+    if name == "complaint_created_at"
+    else (
+        COMPLAINT.c[name]
+        if name in {"ref", "origin_system", "origin_id", "status"}
+        else LINK.c[name]
+    )
+    for name in LinkInfo.__dataclass_fields__
+)
+
+
+def link_info(row: Row[Any]) -> LinkInfo:
+    """A row of ``links_query`` as a ``LinkInfo``."""
+    values: tuple[Any, ...] = tuple(row)
+    return LinkInfo(*values)
+
+
+def note_seen(session: Session, system: str, updates: Sequence[SeenUpdate], now: datetime) -> None:
+    """Refresh what was last seen on existing links; note a change when the hash moved."""
+    latest = {u.remote_id: u for u in updates}
+    known = links_by_remote_id(session, system, list(latest))
+    if not known:
+        return
+    params = [
+        {
+            "lid": lid,
+            "hash": seen.content_hash,
+            "code": seen.raw_status_code,
+            "label": seen.raw_status_label,
+        }
+        for seen, (lid, _cid, _old) in ((latest[r], link) for r, link in known.items())
+    ]
+    session.execute(
+        update(LINK)
+        .where(LINK.c.id == bindparam("lid"))
+        .values(
+            last_seen_hash=bindparam("hash"),
+            raw_status_code=bindparam("code"),
+            raw_status_label=bindparam("label"),
+            seen_at=now,
+            updated_at=now,
+        ),
+        params,
+    )
+    set_statuses(session, [(cid, latest[r].status) for r, (_l, cid, _o) in known.items()])
+    add_events(session, _changed_events(system, latest, known, now))
+
+
+def links_by_remote_id(
+    session: Session, system: str, remote_ids: Sequence[str]
+) -> dict[str, tuple[int, int, str | None]]:
+    """remote id → (link id, complaint id, last seen hash) for existing links."""
+    found: dict[str, tuple[int, int, str | None]] = {}
+    for part in chunks(sorted(set(remote_ids))):
+        query = select(
+            LINK.c.remote_id, LINK.c.id, LINK.c.complaint_id, LINK.c.last_seen_hash
+        ).where(LINK.c.system == system, LINK.c.remote_id.in_(part))
+        found.update({rid: (lid, cid, old) for rid, lid, cid, old in session.execute(query)})
+    return found
+
+
+def link_row(
+    cid: int, system: str, remote_id: str, seen_hash: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        "complaint_id": cid,
+        "system": system,
+        "remote_id": remote_id,
+        "last_seen_hash": seen_hash,
+        "seen_at": now,
+        "updated_at": now,
+    }
+
+
+def _changed_events(
+    system: str,
+    latest: Mapping[str, SeenUpdate],
+    known: Mapping[str, tuple[int, int, str | None]],
+    now: datetime,
+) -> Iterable[dict[str, Any]]:
+    for remote_id, (_lid, cid, old) in known.items():
+        seen = latest[remote_id]
+        if seen.content_hash == old:
+            continue
+        # Keyed by the (old → new) hashes: replaying the same observation is the
+        # same change. (A record flipping A→B→A→B records the second A→B once.)
+        key = f"changed:{system}:{(old or '-')[:16]}:{seen.content_hash[:16]}"
+        detail = {
+            "remote_id": remote_id,
+            "raw_status_code": seen.raw_status_code,
+            "raw_status_label": seen.raw_status_label,
+        }
+        yield event_row(cid, key, now, None, "complaint.changed", system, detail)
