@@ -93,7 +93,7 @@ def act(
             case _:
                 report.add(line_for(action))
     if sends:
-        route.ledger.creates.record_intents(route.name, [intent(route, a) for a in sends])
+        route.memory.record_intents([intent(route, a) for a in sends])
     # A record still owed (a create not confirmed, a look-up not yet due) holds the cursor.
     owes = any(isinstance(a, Skip) and a.owed for a in actions)
     finished = False
@@ -116,13 +116,12 @@ def act(
         # Whatever was delivered is committed even when the page stops part-way; the
         # cursor moves only when the whole page went through.
         cursor = page.cursor if finished and not owes else None
-        route.ledger.cycles.complete_page(
-            route.name,
+        route.memory.complete_page(
             results,
-            cursor=(route.name, route.source.name, cursor) if cursor else None,
-            seen={route.source.name: _seen_updates(actions)},
-            released=released(route, actions, results, page.quarantined) if finished else [],
-            owed=(route.source.name, page.owed) if page.owed else None,
+            cursor=cursor,
+            seen=_seen_updates(actions),
+            released=released(actions, results, page.quarantined) if finished else [],
+            owed=page.owed,
         )
     for action in actions:
         if isinstance(action, NoteChange):
@@ -172,7 +171,7 @@ def send(route: Route, action: Sends, report: CycleReport, options: CycleOptions
         # The last thing before the request: never create for a route another replica took,
         # renew the lease for a whole TTL so a slow create keeps it, and note the sending
         # for a successor (see bridge.ledger.leases on the window left).
-        route.ledger.creates.sending(route.name, ref, route.target.name)
+        route.memory.sending_create(ref)
         created = route.target.create(action.outgoing.payload, attachments, ref)
         target_id = storable.checked_remote_id(created, route.target.name)
     except AttachmentUnavailable as exc:
@@ -196,7 +195,7 @@ def send(route: Route, action: Sends, report: CycleReport, options: CycleOptions
 
 
 def _refused(route: Route, action: Create, error: RecordError, report: CycleReport) -> Sent:
-    route.ledger.creates.fail(route.name, action.ref, route.target.name, str(error))
+    route.memory.fail_create(action.ref, str(error))
     quarantine(route, action.observation, error.reason, error.field, report)
     return None
 
@@ -205,8 +204,8 @@ def _owed(route: Route, action: Create, error: BaseException, report: CycleRepor
     """Keep an unconfirmed create pending for the next cycle, or give up after enough tries."""
     ref, observation = action.ref, action.observation
     message = f"{type(error).__name__}: {error}"
-    route.ledger.creates.fail(route.name, ref, route.target.name, message)
-    pending = route.ledger.creates.pending(route.name, route.target.name, [ref]).get(ref)
+    route.memory.fail_create(ref, message)
+    pending = route.memory.pending_creates([ref]).get(ref)
     attempts = pending.attempts if pending is not None else 1
     if attempts >= route.max_create_attempts:
         reason = GAVE_UP.format(target=route.target.name, attempts=attempts, error=message)
@@ -219,10 +218,10 @@ def _owed(route: Route, action: Create, error: BaseException, report: CycleRepor
 
 def _wait_for_predecessor(route: Route, ref: str) -> None:
     """``RetryableError`` while a gone holder's create of ``ref`` may still reach the target."""
-    until = route.ledger.leases.resend_wait(route.name)
+    until = route.memory.resend_wait()
     if until is None:
         return
-    pending = route.ledger.creates.pending(route.name, route.target.name, [ref]).get(ref)
+    pending = route.memory.pending_creates([ref]).get(ref)
     if pending is not None and pending.sent_at is not None:  # never sent: nothing on its way
         raise RetryableError(
             f"route {route.name} was taken over from a bridge that died on this machine, and "
@@ -238,7 +237,7 @@ def _check_lease_after_create(route: Route, ref: str, target_id: str) -> None:
     again: the one place where a double can still arise (bridge.ledger.leases). The
     page's next ledger write fails with ``LeaseLost``, so nothing more is written.
     """
-    if not route.ledger.leases.still_holds(route.name):
+    if not route.memory.still_holds():
         log.warning(
             "complaint.create.outlived_lease",
             route=route.name,

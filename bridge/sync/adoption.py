@@ -80,13 +80,9 @@ def claim_links(adoption: Adoption | None, found: Iterable[Found]) -> None:
 
 # -- a route's first pass in a ledger ------------------------------------------------
 
-ADOPTED = "adopted:"
-"""Ledger key prefix (``bridge.ledger.meta``): present once a route made its pass."""
-
-
 def adopted(route: Route, name: str | None = None) -> bool:
     """Has ``route`` (or the route called ``name``) made its first full pass in this ledger?"""
-    return route.ledger.meta.get(ADOPTED + (name or route.name)) is not None
+    return route.memory.adopted(name)
 
 
 def prepare(route: Route, options: CycleOptions) -> CycleOptions:
@@ -108,7 +104,7 @@ def finish(route: Route, options: CycleOptions, report: CycleReport) -> None:
         return
     if report.counts["unconfirmed"] or report.counts["waiting"]:
         return
-    route.ledger.meta.set(ADOPTED + route.name, route.clock().isoformat())
+    route.memory.mark_adopted(route.clock())
     log.info("route.adoption.finished", route=route.name)
 
 
@@ -126,7 +122,7 @@ class CarriedRefs:
             for target_id, complaint, _ in (read_record(route.target_mapping, n) for n in page):
                 if complaint is not None and (ref := carried_ref(complaint)) is not None:
                     carried.setdefault(ref, target_id)
-        linked = route.ledger.links.by_remote(route.target.name, list(carried.values()))
+        linked = route.memory.links_for_target(list(carried.values()))
         return cls({ref: tid for ref, tid in carried.items() if tid not in linked})
 
     def candidates(self, ref: str, natural_key: str | None) -> list[Found]:
@@ -172,7 +168,7 @@ class AdoptionIndex:
     def add_page(self, route: Route, page: Sequence[NativeRecord]) -> None:
         mapping = route.target_mapping
         read = [read_record(mapping, native) for native in page]
-        linked = route.ledger.links.by_remote(route.target.name, [i for i, _, _ in read if i])
+        linked = route.memory.links_for_target([i for i, _, _ in read if i])
         for target_id, complaint, _ in read:
             if complaint is None or target_id in linked:
                 continue  # unreadable here, or already some complaint's copy

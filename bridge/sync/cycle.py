@@ -42,8 +42,7 @@ def run_cycle(
     if (note := read_only_note(route)) is not None:
         report.notes.append(note)
     bound = log.bind(route=route.name, dry_run=dry_run)
-    connectors = (route.source, route.target)
-    health = [] if dry_run else route.ledger.health.listed([c.name for c in connectors])
+    health = [] if dry_run else route.memory.connector_health()
     if options.respect_pause and (paused := [h for h in health if h.paused_at(route.clock())]):
         first = paused[0]
         assert first.paused_until is not None
@@ -53,7 +52,7 @@ def run_cycle(
         )
         bound.warning("route.cycle.paused", connector=first.connector, until=first.paused_until)
         return report
-    run_id = None if dry_run else route.ledger.cycles.start(route.name)
+    run_id = None if dry_run else route.memory.start_cycle()
     bound.info("route.cycle.started")
     failure: BaseException | None = None  # a failure that got nothing done: held against a system
     try:
@@ -77,9 +76,9 @@ def run_cycle(
     if failure is not None and not dry_run:
         _note_failure(route, failure)
     elif any(h.failures for h in health):  # empty in a dry run
-        route.ledger.health.note_success(_heard_from(route, report))
+        route.memory.note_connector_success(_heard_from(route, report))
     if run_id is not None:
-        route.ledger.cycles.finish(
+        route.memory.finish_cycle(
             run_id, ok=report.ok, counts=dict(report.counts), error=report.error
         )
     bound.info("route.cycle.finished", ok=report.ok, **dict(report.counts))
@@ -92,7 +91,7 @@ INTERRUPTED = "interrupted"
 def _finish_interrupted(route: Route, run_id: int, report: CycleReport) -> None:
     try:
         counts = dict(report.counts)
-        route.ledger.cycles.finish(run_id, ok=False, counts=counts, error=INTERRUPTED)
+        route.memory.finish_cycle(run_id, ok=False, counts=counts, error=INTERRUPTED)
     except BridgeError as exc:  # the ledger is down: the interrupt still goes through
         log.warning("route.cycle.unfinished", route=route.name, error=type(exc).__name__)
 
@@ -120,7 +119,7 @@ def _note_failure(route: Route, error: BaseException) -> None:
     connector = failing_connector(error, (route.source, route.target))
     if connector is None:
         return  # the engine's or the ledger's own failure: no system to hold back
-    health = route.ledger.health.note_failure(connector.name, error, route.pause_policy)
+    health = route.memory.note_connector_failure(connector.name, error, route.pause_policy)
     if health.paused_until is not None:
         log.warning(
             "connector.paused",
@@ -134,8 +133,8 @@ def _note_failure(route: Route, error: BaseException) -> None:
 def _run_pages(route: Route, report: CycleReport, options: CycleOptions) -> None:
     options = adoption.prepare(route, options)
     since = options.since if options.since is not None else _pull_since(route, options)
-    quarantined_ids = route.ledger.quarantine.ids(route.name, route.source.name)
-    quarantined = route.ledger.quarantine.held(route.name, route.source.name)
+    quarantined_ids = route.memory.quarantined_ids()
+    quarantined = route.memory.quarantine_held()
     handled: set[str] = set()
     retried: set[str] = set()
     if not options.dry_run and options.since is None:
@@ -154,7 +153,7 @@ def _run_pages(route: Route, report: CycleReport, options: CycleOptions) -> None
             break
     if not options.dry_run and options.linked_sync:
         repoll(route, report, already=handled, now=route.clock())
-    if listed == 0 and since is None and route.ledger.links.count(route.source.name) > 0:
+    if listed == 0 and since is None and route.memory.count_source_links() > 0:
         # A scan that suddenly finds nothing is a broken source, not an empty one.
         raise SourceEmpty(
             f"source {route.source.name!r} listed no records although the ledger links "
@@ -202,7 +201,7 @@ def _run_page(
 def _pull_since(route: Route, options: CycleOptions) -> datetime | None:
     if route.source.change_feed != "cursor" or options.adopting:
         return None  # a first pass in this ledger reads everything, whatever the cursor says
-    value = route.ledger.cycles.cursor(route.name, route.source.name)
+    value = route.memory.cursor()
     if value is None:
         return None
     # Look back so rows committed late, or sharing the cursor's timestamp, are seen
@@ -223,7 +222,7 @@ def _page_cursor(route: Route, observations: Sequence[Observation]) -> str | Non
     # A record stamped in the future (a wrong clock, a time zone misread) must not carry
     # the cursor past every real change to come: it stops at our now, plus some skew.
     newest = min(max(stamps), route.clock() + CLOCK_SKEW)
-    current = route.ledger.cycles.cursor(route.name, route.source.name)
+    current = route.memory.cursor()
     # A cursor never moves backwards, even when a system's clock does.
     if current is not None and datetime.fromisoformat(current) >= newest:
         return None

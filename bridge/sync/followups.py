@@ -35,7 +35,7 @@ def sync_followups(route: Route, item: LinkedItem, report: CycleReport) -> None:
     recorded = {f.fingerprint for f in known if _done(f.copies.get(source.name))}
     if not recorded.issuperset(observed):
         # Only a follow-up the ledger has not seen here costs a write (an idle re-poll doesn't).
-        route.ledger.followups.note(
+        route.memory.note_followups(
             item.ref, source.name, [(fp, f.source_id) for fp, f in observed.items()]
         )
         known = _known(route, item.ref)
@@ -55,7 +55,7 @@ def _done(copy: Any) -> bool:
 
 
 def _known(route: Route, ref: str) -> list[Any]:
-    return list(route.ledger.followups.of([ref]).get(ref, []))
+    return list(route.memory.followups_of([ref]).get(ref, []))
 
 
 def _read_followups(
@@ -71,8 +71,8 @@ def _read_followups(
         try:
             followup = mapping.followup_to_canonical(dict(native))
         except RecordError as exc:
-            route.ledger.reviews.flag(
-                route.name, item.ref, system, "followup", exc.reason, {"field": exc.field}
+            route.memory.flag_for_review(
+                item.ref, system, "followup", exc.reason, {"field": exc.field}
             )
             continue
         found.setdefault(followup_fingerprint(followup), followup)
@@ -95,9 +95,9 @@ def _confirm_on_target(
     found = [(fp, on_target[fp].source_id) for fp in missing if fp in on_target]
     adopted = [(fp, remote_id) for fp, remote_id in found if fp in unconfirmed]
     if adopted:
-        route.ledger.followups.complete(route.name, item.ref, target.name, adopted)
+        route.memory.complete_followups(item.ref, adopted)
     if already := [(fp, remote_id) for fp, remote_id in found if fp not in unconfirmed]:
-        route.ledger.followups.note(item.ref, target.name, already)
+        route.memory.note_followups(item.ref, target.name, already)
     found_fps = {fp for fp, _ in found}
     return [fp for fp in missing if fp not in found_fps]
 
@@ -110,8 +110,7 @@ def _may_copy(route: Route, followup: FollowUp) -> bool:
 def _copy_followups(
     route: Route, item: LinkedItem, todo: list[tuple[str, FollowUp]], report: CycleReport
 ) -> None:
-    ledger = route.ledger
-    ledger.followups.record_intents(route.name, item.ref, [fp for fp, _ in todo], route.target.name)
+    route.memory.record_followup_intents(item.ref, [fp for fp, _ in todo])
     done: list[tuple[str, str | None]] = []
     refused: RecordError | None = None
     try:
@@ -123,12 +122,10 @@ def _copy_followups(
                     a.model_copy(update={"content": c, "size": len(c)})
                     for a, c in zip(followup.attachments, files, strict=True)
                 ]
-                ledger.leases.check_fence(route.name)
+                route.memory.check_fence()
                 remote_id = route.target.add_followup(item.target_id, payload, attachments)
             except RecordError as exc:
-                ledger.followups.fail(
-                    route.name, item.ref, fingerprint, route.target.name, exc.reason
-                )
+                route.memory.fail_followup(item.ref, fingerprint, exc.reason)
                 report.counts["followup_failed"] += 1
                 refused = exc
                 continue
@@ -137,6 +134,6 @@ def _copy_followups(
             log.info("followup.copied", route=route.name, ref=item.ref, target_id=remote_id)
     finally:
         if done:
-            ledger.followups.complete(route.name, item.ref, route.target.name, done)
+            route.memory.complete_followups(item.ref, done)
     if refused is not None:
         raise refused  # the others went through; this one is flagged and retried

@@ -100,7 +100,7 @@ def observe(
     observations = [_remembered(route, native, options.memo) for native in page]
     known = _known(route, [o.source_id for o in observations])
     refs = {o.source_id: _ref(route, o.source_id, known) for o in observations}
-    pending = route.ledger.creates.pending(route.name, route.target.name, list(refs.values()))
+    pending = route.memory.pending_creates(list(refs.values()))
     observations = [
         o if o.mapped or _unchanged(o, known, pending) else _map(route, dict(o.native))
         for o in observations
@@ -164,7 +164,7 @@ def _quarantined_unchanged(
 
 
 def _known(route: Route, ids: Sequence[str]) -> dict[str, KnownRecord]:
-    links = route.ledger.links.by_remote(route.source.name, ids)
+    links = route.memory.links_for_source(ids)
     return {sid: KnownRecord(link.ref, link.last_seen_hash) for sid, link in links.items()}
 
 
@@ -236,11 +236,11 @@ def _adoptable(
     }
     if not carried:
         return {}
-    states = route.ledger.statuses.of(sorted(set(carried.values())))
+    states = route.memory.complaint_states(sorted(set(carried.values())))
     return {
         source_id: ref
         for source_id, ref in carried.items()
-        if ref in states and route.ledger.links.of(ref, route.source.name) is None
+        if ref in states and route.memory.source_link(ref) is None
     }
 
 

@@ -44,9 +44,7 @@ def quarantine(
 ) -> None:
     """Set ``observation`` aside with its reason; the stored copy is masked."""
     record_json = dump(redact_record(observation.native))
-    route.ledger.quarantine.add(
-        route.name, route.source.name, observation.source_id, reason, field_name, record_json
-    )
+    route.memory.quarantine(observation.source_id, reason, field_name, record_json)
     report.add(PlannedLine("set_aside", observation.source_id, reason=reason))
     log.warning(
         "complaint.set_aside",
@@ -68,7 +66,7 @@ def retries(route: Route, report: CycleReport) -> Iterator[list[NativeRecord]]:
     record in the source releases them exactly as if they had just arrived. One that
     the source no longer has stays quarantined, saying so.
     """
-    ids = route.ledger.quarantine.to_retry(route.name, route.source.name)
+    ids = route.memory.quarantine_to_retry()
     for start in range(0, len(ids), RETRY_PAGE):
         page = []
         for source_id in ids[start : start + RETRY_PAGE]:
@@ -77,7 +75,7 @@ def retries(route: Route, report: CycleReport) -> Iterator[list[NativeRecord]]:
                 page.append(native)
                 continue
             reason = GONE.format(source=route.source.name)
-            route.ledger.quarantine.retry_failed(route.name, route.source.name, source_id, reason)
+            route.memory.retry_failed(source_id, reason)
             report.add(PlannedLine("set_aside", source_id, reason=reason))
         if page:
             yield page
@@ -98,11 +96,8 @@ GONE = (
 
 
 def released(
-    route: Route,
-    actions: Sequence[Action],
-    results: Sequence[CreateResult],
-    quarantined: set[str],
-) -> list[tuple[str, str]]:
+    actions: Sequence[Action], results: Sequence[CreateResult], quarantined: set[str]
+) -> list[str]:
     """Quarantined records that went through: they leave the quarantine.
 
     A create counts once it was delivered (or linked); anything else but another
@@ -118,7 +113,7 @@ def released(
             continue  # not even tried again
         if isinstance(action, Create | Link) and action.ref not in delivered:
             continue
-        leaving.append((route.source.name, source_id))
+        leaving.append(source_id)
         quarantined.discard(source_id)
     return leaving
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from bridge.connector import Connector
 from bridge.health import PausePolicy
-from bridge.ledger import Ledger
+from bridge.ledger import Ledger, RouteLedger, RouteMemory
 from bridge.lifecycle import owners_from
 from bridge.mapping import Mapping as FieldMapping
 from bridge.model import Status
@@ -56,6 +56,11 @@ class Route:
     memo: dict[str, tuple[str, str]] = field(default_factory=dict, compare=False, repr=False)
     """Raw record digest → (source id, seen hash): a daemon lists the same unchanged
     records every cycle, and mapping them again is most of an idle cycle's CPU."""
+
+    @cached_property
+    def memory(self) -> RouteMemory:
+        """The ledger as this route sees it: its route, source and target names bound."""
+        return RouteLedger(self.ledger, self.name, self.source.name, self.target.name)
 
     @cached_property
     def owners(self) -> dict[Status, frozenset[str]]:

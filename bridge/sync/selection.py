@@ -98,8 +98,8 @@ def count_window(route: Route, selection: Selection) -> None:
 
 def _delivered(route: Route, ids: Sequence[str]) -> frozenset[str]:
     """Source ids of a page that the route delivered (linked, create confirmed): 2 queries."""
-    links = route.ledger.links.by_remote(route.source.name, ids)
+    links = route.memory.links_for_source(ids)
     refs = [link.ref for link in links.values()]
     # The source link is written with the intent: a create never confirmed is not delivered.
-    pending = route.ledger.creates.pending(route.name, route.target.name, refs) if refs else {}
+    pending = route.memory.pending_creates(refs) if refs else {}
     return frozenset(sid for sid, link in links.items() if link.ref not in pending)

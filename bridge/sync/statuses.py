@@ -61,8 +61,8 @@ def sync_status(
         return
     if decision.kind == "ignore":
         if item.changed:  # a re-poll of a lagging side is normal; only changes are history
-            route.ledger.history.record_decision(
-                route.name, item.ref, "status.ignored", _detail(route, complaint, decision)
+            route.memory.record_decision(
+                item.ref, "status.ignored", _detail(route, complaint, decision)
             )
         return
     assert complaint.status is not None
@@ -75,7 +75,7 @@ def _apply_status(
     at = complaint.updated_at or datetime.now(UTC)
     forward = route.forward
     if forward is not None and status == forward.on_status and route.target.can_forward:
-        route.ledger.leases.check_fence(route.name)
+        route.memory.check_fence()
         route.target.forward(item.target_id, forward.to_institution, forward.reason)
         report.counts["forward"] += 1
         _record(
@@ -90,7 +90,7 @@ def _apply_status(
     except RecordError as exc:
         _record(route, item, status, at, written=False, note=exc.reason)
         return
-    route.ledger.leases.check_fence(route.name)  # never write for a route another replica took
+    route.memory.check_fence()  # never write for a route another replica took
     route.target.set_status(item.target_id, fields)
     report.counts["status"] += 1
     log.info("complaint.status.written", route=route.name, ref=item.ref, status=status.value)
@@ -106,7 +106,7 @@ def _catch_up(route: Route, item: LinkedItem, status: Status, report: CycleRepor
     mapping = route.target_mapping
     if not (route.target.can_write_status and mapping.can_write_status):
         return
-    link = route.ledger.links.of(item.ref, route.target.name)
+    link = route.memory.target_link(item.ref)
     if link is None:
         return
     shown = mapping.to_canonical_status(link.raw_status_code, link.raw_status_label)
@@ -116,17 +116,15 @@ def _catch_up(route: Route, item: LinkedItem, status: Status, report: CycleRepor
         fields = mapping.status_to_native(status)
     except RecordError:
         return  # the target has no code for it: nothing to catch up with
-    route.ledger.leases.check_fence(route.name)  # never write for a route another replica took
+    route.memory.check_fence()  # never write for a route another replica took
     route.target.set_status(item.target_id, fields)
     report.counts["status"] += 1
     log.info("complaint.status.caught_up", route=route.name, ref=item.ref, status=status.value)
-    route.ledger.statuses.record(
-        route.name,
+    route.memory.record_status(
         item.ref,
         status=status.value,
         at=datetime.now(UTC),
-        system=route.source.name,
-        written_to=route.target.name,
+        written=True,
         raw_code=mapping.status_code(status),
         note="caught up",
     )
@@ -135,30 +133,21 @@ def _catch_up(route: Route, item: LinkedItem, status: Status, report: CycleRepor
 def _record(
     route: Route, item: LinkedItem, status: Status, at: datetime, *, written: bool, note: str | None
 ) -> None:
-    written_to = route.target.name if written else None
     raw_code = None
     if written and route.target_mapping.can_write_status:
         try:
             raw_code = route.target_mapping.status_code(status)
         except RecordError:
             raw_code = None  # forwarded: the target's status is LAPOR!'s to set
-    route.ledger.statuses.record(
-        route.name,
-        item.ref,
-        status=status.value,
-        at=at,
-        system=route.source.name,
-        written_to=written_to,
-        raw_code=raw_code,
-        note=note,
+    route.memory.record_status(
+        item.ref, status=status.value, at=at, written=written, raw_code=raw_code, note=note
     )
 
 
 def _flag_status(
     route: Route, item: LinkedItem, complaint: Complaint, decision: Decision, report: CycleReport
 ) -> None:
-    route.ledger.reviews.flag(
-        route.name,
+    route.memory.flag_for_review(
         item.ref,
         route.source.name,
         "status",

@@ -58,12 +58,10 @@ def changed(route: Route, actions: Sequence[Action]) -> list[LinkedItem]:
     changes = [a for a in actions if isinstance(a, NoteChange)]
     if not changes:
         return []
-    before = route.ledger.links.by_remote(
-        route.source.name, [a.observation.source_id for a in changes]
-    )
+    before = route.memory.links_for_source([a.observation.source_id for a in changes])
     items = []
     for action in changes:
-        target = route.ledger.links.of(action.ref, route.target.name)
+        target = route.memory.target_link(action.ref)
         if target is None:
             continue
         source_id = action.observation.source_id
@@ -89,7 +87,7 @@ def sync_linked(
     failed: set[str] = set()
     if not items:
         return failed
-    states = route.ledger.statuses.of([item.ref for item in items])
+    states = route.memory.complaint_states([item.ref for item in items])
     try:
         for item in items:
             try:
@@ -103,7 +101,7 @@ def sync_linked(
     finally:
         retry = [(i.source_id, now + route.linked_retry) for i in items if i.ref in failed]
         if retry:
-            route.ledger.polls.schedule(route.source.name, retry)
+            route.memory.schedule_polls(retry)
     return failed
 
 
@@ -140,8 +138,8 @@ def read_only_note(route: Route) -> str | None:
 
 
 def _flag_write(route: Route, item: LinkedItem, exc: RecordError, report: CycleReport) -> None:
-    route.ledger.reviews.flag(
-        route.name, item.ref, route.target.name, "write", exc.reason, {"field": exc.field}
+    route.memory.flag_for_review(
+        item.ref, route.target.name, "write", exc.reason, {"field": exc.field}
     )
     report.counts["review"] += 1
     log.warning("complaint.write.refused", route=route.name, ref=item.ref, reason=exc.reason)
@@ -151,14 +149,12 @@ def repoll(route: Route, report: CycleReport, *, already: set[str], now: datetim
     """Re-check linked complaints that are due, within the route's re-poll budget."""
     if route.repoll_budget <= 0:
         return
-    due = route.ledger.polls.due(
-        route.source.name, now=now, limit=route.repoll_budget, require_link_in=route.target.name
-    )
+    due = route.memory.due_for_poll(now=now, limit=route.repoll_budget)
     items = []
     for link in due:
         if link.ref in already:
             continue
-        target = route.ledger.links.of(link.ref, route.target.name)
+        target = route.memory.target_link(link.ref)
         if target is not None:
             items.append(LinkedItem(link.ref, link.remote_id, target.remote_id))
     if items:
@@ -174,7 +170,7 @@ def reschedule(
 
     Those whose writes failed keep the retry ``sync_linked`` scheduled.
     """
-    states = route.ledger.statuses.of([ref for ref, _ in synced])
+    states = route.memory.complaint_states([ref for ref, _ in synced])
     schedule = []
     for ref, source_id in synced:
         if ref in failed:
@@ -183,14 +179,13 @@ def reschedule(
         status = Status(state.status) if state and state.status else None
         created = state.created_at if state else now
         schedule.append((source_id, None if is_final(status) else next_poll(created, now)))
-    route.ledger.polls.schedule(route.source.name, schedule)
+    route.memory.schedule_polls(schedule)
 
 
 def _fetch(route: Route, item: LinkedItem) -> Complaint | None:
     native = route.source.get(item.source_id)
     if native is None:
-        route.ledger.reviews.flag(
-            route.name,
+        route.memory.flag_for_review(
             item.ref,
             route.source.name,
             "missing",
@@ -201,7 +196,7 @@ def _fetch(route: Route, item: LinkedItem) -> Complaint | None:
     try:
         return route.source_mapping.to_canonical(native)
     except RecordError as exc:
-        route.ledger.reviews.flag(
-            route.name, item.ref, route.source.name, "unreadable", exc.reason, {"field": exc.field}
+        route.memory.flag_for_review(
+            item.ref, route.source.name, "unreadable", exc.reason, {"field": exc.field}
         )
         return None
