@@ -53,7 +53,8 @@ from bridge.connector import Connector, ConnectorSettings, NativeRecord
 from bridge.errors import AuthError, ProtocolError, ReadRefused, RemoteRejected
 from bridge.http_body import BoundedClient
 from bridge.model import Attachment
-from connectors.open311_wire import (
+
+from .open311_wire import (
     by_time,
     form_fields,
     halves,

@@ -49,11 +49,12 @@ from bridge.connector import Connector, ConnectorSettings, NativeRecord
 from bridge.errors import ConfigError, RemoteRejected
 from bridge.mapping import load_mapping
 from bridge.model import Attachment
-from connectors.sql_errors import Attempt, Write, db_errors
-from connectors.sql_params import coerce_id, db_time, row_values
-from connectors.sql_query import CursorKey, RecordQueries
-from connectors.sql_schema import TransportSpec, parse_transport, reflect_layout
-from connectors.sql_values import database_url
+
+from .sql_errors import Attempt, Write, db_errors
+from .sql_params import coerce_id, db_time, row_values
+from .sql_query import CursorKey, RecordQueries
+from .sql_schema import TransportSpec, parse_transport, reflect_layout
+from .sql_values import database_url
 
 log = structlog.get_logger(__name__)
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from bridge.connector import Connector, NativeRecord
+from bridge.connectors.lapor import LaporConnector, LaporSettings
 from bridge.http import RetrySettings
-from connectors.lapor import LaporConnector, LaporSettings
 from simulators.lapor import create_app
 from simulators.lapor_state import LaporState
 from simulators.server import RunningServer, serve_in_thread

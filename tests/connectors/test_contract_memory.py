@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bridge.connector import Connector, NativeRecord
+from bridge.connectors.memory import MemoryConnector, MemorySettings
 from bridge.errors import RetryableError
-from connectors.memory import MemoryConnector, MemorySettings
 from tests.contract import ConnectorContract
 
 

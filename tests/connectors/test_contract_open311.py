@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 import pytest
 
 from bridge.connector import Connector, NativeRecord
+from bridge.connectors.open311 import Open311Connector, Open311Settings
 from bridge.http import RetrySettings
-from connectors.open311 import Open311Connector, Open311Settings
 from simulators.open311 import DEMO_API_KEY, create_app
 from simulators.open311_state import Open311State
 from simulators.server import RunningServer, serve_in_thread

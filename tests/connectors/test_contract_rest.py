@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from bridge.connector import Connector, NativeRecord
+from bridge.connectors.rest import RestConnector, RestSettings
 from bridge.http import RetrySettings
-from connectors.rest import RestConnector, RestSettings
 from simulators.server import RunningServer, serve_in_thread
 from simulators.sidumas import DEMO_EMAIL, DEMO_PASSWORD, create_app
 from simulators.sidumas_state import SidumasState

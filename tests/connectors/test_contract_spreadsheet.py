@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bridge.connector import Connector, NativeRecord
-from connectors.spreadsheet import SpreadsheetConnector, SpreadsheetSettings
+from bridge.connectors.spreadsheet import SpreadsheetConnector, SpreadsheetSettings
 from tests.contract import ConnectorContract
 
 HEADER = ["Tracking ID", "Judul Laporan", "Isi Laporan Awal"]

@@ -17,14 +17,14 @@ import pytest
 import respx
 
 from bridge.connector import Connector
+from bridge.connectors.lapor import LaporConnector, LaporSettings
+from bridge.connectors.memory import MemoryConnector, MemorySettings
 from bridge.demo import DEMO_SECRETS, write_config
 from bridge.http import RetrySettings
 from bridge.ledger import Ledger
 from bridge.mapping import Mapping, load_mapping
 from bridge.model import Complaint, carried_ref
 from bridge.sync import CycleReport, Route
-from connectors.lapor import LaporConnector, LaporSettings
-from connectors.memory import MemoryConnector, MemorySettings
 from simulators import lapor, sidumas
 from simulators.lapor_state import LaporState
 from simulators.server import RunningServer, serve_in_thread

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
+from bridge.connectors.spreadsheet import SpreadsheetConnector, SpreadsheetSettings
 from bridge.mapping import load_mapping
 from bridge.model import Complaint
-from connectors.spreadsheet import SpreadsheetConnector, SpreadsheetSettings
 from simulators._common import ManualClock
 from simulators.corpus import CorpusEntry
 from simulators.lapor import create_app
