@@ -95,11 +95,10 @@ class MemoryStore:
 _STORES: dict[str, MemoryStore] = {}
 
 
-class MemoryConnector(Connector):
+class MemoryConnector(Connector[MemorySettings]):
     """Native records are plain dicts with an ``id`` and an aware ISO ``updated_at``."""
 
     type = "memory"
-    Settings = MemorySettings
     can_create = True
     can_find_by_ref = True
     supports_followups = True
@@ -107,12 +106,9 @@ class MemoryConnector(Connector):
     can_forward = True
 
     def __init__(self, name: str, settings: ConnectorSettings) -> None:
-        if not isinstance(settings, MemorySettings):
-            settings = MemorySettings.model_validate(settings.model_dump())
         super().__init__(name, settings)
-        self.options: MemorySettings = settings
-        self._store = self.store(settings.store) if settings.store else MemoryStore()
-        self.change_feed = settings.feed
+        self._store = self.store(self.options.store) if self.options.store else MemoryStore()
+        self.change_feed = self.options.feed
 
     # -- shared stores ---------------------------------------------------------
 

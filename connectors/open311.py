@@ -48,10 +48,13 @@ import httpx
 import structlog
 from pydantic import Field, SecretStr, field_validator
 
-from bridge import answers, attachments, http
-from bridge.connector import Connector, ConnectorSettings, NativeRecord
+from bridge.connector import ConnectorSettings, NativeRecord
 from bridge.errors import AuthError, ProtocolError, ReadRefused, RemoteRejected
-from bridge.http_body import BoundedClient
+from bridge.http import answers
+from bridge.http.body import BoundedClient
+from bridge.http.connector import HttpApiSettings, HttpConnector
+from bridge.http.retry import RequestFn, RetrySettings
+from bridge.http.status import json_body
 from bridge.model import Attachment
 
 from .open311_wire import (
@@ -79,7 +82,7 @@ ATTACHMENT_PREFIXES = ("/",)
 """Media on the server's own origin: any path, since our client carries no credentials."""
 
 
-class Open311Settings(http.HttpConnectorSettings):
+class Open311Settings(HttpApiSettings):
     """Settings of an ``open311`` connector.
 
     - ``base_url``: the GeoReport v2 root, e.g. ``https://311.example.go.id/open311/v2/``.
@@ -98,7 +101,6 @@ class Open311Settings(http.HttpConnectorSettings):
     - ``retry_attempts``: attempts for reads (creates and updates are posted once).
     """
 
-    base_url: str
     jurisdiction_id: str | None = None
     api_key: SecretStr | None = None
     window_days: int = Field(30, ge=1)
@@ -114,38 +116,32 @@ class Open311Settings(http.HttpConnectorSettings):
         )
 
 
-class Open311Connector(Connector):
+class Open311Connector(HttpConnector[Open311Settings]):
     """Service requests of a GeoReport v2 server, listed by time window."""
 
     type = "open311"
-    Settings = Open311Settings
     can_create = True
     change_feed = "cursor"
     can_find_by_ref = True
+    attachment_prefixes = ATTACHMENT_PREFIXES
+    download_what = "download media"  # a media_url file: public, no credential goes with it
 
     def __init__(
         self,
         name: str,
         settings: ConnectorSettings,
         *,
-        retry: http.RetrySettings | None = None,
+        retry: RetrySettings | None = None,
         transport: httpx.BaseTransport | None = None,
         clock: Clock | None = None,
     ) -> None:
-        if not isinstance(settings, Open311Settings):
-            settings = Open311Settings.model_validate(settings.model_dump())
-        super().__init__(name, settings)
-        self.options: Open311Settings = settings
-        self.http = settings.http_settings()
-        self.retry = retry or settings.retry_settings()
+        super().__init__(name, settings, retry=retry, transport=transport)
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._auth_hint = f"secret api_key of connector {name!r}"
-        self._client = http.make_client(
-            settings.base_url, headers={}, http=self.http, transport=transport
-        )
-        self._attachments = attachments.policy_of(name, settings, ATTACHMENT_PREFIXES)
-        self.supports_followups = settings.updates
-        self.can_write_status = settings.updates
+        self.supports_followups = self.options.updates
+        self.can_write_status = self.options.updates
+
+    def auth_hint(self) -> str:
+        return f"secret api_key of connector {self.name!r}"
 
     # -- reading ---------------------------------------------------------------
 
@@ -171,7 +167,7 @@ class Open311Connector(Connector):
         except RemoteRejected as exc:
             if exc.status_code == 404:
                 return None
-            raise self._refused(exc, path) from None
+            raise self._refused_listing(exc, path) from None
         return split_ref(body[0]) if body else None
 
     def find_by_ref(self, ref: str) -> str | None:
@@ -197,19 +193,6 @@ class Open311Connector(Connector):
                     update_id = str(update.get("update_id"))
                     found.setdefault(update_id, {**update, "id": update_id})
         return by_time(found.values(), "updated_datetime")
-
-    def download(self, attachment: Attachment) -> bytes:
-        """A ``media_url`` file; it is public, and no credential ever goes with it."""
-        if attachment.content is not None or not attachment.url:
-            return super().download(attachment)
-        return attachments.fetch(
-            self._client,
-            attachment.url,
-            policy=self._attachments,
-            http=self.http,
-            retry=self.retry,
-            context=f"{self.name}: download media",
-        )
 
     # -- writing ---------------------------------------------------------------
 
@@ -250,9 +233,6 @@ class Open311Connector(Connector):
         self._write("set status", _UPDATES, self._stamped(form))
         log.info("open311.status.written", connector=self.name, record_id=record_id)
 
-    def close(self) -> None:
-        self._client.close()
-
     # -- internals: windows ----------------------------------------------------
 
     def _start(self, since: datetime | None) -> datetime:
@@ -277,7 +257,9 @@ class Open311Connector(Connector):
         try:
             found = self._read(what, path, params)
         except RemoteRejected as exc:
-            raise self._refused(exc, path) from None  # a refused listing is the route's problem
+            raise self._refused_listing(
+                exc, path
+            ) from None  # a refused listing is the route's problem
         if len(found) < self.options.max_results:
             if found:
                 yield found
@@ -299,9 +281,8 @@ class Open311Connector(Connector):
         jurisdiction = self.options.jurisdiction_id
         return {} if jurisdiction is None else {"jurisdiction_id": jurisdiction}
 
-    def _refused(self, exc: RemoteRejected, path: str) -> ReadRefused:
-        keys = ("base_url", "jurisdiction_id")
-        return http.refused_read(exc, self._client, path, connector=self.name, keys=keys)
+    def _refused_listing(self, exc: RemoteRejected, path: str) -> ReadRefused:
+        return super()._refused(exc, path, ("base_url", "jurisdiction_id"))
 
     def _existing(self, record_id: str) -> NativeRecord:
         request = self.get(record_id)
@@ -346,7 +327,7 @@ class Open311Connector(Connector):
         data["api_key"] = key.get_secret_value()
         return self._call(what, lambda c: c.post(path, data=data), write=True)
 
-    def _call(self, what: str, request_fn: http.RequestFn, *, write: bool) -> list[NativeRecord]:
+    def _call(self, what: str, request_fn: RequestFn, *, write: bool) -> list[NativeRecord]:
         context = f"{self.name}: {what}"
 
         def checked(client: BoundedClient) -> httpx.Response:
@@ -358,16 +339,8 @@ class Open311Connector(Connector):
                 raise error
             return response
 
-        response = http.send(
-            self._client,
-            checked,
-            self.retry,
-            idempotent=not write,
-            context=context,
-            auth_hint=self._auth_hint,
-            bounds=self.http.bounds(),
-        )
-        body = list_of_objects(http.json_body(response, context=context))
+        response = self._send(checked, context, idempotent=not write)
+        body = list_of_objects(json_body(response, context=context))
         if body is None:
             raise ProtocolError(f"{context}: expected a JSON list of objects")
         return body

@@ -21,8 +21,8 @@ from typing import Any
 import httpx
 
 from bridge.errors import AuthError, BridgeError, RemoteRejected
-from bridge.http import truncate
-from bridge.http_body import parse_json
+from bridge.http.body import parse_json
+from bridge.http.status import truncate
 from bridge.model import REF_TEXT
 
 ONE_SECOND = timedelta(seconds=1)
@@ -135,7 +135,7 @@ def refusal(
     """The error a refused call means, with the server's description; None otherwise.
 
     Only 4xx answers are read here; 408, 425, 429 and 5xx are left to the shared policy
-    (``bridge.http``), which retries them. 401/403 stop the route; another 4xx refuses.
+    (``bridge.http.retry``), which retries them. 401/403 stop the route; another 4xx refuses.
     """
     status = response.status_code
     if not 400 <= status < 500 or status in (408, 425, 429):

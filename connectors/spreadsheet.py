@@ -116,23 +116,19 @@ class _Header:
     id_index: int
 
 
-class SpreadsheetConnector(Connector):
+class SpreadsheetConnector(Connector[SpreadsheetSettings]):
     """Rows of spreadsheet exports, read-only, listed in full every pull (scan feed)."""
 
     type = "spreadsheet"
-    Settings = SpreadsheetSettings
     can_create = False
     change_feed = "scan"
     can_find_by_ref = False
     supports_followups = False
 
     def __init__(self, name: str, settings: ConnectorSettings) -> None:
-        if not isinstance(settings, SpreadsheetSettings):
-            settings = SpreadsheetSettings.model_validate(settings.model_dump())
         super().__init__(name, settings)
-        self.options: SpreadsheetSettings = settings
-        self._header_text = _norm(settings.header_first_cell or settings.id_column)
-        self._id_text = _norm(settings.id_column)
+        self._header_text = _norm(self.options.header_first_cell or self.options.id_column)
+        self._id_text = _norm(self.options.id_column)
 
     # -- the contract ----------------------------------------------------------
 

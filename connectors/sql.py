@@ -92,29 +92,22 @@ class SqlSettings(ConnectorSettings):
     hold_back_seconds: float = Field(default=5.0, ge=0)
 
 
-class SqlConnector(Connector):
+class SqlConnector(Connector[SqlSettings]):
     """Complaints are rows of one table, with joined one-to-one rows and a list of responses."""
 
     type = "sql"
-    Settings = SqlSettings
     can_create = False
 
     def __init__(self, name: str, settings: ConnectorSettings) -> None:
-        if not isinstance(settings, SqlSettings):
-            settings = SqlSettings.model_validate(settings.model_dump())
         super().__init__(name, settings)
-        self.options: SqlSettings = settings
         where = f"connectors.{name}"
-        if settings.mapping is None:
-            raise ConfigError(
-                [f"{where}.mapping: a sql connector needs a mapping file with a [transport] table"]
-            )
-        mapping = load_mapping(settings.mapping)
-        self.spec: TransportSpec = parse_transport(mapping.transport, settings.mapping)
-        self._source = settings.mapping
+        assert self.options.mapping is not None  # see problems()
+        mapping = load_mapping(self.options.mapping)
+        self.spec: TransportSpec = parse_transport(mapping.transport, self.options.mapping)
+        self._source = self.options.mapping
         self._zone = mapping.timezone
-        secret = settings.password.get_secret_value() if settings.password else None
-        self._url = database_url(settings.url, secret, where)
+        secret = self.options.password.get_secret_value() if self.options.password else None
+        self._url = database_url(self.options.url, secret, where)
         self._names = _named_in(self.spec)
         self._engine: Engine | None = None
         self._queries: RecordQueries | None = None
@@ -125,6 +118,14 @@ class SqlConnector(Connector):
         # A read-only door: its responses are read and sent on, nothing is written back.
         self.can_add_followups = self.spec.responses is not None and self.spec.responses.writable
         self.can_write_status = self.spec.write_status
+
+    def problems(self) -> list[str]:
+        if self.options.mapping is None:
+            where = f"connectors.{self.name}"
+            return [
+                f"{where}.mapping: a sql connector needs a mapping file with a [transport] table"
+            ]
+        return []
 
     # -- the contract ------------------------------------------------------------------
 
