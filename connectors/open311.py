@@ -46,25 +46,26 @@ from urllib.parse import quote
 
 import httpx
 import structlog
-from pydantic import Field, SecretStr, field_validator
 
 from bridge.connector import ConnectorSettings, NativeRecord
 from bridge.errors import AuthError, ProtocolError, ReadRefused, RemoteRejected
 from bridge.http import answers
 from bridge.http.body import BoundedClient
-from bridge.http.connector import HttpApiSettings, HttpConnector
+from bridge.http.connector import HttpConnector
 from bridge.http.retry import RequestFn, RetrySettings
 from bridge.http.status import json_body
 from bridge.model import Attachment
 
+from .open311_settings import Open311Settings
 from .open311_wire import (
-    by_time,
+    followups_of,
     form_fields,
     halves,
     list_of_objects,
     parse_time,
     refusal,
     split_ref,
+    unseen_requests,
     windows,
     wire_time,
     with_ref,
@@ -80,40 +81,6 @@ _REQUESTS = "requests.json"
 _UPDATES = "servicerequestupdates.json"
 ATTACHMENT_PREFIXES = ("/",)
 """Media on the server's own origin: any path, since our client carries no credentials."""
-
-
-class Open311Settings(HttpApiSettings):
-    """Settings of an ``open311`` connector.
-
-    - ``base_url``: the GeoReport v2 root, e.g. ``https://311.example.go.id/open311/v2/``.
-    - ``jurisdiction_id``: sent with every call when the server hosts several jurisdictions.
-    - ``api_key`` (secret): needed to create requests and post updates; sent as a form field.
-    - ``window_days``: width of the time windows a listing walks.
-    - ``max_results``: the server's cap per listing (the standard's 1000); a window that
-      returns this many is split in half and asked again.
-    - ``start_date``: ISO date or time where a first pull (and ``find_by_ref``) starts;
-      default two years back. A time without offset is UTC.
-    - ``updates``: the server has the ``servicerequestupdates`` extension (follow-ups and
-      status writes).
-    - ``timeout_seconds``: read timeout of every request.
-    - ``allow_insecure_http``: allow plain http to a non-loopback host (never in production).
-    - ``verify_tls``: verify the server's certificate.
-    - ``retry_attempts``: attempts for reads (creates and updates are posted once).
-    """
-
-    jurisdiction_id: str | None = None
-    api_key: SecretStr | None = None
-    window_days: int = Field(30, ge=1)
-    max_results: int = Field(1000, ge=1)
-    start_date: datetime | None = None
-    updates: bool = True
-
-    @field_validator("start_date")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        return (
-            value if value is None or value.utcoffset() is not None else value.replace(tzinfo=UTC)
-        )
 
 
 class Open311Connector(HttpConnector[Open311Settings]):
@@ -150,13 +117,7 @@ class Open311Connector(HttpConnector[Open311Settings]):
             raise ValueError("`since` must be timezone-aware")
         seen: set[tuple[str, str]] = set()
         for page in self._walk(_REQUESTS, "list requests", self._start(since), {}):
-            # Neighbouring windows share a second: drop what the previous one listed.
-            fresh = []
-            for record in by_time(page, "updated_datetime"):
-                key = (str(record.get("service_request_id")), str(record.get("updated_datetime")))
-                if key not in seen:
-                    seen.add(key)
-                    fresh.append(split_ref(record))
+            fresh = unseen_requests(page, seen)
             if fresh:
                 yield fresh
 
@@ -183,16 +144,8 @@ class Open311Connector(HttpConnector[Open311Settings]):
         # An update cannot predate its request; a day's margin covers servers' odd clocks.
         opened = parse_time(request.get("requested_datetime"))
         start = self._start(None) if opened is None else opened - timedelta(days=1)
-        found: dict[str, NativeRecord] = {}
-        extra = {"service_request_id": record_id}
-        for page in self._walk(_UPDATES, "list updates", start, extra):
-            for update in page:
-                if str(update.get("service_request_id")) != record_id:
-                    continue
-                if str(update.get("description") or "").strip():
-                    update_id = str(update.get("update_id"))
-                    found.setdefault(update_id, {**update, "id": update_id})
-        return by_time(found.values(), "updated_datetime")
+        pages = self._walk(_UPDATES, "list updates", start, {"service_request_id": record_id})
+        return followups_of(record_id, pages)
 
     # -- writing ---------------------------------------------------------------
 
@@ -257,9 +210,8 @@ class Open311Connector(HttpConnector[Open311Settings]):
         try:
             found = self._read(what, path, params)
         except RemoteRejected as exc:
-            raise self._refused_listing(
-                exc, path
-            ) from None  # a refused listing is the route's problem
+            # A refused listing is the route's problem.
+            raise self._refused_listing(exc, path) from None
         if len(found) < self.options.max_results:
             if found:
                 yield found
