@@ -121,7 +121,7 @@ class Connector(ABC, Generic[SettingsT]):
                 cls.Settings = declared
         for method in CONTRACT_METHODS:
             if method in cls.__dict__:
-                setattr(cls, method, blamed(cls.__dict__[method]))
+                setattr(cls, method, blamed(cls.__dict__[method], lazy=method == "pull"))
 
     def __init__(self, name: str, settings: ConnectorSettings) -> None:
         self.name = name
@@ -221,14 +221,14 @@ class Connector(ABC, Generic[SettingsT]):
         self.close()
 
 
-def blamed(method: Callable[..., Any]) -> Callable[..., Any]:
+def blamed(method: Callable[..., Any], *, lazy: bool = False) -> Callable[..., Any]:
     """``method`` of a connector, leaving its failures blamed on that connector.
 
-    ``pull`` hands out pages lazily, so its errors come while the caller iterates:
-    it is wrapped as a generator. A connector's own bug (not a BridgeError) is
+    ``lazy`` (``pull``) methods hand out pages as the caller iterates, so their errors
+    come then: they are wrapped as a generator. A connector's own bug (not a BridgeError) is
     blamed too, so a connector that keeps failing is paused whatever the cause.
     """
-    if method.__name__ == "pull":
+    if lazy:
 
         @functools.wraps(method)
         def pages(self: Connector, *args: Any, **kwargs: Any) -> Iterator[list[NativeRecord]]:
@@ -253,7 +253,7 @@ def blamed(method: Callable[..., Any]) -> Callable[..., Any]:
 
 for _method in CONTRACT_METHODS:
     if _method in Connector.__dict__:  # the defaults' own refusals name the connector too
-        setattr(Connector, _method, blamed(Connector.__dict__[_method]))
+        setattr(Connector, _method, blamed(Connector.__dict__[_method], lazy=_method == "pull"))
 
 
 def registered_types() -> list[str]:
