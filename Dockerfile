@@ -10,7 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     BRIDGE_CONFIG=/etc/lapor-bridge/bridge.toml
 
 WORKDIR /opt/lapor-bridge
-COPY pyproject.toml README.md constraints.txt ./
+COPY pyproject.toml setup.py README.md constraints.txt ./
 COPY bridge ./bridge
 COPY connectors ./connectors
 COPY mappings ./mappings

@@ -35,11 +35,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bridge.connectors.memory import MemoryConnector, MemorySettings  # noqa: E402
 from bridge.ledger import Ledger  # noqa: E402
 from bridge.log import configure_logging  # noqa: E402
 from bridge.mapping import load_mapping  # noqa: E402
 from bridge.sync import Route, run_backfill  # noqa: E402
-from connectors.memory import MemoryConnector, MemorySettings  # noqa: E402
 
 MAPPINGS = REPO / "mappings"
 DB_URL = "mysql://root@127.0.0.1:3306/bench_backfill"
@@ -141,8 +141,8 @@ def write_csv(count: int, path: Path) -> None:
 
 
 def source_route(kind: str, data: Path, ledger: Ledger) -> Route:
-    from connectors.spreadsheet import SpreadsheetConnector, SpreadsheetSettings
-    from connectors.sql import SqlConnector, SqlSettings
+    from bridge.connectors.spreadsheet import SpreadsheetConnector, SpreadsheetSettings
+    from bridge.connectors.sql import SqlConnector, SqlSettings
 
     hub = MemoryConnector("hub", MemorySettings(type="memory", retain=False))
     if kind == "sql":

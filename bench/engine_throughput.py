@@ -14,12 +14,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from bridge.connectors.memory import MemoryConnector, MemorySettings
 from bridge.ledger import Ledger
 from bridge.log import configure_logging
 from bridge.mapping import load_mapping
 from bridge.sync import Route, run_cycle
 from bridge.testing.simulators.corpus import load_corpus
-from connectors.memory import MemoryConnector, MemorySettings
 
 MAPPINGS = Path(__file__).resolve().parents[1] / "mappings"
 

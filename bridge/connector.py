@@ -16,6 +16,16 @@ re-checked inside connectors:
   which makes a create safe to resume after a crash or a lost response;
 - ``receives_confidential``: *rahasia* complaints may be copied here (from config).
 
+A connector type declares its settings model once, as the class's type argument
+(``class LaporConnector(HttpConnector[LaporSettings])``); ``Connector.__init__``
+validates the settings against it, then asks ``problems`` for what the model alone
+cannot check, so every connector is built the same way.
+
+Every error a connector's contract method raises leaves it carrying the connector's
+configured name (``BridgeError.system``, see ``blamed``): the engine reads whom to
+hold back from the error itself. Subclasses get this for every contract method they
+define; they cannot forget it.
+
 Third-party packages add connector types through the ``bridge.connectors`` entry
 point group; the entry's name is the ``type`` used in the configuration.
 """
@@ -23,15 +33,17 @@ point group; the entry's name is the ``type`` used in the configuration.
 from __future__ import annotations
 
 import builtins
+import functools
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from importlib.metadata import entry_points
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Generic, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, SecretStr
+from typing_extensions import TypeVar
 
-from bridge.errors import ConfigError, RecordError
+from bridge.errors import ConfigError, RecordError, blame
 from bridge.model import Attachment
 from bridge.privacy import register_secret
 
@@ -61,11 +73,30 @@ class ConnectorSettings(BaseModel):
                 register_secret(value.get_secret_value())
 
 
-class Connector(ABC):
-    """One configured system. Subclass it, declare ``type`` and ``Settings``, implement the I/O."""
+SettingsT = TypeVar("SettingsT", bound=ConnectorSettings, default=ConnectorSettings)
+
+CONTRACT_METHODS = (
+    "pull",
+    "get",
+    "create",
+    "find_by_ref",
+    "followups",
+    "add_followup",
+    "set_status",
+    "forward",
+    "download",
+    "close",
+)
+"""The methods the engine calls; an error out of any of them names the connector."""
+
+
+class Connector(ABC, Generic[SettingsT]):
+    """One configured system. Subclass it as ``Connector[MySettings]``, declare ``type``,
+    implement the I/O."""
 
     type: ClassVar[str]
     Settings: ClassVar[builtins.type[ConnectorSettings]] = ConnectorSettings
+    """The settings model: the class's type argument (or, for older code, assigned)."""
 
     # Capabilities: class-level defaults that a connector may set per instance
     # from its settings (a REST door with a `since_param` has a cursor feed).
@@ -82,9 +113,38 @@ class Connector(ABC):
     can_forward: bool = False
     """``forward`` works here (LAPOR!'s *Bukan Wewenang*)."""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in cls.__dict__.get("__orig_bases__", ()):
+            declared = next(iter(get_args(base)), None)
+            if isinstance(declared, type) and issubclass(declared, ConnectorSettings):
+                cls.Settings = declared
+        for method in CONTRACT_METHODS:
+            if method in cls.__dict__:
+                setattr(cls, method, blamed(cls.__dict__[method], lazy=method == "pull"))
+
     def __init__(self, name: str, settings: ConnectorSettings) -> None:
         self.name = name
-        self.settings = settings
+        model = type(self).Settings
+        # Validated once, here: the config loader hands over the type's own model;
+        # anything else (a test's base settings, a tool's) is checked against it.
+        valid = (
+            settings if isinstance(settings, model) else model.model_validate(settings.model_dump())
+        )
+        self.options: SettingsT = cast(SettingsT, valid)
+        self.settings: ConnectorSettings = valid
+        found = self.problems()
+        if found:
+            raise ConfigError(found)
+        self.configure()
+
+    def problems(self) -> list[str]:
+        """What the settings model alone cannot check (keys that only work together),
+        each with its key path and fix; reported at once as a ConfigError."""
+        return []
+
+    def configure(self) -> None:
+        """Set per-instance capabilities from the validated settings; nothing by default."""
 
     @property
     def receives_confidential(self) -> bool:
@@ -151,14 +211,49 @@ class Connector(ABC):
             )
         return attachment.content
 
-    def close(self) -> None:  # noqa: B027 - optional hook, most connectors hold nothing
+    def close(self) -> None:
         """Release connections. Called once when the bridge stops."""
 
-    def __enter__(self) -> Connector:
+    def __enter__(self) -> Connector[SettingsT]:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def blamed(method: Callable[..., Any], *, lazy: bool = False) -> Callable[..., Any]:
+    """``method`` of a connector, leaving its failures blamed on that connector.
+
+    ``lazy`` (``pull``) methods hand out pages as the caller iterates, so their errors
+    come then: they are wrapped as a generator. A connector's own bug (not a BridgeError) is
+    blamed too, so a connector that keeps failing is paused whatever the cause.
+    """
+    if lazy:
+
+        @functools.wraps(method)
+        def pages(self: Connector, *args: Any, **kwargs: Any) -> Iterator[list[NativeRecord]]:
+            try:
+                yield from method(self, *args, **kwargs)
+            except Exception as error:
+                blame(error, self.name)
+                raise
+
+        return pages
+
+    @functools.wraps(method)
+    def call(self: Connector, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as error:
+            blame(error, self.name)
+            raise
+
+    return call
+
+
+for _method in CONTRACT_METHODS:
+    if _method in Connector.__dict__:  # the defaults' own refusals name the connector too
+        setattr(Connector, _method, blamed(Connector.__dict__[_method], lazy=_method == "pull"))
 
 
 def registered_types() -> list[str]:

@@ -21,6 +21,10 @@ The engine decides by base class, never by message::
         ├── ReadRefused        a listing, detail read or search was refused (a 4xx answer)
         └── SourceEmpty        a source that had records suddenly lists none
 
+Every error raised by a connector's contract method carries ``system``: the configured
+name of that connector (set by ``bridge.connector``, never by the connector's own code),
+so the engine knows which system to hold back without guessing.
+
 Messages never carry secrets or personal data: they are logged and shown as-is.
 """
 
@@ -31,6 +35,26 @@ from collections.abc import Iterable
 
 class BridgeError(Exception):
     """Base of every error the bridge raises on purpose."""
+
+    system: str | None = None
+    """The configured connector whose method raised it; None: the bridge's own."""
+
+
+def blame(error: BaseException, system: str) -> None:
+    """Mark ``error`` as raised by connector ``system``, unless one already claimed it.
+
+    The innermost connector wins: a target's create that fails in the source's
+    download is the source's failure. Errors that are not a BridgeError (a connector's
+    bug) get the same attribute, so they are blamed alike.
+    """
+    if getattr(error, "system", None) is None:
+        error.system = system  # type: ignore[attr-defined]  # on any exception, see above
+
+
+def system_of(error: BaseException) -> str | None:
+    """The connector ``error`` is blamed on (see ``blame``), or None."""
+    system = getattr(error, "system", None)
+    return system if isinstance(system, str) else None
 
 
 class ConfigError(BridgeError):

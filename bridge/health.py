@@ -16,13 +16,13 @@ paused connector and why, and every replica sees the same pause.
 
 from __future__ import annotations
 
-import types
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bridge.connector import Connector
-from bridge.errors import RateLimited
+from bridge.errors import RateLimited, system_of
 
 
 @dataclass(frozen=True)
@@ -61,23 +61,15 @@ class ConnectorHealth:
         return self.paused_until is not None and self.paused_until > now
 
 
-def failing_connector(error: BaseException, candidates: Sequence[Connector]) -> Connector | None:
-    """The connector among ``candidates`` whose code raised ``error``, if any.
+def failing_connector(
+    error: BaseException, candidates: Sequence[Connector[Any]]
+) -> Connector[Any] | None:
+    """The connector among ``candidates`` that raised ``error``, if any.
 
-    The traceback is walked from the innermost frame outwards, and the first frame
-    running a method of one of the candidates names it. This keeps the engine's
-    call sites free of bookkeeping: any error raised inside a connector, however
-    deep (its HTTP client, its database driver), is blamed on that connector, and
-    an error raised by the engine or the ledger is blamed on none.
+    Read from the error itself: every error out of a connector's contract method
+    carries that connector's name (``bridge.errors.system_of``), however deep it was
+    raised (its HTTP client, its database driver). An error raised by the engine or
+    the ledger names none, and is blamed on none.
     """
-    frames: list[types.FrameType] = []
-    trace = error.__traceback__
-    while trace is not None:
-        frames.append(trace.tb_frame)
-        trace = trace.tb_next
-    for frame in reversed(frames):
-        owner: object = frame.f_locals.get("self")
-        for connector in candidates:
-            if connector is owner:
-                return connector
-    return None
+    system = system_of(error)
+    return next((c for c in candidates if system is not None and c.name == system), None)

@@ -19,96 +19,61 @@ search or detail read is the route's: ``ReadRefused``, naming ``base_url``.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import structlog
-from pydantic import SecretStr
 
-from bridge import answers, attachments, http
-from bridge.connector import Connector, ConnectorSettings, NativeRecord
-from bridge.errors import ProtocolError, ReadRefused, RecordInvalid, RemoteRejected
-from bridge.http_body import BoundedClient
+from bridge.connector import NativeRecord
+from bridge.errors import ProtocolError, ReadRefused, RemoteRejected
+from bridge.http import answers
+from bridge.http.body import BoundedClient
+from bridge.http.connector import HttpConnector
+from bridge.http.retry import RequestFn
+from bridge.http.status import json_body
 from bridge.model import Attachment
+
+from .lapor_settings import ATTACHMENT_PREFIXES, LaporSettings
+from .lapor_wire import (
+    add_tag,
+    created_id,
+    followup_id,
+    form_fields,
+    has_tag,
+    iso_aware,
+    results_of,
+    segment,
+)
 
 log = structlog.get_logger(__name__)
 
 AttachmentFetcher = Callable[[Attachment], bytes]
 
-_TAG_SPLIT = re.compile(r"[\s,;]+")
-ATTACHMENT_PREFIXES = ("files/", "/storage/")
-"""Where LAPOR! files are fetched with our credentials [A]: never its API paths."""
 
-
-class LaporSettings(http.HttpConnectorSettings):
-    """Settings of a ``lapor`` connector.
-
-    - ``base_url``: API root, e.g. ``https://api-splp.layanan.go.id/lapor/3.0.0``.
-    - ``auth_header``: header carrying ``Bearer <api_key>``; ``auth`` in production,
-      ``Authorization`` in the sandbox.
-    - ``api_key`` (secret): the bearer token.
-    - ``api_guid`` (secret): the value of the ``token`` header.
-    - ``page_size``: records per listing page.
-    - ``disposition_id``: only pull complaints disposed to this institution.
-    - ``timeout_seconds``: read timeout of every request.
-    - ``allow_insecure_http``: allow plain http to a non-loopback host (never in production).
-    - ``verify_tls``: verify the server's certificate.
-    - ``retry_attempts``: attempts for reads (creates are tried once).
-    - ``max_response_bytes``, ``max_attachment_bytes``, ``request_deadline_seconds``,
-      ``attachment_hosts``, ``attachment_path_prefixes``: see ``bridge.http`` and
-      ``bridge.attachments`` (default prefixes: ``ATTACHMENT_PREFIXES``).
-    """
-
-    base_url: str
-    auth_header: str = "auth"
-    api_key: SecretStr
-    api_guid: SecretStr
-    page_size: int = 100
-    disposition_id: str | None = None
-
-
-class LaporConnector(Connector):
+class LaporConnector(HttpConnector[LaporSettings]):
     """Complaints in LAPOR!: pull by ``updated_since``, create with a reference hashtag."""
 
     type = "lapor"
-    Settings = LaporSettings
     can_create = True
     change_feed = "cursor"
     can_find_by_ref = True
     supports_followups = True
     can_write_status = False  # no status endpoint for agencies
     can_forward = True
+    attachment_prefixes = ATTACHMENT_PREFIXES
 
-    def __init__(
-        self,
-        name: str,
-        settings: ConnectorSettings,
-        *,
-        retry: http.RetrySettings | None = None,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        if not isinstance(settings, LaporSettings):
-            settings = LaporSettings.model_validate(settings.model_dump())
-        super().__init__(name, settings)
-        self.options: LaporSettings = settings
-        self.http = settings.http_settings()
-        self.retry = retry or settings.retry_settings()
-        self._auth_hint = f"secrets api_key and api_guid of connector {name!r}"
-        self._fetch_attachment: AttachmentFetcher | None = None
-        self._attachments = attachments.policy_of(name, settings, ATTACHMENT_PREFIXES)
-        self._client = http.make_client(
-            settings.base_url,
-            headers={
-                settings.auth_header: f"Bearer {settings.api_key.get_secret_value()}",
-                "token": settings.api_guid.get_secret_value(),
-            },
-            http=self.http,
-            transport=transport,
-        )
+    _fetch_attachment: AttachmentFetcher | None = None
+
+    def auth_headers(self) -> dict[str, str]:
+        return {
+            self.options.auth_header: f"Bearer {self.options.api_key.get_secret_value()}",
+            "token": self.options.api_guid.get_secret_value(),
+        }
+
+    def auth_hint(self) -> str:
+        return f"secrets api_key and api_guid of connector {self.name!r}"
 
     def set_attachment_fetcher(self, fetch: AttachmentFetcher | None) -> None:
         """Where ``create`` gets attachment bytes (the source connector's ``download``)."""
@@ -121,7 +86,7 @@ class LaporConnector(Connector):
         if self.options.disposition_id is not None:
             params["disposition_id"] = self.options.disposition_id
         if since is not None:
-            params["updated_since"] = _iso_aware(since)
+            params["updated_since"] = iso_aware(since)
         params["page_size"] = str(self.options.page_size)
         keys = ("base_url", "disposition_id")
         yield from self._pages("complaints", params, context="list complaints", keys=keys)
@@ -132,14 +97,14 @@ class LaporConnector(Connector):
         ``data_logs``, which #4 answers beside ``data``, is copied into the record.
         """
         context = self._context("get complaint")
-        path = f"complaints/{_segment(record_id)}/complaint"
+        path = f"complaints/{segment(record_id)}/complaint"
         try:
             body = self._get(path, "get complaint", keys=("base_url",))
         except ReadRefused as exc:
             if exc.status_code == 404:
                 return None
             raise
-        results = _results(body, context)
+        results = results_of(body, context)
         data = results.get("data")
         if data is None:
             return None
@@ -154,7 +119,7 @@ class LaporConnector(Connector):
 
     def followups(self, record_id: str) -> list[NativeRecord]:
         """Every follow-up (#5), oldest first as LAPOR! lists them, over all pages."""
-        path = f"complaints/{_segment(record_id)}/followups"
+        path = f"complaints/{segment(record_id)}/followups"
         return [f for page in self._pages(path, {}, context="list follow-ups") for f in page]
 
     def find_by_ref(self, ref: str) -> str | None:
@@ -165,21 +130,6 @@ class LaporConnector(Connector):
                 if has_tag(record.get("tags_raw"), ref):
                     return str(record["id"])
         return None
-
-    def download(self, attachment: Attachment) -> bytes:
-        """The attachment's bytes; our credentials go only to LAPOR!'s attachment paths."""
-        if attachment.content is not None:
-            return attachment.content
-        if not attachment.url:
-            raise RecordInvalid(f"attachment {attachment.filename!r} has neither content nor url")
-        return attachments.fetch(
-            self._client,
-            attachment.url,
-            policy=self._attachments,
-            http=self.http,
-            retry=self.retry,
-            context=self._context("download attachment"),
-        )
 
     # -- writing ---------------------------------------------------------------
 
@@ -194,7 +144,7 @@ class LaporConnector(Connector):
         response = self._send(
             lambda c: c.post("complaints/complaint", json=payload), context, idempotent=False
         )
-        new_id = _created_id(http.json_body(response, context=context), context)
+        new_id = created_id(json_body(response, context=context), context)
         log.info("lapor.complaint.created", connector=self.name, record_id=new_id)
         return new_id
 
@@ -210,7 +160,7 @@ class LaporConnector(Connector):
         response = self._send(
             lambda c: c.post("complaints/complaint/file", files=files), context, idempotent=True
         )
-        docs = _results(http.json_body(response, context=context), context).get("docs")
+        docs = results_of(json_body(response, context=context), context).get("docs")
         if not isinstance(docs, list) or not all(isinstance(d, dict) and "id" in d for d in docs):
             raise ProtocolError(f"{context}: results.docs is not a list of {{id}} objects")
         return [d["id"] for d in docs]
@@ -225,7 +175,7 @@ class LaporConnector(Connector):
         ``complaint_id`` is set from ``record_id``. Never retried: a lost answer may
         hide a posted follow-up, and posting it again would show it twice.
         """
-        data = _form_fields(followup)
+        data = form_fields(followup)
         data["complaint_id"] = record_id
         files = [
             (f"attachment[{i}]", (a.filename, self._attachment_bytes(a), a.content_type))
@@ -237,7 +187,7 @@ class LaporConnector(Connector):
             context,
             idempotent=False,
         )
-        new_id = _followup_id(http.json_body(response, context=context))
+        new_id = followup_id(json_body(response, context=context))
         log.info("lapor.followup.added", connector=self.name, record_id=record_id)
         return new_id
 
@@ -253,13 +203,10 @@ class LaporConnector(Connector):
             "reason_description": reason,
             "not_authority": "1",
         }
-        path = f"complaints/process/{_segment(record_id)}/reject"
+        path = f"complaints/process/{segment(record_id)}/reject"
         context = self._context("forward complaint")
         self._send(lambda c: c.post(path, data=form), context, idempotent=False)
         log.info("lapor.complaint.forwarded", connector=self.name, record_id=record_id)
-
-    def close(self) -> None:
-        self._client.close()
 
     # -- internals -------------------------------------------------------------
 
@@ -278,7 +225,7 @@ class LaporConnector(Connector):
         while True:
             query = {**params, "page": str(page)}
             body = self._get(path, context, params=query, keys=keys)
-            results = _results(body, self._context(context))
+            results = results_of(body, self._context(context))
             data = results.get("data")
             if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
                 raise ProtocolError(f"{self._context(context)}: results.data is not a list")
@@ -309,29 +256,17 @@ class LaporConnector(Connector):
         except RemoteRejected as exc:
             if not keys:
                 raise
-            raise http.refused_read(
-                exc, self._client, path, connector=self.name, keys=keys
-            ) from None
-        return http.json_body(response, context=full)
+            raise self._refused(exc, path, keys) from None
+        return json_body(response, context=full)
 
-    def _send(
-        self, request_fn: http.RequestFn, context: str, *, idempotent: bool
-    ) -> httpx.Response:
+    def _send(self, request_fn: RequestFn, context: str, *, idempotent: bool) -> httpx.Response:
         def checked(client: BoundedClient) -> httpx.Response:
             response = request_fn(client)
             if response.is_success:  # an HTTP 200 whose envelope says it failed is a failure
                 answers.raise_for_envelope(response, context=context, auth_hint=self._auth_hint)
             return response
 
-        return http.send(
-            self._client,
-            checked,
-            self.retry,
-            idempotent=idempotent,
-            context=context,
-            auth_hint=self._auth_hint,
-            bounds=self.http.bounds(),
-        )
+        return super()._send(checked, context, idempotent=idempotent)
 
     def _attachment_bytes(self, attachment: Attachment) -> bytes:
         if attachment.content is not None:
@@ -339,94 +274,3 @@ class LaporConnector(Connector):
         if self._fetch_attachment is not None:
             return self._fetch_attachment(attachment)
         return self.download(attachment)
-
-    def _context(self, what: str) -> str:
-        return f"{self.name}: {what}"
-
-
-def has_tag(tags_raw: Any, ref: str) -> bool:
-    """True when ``ref`` is one whole hashtag of ``tags_raw`` (``#ref``), not a prefix of one."""
-    return ref.casefold() in {t.lstrip("#").casefold() for t in _tags(tags_raw)}
-
-
-def add_tag(tags_raw: Any, ref: str) -> str:
-    """``tags_raw`` with ``#ref`` appended once, keeping the existing tags."""
-    tags = _tags(tags_raw)
-    if not has_tag(tags, ref):
-        tags.append(f"#{ref}")
-    return " ".join(tags)
-
-
-def _tags(tags_raw: Any) -> list[str]:
-    if tags_raw is None:
-        return []
-    if isinstance(tags_raw, list | tuple | set):
-        return [str(t).strip() for t in tags_raw if str(t).strip()]
-    return [t for t in _TAG_SPLIT.split(str(tags_raw)) if t]
-
-
-def _results(body: Any, context: str) -> dict[str, Any]:
-    """The ``results`` object of a LAPOR! envelope, or ProtocolError."""
-    results = body.get("results") if isinstance(body, dict) else None
-    if not isinstance(results, dict):
-        raise ProtocolError(f"{context}: the answer has no `results` envelope")
-    return results
-
-
-def _created_id(body: Any, context: str) -> str:
-    """The new id: top-level ``complaint_id`` or ``results.complaint.id`` (both are seen).
-
-    An id that names no record (``0``, ``null``, ``false``, "") is a ProtocolError.
-    """
-    if isinstance(body, dict):
-        if body.get("complaint_id") is not None:
-            return answers.created_id(body["complaint_id"], context=context, where="complaint_id")
-        results = body.get("results")
-        complaint = results.get("complaint") if isinstance(results, dict) else None
-        if isinstance(complaint, dict) and "id" in complaint:
-            return answers.created_id(
-                complaint["id"], context=context, where="results.complaint.id"
-            )
-    raise ProtocolError(
-        f"{context}: the answer carries neither complaint_id nor results.complaint.id"
-    )
-
-
-def _followup_id(body: Any) -> str | None:
-    """The new follow-up's id from #6's answer, or None when it carries none.
-
-    Seen or plausible shapes: ``results.id``, ``results.followup.id``,
-    ``results.data.id``, a top-level ``followup_id``.
-    """
-    if not isinstance(body, dict):
-        return None
-    results = body.get("results")
-    results = results if isinstance(results, dict) else {}
-    candidates = [results.get("id"), body.get("followup_id")]
-    for key in ("followup", "data"):
-        nested = results.get(key)
-        if isinstance(nested, dict):
-            candidates.append(nested.get("id"))
-    found = next((c for c in candidates if c not in (None, "") and not isinstance(c, bool)), None)
-    return None if found is None else str(found)
-
-
-def _form_fields(fields: NativeRecord) -> dict[str, str]:
-    """Form values as text: flags as 1/0, None left out (an empty field is not "None")."""
-    form: dict[str, str] = {}
-    for key, value in fields.items():
-        if value is None:
-            continue
-        form[key] = str(int(value)) if isinstance(value, bool) else str(value)
-    return form
-
-
-def _segment(record_id: str) -> str:
-    """A record id as one URL path segment (no way to reach another path)."""
-    return quote(record_id, safe="")
-
-
-def _iso_aware(moment: datetime) -> str:
-    if moment.utcoffset() is None:
-        raise ValueError("`since` must be timezone-aware")
-    return moment.isoformat()

@@ -2,13 +2,15 @@
 
 Copy this module to start a new connector: it shows every part of the contract
 (settings, capabilities, pull pages, get, create with the bridge's reference,
-find_by_ref) with no transport in the way.
+find_by_ref) with no transport in the way. The settings model is declared once, as
+the type argument (``Connector[MemorySettings]``): the base validates it, and
+``configure`` sets what depends on it (the store, the change feed).
 
-Records live in a ``MemoryStore``. Two connectors configured with the same
-``store`` name share one store, so that a test can "restart" the bridge and find
-the same remote system it left behind. The helpers ``put``, ``change``,
-``post_followup``, ``records``, ``fail_next``, ``clear_failures``, ``creates`` and
-``drop_response_after_create`` exist for tests and are not part of the contract.
+Records live in a ``MemoryStore`` (``connectors.memory_store``). Two connectors
+configured with the same ``store`` name share one store, so that a test can
+"restart" the bridge and find the same remote system it left behind. The helpers
+``put``, ``change``, ``post_followup``, ``records``, ``fail_next``, ``clear_failures``,
+``creates`` and ``drop_response_after_create`` exist for tests and are not part of the contract.
 
 Follow-ups live inside their record under ``"_followups"`` (a list of native
 dicts, oldest first). Every change to a record (a follow-up, a status write)
@@ -19,25 +21,31 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from pydantic import Field
 
 from bridge.connector import ChangeFeed, Connector, ConnectorSettings, NativeRecord
-from bridge.errors import BridgeError, RecordInvalid, RemoteRejected, RetryableError
+from bridge.errors import BridgeError, RemoteRejected, RetryableError
 from bridge.model import Attachment
+
+from .memory_store import (
+    MemoryStore,
+    Operation,
+    bump,
+    cursor_key,
+    forget_shared_stores,
+    listed_since,
+    shared_store,
+)
 
 log = structlog.get_logger(__name__)
 
 REF_KEY = "_bridge_ref"
 ATTACHMENTS_KEY = "_attachments"  # filenames received with a create, for tests to check
 FOLLOWUPS_KEY = "_followups"
-Operation = Literal[
-    "pull", "get", "create", "find_by_ref", "followups", "add_followup", "set_status", "forward"
-]
 
 
 class MemorySettings(ConnectorSettings):
@@ -63,68 +71,31 @@ class MemorySettings(ConnectorSettings):
     retain: bool = True
 
 
-@dataclass
-class MemoryStore:
-    """The remote system's state: records by id (insertion-ordered) and test switches."""
-
-    records: dict[str, NativeRecord] = field(default_factory=dict)
-    next_id: int = 1
-    next_followup_id: int = 1
-    creates: int = 0
-    drop_response_after_create: bool = False
-    failures: list[tuple[frozenset[str], BridgeError]] = field(default_factory=list)
-
-    def new_id(self) -> str:
-        while (candidate := f"m-{self.next_id}") in self.records:
-            self.next_id += 1
-        self.next_id += 1
-        return candidate
-
-    def new_followup_id(self) -> str:
-        self.next_followup_id += 1
-        return f"f-{self.next_followup_id - 1}"
-
-    def maybe_fail(self, operation: str) -> None:
-        """Raise the first injected failure that targets ``operation``, consuming it."""
-        for index, (operations, error) in enumerate(self.failures):
-            if operation in operations:
-                del self.failures[index]
-                raise error
-
-
-_STORES: dict[str, MemoryStore] = {}
-
-
-class MemoryConnector(Connector):
+class MemoryConnector(Connector[MemorySettings]):
     """Native records are plain dicts with an ``id`` and an aware ISO ``updated_at``."""
 
     type = "memory"
-    Settings = MemorySettings
     can_create = True
     can_find_by_ref = True
     supports_followups = True
     can_write_status = True
     can_forward = True
 
-    def __init__(self, name: str, settings: ConnectorSettings) -> None:
-        if not isinstance(settings, MemorySettings):
-            settings = MemorySettings.model_validate(settings.model_dump())
-        super().__init__(name, settings)
-        self.options: MemorySettings = settings
-        self._store = self.store(settings.store) if settings.store else MemoryStore()
-        self.change_feed = settings.feed
+    def configure(self) -> None:
+        self._store = self.store(self.options.store) if self.options.store else MemoryStore()
+        self.change_feed = self.options.feed
 
     # -- shared stores ---------------------------------------------------------
 
     @staticmethod
     def store(name: str) -> MemoryStore:
         """The shared store called ``name``, created empty on first use."""
-        return _STORES.setdefault(name, MemoryStore())
+        return shared_store(name)
 
     @staticmethod
     def reset_stores() -> None:
         """Forget every shared store (call between tests)."""
-        _STORES.clear()
+        forget_shared_stores()
 
     # -- the contract ----------------------------------------------------------
 
@@ -132,9 +103,9 @@ class MemoryConnector(Connector):
         self._store.maybe_fail("pull")
         records = list(self._store.records.values())
         if self.change_feed == "cursor":
-            records.sort(key=_cursor_key)
+            records.sort(key=cursor_key)
             if since is not None:
-                records = [r for r in records if _listed_since(r, since)]
+                records = [r for r in records if listed_since(r, since)]
         size = max(1, self.options.page_size)
         for start in range(0, len(records), size):
             yield [copy.deepcopy(r) for r in records[start : start + size]]
@@ -201,14 +172,14 @@ class MemoryConnector(Connector):
         stored = copy.deepcopy(followup)
         stored["id"] = str(stored.get("id") or self._store.new_followup_id())
         record.setdefault(FOLLOWUPS_KEY, []).append(stored)
-        _bump(record)
+        bump(record)
         return str(stored["id"])
 
     def change(self, record_id: str, **fields: Any) -> None:
         """Merge ``fields`` into a record and move its ``updated_at`` forward."""
         record = self._record(record_id)
         record.update(copy.deepcopy(fields))
-        _bump(record)
+        bump(record)
 
     def put(self, record: NativeRecord) -> str:
         """Insert or replace a record as the remote system's own users would; returns its id."""
@@ -270,47 +241,3 @@ class MemoryConnector(Connector):
         stored["id"] = str(stored.get("id") or self._store.new_id())
         stored.setdefault("updated_at", datetime.now(UTC).isoformat())
         return stored
-
-
-def _updated_at(record: NativeRecord) -> datetime:
-    raw = record.get("updated_at")
-    try:
-        value = datetime.fromisoformat(str(raw))
-    except ValueError:
-        raise RecordInvalid(f"not an ISO timestamp: {raw!r}", field="updated_at") from None
-    if value.utcoffset() is None:
-        raise RecordInvalid("timestamp has no time zone", field="updated_at")
-    return value
-
-
-def _bump(record: NativeRecord) -> None:
-    """Set ``updated_at`` to now, or just after its old value when that is later (never back)."""
-    now = datetime.now(UTC)
-    try:
-        previous = _updated_at(record)
-    except RecordInvalid:
-        previous = None  # a test put a malformed timestamp: replace it
-    if previous is not None and previous >= now:
-        now = previous + timedelta(microseconds=1)
-    record["updated_at"] = now.isoformat()
-
-
-def _readable_updated_at(record: NativeRecord) -> datetime | None:
-    try:
-        return _updated_at(record)
-    except RecordInvalid:
-        return None
-
-
-def _listed_since(record: NativeRecord, since: datetime) -> bool:
-    # A record whose time cannot be compared is listed every time: the engine's mapping
-    # sets it aside with the reason, where it is seen (it is never silently skipped).
-    updated = _readable_updated_at(record)
-    return updated is None or updated >= since
-
-
-def _cursor_key(record: NativeRecord) -> tuple[datetime, str]:
-    # One record with an unreadable updated_at used to raise RecordInvalid out of pull()
-    # and stop every cycle of the route; it is listed last instead (like open311's by_time).
-    latest = datetime.max.replace(tzinfo=UTC)
-    return (_readable_updated_at(record) or latest, str(record["id"]))

@@ -46,21 +46,26 @@ from urllib.parse import quote
 
 import httpx
 import structlog
-from pydantic import Field, SecretStr, field_validator
 
-from bridge import answers, attachments, http
-from bridge.connector import Connector, ConnectorSettings, NativeRecord
+from bridge.connector import ConnectorSettings, NativeRecord
 from bridge.errors import AuthError, ProtocolError, ReadRefused, RemoteRejected
-from bridge.http_body import BoundedClient
+from bridge.http import answers
+from bridge.http.body import BoundedClient
+from bridge.http.connector import HttpConnector
+from bridge.http.retry import RequestFn, RetrySettings
+from bridge.http.status import json_body
 from bridge.model import Attachment
-from connectors.open311_wire import (
-    by_time,
+
+from .open311_settings import Open311Settings
+from .open311_wire import (
+    followups_of,
     form_fields,
     halves,
     list_of_objects,
     parse_time,
     refusal,
     split_ref,
+    unseen_requests,
     windows,
     wire_time,
     with_ref,
@@ -78,73 +83,32 @@ ATTACHMENT_PREFIXES = ("/",)
 """Media on the server's own origin: any path, since our client carries no credentials."""
 
 
-class Open311Settings(http.HttpConnectorSettings):
-    """Settings of an ``open311`` connector.
-
-    - ``base_url``: the GeoReport v2 root, e.g. ``https://311.example.go.id/open311/v2/``.
-    - ``jurisdiction_id``: sent with every call when the server hosts several jurisdictions.
-    - ``api_key`` (secret): needed to create requests and post updates; sent as a form field.
-    - ``window_days``: width of the time windows a listing walks.
-    - ``max_results``: the server's cap per listing (the standard's 1000); a window that
-      returns this many is split in half and asked again.
-    - ``start_date``: ISO date or time where a first pull (and ``find_by_ref``) starts;
-      default two years back. A time without offset is UTC.
-    - ``updates``: the server has the ``servicerequestupdates`` extension (follow-ups and
-      status writes).
-    - ``timeout_seconds``: read timeout of every request.
-    - ``allow_insecure_http``: allow plain http to a non-loopback host (never in production).
-    - ``verify_tls``: verify the server's certificate.
-    - ``retry_attempts``: attempts for reads (creates and updates are posted once).
-    """
-
-    base_url: str
-    jurisdiction_id: str | None = None
-    api_key: SecretStr | None = None
-    window_days: int = Field(30, ge=1)
-    max_results: int = Field(1000, ge=1)
-    start_date: datetime | None = None
-    updates: bool = True
-
-    @field_validator("start_date")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        return (
-            value if value is None or value.utcoffset() is not None else value.replace(tzinfo=UTC)
-        )
-
-
-class Open311Connector(Connector):
+class Open311Connector(HttpConnector[Open311Settings]):
     """Service requests of a GeoReport v2 server, listed by time window."""
 
     type = "open311"
-    Settings = Open311Settings
     can_create = True
     change_feed = "cursor"
     can_find_by_ref = True
+    attachment_prefixes = ATTACHMENT_PREFIXES
+    download_what = "download media"  # a media_url file: public, no credential goes with it
 
     def __init__(
         self,
         name: str,
         settings: ConnectorSettings,
         *,
-        retry: http.RetrySettings | None = None,
+        retry: RetrySettings | None = None,
         transport: httpx.BaseTransport | None = None,
         clock: Clock | None = None,
     ) -> None:
-        if not isinstance(settings, Open311Settings):
-            settings = Open311Settings.model_validate(settings.model_dump())
-        super().__init__(name, settings)
-        self.options: Open311Settings = settings
-        self.http = settings.http_settings()
-        self.retry = retry or settings.retry_settings()
+        super().__init__(name, settings, retry=retry, transport=transport)
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._auth_hint = f"secret api_key of connector {name!r}"
-        self._client = http.make_client(
-            settings.base_url, headers={}, http=self.http, transport=transport
-        )
-        self._attachments = attachments.policy_of(name, settings, ATTACHMENT_PREFIXES)
-        self.supports_followups = settings.updates
-        self.can_write_status = settings.updates
+        self.supports_followups = self.options.updates
+        self.can_write_status = self.options.updates
+
+    def auth_hint(self) -> str:
+        return f"secret api_key of connector {self.name!r}"
 
     # -- reading ---------------------------------------------------------------
 
@@ -153,13 +117,7 @@ class Open311Connector(Connector):
             raise ValueError("`since` must be timezone-aware")
         seen: set[tuple[str, str]] = set()
         for page in self._walk(_REQUESTS, "list requests", self._start(since), {}):
-            # Neighbouring windows share a second: drop what the previous one listed.
-            fresh = []
-            for record in by_time(page, "updated_datetime"):
-                key = (str(record.get("service_request_id")), str(record.get("updated_datetime")))
-                if key not in seen:
-                    seen.add(key)
-                    fresh.append(split_ref(record))
+            fresh = unseen_requests(page, seen)
             if fresh:
                 yield fresh
 
@@ -170,7 +128,7 @@ class Open311Connector(Connector):
         except RemoteRejected as exc:
             if exc.status_code == 404:
                 return None
-            raise self._refused(exc, path) from None
+            raise self._refused_listing(exc, path) from None
         return split_ref(body[0]) if body else None
 
     def find_by_ref(self, ref: str) -> str | None:
@@ -186,29 +144,8 @@ class Open311Connector(Connector):
         # An update cannot predate its request; a day's margin covers servers' odd clocks.
         opened = parse_time(request.get("requested_datetime"))
         start = self._start(None) if opened is None else opened - timedelta(days=1)
-        found: dict[str, NativeRecord] = {}
-        extra = {"service_request_id": record_id}
-        for page in self._walk(_UPDATES, "list updates", start, extra):
-            for update in page:
-                if str(update.get("service_request_id")) != record_id:
-                    continue
-                if str(update.get("description") or "").strip():
-                    update_id = str(update.get("update_id"))
-                    found.setdefault(update_id, {**update, "id": update_id})
-        return by_time(found.values(), "updated_datetime")
-
-    def download(self, attachment: Attachment) -> bytes:
-        """A ``media_url`` file; it is public, and no credential ever goes with it."""
-        if attachment.content is not None or not attachment.url:
-            return super().download(attachment)
-        return attachments.fetch(
-            self._client,
-            attachment.url,
-            policy=self._attachments,
-            http=self.http,
-            retry=self.retry,
-            context=f"{self.name}: download media",
-        )
+        pages = self._walk(_UPDATES, "list updates", start, {"service_request_id": record_id})
+        return followups_of(record_id, pages)
 
     # -- writing ---------------------------------------------------------------
 
@@ -249,9 +186,6 @@ class Open311Connector(Connector):
         self._write("set status", _UPDATES, self._stamped(form))
         log.info("open311.status.written", connector=self.name, record_id=record_id)
 
-    def close(self) -> None:
-        self._client.close()
-
     # -- internals: windows ----------------------------------------------------
 
     def _start(self, since: datetime | None) -> datetime:
@@ -276,7 +210,8 @@ class Open311Connector(Connector):
         try:
             found = self._read(what, path, params)
         except RemoteRejected as exc:
-            raise self._refused(exc, path) from None  # a refused listing is the route's problem
+            # A refused listing is the route's problem.
+            raise self._refused_listing(exc, path) from None
         if len(found) < self.options.max_results:
             if found:
                 yield found
@@ -298,9 +233,8 @@ class Open311Connector(Connector):
         jurisdiction = self.options.jurisdiction_id
         return {} if jurisdiction is None else {"jurisdiction_id": jurisdiction}
 
-    def _refused(self, exc: RemoteRejected, path: str) -> ReadRefused:
-        keys = ("base_url", "jurisdiction_id")
-        return http.refused_read(exc, self._client, path, connector=self.name, keys=keys)
+    def _refused_listing(self, exc: RemoteRejected, path: str) -> ReadRefused:
+        return super()._refused(exc, path, ("base_url", "jurisdiction_id"))
 
     def _existing(self, record_id: str) -> NativeRecord:
         request = self.get(record_id)
@@ -345,7 +279,7 @@ class Open311Connector(Connector):
         data["api_key"] = key.get_secret_value()
         return self._call(what, lambda c: c.post(path, data=data), write=True)
 
-    def _call(self, what: str, request_fn: http.RequestFn, *, write: bool) -> list[NativeRecord]:
+    def _call(self, what: str, request_fn: RequestFn, *, write: bool) -> list[NativeRecord]:
         context = f"{self.name}: {what}"
 
         def checked(client: BoundedClient) -> httpx.Response:
@@ -357,16 +291,8 @@ class Open311Connector(Connector):
                 raise error
             return response
 
-        response = http.send(
-            self._client,
-            checked,
-            self.retry,
-            idempotent=not write,
-            context=context,
-            auth_hint=self._auth_hint,
-            bounds=self.http.bounds(),
-        )
-        body = list_of_objects(http.json_body(response, context=context))
+        response = self._send(checked, context, idempotent=not write)
+        body = list_of_objects(json_body(response, context=context))
         if body is None:
             raise ProtocolError(f"{context}: expected a JSON list of objects")
         return body

@@ -4,6 +4,8 @@ Nothing here does I/O, so each rule is tested on its own:
 
 - ``windows`` cuts [start, end] into steps of whole seconds, the resolution GeoReport v2
   servers keep; ``halves`` splits a window whose listing hit the server's cap.
+- ``unseen_requests`` drops what a neighbouring window listed already; ``followups_of``
+  picks one request's follow-ups out of listed updates.
 - ``with_ref`` / ``split_ref`` put the bridge's reference on the last line of a
   description as ``[ref: lb…]`` and take it off again (Open311 has no field for it).
 - ``refusal`` turns a 4xx answer into the error it means, with the description of the
@@ -21,8 +23,8 @@ from typing import Any
 import httpx
 
 from bridge.errors import AuthError, BridgeError, RemoteRejected
-from bridge.http import truncate
-from bridge.http_body import parse_json
+from bridge.http.body import parse_json
+from bridge.http.status import truncate
 from bridge.model import REF_TEXT
 
 ONE_SECOND = timedelta(seconds=1)
@@ -85,6 +87,40 @@ def by_time(records: Iterable[dict[str, Any]], key: str) -> list[dict[str, Any]]
     return sorted(records, key=lambda r: parse_time(r.get(key)) or latest)
 
 
+def unseen_requests(
+    page: Iterable[dict[str, Any]], seen: set[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """The requests of ``page`` not listed before (``seen`` is updated), oldest change first.
+
+    Neighbouring windows share a second: what the previous one listed is dropped.
+    """
+    fresh = []
+    for record in by_time(page, "updated_datetime"):
+        key = (str(record.get("service_request_id")), str(record.get("updated_datetime")))
+        if key not in seen:
+            seen.add(key)
+            fresh.append(split_ref(record))
+    return fresh
+
+
+def followups_of(record_id: str, pages: Iterable[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The follow-ups of one request among listed updates, each once, oldest first.
+
+    Only that request's updates count (a server may ignore the filter), and an update
+    with no description is a bare status change, not a follow-up. Each is shown with
+    ``id`` = its ``update_id``.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    for page in pages:
+        for update in page:
+            if str(update.get("service_request_id")) != record_id:
+                continue
+            if str(update.get("description") or "").strip():
+                update_id = str(update.get("update_id"))
+                found.setdefault(update_id, {**update, "id": update_id})
+    return by_time(found.values(), "updated_datetime")
+
+
 # -- the reference trailer -----------------------------------------------------------------
 def with_ref(description: Any, ref: str) -> str:
     """The description with the bridge's reference as its last line."""
@@ -135,7 +171,7 @@ def refusal(
     """The error a refused call means, with the server's description; None otherwise.
 
     Only 4xx answers are read here; 408, 425, 429 and 5xx are left to the shared policy
-    (``bridge.http``), which retries them. 401/403 stop the route; another 4xx refuses.
+    (``bridge.http.retry``), which retries them. 401/403 stop the route; another 4xx refuses.
     """
     status = response.status_code
     if not 400 <= status < 500 or status in (408, 425, 429):

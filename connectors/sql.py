@@ -43,33 +43,21 @@ from typing import Any
 
 import structlog
 from pydantic import Field, SecretStr
-from sqlalchemy import DateTime, Engine, Table, cast, create_engine, func, insert, select, update
+from sqlalchemy import Engine, Table, select, update
 
 from bridge.connector import Connector, ConnectorSettings, NativeRecord
 from bridge.errors import ConfigError, RemoteRejected
-from bridge.mapping import load_mapping
 from bridge.model import Attachment
-from connectors.sql_errors import Attempt, Write, db_errors
-from connectors.sql_params import coerce_id, db_time, row_values
-from connectors.sql_query import CursorKey, RecordQueries
-from connectors.sql_schema import TransportSpec, parse_transport, reflect_layout
-from connectors.sql_values import database_url
+
+from .sql_database import SqlDatabase
+from .sql_errors import db_errors
+from .sql_file import read_sql_mapping
+from .sql_params import coerce_id, db_time, row_values
+from .sql_query import CursorKey, RecordQueries
+from .sql_schema import TransportSpec, parse_transport, reflect_layout
+from .sql_values import database_url
 
 log = structlog.get_logger(__name__)
-
-CONNECT_TIMEOUT_SECONDS = 10  # an unreachable server fails a cycle quickly, then retries
-
-# Each write: its SQL verb, the mapping key that turns it off, and where the mapping gives
-# a column a fixed value (named in errors: a missing grant, a NOT NULL column not written).
-_WRITES = {
-    "create": ("INSERT", "`create = false` in [transport]", "[constants]"),
-    "add_followup": (
-        "INSERT",
-        "`writable = false` in [transport.responses]",
-        "[followups.constants]",
-    ),
-    "set_status": ("UPDATE", "`write_status = false` in [transport]", "[status_write.constants]"),
-}
 
 
 class SqlSettings(ConnectorSettings):
@@ -91,31 +79,23 @@ class SqlSettings(ConnectorSettings):
     hold_back_seconds: float = Field(default=5.0, ge=0)
 
 
-class SqlConnector(Connector):
+class SqlConnector(Connector[SqlSettings]):
     """Complaints are rows of one table, with joined one-to-one rows and a list of responses."""
 
     type = "sql"
-    Settings = SqlSettings
     can_create = False
 
     def __init__(self, name: str, settings: ConnectorSettings) -> None:
-        if not isinstance(settings, SqlSettings):
-            settings = SqlSettings.model_validate(settings.model_dump())
         super().__init__(name, settings)
-        self.options: SqlSettings = settings
         where = f"connectors.{name}"
-        if settings.mapping is None:
-            raise ConfigError(
-                [f"{where}.mapping: a sql connector needs a mapping file with a [transport] table"]
-            )
-        mapping = load_mapping(settings.mapping)
-        self.spec: TransportSpec = parse_transport(mapping.transport, settings.mapping)
-        self._source = settings.mapping
+        assert self.options.mapping is not None  # see problems()
+        mapping = read_sql_mapping(self.options.mapping)
+        self.spec: TransportSpec = parse_transport(mapping.transport, self.options.mapping)
+        self._source = self.options.mapping
         self._zone = mapping.timezone
-        secret = settings.password.get_secret_value() if settings.password else None
-        self._url = database_url(settings.url, secret, where)
-        self._names = _named_in(self.spec)
-        self._engine: Engine | None = None
+        secret = self.options.password.get_secret_value() if self.options.password else None
+        self._url = database_url(self.options.url, secret, where)
+        self._db = SqlDatabase(name, self._url, self.spec, self._source)
         self._queries: RecordQueries | None = None
         self.change_feed = "cursor" if self.spec.updated_at_column else "scan"
         self.can_create = self.spec.create
@@ -124,6 +104,14 @@ class SqlConnector(Connector):
         # A read-only door: its responses are read and sent on, nothing is written back.
         self.can_add_followups = self.spec.responses is not None and self.spec.responses.writable
         self.can_write_status = self.spec.write_status
+
+    def problems(self) -> list[str]:
+        if self.options.mapping is None:
+            where = f"connectors.{self.name}"
+            return [
+                f"{where}.mapping: a sql connector needs a mapping file with a [transport] table"
+            ]
+        return []
 
     # -- the contract ------------------------------------------------------------------
 
@@ -139,7 +127,7 @@ class SqlConnector(Connector):
         key = coerce_id(queries.layout.id_column, record_id)
         if key is None:
             return None
-        rows = self._fetch(queries.by_id(key), "get")
+        rows = self._db.fetch(queries.by_id(key), "get")
         records = self._records(queries, rows)
         return records[0] if records else None
 
@@ -149,7 +137,7 @@ class SqlConnector(Connector):
         if queries.layout.responses is None:
             raise NotImplementedError(f"connector {self.name!r} has no [transport.responses]")
         key = self._existing_key(queries, record_id)
-        rows = self._fetch(queries.responses_of([key]), "followups")
+        rows = self._db.fetch(queries.responses_of([key]), "followups")
         return queries.response_records(rows).get(str(key), [])
 
     def add_followup(
@@ -167,7 +155,7 @@ class SqlConnector(Connector):
         values = self._values(responses.table, followup)
         # Typical PHP schemas have no foreign keys: check, or an orphan row would be stored.
         values[responses.foreign_key.name] = self._existing_key(queries, record_id)
-        new_id = self._insert(responses.table, responses.id_column.name, values, "add_followup")
+        new_id = self._db.insert(responses.table, responses.id_column.name, values, "add_followup")
         # Files are not stored: the typical schema has no place for a response's files.
         log.info("sql.followup.added", connector=self.name, record_id=record_id, followup_id=new_id)
         return new_id
@@ -182,8 +170,8 @@ class SqlConnector(Connector):
         values = self._values(layout.table, fields)
         statement = update(layout.table).where(layout.id_column == key).values(values)
         with (
-            db_errors(self._writing("set_status", layout.table, values)),
-            self._db().begin() as conn,
+            db_errors(self._db.writing("set_status", layout.table, values)),
+            self._db.engine().begin() as conn,
         ):
             conn.execute(statement)
         log.info("sql.status.written", connector=self.name, record_id=record_id)
@@ -199,7 +187,7 @@ class SqlConnector(Connector):
         values = self._values(layout.table, record, skip)
         if layout.ref is not None:
             values[layout.ref.name] = ref
-        new_id = self._insert(layout.table, layout.id_column.name, values, "create")
+        new_id = self._db.insert(layout.table, layout.id_column.name, values, "create")
         log.info("sql.record.created", connector=self.name, record_id=new_id)
         return new_id
 
@@ -208,18 +196,16 @@ class SqlConnector(Connector):
         if layout.ref is None:
             raise NotImplementedError(f"connector {self.name!r} has no [transport] ref_column")
         query = select(layout.id_column).where(layout.ref == ref).limit(1)
-        rows = self._fetch(query, "find_by_ref")
+        rows = self._db.fetch(query, "find_by_ref")
         return str(rows[0][0]) if rows else None
 
     @property
     def engine(self) -> Engine:
         """The SQLAlchemy engine (created on first use; tests listen to its statements)."""
-        return self._db()
+        return self._db.engine()
 
     def close(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
+        self._db.close()
 
     # -- pulling -----------------------------------------------------------------------
 
@@ -228,13 +214,13 @@ class SqlConnector(Connector):
     ) -> Iterator[list[NativeRecord]]:
         updated = queries.layout.updated_at
         assert updated is not None
-        boundary = self._hold_back_boundary(updated)
+        boundary = self._db.now(updated) - timedelta(seconds=self.options.hold_back_seconds)
         since_value = None if since is None else db_time(since, updated, self._zone)
         after: CursorKey | None = None
         pages = rows_total = 0
         while True:
             query = queries.cursor_page(boundary, since_value, after, self.options.page_size)
-            rows = self._fetch(query, "pull")
+            rows = self._db.fetch(query, "pull")
             if not rows:
                 break
             pages, rows_total = pages + 1, rows_total + len(rows)
@@ -248,7 +234,7 @@ class SqlConnector(Connector):
         after: Any = None
         pages = rows_total = 0
         while True:
-            rows = self._fetch(queries.scan_page(after, self.options.page_size), "pull")
+            rows = self._db.fetch(queries.scan_page(after, self.options.page_size), "pull")
             if not rows:
                 break
             pages, rows_total = pages + 1, rows_total + len(rows)
@@ -257,19 +243,6 @@ class SqlConnector(Connector):
                 break
             after = queries.raw_id(rows[-1])
         log.info("sql.pull.finished", connector=self.name, pages=pages, rows=rows_total)
-
-    def _hold_back_boundary(self, updated: Any) -> datetime:
-        """The database's now minus the hold-back, typed like the column (never our clock)."""
-        aware = bool(getattr(updated.type, "timezone", False))
-        if self._url.get_backend_name() == "postgresql":
-            # CURRENT_TIMESTAMP is timestamptz there; a naive column wants session-local time.
-            now: Any = cast(func.current_timestamp(), DateTime(timezone=aware))
-        else:
-            now = func.now(6)  # microseconds: a plain NOW() would hold back up to 1 s more
-        db_now = self._fetch(select(now), "pull")[0][0]
-        if not isinstance(db_now, datetime):
-            raise ConfigError([f"{self._source}: the database clock did not answer a time"])
-        return db_now - timedelta(seconds=self.options.hold_back_seconds)
 
     def _records(self, queries: RecordQueries, rows: Sequence[Any]) -> list[NativeRecord]:
         """Rows as records, with every response of the page read by one ``IN`` query."""
@@ -286,7 +259,7 @@ class SqlConnector(Connector):
         responses = queries.layout.responses
         if responses is not None and records:
             ids = list(dict.fromkeys(queries.raw_id(row) for row in rows))
-            grouped = queries.response_records(self._fetch(queries.responses_of(ids), "pull"))
+            grouped = queries.response_records(self._db.fetch(queries.responses_of(ids), "pull"))
             for raw, record in zip(ids, records, strict=True):
                 record[responses.key] = grouped.get(str(raw), [])
         return records
@@ -296,14 +269,17 @@ class SqlConnector(Connector):
     def _existing_key(self, queries: RecordQueries, record_id: str) -> Any:
         """The id as the column's type, or RemoteRejected when no such complaint exists."""
         key = coerce_id(queries.layout.id_column, record_id)
-        if key is None or not self._fetch(queries.exists(key), "get"):
+        if key is None or not self._db.fetch(queries.exists(key), "get"):
             raise RemoteRejected(f"no complaint with this {queries.layout.id_column.name} here")
         return key
 
     def _ready(self) -> RecordQueries:
         """Connect and check the [transport] names against the live schema, once."""
         if self._queries is None:
-            with db_errors(self._reading("schema check")), self._db().connect() as conn:
+            with (
+                db_errors(self._db.reading("schema check")),
+                self._db.engine().connect() as conn,
+            ):
                 queries = RecordQueries(reflect_layout(conn, self.spec, self._source))
                 if queries.layout.updated_at is not None:
                     # Rows with no update time never enter a cursor feed: say so, once.
@@ -314,56 +290,7 @@ class SqlConnector(Connector):
             log.info("sql.schema.checked", connector=self.name, table=queries.layout.table.name)
         return self._queries
 
-    def _db(self) -> Engine:
-        if self._engine is None:
-            self._engine = create_engine(
-                self._url,
-                pool_pre_ping=True,  # a server restart between cycles is not an error
-                connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
-            )
-        return self._engine
-
-    def _fetch(self, query: Any, operation: str) -> list[Any]:
-        # One short read per page: no transaction is held open while the engine works.
-        with db_errors(self._reading(operation)), self._db().connect() as conn:
-            return list(conn.execute(query).fetchall())
-
-    def _insert(self, table: Table, id_name: str, values: dict[str, Any], operation: str) -> str:
-        statement = insert(table).values(values)
-        engine = self._db()
-        returning = engine.dialect.insert_returning
-        if returning:
-            statement = statement.returning(table.c[id_name])
-        with db_errors(self._writing(operation, table, values)), engine.begin() as conn:
-            result = conn.execute(statement)
-            new_id = result.scalar_one() if returning else values.get(id_name, result.lastrowid)
-        return str(new_id)
-
-    def _reading(self, operation: str) -> Attempt:
-        tables, columns = self._names
-        return Attempt(
-            self.name, operation, self._url.username, tables, columns, source=self._source
-        )
-
-    def _writing(self, operation: str, table: Table, values: dict[str, Any]) -> Attempt:
-        verb, switch, constants = _WRITES[operation]
-        write = Write(verb, table.name, list(table.c.keys()), set(values), switch, constants)
-        return Attempt(self.name, operation, self._url.username, write=write, source=self._source)
-
     def _values(
         self, table: Table, payload: NativeRecord, skip: frozenset[str] = frozenset()
     ) -> dict[str, Any]:
         return row_values(table, payload, skip=skip, source=self._source, zone=self._zone)
-
-
-def _named_in(spec: TransportSpec) -> tuple[list[str], list[str]]:
-    """The tables and columns ``[transport]`` names: an error names the one it is about."""
-    tables = [spec.table, *(j.table for j in spec.joins)]
-    columns = [spec.id_column, spec.updated_at_column, spec.ref_column]
-    for join in spec.joins:
-        columns += [*join.on.keys(), *join.on.values()]
-    if spec.responses is not None:
-        tables.append(spec.responses.table)
-        responses = spec.responses
-        columns += [responses.foreign_key, responses.id_column, responses.order_by]
-    return tables, [c for c in dict.fromkeys(columns) if c is not None]

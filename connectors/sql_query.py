@@ -18,8 +18,9 @@ from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select
 from sqlalchemy.sql import sqltypes
 
 from bridge.connector import NativeRecord
-from connectors.sql_schema import BoundResponses, Layout
-from connectors.sql_values import native_value
+
+from .sql_schema import BoundResponses, Layout
+from .sql_values import native_value
 
 CursorKey = tuple[Any, Any]
 """The raw (updated_at, id) of the last row of a page, as the database gave them."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import structlog
 
-from connectors.memory import MemoryConnector
+from bridge.connectors.memory import MemoryConnector
 from tests.simulated import sims  # noqa: F401 - the simulators fixture, registered by import
 
 REPO = Path(__file__).resolve().parents[1]

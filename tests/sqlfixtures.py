@@ -25,7 +25,7 @@ import pytest
 from psycopg import sql as pgsql
 from sqlalchemy import Engine, MetaData, Table, create_engine, insert, text
 
-from connectors.sql import SqlConnector, SqlSettings
+from bridge.connectors.sql import SqlConnector, SqlSettings
 from tests.pg import PG_PORT
 from tests.pg import pg_admin as _pg_admin
 

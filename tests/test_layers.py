@@ -32,15 +32,9 @@ CLI_ENTRY_POINTS = ("bridge.__main__",)
 TESTING = "bridge.testing"
 TESTING_USERS = ("bridge.demo",)  # besides the CLI (demo, simulate) and bridge.testing itself
 
-# Violations known on 2026-12-07 that other rooms of issue 16 are removing in their own branches:
-# (importing module, what it reaches). The lead empties this list after merging them; an entry
-# that no longer occurs fails `test_allow_list_holds_only_violations_that_still_occur`.
-ALLOWED: frozenset[tuple[str, str]] = frozenset(
-    {
-        # Loads the mapping named in the SQL settings; the connectors room moves that out.
-        ("connectors.sql", "bridge.mapping"),
-    }
-)
+# Known violations accepted for a while, as (importing module, what it reaches): none since
+# issue 16. An entry that no longer occurs fails the allow-list test below.
+ALLOWED: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,7 @@ def claim_links(adoption: Adoption | None, found: Iterable[Found]) -> None:
 
 # -- a route's first pass in a ledger ------------------------------------------------
 
+
 def adopted(route: Route, name: str | None = None) -> bool:
     """Has ``route`` (or the route called ``name``) made its first full pass in this ledger?"""
     return route.memory.adopted(name)

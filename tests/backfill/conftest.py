@@ -6,10 +6,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bridge.connectors.memory import REF_KEY, MemoryConnector
 from bridge.ledger import Ledger
 from bridge.mapping import load_mapping
 from bridge.sync import BackfillSummary, Route, run_backfill
-from connectors.memory import REF_KEY, MemoryConnector
 from tests.conftest import MAPPINGS
 from tests.engine.conftest import cursor_mapping, ledger, memory  # noqa: F401 - fixtures
 

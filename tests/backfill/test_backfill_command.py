@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 from bridge.cli.app import app
 from bridge.cli.backfill import parse_rate
+from bridge.connectors.memory import REF_KEY, MemoryConnector, MemorySettings
 from bridge.errors import ConfigError
 from bridge.model import make_ref
-from connectors.memory import REF_KEY, MemoryConnector, MemorySettings
 from tests.conftest import MAPPINGS
 from tests.engine.conftest import door_record
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.memory import MemoryConnector, MemorySettings
+from bridge.connectors.memory import MemoryConnector, MemorySettings
 
 
 def test_a_non_retaining_memory_target_counts_creates_and_keeps_no_record() -> None:

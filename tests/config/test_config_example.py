@@ -37,7 +37,10 @@ COMMENTED_ROUTES = ("export-to-sidumas", "aduan-desa-to-lapor", "lapor-kota-to-l
 _COMMENTED_OUT = re.compile(r"^# (?=\[\[?[a-z_.]+\]\]?$|[a-z_]+ = |# )")
 
 needs_connectors = pytest.mark.skipif(
-    any(importlib.util.find_spec(m) is None for m in ("connectors.lapor", "connectors.rest")),
+    any(
+        importlib.util.find_spec(m) is None
+        for m in ("bridge.connectors.lapor", "bridge.connectors.rest")
+    ),
     reason="the lapor and rest connectors are not written yet",
 )
 

@@ -12,10 +12,10 @@ import httpx
 import pytest
 import respx
 
+from bridge.connectors.rest import RestConnector, RestSettings
 from bridge.errors import AttachmentUnavailable, RecordError
 from bridge.http import RetrySettings
 from bridge.model import Attachment
-from connectors.rest import RestConnector, RestSettings
 from tests.rawserver import answer, gzip_bomb, serve
 
 BASE = "https://door.example.go.id/api/"

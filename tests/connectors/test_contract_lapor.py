@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from bridge.connector import Connector, NativeRecord
+from bridge.connectors.lapor import LaporConnector, LaporSettings
 from bridge.http import RetrySettings
 from bridge.testing.contract import ConnectorContract, closed_port_url
 from bridge.testing.simulators.lapor import create_app
 from bridge.testing.simulators.lapor_state import LaporState
 from bridge.testing.simulators.server import RunningServer, serve_in_thread
-from connectors.lapor import LaporConnector, LaporSettings
 
 NO_WAIT = RetrySettings(attempts=2, wait_initial=0, wait_max=0)
 pytestmark = pytest.mark.e2e

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bridge.connector import Connector, NativeRecord
+from bridge.connectors.memory import MemoryConnector, MemorySettings
 from bridge.errors import RetryableError
 from bridge.testing.contract import ConnectorContract
-from connectors.memory import MemoryConnector, MemorySettings
 
 
 class TestMemoryContract(ConnectorContract):

@@ -9,12 +9,12 @@ from typing import Any, ClassVar
 import pytest
 
 from bridge.connector import Connector, NativeRecord
+from bridge.connectors.open311 import Open311Connector, Open311Settings
 from bridge.http import RetrySettings
 from bridge.testing.contract import ConnectorContract, closed_port_url
 from bridge.testing.simulators.open311 import DEMO_API_KEY, create_app
 from bridge.testing.simulators.open311_state import Open311State
 from bridge.testing.simulators.server import RunningServer, serve_in_thread
-from connectors.open311 import Open311Connector, Open311Settings
 
 NO_WAIT = RetrySettings(attempts=2, wait_initial=0, wait_max=0)
 JURISDICTION = "badungkab.go.id"

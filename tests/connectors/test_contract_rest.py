@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from bridge.connector import Connector, NativeRecord
+from bridge.connectors.rest import RestConnector, RestSettings
 from bridge.http import RetrySettings
 from bridge.testing.contract import ConnectorContract, closed_port_url
 from bridge.testing.simulators.server import RunningServer, serve_in_thread
 from bridge.testing.simulators.sidumas import DEMO_EMAIL, DEMO_PASSWORD, create_app
 from bridge.testing.simulators.sidumas_state import SidumasState
-from connectors.rest import RestConnector, RestSettings
 
 NO_WAIT = RetrySettings(attempts=2, wait_initial=0, wait_max=0)
 pytestmark = pytest.mark.e2e

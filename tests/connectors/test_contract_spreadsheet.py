@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bridge.connector import Connector, NativeRecord
+from bridge.connectors.spreadsheet import SpreadsheetConnector, SpreadsheetSettings
 from bridge.testing.contract import ConnectorContract
-from connectors.spreadsheet import SpreadsheetConnector, SpreadsheetSettings
 
 HEADER = ["Tracking ID", "Judul Laporan", "Isi Laporan Awal"]
 ROWS = 5  # more than two pages of ConnectorContract.page_size

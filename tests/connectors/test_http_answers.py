@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 import respx
 
+from bridge.connectors.lapor import LaporConnector, LaporSettings
+from bridge.connectors.open311 import Open311Connector, Open311Settings
+from bridge.connectors.rest import RestConnector, RestSettings
 from bridge.errors import (
     AuthError,
     ConfigError,
@@ -20,9 +23,6 @@ from bridge.errors import (
     RetryableError,
 )
 from bridge.http import RetrySettings
-from connectors.lapor import LaporConnector, LaporSettings
-from connectors.open311 import Open311Connector, Open311Settings
-from connectors.rest import RestConnector, RestSettings
 from tests.rawserver import json_answer, serve
 
 ONCE = RetrySettings(attempts=1)

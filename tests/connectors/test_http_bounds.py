@@ -14,11 +14,11 @@ import httpx
 import pytest
 
 from bridge import http, shutdown
+from bridge.connectors.lapor import LaporConnector, LaporSettings
+from bridge.connectors.open311 import Open311Connector, Open311Settings
+from bridge.connectors.rest import RestConnector, RestSettings
 from bridge.errors import ProtocolError, ReadRefused, RetryableError, ShuttingDown
-from bridge.http_body import MAX_JSON_DEPTH, nesting_depth, parse_json
-from connectors.lapor import LaporConnector, LaporSettings
-from connectors.open311 import Open311Connector, Open311Settings
-from connectors.rest import RestConnector, RestSettings
+from bridge.http.body import MAX_JSON_DEPTH, nesting_depth, parse_json
 from tests.rawserver import answer, gzip_bomb, json_answer, serve, trickle
 
 ONCE = http.RetrySettings(attempts=1)

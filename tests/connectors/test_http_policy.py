@@ -208,7 +208,7 @@ def test_4xx_is_not_retried() -> None:
 def test_wait_honours_retry_after_within_wait_max() -> None:
     """The wait is at least Retry-After, at most wait_max."""
     settings = http.RetrySettings(wait_initial=0.1, wait_max=5, jitter=0)
-    wait = http._Wait(settings)
+    wait = http.Backoff(settings)
 
     def state_after(error: Exception) -> object:
         class State:

@@ -10,10 +10,10 @@ import httpx
 import pytest
 import respx
 
+from bridge.connectors.lapor import LaporConnector, LaporSettings
 from bridge.errors import ProtocolError, RemoteRejected, RetryableError
 from bridge.http import RetrySettings
 from bridge.model import Attachment
-from connectors.lapor import LaporConnector, LaporSettings
 
 BASE = "https://api-splp.layanan.go.id/lapor/3.0.0"
 NO_WAIT = RetrySettings(attempts=3, wait_initial=0, wait_max=0)

@@ -11,6 +11,7 @@ import httpx
 import pytest
 import respx
 
+from bridge.connectors.lapor import LaporConnector, LaporSettings, add_tag, has_tag
 from bridge.errors import (
     AuthError,
     ProtocolError,
@@ -21,7 +22,6 @@ from bridge.errors import (
 )
 from bridge.http import RetrySettings
 from bridge.model import Attachment
-from connectors.lapor import LaporConnector, LaporSettings, add_tag, has_tag
 
 BASE = "https://api-splp.layanan.go.id/lapor/3.0.0"
 NO_WAIT = RetrySettings(attempts=3, wait_initial=0, wait_max=0)

@@ -7,15 +7,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bridge.errors import RemoteRejected, RetryableError
-from bridge.model import Attachment
-from connectors.memory import (
+from bridge.connectors.memory import (
     FOLLOWUPS_KEY,
     REF_KEY,
     MemoryConnector,
     MemorySettings,
     Operation,
 )
+from bridge.errors import RemoteRejected, RetryableError
+from bridge.model import Attachment
 
 
 def make(store: str | None = "remote", **options: object) -> MemoryConnector:

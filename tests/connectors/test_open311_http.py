@@ -12,6 +12,7 @@ import pytest
 import respx
 from structlog.testing import capture_logs
 
+from bridge.connectors.open311 import Open311Connector, Open311Settings
 from bridge.errors import (
     AuthError,
     ConfigError,
@@ -21,7 +22,6 @@ from bridge.errors import (
     RouteError,
 )
 from bridge.http import RetrySettings
-from connectors.open311 import Open311Connector, Open311Settings
 
 BASE = "https://311.badungkab.go.id/open311/v2"
 KEY = "s3cret-open311-key"

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
-from connectors.open311_wire import form_fields, halves, split_ref, windows, wire_time, with_ref
+from bridge.connectors.open311_wire import (
+    form_fields,
+    halves,
+    split_ref,
+    windows,
+    wire_time,
+    with_ref,
+)
 
 T0 = datetime(2026, 1, 1, 0, 0, 0, 500_000, tzinfo=UTC)
 

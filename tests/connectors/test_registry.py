@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bridge.connector import connector_class
-from connectors.lapor import LaporConnector
-from connectors.memory import MemoryConnector
-from connectors.rest import RestConnector
+from bridge.connectors.lapor import LaporConnector
+from bridge.connectors.memory import MemoryConnector
+from bridge.connectors.rest import RestConnector
 
 
 def test_built_in_types_are_registered_under_their_names() -> None:

@@ -10,10 +10,10 @@ from urllib.parse import parse_qs
 import pytest
 import respx
 
+from bridge.connectors.rest import RestConnector, RestSettings
 from bridge.errors import ConfigError, ProtocolError, RemoteRejected, RetryableError
 from bridge.http import RetrySettings
 from bridge.model import Attachment
-from connectors.rest import RestConnector, RestSettings
 
 BASE = "https://door.example.go.id/api/"
 NO_WAIT = RetrySettings(attempts=3, wait_initial=0, wait_max=0)

@@ -13,6 +13,7 @@ import httpx
 import pytest
 import respx
 
+from bridge.connectors.rest import RestConnector, RestSettings, dig, has_token
 from bridge.errors import (
     AuthError,
     ConfigError,
@@ -23,7 +24,6 @@ from bridge.errors import (
 )
 from bridge.http import RetrySettings
 from bridge.model import Attachment
-from connectors.rest import RestConnector, RestSettings, dig, has_token
 
 BASE = "https://door.example.go.id/api/"
 NO_WAIT = RetrySettings(attempts=3, wait_initial=0, wait_max=0)

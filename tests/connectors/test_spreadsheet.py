@@ -17,8 +17,8 @@ from pydantic import ValidationError
 from structlog.testing import capture_logs
 
 from bridge.connector import NativeRecord, connector_class
+from bridge.connectors.spreadsheet import SpreadsheetConnector, SpreadsheetSettings, superseded_rows
 from bridge.errors import ProtocolError, RetryableError, SourceEmpty
-from connectors.spreadsheet import SpreadsheetConnector, SpreadsheetSettings, superseded_rows
 
 HEADER = ["Tracking ID", "Judul Laporan", "Tanggal Laporan Masuk", "Rating"]
 METADATA: list[list[Any]] = [["Laporan SP4N-LAPOR!"], ["Diekspor: 2026-03-02"], []]

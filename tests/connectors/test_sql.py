@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import event, select
 
 from bridge.connector import NativeRecord
+from bridge.connectors.sql import SqlConnector
 from bridge.errors import ConfigError, RemoteRejected, SchemaMismatch
 from bridge.mapping import load_mapping
-from connectors.sql import SqlConnector
 from tests.sqlfixtures import (
     SHIPPED_MAPPING,
     SHIPPED_TRANSPORT,

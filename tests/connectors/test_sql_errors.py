@@ -14,8 +14,8 @@ import pymysql
 import pytest
 from sqlalchemy import select
 
+from bridge.connectors.sql_errors import Kind, classify
 from bridge.errors import AccessDenied, RemoteRejected, RetryableError, SchemaMismatch
-from connectors.sql_errors import Kind, classify
 from tests.sqlfixtures import (
     SHIPPED_TRANSPORT,
     SqlDb,

@@ -11,10 +11,10 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
+from bridge.connectors.sql import SqlConnector, SqlSettings
+from bridge.connectors.sql_values import UNDECODABLE_KEY
 from bridge.errors import AuthError, ConfigError, RecordInvalid, RetryableError, SchemaMismatch
 from bridge.mapping import load_mapping
-from connectors.sql import SqlConnector, SqlSettings
-from connectors.sql_values import UNDECODABLE_KEY
 from tests.sqlfixtures import (
     SHIPPED_MAPPING,
     SHIPPED_TRANSPORT,

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.e2e
 PAUSE_AFTER_TWO = {"BRIDGE_DAEMON__PAUSE_AFTER_FAILURES": "2"}
 
 PLUGIN = '''
-from connectors.memory import MemoryConnector
+from bridge.connectors.memory import MemoryConnector
 
 
 class BrokenConnector(MemoryConnector):

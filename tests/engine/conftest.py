@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from bridge.connectors.memory import MemoryConnector, MemorySettings
 from bridge.ledger import Ledger
 from bridge.mapping import load_mapping
 from bridge.sync import Route
-from connectors.memory import MemoryConnector, MemorySettings
 from tests.conftest import MAPPINGS
 
 NIK = "5103011201900001"

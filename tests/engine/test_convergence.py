@@ -29,13 +29,13 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from bridge.connectors.memory import MemoryConnector, MemorySettings
 from bridge.errors import RecordInvalid, RemoteRejected, RetryableError
 from bridge.ledger import Ledger
 from bridge.lifecycle import can_move
 from bridge.mapping import followup_fingerprint, load_mapping
 from bridge.model import Status
 from bridge.sync import CycleReport, Route, run_cycle
-from connectors.memory import MemoryConnector, MemorySettings
 from tests.conftest import MAPPINGS
 from tests.engine.conftest import door_record
 

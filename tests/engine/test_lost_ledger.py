@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from bridge.connectors.memory import MemoryConnector, MemorySettings
 from bridge.ledger import Ledger
 from bridge.mapping import load_mapping
 from bridge.model import REF_PATTERN, made_by, make_ref
 from bridge.sync import CycleOptions, Route, run_cycle
-from connectors.memory import MemoryConnector, MemorySettings
 from tests.conftest import MAPPINGS
 from tests.engine.conftest import door_of, door_record, hub_of, make_route, memory
 

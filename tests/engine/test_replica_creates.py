@@ -13,12 +13,12 @@ import pytest
 from structlog.testing import capture_logs
 
 from bridge.connector import NativeRecord
+from bridge.connectors.memory import MemoryConnector, MemorySettings
 from bridge.daemon import RouteLeases
 from bridge.ledger import Ledger
 from bridge.model import Attachment
 from bridge.replica import ReplicaIdentity
 from bridge.sync import CycleOptions, CycleReport, Route
-from connectors.memory import MemoryConnector, MemorySettings
 from tests.engine.conftest import door_of, door_record, hub_of, make_route
 from tests.ledger.ledger_factories import Clock
 

@@ -17,6 +17,8 @@ import pytest
 import respx
 
 from bridge.connector import Connector
+from bridge.connectors.lapor import LaporConnector, LaporSettings
+from bridge.connectors.memory import MemoryConnector, MemorySettings
 from bridge.demo import DEMO_SECRETS, write_config
 from bridge.http import RetrySettings
 from bridge.ledger import Ledger
@@ -27,8 +29,6 @@ from bridge.testing.simulators import lapor, sidumas
 from bridge.testing.simulators.lapor_state import LaporState
 from bridge.testing.simulators.server import RunningServer, serve_in_thread
 from bridge.testing.simulators.sidumas_state import SidumasState
-from connectors.lapor import LaporConnector, LaporSettings
-from connectors.memory import MemoryConnector, MemorySettings
 from tests.conftest import MAPPINGS
 from tests.hostile.corpus import delivered_by_ref
 from tests.simulated import open_ledger, sync_route

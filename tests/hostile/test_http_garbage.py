@@ -23,11 +23,11 @@ import httpx
 import pytest
 
 from bridge.connector import Connector
+from bridge.connectors.memory import MemoryConnector
+from bridge.connectors.open311 import Open311Connector, Open311Settings
+from bridge.connectors.rest import RestConnector, RestSettings
 from bridge.http import RetrySettings
 from bridge.sync import Route, run_cycle
-from connectors.memory import MemoryConnector
-from connectors.open311 import Open311Connector, Open311Settings
-from connectors.rest import RestConnector, RestSettings
 from tests.hostile.conftest import LAPOR_HOST, lapor_listing, lapor_other, respx_lapor, respx_route
 from tests.hostile.corpus import load
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from bridge.connectors.memory import MemoryConnector, MemorySettings
 from bridge.ledger import Ledger
 from bridge.mapping import load_mapping
 from bridge.model import make_ref
 from bridge.sync import Route, run_cycle
-from connectors.memory import MemoryConnector, MemorySettings
 from tests.conftest import MAPPINGS
 from tests.hostile.conftest import delivered
 from tests.hostile.corpus import assert_two_cycles, load

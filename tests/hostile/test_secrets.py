@@ -30,6 +30,10 @@ from typer.testing import CliRunner
 from bridge.cli.app import app
 from bridge.config import load_config
 from bridge.connector import Connector
+from bridge.connectors.lapor import LaporConnector, LaporSettings
+from bridge.connectors.memory import MemoryConnector, MemorySettings
+from bridge.connectors.open311 import Open311Connector, Open311Settings
+from bridge.connectors.rest import RestConnector, RestSettings
 from bridge.demo import DEMO_SECRETS
 from bridge.errors import ConfigError, RetryableError
 from bridge.http import RetrySettings
@@ -38,10 +42,6 @@ from bridge.log import configure_logging
 from bridge.mapping import load_mapping
 from bridge.sync import Route, run_cycle
 from bridge.testing.simulators.sidumas_data import fake_reporter
-from connectors.lapor import LaporConnector, LaporSettings
-from connectors.memory import MemoryConnector, MemorySettings
-from connectors.open311 import Open311Connector, Open311Settings
-from connectors.rest import RestConnector, RestSettings
 from tests.conftest import MAPPINGS
 from tests.hostile.conftest import FROM_LAPOR, TO_LAPOR, Pair
 from tests.hostile.corpus import load

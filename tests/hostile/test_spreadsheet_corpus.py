@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 
+from bridge.connectors.memory import MemoryConnector, MemorySettings
+from bridge.connectors.spreadsheet import SpreadsheetConnector, SpreadsheetSettings
 from bridge.ledger import Ledger
 from bridge.mapping import load_mapping
 from bridge.sync import Route, run_cycle
-from connectors.memory import MemoryConnector, MemorySettings
-from connectors.spreadsheet import SpreadsheetConnector, SpreadsheetSettings
 from tests.conftest import MAPPINGS
 from tests.hostile.conftest import delivered
 from tests.hostile.corpus import Entry, assert_two_cycles, load

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
+from bridge.connectors.spreadsheet import SpreadsheetConnector, SpreadsheetSettings
 from bridge.mapping import load_mapping
 from bridge.model import Complaint
 from bridge.testing.simulators._common import ManualClock
@@ -21,7 +22,6 @@ from bridge.testing.simulators.lapor_export import COLUMNS, write_export
 from bridge.testing.simulators.lapor_rules import STATUSES
 from bridge.testing.simulators.lapor_state import LaporState
 from bridge.testing.simulators.server import RunningServer
-from connectors.spreadsheet import SpreadsheetConnector, SpreadsheetSettings
 
 MAPPING = Path(__file__).resolve().parents[2] / "mappings" / "lapor-export.toml"
 STATUS_NAMES = {

@@ -2,7 +2,7 @@
 
 Both look like success at the HTTP level and are not: taking them as success lost one
 complaint and jammed others. ``raise_for_envelope`` raises the error the envelope's own
-status stands for (``bridge.http.raise_for_status``); ``created_id`` refuses an id that
+status stands for (``bridge.http.status.raise_for_status``); ``created_id`` refuses an id that
 names no record, so the create stays unconfirmed and the engine looks it up by reference.
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 
 from bridge.errors import ProtocolError
-from bridge.http import raise_for_status, server_message, truncate
-from bridge.http_body import parse_json
+from bridge.http.body import parse_json
+from bridge.http.status import raise_for_status, server_message, truncate
 
 _FAILED = frozenset({"false", "error", "failed", "fail"})
 

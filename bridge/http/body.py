@@ -1,6 +1,6 @@
 """Reading an HTTP answer without trusting the server: bounded size, time and nesting.
 
-- ``BoundedClient`` is what a request function (``bridge.http.RequestFn``) sends
+- ``BoundedClient`` is what a request function (``bridge.http.retry.RequestFn``) sends
   with: httpx's ``get``/``post``, but every answer is streamed and read by
   ``read_body``, so no answer reaches memory whole before it is checked.
 - ``read_body`` counts the *decompressed* bytes (a gzip bomb stops at the limit),

@@ -37,16 +37,8 @@ from bridge.errors import (
     RetryableError,
     ShuttingDown,
 )
-from bridge.http import (
-    HttpConnectorSettings,
-    HttpSettings,
-    RetrySettings,
-    check_url_allowed,
-    make_client,
-    origin,
-    same_origin,
-    send,
-)
+from bridge.http.client import HttpSettings, check_url_allowed, make_client, origin, same_origin
+from bridge.http.retry import RetrySettings, send
 
 MAX_URL_LENGTH = 2048
 _HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
@@ -62,18 +54,6 @@ class AttachmentPolicy:
     path_prefixes: tuple[str, ...] = ()
     connector: str = "this connector"
     """The connector's name, for the settings named in reasons."""
-
-
-def policy_of(
-    name: str, settings: HttpConnectorSettings, default_prefixes: tuple[str, ...]
-) -> AttachmentPolicy:
-    """A connector's policy from its settings, with its type's default path prefixes."""
-    prefixes = settings.attachment_path_prefixes
-    return AttachmentPolicy(
-        hosts=settings.attachment_hosts,
-        path_prefixes=default_prefixes if prefixes is None else prefixes,
-        connector=name,
-    )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,166 @@
+"""The one HTTP client policy every HTTP connector follows.
+
+``make_client`` builds the ``httpx.Client``: timeouts, TLS, ``Accept`` and
+``User-Agent`` headers, an optional request rate, and it refuses plain ``http://`` to
+anything but loopback. Redirects are never followed (see ``make_client``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from bridge import __version__
+from bridge.errors import ConfigError
+from bridge.http.body import Bounds, unusable_header
+
+USER_AGENT = f"lapor-bridge/{__version__}"
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """Transport settings for one connector's client."""
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    verify_tls: bool = True
+    allow_insecure_http: bool = False
+    max_requests_per_second: float | None = None
+    """Every request this connector sends, retries included, is spaced to stay under it."""
+    max_response_bytes: int = 32 * MiB
+    """The largest API answer (a listing page, a detail), counted after decompression."""
+    max_attachment_bytes: int = 10 * MiB
+    """The largest attachment downloaded (LAPOR!'s upload limit is assumed to be 10 MB)."""
+    request_deadline: float = 120.0
+    """Wall-clock seconds one request may take, connect and every read together."""
+
+    def bounds(self, limit: int | None = None) -> Bounds:
+        """What one request may take; ``limit`` defaults to ``max_response_bytes``."""
+        return Bounds(
+            limit=self.max_response_bytes if limit is None else limit,
+            deadline=self.request_deadline,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+        )
+
+
+class RateLimiter:
+    """Spaces requests so that no more than ``per_second`` start in any second.
+
+    Shared by every thread using one client. A request that would come too early
+    waits for its slot; the slot is taken before waiting, so concurrent callers
+    queue up in order instead of all waking at once. ``clock`` and ``sleep`` are
+    injected so tests can check the spacing without waiting.
+    """
+
+    def __init__(
+        self,
+        per_second: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if per_second <= 0:
+            raise ValueError("per_second must be positive")
+        self.interval = 1.0 / per_second
+        self._clock = clock
+        self._sleep = sleep
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> float:
+        """Wait for this request's slot; return how long it waited."""
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        wait = start - now
+        if wait > 0:
+            self._sleep(wait)
+        return wait
+
+
+def make_client(
+    base_url: str,
+    *,
+    headers: Mapping[str, str],
+    http: HttpSettings,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """An ``httpx.Client`` for ``base_url`` under the bridge's policy.
+
+    Redirects are not followed: a redirect to another host would carry our
+    custom credential headers (``auth``, ``token``) along with it. A header value
+    that cannot be sent (not ASCII, a line break) is a ConfigError naming the header.
+    """
+    check_url_allowed(base_url, http)
+    bad = [name for name, value in headers.items() if unusable_header(name + value)]
+    if bad:
+        raise ConfigError(
+            [
+                f"the value for header {name!r} (from the connector's settings or secrets) "
+                "holds characters a header cannot carry (only printable ASCII); check it "
+                "for a pasted line break or a non-ASCII character"
+                for name in bad
+            ]
+        )
+    hooks: dict[str, list[Callable[..., Any]]] = {}
+    if http.max_requests_per_second:
+        limiter = RateLimiter(http.max_requests_per_second)
+        hooks["request"] = [lambda _request: limiter.acquire()]
+    return httpx.Client(
+        base_url=base_url,
+        headers={"Accept": "application/json", "User-Agent": USER_AGENT, **headers},
+        timeout=httpx.Timeout(http.read_timeout, connect=http.connect_timeout),
+        verify=http.verify_tls,
+        follow_redirects=False,
+        transport=transport,
+        event_hooks=hooks,
+    )
+
+
+def check_url_allowed(url: str, http: HttpSettings) -> None:
+    """ConfigError unless ``url`` is https, or plain http to loopback or explicitly allowed."""
+    parsed = httpx.URL(url)
+    if parsed.scheme == "https":
+        return
+    if parsed.scheme != "http":
+        raise ConfigError([f"URL {origin(parsed)!r} must start with https:// (or http://)"])
+    if is_loopback(parsed.host) or http.allow_insecure_http:
+        return
+    raise ConfigError(
+        [
+            f"URL {origin(parsed)!r} uses plain http to a host that is not loopback; "
+            "use https://, or set allow_insecure_http = true for this connector if the "
+            "network path is trusted"
+        ]
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1."""
+    if host.lower() in {"localhost", "localhost."}:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def same_origin(a: httpx.URL, b: httpx.URL) -> bool:
+    """Same scheme, host and port: the only place our credentials may go."""
+    return (a.scheme, a.host.lower(), a.port) == (b.scheme, b.host.lower(), b.port)
+
+
+def origin(url: httpx.URL) -> str:
+    """scheme://host[:port] — what error messages may show (no path, no query, no userinfo)."""
+    port = f":{url.port}" if url.port else ""
+    return f"{url.scheme}://{url.host}{port}"

@@ -1,0 +1,43 @@
+"""The settings of an ``open311`` connector (GeoReport v2, see ``connectors.open311``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import Field, SecretStr, field_validator
+
+from bridge.http.connector import HttpApiSettings
+
+
+class Open311Settings(HttpApiSettings):
+    """Settings of an ``open311`` connector.
+
+    - ``base_url``: the GeoReport v2 root, e.g. ``https://311.example.go.id/open311/v2/``.
+    - ``jurisdiction_id``: sent with every call when the server hosts several jurisdictions.
+    - ``api_key`` (secret): needed to create requests and post updates; sent as a form field.
+    - ``window_days``: width of the time windows a listing walks.
+    - ``max_results``: the server's cap per listing (the standard's 1000); a window that
+      returns this many is split in half and asked again.
+    - ``start_date``: ISO date or time where a first pull (and ``find_by_ref``) starts;
+      default two years back. A time without offset is UTC.
+    - ``updates``: the server has the ``servicerequestupdates`` extension (follow-ups and
+      status writes).
+    - ``timeout_seconds``: read timeout of every request.
+    - ``allow_insecure_http``: allow plain http to a non-loopback host (never in production).
+    - ``verify_tls``: verify the server's certificate.
+    - ``retry_attempts``: attempts for reads (creates and updates are posted once).
+    """
+
+    jurisdiction_id: str | None = None
+    api_key: SecretStr | None = None
+    window_days: int = Field(30, ge=1)
+    max_results: int = Field(1000, ge=1)
+    start_date: datetime | None = None
+    updates: bool = True
+
+    @field_validator("start_date")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        return (
+            value if value is None or value.utcoffset() is not None else value.replace(tzinfo=UTC)
+        )
