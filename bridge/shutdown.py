@@ -1,6 +1,6 @@
 """The process-wide "stop now" flag that a hanging HTTP request checks.
 
-``bridge run`` sets it on SIGTERM/SIGINT (``bridge.daemon.scheduler``); ``bridge.http_body``
+``bridge run`` sets it on SIGTERM/SIGINT (``bridge.daemon.scheduler``); ``bridge.http.body``
 checks it before each request and between the chunks of every answer, so a server
 that trickles its answer cannot hold the daemon past a shutdown. The abandoned
 request raises ``ShuttingDown`` (retryable): the cycle ends at its next safe point

@@ -1,4 +1,4 @@
-"""``bridge backfill``: the command around ``bridge.backfill.run_backfill``.
+"""``bridge backfill``: the command around ``bridge.sync.backfill.run_backfill``.
 
 A progress bar on stderr while it runs, then a summary table on stdout
 (``bridge.cli.render.print_backfill``), or the summary as JSON with ``--json``.
