@@ -22,7 +22,8 @@ from bridge.health import failing_connector
 from bridge.log import failure_reason
 from bridge.sync import adoption
 from bridge.sync.act import Page, act
-from bridge.sync.observe import Observation, observe
+from bridge.sync.facts import Observation
+from bridge.sync.observe import observe
 from bridge.sync.plan import Link, plan
 from bridge.sync.quarantine import native_id, retries
 from bridge.sync.report import CycleReport, line_for

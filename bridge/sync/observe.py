@@ -2,92 +2,33 @@
 
 Everything here only reads: the source page is mapped (or recognised unchanged from the
 route's memo), and for its records the ledger is asked what it remembers (links, creates
-started and not confirmed, quarantined copies) and the target what it already holds (a
-copy found by the bridge's reference, or by a backfill's or first pass's adoption). For
-every record that may go to the target, its outgoing form is built too, or the reason
-the target's mapping cannot write it. ``bridge.sync.plan`` then decides without I/O, and
-a dry run reads exactly what a real run reads.
+started and not confirmed, quarantined copies). Then, for the records whose decision
+reaches the target (``bridge.sync.plan.bound_for_target``: the decision table itself,
+run on what is known so far), the target is asked what it already holds (a copy found by
+the bridge's reference, or by a backfill's or first pass's adoption), and their outgoing
+form is built, or the reason the target's mapping cannot write it. ``bridge.sync.plan``
+then decides without I/O, and a dry run reads exactly what a real run reads.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence, Set
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bridge import storable
 from bridge.connector import NativeRecord
 from bridge.errors import RecordError
-from bridge.model import Complaint, carried_ref, change_hash, made_by
+from bridge.model import carried_ref, change_hash, made_by
 from bridge.model import make_ref as reference
 from bridge.privacy import redact_record
 from bridge.sync.adoption import Found, natural_key_text
+from bridge.sync.facts import Facts, KnownRecord, Observation
 from bridge.sync.outgoing import Outgoing, Unwritable, outgoing
+from bridge.sync.plan import ToTarget, bound_for_target
 from bridge.sync.route import CycleOptions, Route
-
-
-@dataclass(frozen=True)
-class Observation:
-    """One native record from the source, already mapped (or refused by the mapping)."""
-
-    source_id: str
-    native: Mapping[str, Any]
-    complaint: Complaint | None = None
-    seen_hash: str | None = None
-    """``bridge.model.change_hash`` of the record: compared with what the ledger last saw."""
-    problem: str | None = None
-    problem_field: str | None = None
-    mapped: bool = True
-    """False for a record recognised as unchanged from the route's memo without mapping it
-    again; observe maps it after all when it needs more than a skip."""
-
-    @property
-    def ticket(self) -> str | None:
-        """The source's own human-facing number for the record, when it has one."""
-        return self.complaint.ticket if self.complaint is not None else None
-
-
-@dataclass(frozen=True)
-class KnownRecord:
-    """What the ledger holds about a source record: its reference and last seen hash."""
-
-    ref: str
-    last_seen_hash: str | None
-
-
-@dataclass(frozen=True)
-class Facts:
-    """Everything the planner may look at for one page."""
-
-    observations: Sequence[Observation]
-    known: Mapping[str, KnownRecord]
-    """Source id → ledger record, for source records the ledger already links."""
-    pending_refs: Set[str]
-    """References whose create was started and not confirmed."""
-    make_ref: Callable[[str], str]
-    """``source_id -> ref``; deterministic per source system (see ``bridge.model.make_ref``)."""
-    target: str
-    target_receives_confidential: bool
-    target_can_create: bool = True
-    target_can_find_by_ref: bool = False
-    settling: Set[str] = frozenset()
-    """Pending references whose last attempt is too recent to look up (a search index lags)."""
-    adoptable: Mapping[str, str] = field(default_factory=dict)
-    """Source id → ref, for unlinked records carrying the reference of a complaint we know."""
-    quarantined_unchanged: Set[str] = frozenset()
-    """Source ids quarantined earlier and unchanged since."""
-    outgoing: Mapping[str, Outgoing | Unwritable] = field(default_factory=dict)
-    """Source id → the record as it would be created, for records that may go to the target."""
-    found: Mapping[str, tuple[Found, ...]] = field(default_factory=dict)
-    """Source id → copies the target holds of it already, best first."""
-    own_ref: Callable[[str], bool] = lambda ref: False
-    """True for a reference this installation made (``bridge.model.made_by``)."""
-    reverse_adopting: bool = False
-    """A route reading this route's target has not made its first pass in this ledger yet."""
-    link_only: bool = False
-    """A rebuild: records the target does not hold are not created."""
 
 
 def observe(
@@ -109,16 +50,7 @@ def observe(
         delivered = {sid for sid, k in known.items() if k.ref not in pending}
         observations = [o for o in observations if options.select(o, o.source_id in delivered)]
     settled_before = route.clock() - route.settle
-    settling = {ref for ref, p in pending.items() if p.updated_at > settled_before}
-    still_quarantined = _quarantined_unchanged(observations, quarantined)
-    may_go: dict[str, Observation] = {}  # the records the plan may send to the target
-    for o in observations:
-        new_or_pending = o.source_id not in known or refs[o.source_id] in pending
-        if o.complaint is None or not new_or_pending or refs[o.source_id] in settling:
-            continue
-        if o.source_id not in still_quarantined:
-            may_go.setdefault(o.source_id, o)  # an id listed twice: the first one goes
-    return Facts(
+    facts = Facts(
         observations=observations,
         known=known,
         pending_refs=set(pending),
@@ -127,14 +59,19 @@ def observe(
         target_receives_confidential=route.target.receives_confidential,
         target_can_create=route.target.can_create,
         target_can_find_by_ref=route.target.can_find_by_ref,
-        settling=settling,
+        settling={ref for ref, p in pending.items() if p.updated_at > settled_before},
         adoptable=_adoptable(route, observations, known),
-        quarantined_unchanged=still_quarantined,
-        outgoing={sid: outgoing(route, o.complaint, refs[sid]) for sid, o in may_go.items()},
-        found=_found(route, list(may_go.values()), refs, set(pending), options),
+        quarantined_unchanged=_quarantined_unchanged(observations, quarantined),
         own_ref=lambda ref: made_by(ref, route.installation),
         reverse_adopting=options.reverse_adopting,
         link_only=options.link_only,
+    )
+    # What the target holds matters only for the records the plan would send there.
+    bound = bound_for_target(facts)
+    return dataclasses.replace(
+        facts,
+        outgoing={s.observation.source_id: _outgoing(route, s) for s in bound},
+        found=_found(route, bound, options),
     )
 
 
@@ -245,28 +182,29 @@ def _adoptable(
 
 
 def _found(
-    route: Route,
-    may_go: Sequence[Observation],
-    refs: Mapping[str, str],
-    pending: Set[str],
-    options: CycleOptions,
+    route: Route, bound: Sequence[ToTarget], options: CycleOptions
 ) -> dict[str, tuple[Found, ...]]:
     """Copies the target holds already: by the bridge's reference, then by adoption."""
     search = route.target.can_find_by_ref
     first_pass = options.adopting or options.link_only
     found: dict[str, tuple[Found, ...]] = {}
-    for o in may_go:
-        ref = refs[o.source_id]
+    for step in bound:
+        source_id, complaint = step.observation.source_id, step.observation.complaint
         copies: list[Found] = []
-        if search and (ref in pending or first_pass):
-            copies.extend(look_up(route, ref, o.source_id))
-        if options.adopt is not None:
-            assert o.complaint is not None
-            key = route.target_mapping.natural_key_of(o.complaint)
-            copies.extend(options.adopt.candidates(ref, natural_key_text(key) if key else None))
+        if search and (step.pending or first_pass):
+            copies.extend(look_up(route, step.ref, source_id))
+        if options.adopt is not None and complaint is not None:
+            key = route.target_mapping.natural_key_of(complaint)
+            copies.extend(
+                options.adopt.candidates(step.ref, natural_key_text(key) if key else None)
+            )
         if copies:
-            found[o.source_id] = tuple(copies)
+            found[source_id] = tuple(copies)
     return found
+
+
+def _outgoing(route: Route, step: ToTarget) -> Outgoing | Unwritable:
+    return outgoing(route, step.observation.complaint, step.ref)
 
 
 def look_up(route: Route, ref: str, source_id: str) -> list[Found]:

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 from bridge.model import carried_ref
 from bridge.sync.adoption import Found
-from bridge.sync.observe import Facts, Observation
+from bridge.sync.facts import Facts, Observation
 from bridge.sync.outgoing import Outgoing, Unwritable
 
 
@@ -122,13 +122,24 @@ Sends = Create | Link
 """The actions whose intent is committed before the target is written (``bridge.sync.act``)."""
 
 
+@dataclass(frozen=True)
+class ToTarget:
+    """A record whose decision reached step 9: what the target holds of it decides the rest."""
+
+    observation: Observation
+    ref: str
+    pending: bool
+    """An earlier create of it was started and never confirmed."""
+
+
 def plan(facts: Facts) -> list[Action]:
     """Decide, for every observed record of one page, what to do. See the module docstring."""
     actions: list[Action] = []
     seen: set[str] = set()
     taken: set[str] = set()  # target records linked on this page: each to one complaint only
     for observation in facts.observations:
-        action = _decide(observation, facts, seen, taken)
+        step = _decide(observation, facts, seen)
+        action = _to_target(step, facts, taken) if isinstance(step, ToTarget) else step
         if isinstance(action, Link):
             taken.add(action.target_id)
         actions.append(action)
@@ -136,7 +147,22 @@ def plan(facts: Facts) -> list[Action]:
     return actions
 
 
-def _decide(observation: Observation, facts: Facts, seen: set[str], taken: set[str]) -> Action:
+def bound_for_target(facts: Facts) -> list[ToTarget]:
+    """The records whose decision reaches step 9, given every fact but what the target holds.
+
+    ``bridge.sync.observe`` asks before it reads the target, so only these cost a search
+    there: a record the plan skips, withholds or quarantines earlier costs none.
+    """
+    bound = []
+    seen: set[str] = set()
+    for observation in facts.observations:
+        if isinstance(step := _decide(observation, facts, seen), ToTarget):
+            bound.append(step)
+        seen.add(observation.source_id)
+    return bound
+
+
+def _decide(observation: Observation, facts: Facts, seen: set[str]) -> Action | ToTarget:
     source_id = observation.source_id
     # 1. A record the target refused stays quarantined until it changes, or a person asks.
     if source_id in facts.quarantined_unchanged:
@@ -154,7 +180,7 @@ def _decide(observation: Observation, facts: Facts, seen: set[str], taken: set[s
     if ref in facts.pending_refs:
         if ref in facts.settling:
             return Skip(source_id, SETTLING, owed=True, kind="waiting")
-        return _to_target(observation, ref, facts, taken, pending=True)
+        return ToTarget(observation, ref, pending=True)
     # 5. Our own copy whose create answer was lost: link it.
     adopt = facts.adoptable.get(source_id)
     if known is None and adopt is not None:
@@ -180,13 +206,12 @@ def _decide(observation: Observation, facts: Facts, seen: set[str], taken: set[s
         return Withhold(source_id, CONFIDENTIAL)
     if not facts.target_can_create:
         return Skip(source_id, "the target takes no new complaints")
-    return _to_target(observation, ref, facts, taken, pending=False)
+    return ToTarget(observation, ref, pending=False)
 
 
-def _to_target(
-    observation: Observation, ref: str, facts: Facts, taken: set[str], *, pending: bool
-) -> Action:
+def _to_target(step: ToTarget, facts: Facts, taken: set[str]) -> Action:
     # 9. The record goes to the target: linked to a copy it holds, or as a new complaint.
+    observation, ref, pending = step.observation, step.ref, step.pending
     source_id = observation.source_id
     outgoing = facts.outgoing[source_id]
     if isinstance(outgoing, Unwritable):  # the target's mapping cannot write it

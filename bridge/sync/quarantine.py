@@ -19,7 +19,8 @@ from bridge.connector import NativeRecord
 from bridge.errors import RecordError
 from bridge.ledger import CreateResult
 from bridge.privacy import redact_record
-from bridge.sync.observe import Observation, dump
+from bridge.sync.facts import Observation
+from bridge.sync.observe import dump
 from bridge.sync.plan import (
     QUARANTINED_UNCHANGED,
     Action,

@@ -21,7 +21,7 @@ from bridge.model import Status
 from bridge.sync.adoption import Adoption
 
 if TYPE_CHECKING:
-    from bridge.sync.observe import Observation
+    from bridge.sync.facts import Observation
     from bridge.sync.report import CycleReport
 
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bridge.model import Complaint
 from bridge.sync.adoption import read_record
-from bridge.sync.observe import Observation
+from bridge.sync.facts import Observation
 from bridge.sync.route import Route
 
 

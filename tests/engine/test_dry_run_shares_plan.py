@@ -15,8 +15,8 @@ import pytest
 from bridge.ledger import Ledger
 from bridge.sync import CycleReport, run_cycle
 from bridge.sync import plan as planner
-from bridge.sync.observe import Facts, Observation
-from bridge.sync.plan import Action, Withhold
+from bridge.sync.facts import Facts, Observation
+from bridge.sync.plan import Action, ToTarget, Withhold
 from tests.engine.conftest import door_of, door_record, hub_of, make_route
 
 
@@ -64,12 +64,12 @@ def test_a_new_planner_case_appears_in_the_dry_run_and_the_real_run_alike(
     decide = planner._decide
 
     def with_a_new_case(
-        observation: Observation, facts: Facts, seen: set[str], taken: set[str]
-    ) -> Action:
+        observation: Observation, facts: Facts, seen: set[str]
+    ) -> Action | ToTarget:
         complaint = observation.complaint
         if complaint is not None and complaint.title.endswith("Banjar 2"):
             return Withhold(observation.source_id, "a new case: held back for the test")
-        return decide(observation, facts, seen, taken)
+        return decide(observation, facts, seen)
 
     monkeypatch.setattr(planner, "_decide", with_a_new_case)
     route = make_route(ledger)
