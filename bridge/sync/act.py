@@ -32,6 +32,8 @@ from bridge.errors import (
 )
 from bridge.ledger import CreateIntent, CreateResult, SeenUpdate
 from bridge.model import Attachment
+from bridge.sync.adoption import Adoption, claim_links
+from bridge.sync.observe import look_up
 from bridge.sync.plan import (
     Action,
     AdoptCopy,
@@ -153,9 +155,27 @@ Sent = CreateResult | Owed | None
 """What ``send`` did: created or linked; owed to a later cycle; or quarantined (None)."""
 
 
+def settle(route: Route, action: Create, adoption: Adoption | None) -> Create | Link:
+    """A create the target may hold already, searched for by reference: a copy found is
+    linked, else the copy an adoption offered (``Create.adopt``), which is claimed then.
+
+    Done just before the create is sent, so a page cut short wastes no search. The dry run
+    settles its creates the same way, so it says what the run does.
+    """
+    found = look_up(route, action.ref, action.observation.source_id) if action.search_first else []
+    if not found and action.adopt is not None:
+        found = [action.adopt]
+        claim_links(adoption, found)
+    for copy in found:
+        return Link(action.ref, action.observation, action.outgoing, copy)
+    return action
+
+
 def send(route: Route, action: Sends, report: CycleReport, options: CycleOptions) -> Sent:
     """Link one complaint to the copy the target holds, or create it there."""
     ref = action.ref
+    if isinstance(action, Create):
+        action = settle(route, action, options.adopt)
     if isinstance(action, Link):
         report.add(line_for(action))
         log.info("complaint.adopted", route=route.name, ref=ref, target_id=action.target_id)

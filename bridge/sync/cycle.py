@@ -21,10 +21,10 @@ from bridge.errors import BridgeError, RecordError, RetryableError, RouteError, 
 from bridge.health import failing_connector
 from bridge.log import failure_reason
 from bridge.sync import adoption
-from bridge.sync.act import Page, act
+from bridge.sync.act import Page, act, settle
 from bridge.sync.facts import Observation
 from bridge.sync.observe import observe
-from bridge.sync.plan import Link, plan
+from bridge.sync.plan import Create, Link, plan
 from bridge.sync.quarantine import native_id, retries
 from bridge.sync.report import CycleReport, line_for
 from bridge.sync.route import CycleOptions, Route
@@ -179,7 +179,8 @@ def _run_page(
     adoption.claim_links(options.adopt, (a.found for a in actions if isinstance(a, Link)))
     if options.dry_run:
         for action in actions:
-            report.add(line_for(action))
+            settled = settle(route, action, options.adopt) if isinstance(action, Create) else action
+            report.add(line_for(settled))
     else:
         # Linked complaints whose content changed: read before the page commits the new view.
         items = changed(route, actions) if options.linked_sync else []

@@ -73,5 +73,7 @@ class Facts:
     """True for a reference this installation made (``bridge.model.made_by``)."""
     reverse_adopting: bool = False
     """A route reading this route's target has not made its first pass in this ledger yet."""
+    first_pass: bool = False
+    """A route's first full pass in this ledger: the target may hold any record already."""
     link_only: bool = False
     """A rebuild: records the target does not hold are not created."""

@@ -4,8 +4,8 @@ Everything here only reads: the source page is mapped (or recognised unchanged f
 route's memo), and for its records the ledger is asked what it remembers (links, creates
 started and not confirmed, quarantined copies). Then, for the records whose decision
 reaches the target (``bridge.sync.plan.bound_for_target``: the decision table itself,
-run on what is known so far), the target is asked what it already holds (a copy found by
-the bridge's reference, or by a backfill's or first pass's adoption), and their outgoing
+run on what is known so far), the copies the target already holds are matched (by a
+backfill's or first pass's adoption; in a rebuild, searched by reference), and their outgoing
 form is built, or the reason the target's mapping cannot write it. ``bridge.sync.plan``
 then decides without I/O, and a dry run reads exactly what a real run reads.
 """
@@ -64,6 +64,7 @@ def observe(
         quarantined_unchanged=_quarantined_unchanged(observations, quarantined),
         own_ref=lambda ref: made_by(ref, route.installation),
         reverse_adopting=options.reverse_adopting,
+        first_pass=options.adopting,
         link_only=options.link_only,
     )
     # What the target holds matters only for the records the plan would send there.
@@ -184,14 +185,19 @@ def _adoptable(
 def _found(
     route: Route, bound: Sequence[ToTarget], options: CycleOptions
 ) -> dict[str, tuple[Found, ...]]:
-    """Copies the target holds already: by the bridge's reference, then by adoption."""
-    search = route.target.can_find_by_ref
-    first_pass = options.adopting or options.link_only
+    """Copies the target holds already: by adoption, and in a rebuild by the bridge's reference.
+
+    Otherwise a search by reference waits for the moment before the create (``Create.
+    search_first``, ``bridge.sync.act.settle``): searching a whole page before its first
+    create wastes the searches of every record the page does not reach when it stops
+    (a 429, a failing target, a kill), and delays every create behind them.
+    """
+    search = route.target.can_find_by_ref and options.link_only
     found: dict[str, tuple[Found, ...]] = {}
     for step in bound:
         source_id, complaint = step.observation.source_id, step.observation.complaint
         copies: list[Found] = []
-        if search and (step.pending or first_pass):
+        if search:
             copies.extend(look_up(route, step.ref, source_id))
         if options.adopt is not None and complaint is not None:
             key = route.target_mapping.natural_key_of(complaint)

@@ -30,8 +30,11 @@ For one record pulled from a route's source, the table is, in evaluation order:
 9. it goes to the target, in this order: the target's mapping cannot write it →
    ``Quarantine``; an unconfirmed create in a target that cannot be searched by
    reference → ``Quarantine`` (a person checks: neither send it again nor drop it); a
-   copy found in the target (by reference, or by a backfill's or first pass's adoption)
-   → ``Link``; a rebuild (``link_only``) → ``NotFound``; otherwise → ``Create``.
+   rebuild (``link_only``) → ``Link`` to the copy found, else ``NotFound``; a copy a
+   backfill's or first pass's adoption offers → ``Link``, unless the target can be searched
+   and may hold it (an unconfirmed create, or a first pass) → ``Create``, searched for by
+   reference just before it is sent, linked to what the search or else the adoption finds;
+   otherwise → ``Create``.
 """
 
 from __future__ import annotations
@@ -52,6 +55,12 @@ class Create:
     observation: Observation
     outgoing: Outgoing
     resend: bool = False
+    search_first: bool = False
+    """The target may hold it already (an unconfirmed create, or a first pass in this ledger):
+    it is searched by reference just before it is sent, and linked if found
+    (``bridge.sync.act.settle``, which the dry run applies too)."""
+    adopt: Found | None = None
+    """A copy an adoption offers, linked when the search finds none."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +151,8 @@ def plan(facts: Facts) -> list[Action]:
         action = _to_target(step, facts, taken) if isinstance(step, ToTarget) else step
         if isinstance(action, Link):
             taken.add(action.target_id)
+        elif isinstance(action, Create) and action.adopt is not None:
+            taken.add(action.adopt.target_id)
         actions.append(action)
         seen.add(observation.source_id)
     return actions
@@ -219,12 +230,13 @@ def _to_target(step: ToTarget, facts: Facts, taken: set[str]) -> Action:
     if pending and not facts.target_can_find_by_ref:
         # Neither send it again (it may be there) nor drop it (it may not): a person decides.
         return Quarantine(observation, UNCONFIRMED.format(target=facts.target))
-    for found in facts.found.get(source_id, ()):
-        if found.target_id not in taken:
-            return Link(ref, observation, outgoing, found)
-    if facts.link_only:
-        return NotFound(ref, observation)
-    return Create(ref, observation, outgoing, resend=pending)
+    offered = next((f for f in facts.found.get(source_id, ()) if f.target_id not in taken), None)
+    if facts.link_only:  # a rebuild: observe searched the target already
+        return Link(ref, observation, outgoing, offered) if offered else NotFound(ref, observation)
+    search = facts.target_can_find_by_ref and (pending or facts.first_pass)
+    if offered is not None and not search:
+        return Link(ref, observation, outgoing, offered)
+    return Create(ref, observation, outgoing, resend=pending, search_first=search, adopt=offered)
 
 
 QUARANTINED_UNCHANGED = "set aside earlier and unchanged since; see `bridge quarantine show`"
