@@ -166,8 +166,8 @@ def settle(route: Route, action: Create, adoption: Adoption | None) -> Create | 
     if not found and action.adopt is not None:
         found = [action.adopt]
         claim_links(adoption, found)
-    for copy in found:
-        return Link(action.ref, action.observation, action.outgoing, copy)
+    if found:
+        return Link(action.ref, action.observation, action.outgoing, found[0])
     return action
 
 

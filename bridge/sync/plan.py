@@ -239,7 +239,7 @@ def _to_target(step: ToTarget, facts: Facts, taken: set[str]) -> Action:
     return Create(ref, observation, outgoing, resend=pending, search_first=search, adopt=offered)
 
 
-QUARANTINED_UNCHANGED = "set aside earlier and unchanged since; see `bridge quarantine show`"
+QUARANTINED_UNCHANGED = "quarantined earlier and unchanged since; see `bridge quarantine show`"
 
 CONFIDENTIAL = "confidential complaint; the target is not marked receives_confidential"
 
