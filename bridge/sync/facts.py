@@ -52,8 +52,9 @@ class Facts:
     """Source id → ledger record, for source records the ledger already links."""
     pending_refs: Set[str]
     """References whose create was started and not confirmed."""
-    make_ref: Callable[[str], str]
-    """``source_id -> ref``; deterministic per source system (see ``bridge.model.make_ref``)."""
+    refs: Mapping[str, str]
+    """Source id → the complaint's reference: the ledger's, else the one the bridge makes
+    for it (``bridge.model.make_ref``, deterministic per source system)."""
     target: str
     target_receives_confidential: bool
     target_can_create: bool = True

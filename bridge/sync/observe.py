@@ -26,7 +26,7 @@ from bridge.model import make_ref as reference
 from bridge.privacy import redact_record
 from bridge.sync.adoption import Found, natural_key_text
 from bridge.sync.facts import Facts, KnownRecord, Observation
-from bridge.sync.outgoing import Outgoing, Unwritable, outgoing
+from bridge.sync.outgoing import outgoing
 from bridge.sync.plan import ToTarget, bound_for_target
 from bridge.sync.route import CycleOptions, Route
 
@@ -54,7 +54,7 @@ def observe(
         observations=observations,
         known=known,
         pending_refs=set(pending),
-        make_ref=lambda source_id: reference(route.source.name, source_id, route.installation),
+        refs=refs,
         target=route.target.name,
         target_receives_confidential=route.target.receives_confidential,
         target_can_create=route.target.can_create,
@@ -71,7 +71,9 @@ def observe(
     bound = bound_for_target(facts)
     return dataclasses.replace(
         facts,
-        outgoing={s.observation.source_id: _outgoing(route, s) for s in bound},
+        outgoing={
+            s.observation.source_id: outgoing(route, s.observation.complaint, s.ref) for s in bound
+        },
         found=_found(route, bound, options),
     )
 
@@ -207,10 +209,6 @@ def _found(
         if copies:
             found[source_id] = tuple(copies)
     return found
-
-
-def _outgoing(route: Route, step: ToTarget) -> Outgoing | Unwritable:
-    return outgoing(route, step.observation.complaint, step.ref)
 
 
 def look_up(route: Route, ref: str, source_id: str) -> list[Found]:

@@ -186,7 +186,7 @@ def _decide(observation: Observation, facts: Facts, seen: set[str]) -> Action | 
     if source_id in seen:
         return Skip(source_id, "duplicate id in this pull")
     known = facts.known.get(source_id)
-    ref = known.ref if known else facts.make_ref(source_id)
+    ref = facts.refs[source_id]
     # 4. An unconfirmed create is looked for first (step 9), once the target can show it.
     if ref in facts.pending_refs:
         if ref in facts.settling:
