@@ -18,7 +18,6 @@ The rest of the bridge (the daemon, the CLI, the demo) and the tests use the nam
 
 from __future__ import annotations
 
-from bridge.sync.adoption import natural_key_text
 from bridge.sync.backfill import BackfillProgress, BackfillSummary, run_backfill
 from bridge.sync.cycle import run_cycle
 from bridge.sync.report import CycleReport, PlannedLine
@@ -37,7 +36,6 @@ __all__ = [
     "build_routes",
     "check_systems",
     "close_routes",
-    "natural_key_text",
     "read_only_note",
     "run_backfill",
     "run_cycle",
