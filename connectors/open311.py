@@ -56,12 +56,14 @@ from bridge.http.retry import RequestFn, RetrySettings
 from bridge.http.status import json_body
 from bridge.model import Attachment
 
+from .open311_pages import Page, check_total, next_page_number, read_page, same_origin
 from .open311_settings import Open311Settings
 from .open311_wire import (
     followups_of,
     form_fields,
     halves,
     list_of_objects,
+    page_key,
     parse_time,
     refusal,
     split_ref,
@@ -77,6 +79,8 @@ Clock = Callable[[], datetime]
 DEFAULT_HISTORY = timedelta(days=2 * 365)
 CLOCK_SKEW = timedelta(minutes=5)
 """Windows end this far past our clock, so a server whose clock runs ahead loses nothing."""
+MAX_PAGES = 10_000
+"""A server whose next link never ends is stopped here rather than looped on forever."""
 _REQUESTS = "requests.json"
 _UPDATES = "servicerequestupdates.json"
 ATTACHMENT_PREFIXES = ("/",)
@@ -207,12 +211,10 @@ class Open311Connector(HttpConnector[Open311Settings]):
     ) -> Iterator[list[NativeRecord]]:
         params = {**self._params(), **extra, "start_date": wire_time(low)}
         params["end_date"] = wire_time(high)
-        try:
-            found = self._read(what, path, params)
-        except RemoteRejected as exc:
-            # A refused listing is the route's problem.
-            raise self._refused_listing(exc, path) from None
-        if len(found) < self.options.max_results:
+        found, paged = self._listing(path, what, params)
+        # A server that pages told us when it was done; one that does not page may have
+        # cut the window off at its cap, so a full answer is asked again in halves.
+        if paged or len(found) < self.options.max_results:
             if found:
                 yield found
             return
@@ -226,6 +228,49 @@ class Open311Connector(HttpConnector[Open311Settings]):
         log.info("open311.window.split", connector=self.name, listing=what, start=wire_time(low))
         for part_low, part_high in parts:
             yield from self._window(path, what, part_low, part_high, extra)
+
+    def _listing(
+        self, path: str, what: str, params: dict[str, str]
+    ) -> tuple[list[NativeRecord], bool]:
+        """Every page of one listing, and whether the server paged it.
+
+        Pages are followed by their next link, else by ``page`` number. A page that
+        brings nothing new means the server ignores ``page``: the listing then counts
+        as unpaged, so a full answer is split by time instead.
+        """
+        size = self.options.page_size
+        asked = params if size is None else {**params, "page_size": str(size)}
+        query: dict[str, str] | None = asked
+        url: str = path
+        number, found, keys = 1, list[NativeRecord](), set[tuple[str, str]]()
+        for _ in range(MAX_PAGES):
+            page = self._page(what, url, query)
+            fresh = [r for r in page.records if page_key(r) not in keys]
+            if number > 1 and not fresh:
+                check_total(page, len(found), f"{self.name}: {what}")
+                return found, False
+            keys.update(page_key(r) for r in fresh)
+            found.extend(fresh)
+            if page.next_url is not None:
+                base = self._client.base_url
+                url, query = str(same_origin(httpx.URL(page.next_url), base, what)), None
+            elif (following := next_page_number(page, number, len(found), size)) is not None:
+                url, query = path, {**asked, "page": str(following)}
+            else:
+                check_total(page, len(found), f"{self.name}: {what}")
+                return found, page.paged or number > 1
+            number += 1
+        raise ProtocolError(
+            f"{self.name}: {what}: more than {MAX_PAGES} pages in one window; "
+            "lower window_days so each window holds fewer requests"
+        )
+
+    def _page(self, what: str, url: str, params: dict[str, str] | None) -> Page:
+        try:
+            return self._read_page(what, url, params)
+        except RemoteRejected as exc:
+            # A refused listing is the route's problem.
+            raise self._refused_listing(exc, url) from None
 
     # -- internals: one call ---------------------------------------------------
 
@@ -266,7 +311,16 @@ class Open311Connector(HttpConnector[Open311Settings]):
         return new_id
 
     def _read(self, what: str, path: str, params: dict[str, str]) -> list[NativeRecord]:
-        return self._call(what, lambda c: c.get(path, params=params), write=False)
+        return self._read_page(what, path, params).records
+
+    def _read_page(self, what: str, path: str, params: dict[str, str] | None) -> Page:
+        """One answer; ``params`` None keeps the query of ``path`` (a server's next link)."""
+        context = f"{self.name}: {what}"
+        response = self._call(context, lambda c: c.get(path, params=params), write=False)
+        page = read_page(response, json_body(response, context=context))
+        if page is None:
+            raise ProtocolError(f"{context}: expected a JSON list of objects")
+        return page
 
     def _write(self, what: str, path: str, form: NativeRecord) -> list[NativeRecord]:
         """POST a form once: a lost answer may hide a write that happened."""
@@ -277,11 +331,14 @@ class Open311Connector(HttpConnector[Open311Settings]):
                 f"{self.name}: {what} needs the api_key secret; set it for connector {self.name!r}"
             )
         data["api_key"] = key.get_secret_value()
-        return self._call(what, lambda c: c.post(path, data=data), write=True)
-
-    def _call(self, what: str, request_fn: RequestFn, *, write: bool) -> list[NativeRecord]:
         context = f"{self.name}: {what}"
+        response = self._call(context, lambda c: c.post(path, data=data), write=True)
+        body = list_of_objects(json_body(response, context=context))
+        if body is None:
+            raise ProtocolError(f"{context}: expected a JSON list of objects")
+        return body
 
+    def _call(self, context: str, request_fn: RequestFn, *, write: bool) -> httpx.Response:
         def checked(client: BoundedClient) -> httpx.Response:
             response = request_fn(client)
             key = self.options.api_key
@@ -291,8 +348,4 @@ class Open311Connector(HttpConnector[Open311Settings]):
                 raise error
             return response
 
-        response = self._send(checked, context, idempotent=not write)
-        body = list_of_objects(json_body(response, context=context))
-        if body is None:
-            raise ProtocolError(f"{context}: expected a JSON list of objects")
-        return body
+        return self._send(checked, context, idempotent=not write)

@@ -18,6 +18,10 @@ class Open311Settings(HttpApiSettings):
     - ``window_days``: width of the time windows a listing walks.
     - ``max_results``: the server's cap per listing (the standard's 1000); a window that
       returns this many is split in half and asked again.
+    - ``page_size``: asked of a server that pages by ``page``/``page_size`` but announces
+      nothing (no ``X-Next-Page-URL``, ``X-Page-Count``, ``X-Result-Count``, ``next``):
+      a page this full is followed by the next one. Unset, no ``page_size`` is sent and
+      only announced pages are followed.
     - ``start_date``: ISO date or time where a first pull (and ``find_by_ref``) starts;
       default two years back. A time without offset is UTC.
     - ``updates``: the server has the ``servicerequestupdates`` extension (follow-ups and
@@ -32,6 +36,7 @@ class Open311Settings(HttpApiSettings):
     api_key: SecretStr | None = None
     window_days: int = Field(30, ge=1)
     max_results: int = Field(1000, ge=1)
+    page_size: int | None = Field(None, ge=1)
     start_date: datetime | None = None
     updates: bool = True
 

@@ -96,11 +96,17 @@ def unseen_requests(
     """
     fresh = []
     for record in by_time(page, "updated_datetime"):
-        key = (str(record.get("service_request_id")), str(record.get("updated_datetime")))
+        key = page_key(record)
         if key not in seen:
             seen.add(key)
             fresh.append(split_ref(record))
     return fresh
+
+
+def page_key(record: dict[str, Any]) -> tuple[str, str]:
+    """What tells two listed records apart: the id and the change time (or an update's id)."""
+    own = record.get("update_id", record.get("service_request_id"))
+    return str(own), str(record.get("updated_datetime"))
 
 
 def followups_of(record_id: str, pages: Iterable[list[dict[str, Any]]]) -> list[dict[str, Any]]:

@@ -11,6 +11,10 @@ Choices where servers differ:
   standard says `requested_datetime`), both ends inclusive; without them the standard's
   default window (the last 90 days) applies.
 - At most `max_results` requests (the standard's 1000) per listing; v2 has no pagination.
+  With `page_size` set, listings are paged the way the City of Helsinki's Django
+  GeoReport v2 server pages them: `page` (from 1) and `page_size`/`per_page` (capped at
+  `page_size`) in the query, `X-Next-Page-URL`, `X-Previous-Page-URL`, `X-Page-Count`,
+  `X-Page-Size` and `X-Result-Count` in the answer's headers, never in the body.
 - `create_response="token"` answers a create with a token only, which `tokens/{token}.json`
   turns into the id when `token_ready` (else it shows the token alone, still pending).
 """
@@ -75,6 +79,33 @@ def _window(request: Request, state: Open311State) -> tuple[datetime, datetime]:
     return start, end
 
 
+def _positive(raw: str | None, default: int) -> int:
+    try:
+        number = int(raw) if raw is not None else default
+    except ValueError:
+        raise Open311Error(400, f"not a positive whole number: {raw!r}") from None
+    if number < 1:
+        raise Open311Error(400, f"not a positive whole number: {raw!r}")
+    return number
+
+
+def paged(request: Request, found: list[dict[str, Any]], most: int) -> JSONResponse:
+    """One page of ``found``, announced in headers only, as the Django server does."""
+    params = request.query_params
+    size = min(_positive(params.get("page_size") or params.get("per_page"), most), most)
+    number = _positive(params.get("page"), 1)
+    count = max(1, -(-len(found) // size))
+    if number > count:
+        raise Open311Error(404, "Invalid page.")
+    headers = {"X-Page-Count": str(count), "X-Page-Size": str(size)}
+    headers["X-Result-Count"] = str(len(found))
+    if number < count:
+        headers["X-Next-Page-URL"] = str(request.url.include_query_params(page=number + 1))
+    if number > 1:
+        headers["X-Previous-Page-URL"] = str(request.url.include_query_params(page=number - 1))
+    return JSONResponse(found[(number - 1) * size : number * size], headers=headers)
+
+
 def _split(value: str | None) -> set[str] | None:
     items = {part.strip() for part in (value or "").split(",") if part.strip()}
     return items or None
@@ -90,6 +121,7 @@ def create_app(
     max_results: int = 1000,
     create_response: Literal["id", "token"] = "id",
     token_ready: bool = True,
+    page_size: int | None = None,
 ) -> FastAPI:
     """Build the simulator over `state` (a fresh in-memory one by default)."""
     if max_results < 1:
@@ -138,21 +170,22 @@ def create_app(
         found = {"token": token}
         return [found if request_id is None else {**found, "service_request_id": request_id}]
 
-    @api.get("/requests.json")
-    async def list_requests(request: Request) -> list[dict[str, Any]]:
+    @api.get("/requests.json", response_model=None)
+    async def list_requests(request: Request) -> list[dict[str, Any]] | JSONResponse:
         params = request.query_params
         ids = _split(params.get("service_request_id"))
         if ids is not None:  # the standard: ids given, every other filter is ignored
             return [sim.listed(sim.requests[i]) for i in sorted(ids) if i in sim.requests]
         start, end = _window(request, sim)
-        return sim.select_requests(
+        found = sim.select_requests(
             start=start,
             end=end,
             field=filter_field,
             status=_split(params.get("status")),
             codes=_split(params.get("service_code")),
-            limit=max_results,
+            limit=max_results if page_size is None else len(sim.requests),
         )
+        return found if page_size is None else paged(request, found, page_size)
 
     @api.get("/requests/{request_id}.json")
     async def one_request(request_id: str) -> list[dict[str, Any]]:
