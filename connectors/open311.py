@@ -49,7 +49,6 @@ import structlog
 
 from bridge.connector import ConnectorSettings, NativeRecord
 from bridge.errors import AuthError, ProtocolError, ReadRefused, RemoteRejected
-from bridge.http import answers
 from bridge.http.body import BoundedClient
 from bridge.http.connector import HttpConnector
 from bridge.http.retry import RequestFn, RetrySettings
@@ -66,6 +65,7 @@ from .open311_wire import (
     page_key,
     parse_time,
     refusal,
+    request_id,
     split_ref,
     unseen_requests,
     windows,
@@ -160,12 +160,9 @@ class Open311Connector(HttpConnector[Open311Settings]):
             form["media_url"] = media  # GeoReport v2 takes one URL; files cannot be uploaded
         body = self._write("create request", _REQUESTS, form)
         answer = body[0] if body else {}
-        found = answer.get("service_request_id")
-        if found in (None, "") and answer.get("token") not in (None, ""):
+        new_id = request_id(answer.get("service_request_id"), f"{self.name}: create request")
+        if new_id is None:
             return self._resolve(answer.get("token"))
-        new_id = answers.created_id(
-            found, context=f"{self.name}: create request", where="service_request_id"
-        )
         log.info("open311.request.created", connector=self.name, record_id=new_id)
         return new_id
 
@@ -302,11 +299,12 @@ class Open311Connector(HttpConnector[Open311Settings]):
             )
         path = f"tokens/{quote(str(token), safe='')}.json"
         body = self._read("resolve token", path, self._params())
-        new_id = answers.created_id(
-            body[0].get("service_request_id") if body else None,
-            context=f"{self.name}: the request was accepted with a token but has no id yet",
-            where="service_request_id",
-        )
+        context = f"{self.name}: the request was accepted with a token"
+        new_id = request_id(body[0].get("service_request_id") if body else None, context)
+        if new_id is None:
+            raise ProtocolError(
+                f"{context} but has no id yet; the next cycle looks it up by its reference"
+            )
         log.info("open311.token.resolved", connector=self.name, record_id=new_id)
         return new_id
 

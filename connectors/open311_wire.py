@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from bridge.errors import AuthError, BridgeError, RemoteRejected
+from bridge.errors import AuthError, BridgeError, ProtocolError, RemoteRejected
 from bridge.http.body import parse_json
 from bridge.http.status import truncate
 from bridge.model import REF_TEXT
@@ -33,6 +33,8 @@ REF_KEY = "bridge_ref"
 
 _TRAILER = re.compile(rf"\s*\[ref: ({REF_TEXT})\]\s*\Z")
 _REDACTED = "[redacted]"
+_API_KEY = re.compile(r"api[ _-]?key", re.IGNORECASE)
+_REFUSED = re.compile(r"invalid|not valid|wrong|incorrect|unknown|missing|required", re.IGNORECASE)
 
 
 # -- time windows --------------------------------------------------------------------------
@@ -149,26 +151,41 @@ def split_ref(record: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- answers -------------------------------------------------------------------------------
+def _error_text(item: Any) -> str:
+    """One error's text: the standard's ``description``, or the common ``detail``/``message``."""
+    if isinstance(item, str):
+        return item.strip()
+    if not isinstance(item, dict):
+        return ""
+    for key in ("description", "detail", "message"):
+        if isinstance(item.get(key), str | int) and str(item[key]).strip():
+            return str(item[key]).strip()
+    return ""
+
+
 def error_description(response: httpx.Response, secrets: Iterable[str]) -> str:
     """The error list's descriptions, truncated, secrets replaced; the reason phrase otherwise.
 
-    Only ``description`` (or ``message``) is read: the rest of a body may echo personal data.
+    Only ``description`` (or ``detail``, ``message``, a bare string) is read: the rest of a
+    body may echo personal data. The standard's list, one object and a list of strings all
+    occur on real servers.
     """
     try:
         body = parse_json(response.content)
     except ValueError:  # not JSON, not UTF-8, nested too deep
         body = None
     items = body if isinstance(body, list) else [body]
-    texts = [
-        str(item.get("description") or item.get("message"))
-        for item in items
-        if isinstance(item, dict) and (item.get("description") or item.get("message"))
-    ]
+    texts = [text for item in items if (text := _error_text(item))]
     text = "; ".join(texts) or response.reason_phrase or "no description"
     for secret in secrets:
         if secret:
             text = text.replace(secret, _REDACTED)
     return truncate(text)
+
+
+def key_refused(text: str) -> bool:
+    """Whether a 400's text says the api key is missing or wrong ("Invalid api_key")."""
+    return bool(_API_KEY.search(text) and _REFUSED.search(text))
 
 
 def refusal(
@@ -177,13 +194,15 @@ def refusal(
     """The error a refused call means, with the server's description; None otherwise.
 
     Only 4xx answers are read here; 408, 425, 429 and 5xx are left to the shared policy
-    (``bridge.http.retry``), which retries them. 401/403 stop the route; another 4xx refuses.
+    (``bridge.http.retry``), which retries them. 401/403, and a 400 whose text names the
+    api key, stop the route (``AuthError``); another 4xx refuses.
     """
     status = response.status_code
     if not 400 <= status < 500 or status in (408, 425, 429):
         return None
     text = error_description(response, secrets)
-    if status in (401, 403):
+    # Real servers refuse a wrong key with 400 as often as 401/403; it is the same fix.
+    if status in (401, 403) or (status == 400 and key_refused(text)):
         return AuthError(f"{context}: HTTP {status}: {text}; check {auth_hint}")
     return RemoteRejected(f"{context}: HTTP {status}: {text}", status_code=status)
 
@@ -201,6 +220,19 @@ def form_fields(record: dict[str, Any]) -> dict[str, str]:
         else:
             form[key] = str(value)
     return form
+
+
+def request_id(value: Any, context: str) -> str | None:
+    """A create's ``service_request_id`` as text, ``"0"`` included; None when absent or empty.
+
+    GeoReport v2 ids are opaque strings: ``0`` is a valid id on a server that counts from
+    zero, so only an absent or empty value means "no id"; a list or object is refused.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ProtocolError(f"{context}: service_request_id is not an id: {type(value).__name__}")
+    return str(value).strip() or None
 
 
 def list_of_objects(body: Any) -> list[dict[str, Any]] | None:
