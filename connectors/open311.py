@@ -1,44 +1,39 @@
 """The Open311 GeoReport v2 connector (DOMAIN.md §3), JSON format.
 
-GeoReport v2 has no pagination and no search, and a server lists at most ``max_results``
-requests (the standard's 1000) per call. So every listing walks time windows:
-``start_date``/``end_date`` from ``since`` (or the ``start_date`` setting, or two years
-back) to now, ``window_days`` at a time; a window that comes back full is split in half
-and asked again, down to one second, so the cap never cuts anything off. Explicit dates
-are always sent: a server's default window (the last 90 days) would lose older changes.
+Every listing walks time windows (``start_date``/``end_date``, ``window_days`` wide, from
+``since`` or ``start_date`` or two years back) and follows the server's own pages where
+it has them; see ``connectors.open311_listing``. Explicit dates are always sent: a
+server's default window (the last 90 days) would lose older changes.
 
 Decisions ([A] = our assumption about servers, to check against the real one):
 
-- Change feed: ``start_date``/``end_date`` are taken to filter on ``updated_datetime``
-  [A] (the standard says ``requested_datetime``; many servers filter on the update
-  time). Against a server that filters on the request time, later changes to older
-  requests are only seen when the engine re-polls linked complaints.
+- Change feed: the standard says ``start_date``/``end_date`` filter on
+  ``requested_datetime``; many servers filter on ``updated_datetime`` [A]. Against one
+  that follows the standard, later changes to older requests are only seen when the
+  engine re-polls linked complaints (``bridge doctor`` says which one a server does).
 - The bridge's reference travels as the description's last line, ``[ref: lb…]``
-  [A: Open311 has no field for it]. Every record read is shown with that line moved to
-  ``bridge_ref``, so the description round-trips and the mapping reads the ref.
-  ``find_by_ref`` walks every window for that exact line: slow, but only a create that
-  lost its answer needs it.
+  [A: Open311 has no field for it], shown as ``bridge_ref`` on every record read.
+  ``find_by_ref`` walks every window for that exact line (only a lost create needs it).
 - A create answered with a ``token`` only is resolved with ONE ``tokens/{token}.json``
-  call; if that shows no id yet, ``ProtocolError`` stops the route, and the next
-  cycle's ``find_by_ref`` adopts the request once the server has given it an id.
-- Follow-ups are the ``servicerequestupdates`` extension (``updates = true``):
-  ``followups(id)`` walks the update windows from the request's ``requested_datetime``,
-  asking with ``service_request_id`` (a filter the extension does not define, so
-  servers may ignore it [A]) and keeping only that request's updates. An update with
-  no description is a bare status change, not a follow-up: the request's status says it.
-  Each update is shown with ``id`` = its ``update_id``.
+  call; no id yet stops the route and the next cycle's ``find_by_ref`` adopts it. Any
+  non-empty id is an id, ``0`` included.
+- Follow-ups are the ``servicerequestupdates`` extension (``updates = true``), walked by
+  windows from the request's ``requested_datetime``; only that request's updates with a
+  description count (a bare status change is not a follow-up); ``id`` = ``update_id``.
+  A 404 there means the server has none: follow-ups turn off, said once
+  (``notices()``). ``updates_dialect = "mysociety"`` speaks open311-adapter's variant.
 - ``add_followup`` posts an update carrying the request's current status (a note must
   not move it); ``set_status`` posts an update with the status and no description.
 - ``api_key`` goes only into POST forms, as the standard requires; never into a URL, a
   log line or an error message (servers' error descriptions are scrubbed of it).
-- Errors are the standard's list ``[{"code", "description"}]``: 401/403 stop the route
-  (``AuthError``, check ``api_key``); another 4xx refuses the record on a write
-  (``RemoteRejected``) and stops the route on a listing or a read (``ReadRefused``,
-  naming the path and ``base_url``/``jurisdiction_id``).
+- Errors: the standard's list, ``{detail}`` or ``{message}`` (``open311_wire``); 401/403
+  and a 400 naming an invalid api_key stop the route (``AuthError``); another 4xx
+  refuses the record on a write and stops the route on a read (``ReadRefused``).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -55,20 +50,18 @@ from bridge.http.retry import RequestFn, RetrySettings
 from bridge.http.status import json_body
 from bridge.model import Attachment
 
-from .open311_pages import Page, check_total, next_page_number, read_page, same_origin
+from .open311_listing import Listing
+from .open311_pages import Page, read_page
 from .open311_settings import Open311Settings
 from .open311_wire import (
     followups_of,
     form_fields,
-    halves,
     list_of_objects,
-    page_key,
     parse_time,
     refusal,
     request_id,
     split_ref,
     unseen_requests,
-    windows,
     wire_time,
     with_ref,
 )
@@ -79,8 +72,6 @@ Clock = Callable[[], datetime]
 DEFAULT_HISTORY = timedelta(days=2 * 365)
 CLOCK_SKEW = timedelta(minutes=5)
 """Windows end this far past our clock, so a server whose clock runs ahead loses nothing."""
-MAX_PAGES = 10_000
-"""A server whose next link never ends is stopped here rather than looped on forever."""
 _REQUESTS = "requests.json"
 _UPDATES = "servicerequestupdates.json"
 ATTACHMENT_PREFIXES = ("/",)
@@ -110,6 +101,8 @@ class Open311Connector(HttpConnector[Open311Settings]):
         self._clock = clock or (lambda: datetime.now(UTC))
         self.supports_followups = self.options.updates
         self.can_write_status = self.options.updates
+        self.updates_note: str | None = None
+        """Set once the server showed it has no updates extension."""
 
     def auth_hint(self) -> str:
         return f"secret api_key of connector {self.name!r}"
@@ -144,12 +137,28 @@ class Open311Connector(HttpConnector[Open311Settings]):
 
     def followups(self, record_id: str) -> list[NativeRecord]:
         self._needs_updates()
+        if self.updates_note is not None:
+            return []  # the server has no updates extension: said once already
         request = self._existing(record_id)
         # An update cannot predate its request; a day's margin covers servers' odd clocks.
         opened = parse_time(request.get("requested_datetime"))
         start = self._start(None) if opened is None else opened - timedelta(days=1)
-        pages = self._walk(_UPDATES, "list updates", start, {"service_request_id": record_id})
-        return followups_of(record_id, pages)
+        # mySociety's extension refuses any filter but the dates; the others may ignore it.
+        mine = (
+            {} if self.options.updates_dialect == "mysociety" else {"service_request_id": record_id}
+        )
+        pages = self._walk(_UPDATES, "list updates", start, mine)
+        try:
+            return followups_of(record_id, pages)
+        except ReadRefused as exc:
+            if exc.status_code != 404:
+                raise
+            self._updates_absent()
+            return []
+
+    def notices(self) -> list[str]:
+        """What a person should know about this connector's set-up (``bridge doctor`` shows it)."""
+        return [] if self.updates_note is None else [self.updates_note]
 
     # -- writing ---------------------------------------------------------------
 
@@ -198,69 +207,8 @@ class Open311Connector(HttpConnector[Open311Settings]):
         self, path: str, what: str, start: datetime, extra: dict[str, str]
     ) -> Iterator[list[NativeRecord]]:
         """Pages of one listing, one per time window from ``start`` to now, oldest first."""
-        end = self._clock() + CLOCK_SKEW
-        step = timedelta(days=self.options.window_days)
-        for low, high in windows(start, end, step):
-            yield from self._window(path, what, low, high, extra)
-
-    def _window(
-        self, path: str, what: str, low: datetime, high: datetime, extra: dict[str, str]
-    ) -> Iterator[list[NativeRecord]]:
-        params = {**self._params(), **extra, "start_date": wire_time(low)}
-        params["end_date"] = wire_time(high)
-        found, paged = self._listing(path, what, params)
-        # A server that pages told us when it was done; one that does not page may have
-        # cut the window off at its cap, so a full answer is asked again in halves.
-        if paged or len(found) < self.options.max_results:
-            if found:
-                yield found
-            return
-        parts = halves(low, high)
-        if not parts:
-            raise ProtocolError(
-                f"{self.name}: {what}: the server's cap of {self.options.max_results} results "
-                f"is reached within one second ({wire_time(low)}), so some records cannot be "
-                f"listed; raise the server's limit or set max_results to it"
-            )
-        log.info("open311.window.split", connector=self.name, listing=what, start=wire_time(low))
-        for part_low, part_high in parts:
-            yield from self._window(path, what, part_low, part_high, extra)
-
-    def _listing(
-        self, path: str, what: str, params: dict[str, str]
-    ) -> tuple[list[NativeRecord], bool]:
-        """Every page of one listing, and whether the server paged it.
-
-        Pages are followed by their next link, else by ``page`` number. A page that
-        brings nothing new means the server ignores ``page``: the listing then counts
-        as unpaged, so a full answer is split by time instead.
-        """
-        size = self.options.page_size
-        asked = params if size is None else {**params, "page_size": str(size)}
-        query: dict[str, str] | None = asked
-        url: str = path
-        number, found, keys = 1, list[NativeRecord](), set[tuple[str, str]]()
-        for _ in range(MAX_PAGES):
-            page = self._page(what, url, query)
-            fresh = [r for r in page.records if page_key(r) not in keys]
-            if number > 1 and not fresh:
-                check_total(page, len(found), f"{self.name}: {what}")
-                return found, False
-            keys.update(page_key(r) for r in fresh)
-            found.extend(fresh)
-            if page.next_url is not None:
-                base = self._client.base_url
-                url, query = str(same_origin(httpx.URL(page.next_url), base, what)), None
-            elif (following := next_page_number(page, number, len(found), size)) is not None:
-                url, query = path, {**asked, "page": str(following)}
-            else:
-                check_total(page, len(found), f"{self.name}: {what}")
-                return found, page.paged or number > 1
-            number += 1
-        raise ProtocolError(
-            f"{self.name}: {what}: more than {MAX_PAGES} pages in one window; "
-            "lower window_days so each window holds fewer requests"
-        )
+        listing = Listing(self.name, self.options, self._page, self._client.base_url)
+        return listing.walk(path, what, start, self._clock() + CLOCK_SKEW, extra)
 
     def _page(self, what: str, url: str, params: dict[str, str] | None) -> Page:
         try:
@@ -284,12 +232,27 @@ class Open311Connector(HttpConnector[Open311Settings]):
             raise RemoteRejected(f"{self.name}: no service request {record_id!r}", status_code=404)
         return request
 
+    def _updates_absent(self) -> None:
+        """The server has no ``servicerequestupdates``: follow-ups off, said once."""
+        self.supports_followups = self.can_write_status = False
+        self.updates_note = (
+            f"{self.name}: the server has no servicerequestupdates extension (HTTP 404), so "
+            "follow-ups and status changes are not exchanged with it; set updates = false "
+            f"for connector {self.name!r} to say so, or ask its operator for the extension"
+        )
+        log.warning("open311.updates.absent", connector=self.name, note=self.updates_note)
+
     def _needs_updates(self) -> None:
         if not self.options.updates:
             raise NotImplementedError(f"connector {self.name!r} has updates = false")
 
     def _stamped(self, form: NativeRecord) -> NativeRecord:
-        return {**form, "updated_datetime": wire_time(self._clock())}
+        stamped = {**form, "updated_datetime": wire_time(self._clock())}
+        if self.options.updates_dialect == "mysociety":
+            # open311-adapter wants the client's own update id and an upper-case status.
+            stamped["update_id"] = uuid.uuid4().hex
+            stamped["status"] = str(stamped.get("status") or "open").upper()
+        return stamped
 
     def _resolve(self, token: Any) -> str:
         """The id behind a create's token, asked once; ProtocolError while there is none."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 
@@ -26,6 +27,11 @@ class Open311Settings(HttpApiSettings):
       default two years back. A time without offset is UTC.
     - ``updates``: the server has the ``servicerequestupdates`` extension (follow-ups and
       status writes).
+      A server answering 404 there is taken to have none: follow-ups are turned off for
+      the connector, said once in the log and by ``bridge doctor``.
+    - ``updates_dialect``: ``"plain"`` (FixMyStreet's extension as most servers have it)
+      or ``"mysociety"`` (mySociety's open311-adapter: updates listed by dates only, a
+      posted update carries the client's ``update_id`` and an upper-case ``status``).
     - ``timeout_seconds``: read timeout of every request.
     - ``allow_insecure_http``: allow plain http to a non-loopback host (never in production).
     - ``verify_tls``: verify the server's certificate.
@@ -39,6 +45,7 @@ class Open311Settings(HttpApiSettings):
     page_size: int | None = Field(None, ge=1)
     start_date: datetime | None = None
     updates: bool = True
+    updates_dialect: Literal["plain", "mysociety"] = "plain"
 
     @field_validator("start_date")
     @classmethod

@@ -107,7 +107,8 @@ def test_rest_create_answered_without_a_usable_id_is_not_success(value: Any) -> 
         door.create({"topik": "t"}, [], "lb0123456789abcdef")
 
 
-@pytest.mark.parametrize("value", [0, False, [], {"id": 1}])
+# 0 is a real id on a server counting from zero (issue 12): test_open311_answers links it.
+@pytest.mark.parametrize("value", [False, [], {"id": 1}])
 @respx.mock
 def test_open311_create_answered_without_a_usable_id_is_not_success(value: Any) -> None:
     """A GeoReport create whose service_request_id names nothing is a ProtocolError."""

@@ -15,6 +15,7 @@ Choices where servers differ:
   GeoReport v2 server pages them: `page` (from 1) and `page_size`/`per_page` (capped at
   `page_size`) in the query, `X-Next-Page-URL`, `X-Previous-Page-URL`, `X-Page-Count`,
   `X-Page-Size` and `X-Result-Count` in the answer's headers, never in the body.
+- `updates_dialect="mysociety"`: the extension as mySociety's open311-adapter serves it.
 - `create_response="token"` answers a create with a token only, which `tokens/{token}.json`
   turns into the id when `token_ready` (else it shows the token alone, still pending).
 """
@@ -122,6 +123,7 @@ def create_app(
     create_response: Literal["id", "token"] = "id",
     token_ready: bool = True,
     page_size: int | None = None,
+    updates_dialect: Literal["plain", "mysociety"] = "plain",
 ) -> FastAPI:
     """Build the simulator over `state` (a fresh in-memory one by default)."""
     if max_results < 1:
@@ -192,7 +194,7 @@ def create_app(
         return [sim.listed(sim.find(request_id))]
 
     if updates:
-        _update_routes(api, sim, authorised, max_results)
+        _update_routes(api, sim, authorised, max_results, mysociety=updates_dialect == "mysociety")
     app.include_router(api)
     app.include_router(_control_routes(sim, faults))
     return app
@@ -201,15 +203,43 @@ def create_app(
 Authorise = Callable[[Request], Awaitable[dict[str, Any]]]
 
 
+MYSOCIETY_CLOSED = {
+    "CLOSED",
+    "FIXED",
+    "DUPLICATE",
+    "NOT_COUNCILS_RESPONSIBILITY",
+    "NO_FURTHER_ACTION",
+}
+MYSOCIETY_OPEN = {"OPEN", "IN_PROGRESS", "ACTION_SCHEDULED", "INVESTIGATING", "INTERNAL_REFERRAL"}
+
+
+def _mysociety_update(fields: dict[str, Any]) -> dict[str, Any]:
+    """open311-adapter's rules for a posted update, its status mapped to open/closed."""
+    if not fields.get("update_id"):
+        raise Open311Error(400, "update_id is required")
+    status = str(fields.get("status") or "")
+    if status not in MYSOCIETY_CLOSED | MYSOCIETY_OPEN:
+        known = ", ".join(sorted(MYSOCIETY_CLOSED | MYSOCIETY_OPEN))
+        raise Open311Error(400, f"status must be one of {known}")
+    return {**fields, "status": "closed" if status in MYSOCIETY_CLOSED else "open"}
+
+
 def _update_routes(
-    api: APIRouter, sim: Open311State, authorised: Authorise, max_results: int
+    api: APIRouter, sim: Open311State, authorised: Authorise, max_results: int, *, mysociety: bool
 ) -> None:
-    """The `servicerequestupdates` extension: list updates by time, post one."""
+    """The `servicerequestupdates` extension: list updates by time, post one.
+
+    ``mysociety``: as mySociety's open311-adapter serves it, the listing takes the dates
+    only (any other parameter is refused) and a posted update needs the client's
+    ``update_id`` and an upper-case status of its list.
+    """
 
     @api.get("/servicerequestupdates.json")
     async def list_updates(request: Request) -> list[dict[str, Any]]:
         start, end = _window(request, sim)
         request_id = request.query_params.get("service_request_id") or None
+        if mysociety and request_id is not None:
+            raise Open311Error(400, "service_request_id not allowed")
         return sim.select_updates(start=start, end=end, request_id=request_id, limit=max_results)
 
     @api.post("/servicerequestupdates.json")
@@ -217,6 +247,8 @@ def _update_routes(
         fields = await authorised(request)
         if not fields.get("service_request_id"):
             raise Open311Error(400, "service_request_id is required")
+        if mysociety:
+            fields = _mysociety_update(fields)
         return [{"update_id": sim.add_update(fields)["update_id"]}]
 
 
