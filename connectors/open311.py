@@ -61,8 +61,10 @@ from .open311_wire import (
     refusal,
     request_id,
     split_ref,
+    status_answer,
     unseen_requests,
     wire_time,
+    with_answer,
     with_ref,
 )
 
@@ -99,8 +101,10 @@ class Open311Connector(HttpConnector[Open311Settings]):
     ) -> None:
         super().__init__(name, settings, retry=retry, transport=transport)
         self._clock = clock or (lambda: datetime.now(UTC))
-        self.supports_followups = self.options.updates
-        self.can_write_status = self.options.updates
+        # Follow-ups are always read (a request's status_notes is the city's answer);
+        # writing them, and statuses, needs the updates extension.
+        self.supports_followups = True
+        self.can_add_followups = self.can_write_status = self.options.updates
         self.updates_note: str | None = None
         """Set once the server showed it has no updates extension."""
 
@@ -136,10 +140,11 @@ class Open311Connector(HttpConnector[Open311Settings]):
         return None
 
     def followups(self, record_id: str) -> list[NativeRecord]:
-        self._needs_updates()
-        if self.updates_note is not None:
-            return []  # the server has no updates extension: said once already
+        """The request's updates (with the extension) and its ``status_notes``, oldest first."""
         request = self._existing(record_id)
+        answer = status_answer(request)
+        if not self.options.updates or self.updates_note is not None:
+            return [] if answer is None else [answer]
         # An update cannot predate its request; a day's margin covers servers' odd clocks.
         opened = parse_time(request.get("requested_datetime"))
         start = self._start(None) if opened is None else opened - timedelta(days=1)
@@ -149,12 +154,12 @@ class Open311Connector(HttpConnector[Open311Settings]):
         )
         pages = self._walk(_UPDATES, "list updates", start, mine)
         try:
-            return followups_of(record_id, pages)
+            return with_answer(followups_of(record_id, pages), answer)
         except ReadRefused as exc:
             if exc.status_code != 404:
                 raise
             self._updates_absent()
-            return []
+            return [] if answer is None else [answer]
 
     def notices(self) -> list[str]:
         """What a person should know about this connector's set-up (``bridge doctor`` shows it)."""
@@ -234,7 +239,7 @@ class Open311Connector(HttpConnector[Open311Settings]):
 
     def _updates_absent(self) -> None:
         """The server has no ``servicerequestupdates``: follow-ups off, said once."""
-        self.supports_followups = self.can_write_status = False
+        self.can_add_followups = self.can_write_status = False
         self.updates_note = (
             f"{self.name}: the server has no servicerequestupdates extension (HTTP 404), so "
             "follow-ups and status changes are not exchanged with it; set updates = false "

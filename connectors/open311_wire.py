@@ -15,6 +15,7 @@ Nothing here does I/O, so each rule is tested on its own:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -127,6 +128,40 @@ def followups_of(record_id: str, pages: Iterable[list[dict[str, Any]]]) -> list[
                 update_id = str(update.get("update_id"))
                 found.setdefault(update_id, {**update, "id": update_id})
     return by_time(found.values(), "updated_datetime")
+
+
+STATUS_NOTES_ID = "status_notes:"
+"""How a follow-up made of a request's ``status_notes`` is told from a real update."""
+
+
+def status_answer(request: dict[str, Any]) -> dict[str, Any] | None:
+    """The request's ``status_notes`` (the city's answer) as a follow-up; None when empty.
+
+    Its id is made from the text, so the same answer is the same follow-up on every read,
+    and an edited answer is a new one.
+    """
+    notes = request.get("status_notes")
+    if not isinstance(notes, str) or not notes.strip():
+        return None
+    digest = hashlib.sha256(notes.strip().encode()).hexdigest()[:16]
+    update_id = f"{STATUS_NOTES_ID}{digest}"
+    return {
+        "update_id": update_id,
+        "id": update_id,
+        "service_request_id": str(request.get("service_request_id")),
+        "status": request.get("status"),
+        "description": notes.strip(),
+        "updated_datetime": request.get("updated_datetime"),
+    }
+
+
+def with_answer(notes: list[dict[str, Any]], answer: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """``notes`` and the city's answer, unless an update says the same (a server copies the
+    last update's text into ``status_notes``: that is one follow-up, not two)."""
+    if answer is None:
+        return notes
+    said = {str(n.get("description") or "").strip() for n in notes}
+    return notes if answer["description"] in said else by_time([*notes, answer], "updated_datetime")
 
 
 # -- the reference trailer -----------------------------------------------------------------

@@ -77,14 +77,14 @@ def new_request(state: Open311State) -> str:
 def test_a_server_without_updates_turns_follow_ups_off_and_says_so_once(
     without_updates: tuple[Open311Connector, Open311State],
 ) -> None:
-    """A 404 on servicerequestupdates: no follow-ups, flags off, one warning, a notice."""
+    """A 404 on servicerequestupdates: none read, writes off, one warning, a notice."""
     connector, state = without_updates
     first, second = new_request(state), new_request(state)
     with capture_logs() as logs:
         assert connector.followups(first) == []
         assert connector.followups(second) == []
     assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["open311.updates.absent"]
-    assert not connector.supports_followups
+    assert not connector.can_add_followups
     assert not connector.can_write_status
     assert "set updates = false" in connector.notices()[0]
     pulled = [
@@ -125,3 +125,27 @@ def test_the_plain_dialect_is_refused_by_a_mysociety_server(
             plain.followups(new_request(state))
     finally:
         plain.close()
+
+
+def test_status_notes_are_read_as_the_citys_answer_without_the_extension(
+    without_updates: tuple[Open311Connector, Open311State],
+) -> None:
+    """A closed request's status_notes is one follow-up, the same on every read."""
+    connector, state = without_updates
+    request_id = new_request(state)
+    state.close(request_id, "Lampu sudah diganti petugas.")
+    first = connector.followups(request_id)
+    assert [f["description"] for f in first] == ["Lampu sudah diganti petugas."]
+    assert first[0]["update_id"].startswith("status_notes:")
+    assert connector.followups(request_id) == first
+
+
+def test_status_notes_copying_the_last_update_are_not_a_second_follow_up(
+    mysociety: tuple[Open311Connector, Open311State],
+) -> None:
+    """A server copying an update's text into status_notes shows that note once, not twice."""
+    connector, state = mysociety
+    request_id = new_request(state)
+    connector.add_followup(request_id, {"description": "Dijadwalkan besok"}, [])
+    assert state.requests[request_id]["status_notes"] == "Dijadwalkan besok"
+    assert [f["description"] for f in connector.followups(request_id)] == ["Dijadwalkan besok"]
