@@ -43,22 +43,17 @@ import httpx
 import structlog
 
 from bridge.connector import ConnectorSettings, NativeRecord
-from bridge.errors import AuthError, ProtocolError, ReadRefused, RemoteRejected
-from bridge.http.body import BoundedClient
-from bridge.http.connector import HttpConnector
-from bridge.http.retry import RequestFn, RetrySettings
-from bridge.http.status import json_body
+from bridge.errors import ProtocolError, ReadRefused, RemoteRejected
+from bridge.http.retry import RetrySettings
 from bridge.model import Attachment
 
+from .open311_http import Open311Http
 from .open311_listing import Listing
-from .open311_pages import Page, read_page
+from .open311_pages import Page
 from .open311_settings import Open311Settings
 from .open311_wire import (
     followups_of,
-    form_fields,
-    list_of_objects,
     parse_time,
-    refusal,
     request_id,
     split_ref,
     status_answer,
@@ -68,19 +63,21 @@ from .open311_wire import (
     with_ref,
 )
 
+__all__ = ["Open311Connector", "Open311Settings"]
+
 log = structlog.get_logger(__name__)
 
 Clock = Callable[[], datetime]
 DEFAULT_HISTORY = timedelta(days=2 * 365)
 CLOCK_SKEW = timedelta(minutes=5)
 """Windows end this far past our clock, so a server whose clock runs ahead loses nothing."""
-_REQUESTS = "requests.json"
-_UPDATES = "servicerequestupdates.json"
+_REQUESTS = "requests"
+_UPDATES = "servicerequestupdates"
 ATTACHMENT_PREFIXES = ("/",)
 """Media on the server's own origin: any path, since our client carries no credentials."""
 
 
-class Open311Connector(HttpConnector[Open311Settings]):
+class Open311Connector(Open311Http):
     """Service requests of a GeoReport v2 server, listed by time window."""
 
     type = "open311"
@@ -105,6 +102,7 @@ class Open311Connector(HttpConnector[Open311Settings]):
         # writing them, and statuses, needs the updates extension.
         self.supports_followups = True
         self.can_add_followups = self.can_write_status = self.options.updates
+        self._format = None if self.options.format == "auto" else self.options.format
         self.updates_note: str | None = None
         """Set once the server showed it has no updates extension."""
 
@@ -117,13 +115,13 @@ class Open311Connector(HttpConnector[Open311Settings]):
         if since is not None and since.utcoffset() is None:
             raise ValueError("`since` must be timezone-aware")
         seen: set[tuple[str, str]] = set()
-        for page in self._walk(_REQUESTS, "list requests", self._start(since), {}):
+        for page in self._walk(self._path(_REQUESTS), "list requests", self._start(since), {}):
             fresh = unseen_requests(page, seen)
             if fresh:
                 yield fresh
 
     def get(self, record_id: str) -> NativeRecord | None:
-        path = f"requests/{quote(record_id, safe='')}.json"
+        path = self._path(f"requests/{quote(record_id, safe='')}")
         try:
             body = self._read("get request", path, self._params())
         except RemoteRejected as exc:
@@ -133,7 +131,7 @@ class Open311Connector(HttpConnector[Open311Settings]):
         return split_ref(body[0]) if body else None
 
     def find_by_ref(self, ref: str) -> str | None:
-        for page in self._walk(_REQUESTS, "find by ref", self._start(None), {}):
+        for page in self._walk(self._path(_REQUESTS), "find by ref", self._start(None), {}):
             for record in page:
                 if split_ref(record).get("bridge_ref") == ref:
                     return str(record["service_request_id"])
@@ -152,7 +150,7 @@ class Open311Connector(HttpConnector[Open311Settings]):
         mine = (
             {} if self.options.updates_dialect == "mysociety" else {"service_request_id": record_id}
         )
-        pages = self._walk(_UPDATES, "list updates", start, mine)
+        pages = self._walk(self._path(_UPDATES), "list updates", start, mine)
         try:
             return with_answer(followups_of(record_id, pages), answer)
         except ReadRefused as exc:
@@ -172,7 +170,7 @@ class Open311Connector(HttpConnector[Open311Settings]):
         media = next((a.url for a in attachments if a.url), None)
         if media and not form.get("media_url"):
             form["media_url"] = media  # GeoReport v2 takes one URL; files cannot be uploaded
-        body = self._write("create request", _REQUESTS, form)
+        body = self._write("create request", self._path(_REQUESTS), form)
         answer = body[0] if body else {}
         new_id = request_id(answer.get("service_request_id"), f"{self.name}: create request")
         if new_id is None:
@@ -190,7 +188,7 @@ class Open311Connector(HttpConnector[Open311Settings]):
         media = next((a.url for a in attachments if a.url), None)
         if media and not form.get("media_url"):
             form["media_url"] = media
-        body = self._write("post update", _UPDATES, self._stamped(form))
+        body = self._write("post update", self._path(_UPDATES), self._stamped(form))
         update_id = body[0].get("update_id") if body else None
         log.info("open311.update.posted", connector=self.name, record_id=record_id)
         return None if update_id in (None, "") else str(update_id)
@@ -198,7 +196,7 @@ class Open311Connector(HttpConnector[Open311Settings]):
     def set_status(self, record_id: str, fields: NativeRecord) -> None:
         self._needs_updates()
         form = {"description": "", **fields, "service_request_id": record_id}
-        self._write("set status", _UPDATES, self._stamped(form))
+        self._write("set status", self._path(_UPDATES), self._stamped(form))
         log.info("open311.status.written", connector=self.name, record_id=record_id)
 
     # -- internals: windows ----------------------------------------------------
@@ -222,14 +220,7 @@ class Open311Connector(HttpConnector[Open311Settings]):
             # A refused listing is the route's problem.
             raise self._refused_listing(exc, url) from None
 
-    # -- internals: one call ---------------------------------------------------
-
-    def _params(self) -> dict[str, str]:
-        jurisdiction = self.options.jurisdiction_id
-        return {} if jurisdiction is None else {"jurisdiction_id": jurisdiction}
-
-    def _refused_listing(self, exc: RemoteRejected, path: str) -> ReadRefused:
-        return super()._refused(exc, path, ("base_url", "jurisdiction_id"))
+    # -- internals -------------------------------------------------------------
 
     def _existing(self, record_id: str) -> NativeRecord:
         request = self.get(record_id)
@@ -265,7 +256,7 @@ class Open311Connector(HttpConnector[Open311Settings]):
             raise ProtocolError(
                 f"{self.name}: create answer has neither service_request_id nor token"
             )
-        path = f"tokens/{quote(str(token), safe='')}.json"
+        path = self._path(f"tokens/{quote(str(token), safe='')}")
         body = self._read("resolve token", path, self._params())
         context = f"{self.name}: the request was accepted with a token"
         new_id = request_id(body[0].get("service_request_id") if body else None, context)
@@ -275,43 +266,3 @@ class Open311Connector(HttpConnector[Open311Settings]):
             )
         log.info("open311.token.resolved", connector=self.name, record_id=new_id)
         return new_id
-
-    def _read(self, what: str, path: str, params: dict[str, str]) -> list[NativeRecord]:
-        return self._read_page(what, path, params).records
-
-    def _read_page(self, what: str, path: str, params: dict[str, str] | None) -> Page:
-        """One answer; ``params`` None keeps the query of ``path`` (a server's next link)."""
-        context = f"{self.name}: {what}"
-        response = self._call(context, lambda c: c.get(path, params=params), write=False)
-        page = read_page(response, json_body(response, context=context))
-        if page is None:
-            raise ProtocolError(f"{context}: expected a JSON list of objects")
-        return page
-
-    def _write(self, what: str, path: str, form: NativeRecord) -> list[NativeRecord]:
-        """POST a form once: a lost answer may hide a write that happened."""
-        data = {**form_fields(form), **self._params()}
-        key = self.options.api_key
-        if key is None:
-            raise AuthError(
-                f"{self.name}: {what} needs the api_key secret; set it for connector {self.name!r}"
-            )
-        data["api_key"] = key.get_secret_value()
-        context = f"{self.name}: {what}"
-        response = self._call(context, lambda c: c.post(path, data=data), write=True)
-        body = list_of_objects(json_body(response, context=context))
-        if body is None:
-            raise ProtocolError(f"{context}: expected a JSON list of objects")
-        return body
-
-    def _call(self, context: str, request_fn: RequestFn, *, write: bool) -> httpx.Response:
-        def checked(client: BoundedClient) -> httpx.Response:
-            response = request_fn(client)
-            key = self.options.api_key
-            secrets = [key.get_secret_value()] if key else []
-            error = refusal(response, context, secrets=secrets, auth_hint=self._auth_hint)
-            if error is not None:
-                raise error
-            return response
-
-        return self._send(checked, context, idempotent=not write)

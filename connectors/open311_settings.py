@@ -32,6 +32,8 @@ class Open311Settings(HttpApiSettings):
     - ``updates_dialect``: ``"plain"`` (FixMyStreet's extension as most servers have it)
       or ``"mysociety"`` (mySociety's open311-adapter: updates listed by dates only, a
       posted update carries the client's ``update_id`` and an upper-case ``status``).
+    - ``format``: ``"json"``, ``"xml"`` (the standard's required format) or ``"auto"``
+      (JSON, and XML from the first ``.json`` path a server refuses, for good).
     - ``timeout_seconds``: read timeout of every request.
     - ``allow_insecure_http``: allow plain http to a non-loopback host (never in production).
     - ``verify_tls``: verify the server's certificate.
@@ -45,6 +47,7 @@ class Open311Settings(HttpApiSettings):
     page_size: int | None = Field(None, ge=1)
     start_date: datetime | None = None
     updates: bool = True
+    format: Literal["auto", "json", "xml"] = "auto"
     updates_dialect: Literal["plain", "mysociety"] = "plain"
 
     @field_validator("start_date")

@@ -28,6 +28,8 @@ from bridge.http.body import parse_json
 from bridge.http.status import truncate
 from bridge.model import REF_TEXT
 
+from .open311_xml import looks_like_xml, parse_xml
+
 ONE_SECOND = timedelta(seconds=1)
 REF_KEY = "bridge_ref"
 """The native key under which the connector shows the ref it found in a description."""
@@ -206,8 +208,11 @@ def error_description(response: httpx.Response, secrets: Iterable[str]) -> str:
     occur on real servers.
     """
     try:
-        body = parse_json(response.content)
-    except ValueError:  # not JSON, not UTF-8, nested too deep
+        if looks_like_xml(response.content, response.headers.get("Content-Type", "")):
+            body = parse_xml(response.content, "error")  # <errors><error><description>
+        else:
+            body = parse_json(response.content)
+    except (ValueError, ProtocolError):  # not JSON or XML, not UTF-8, nested too deep
         body = None
     items = body if isinstance(body, list) else [body]
     texts = [text for item in items if (text := _error_text(item))]

@@ -30,7 +30,10 @@ NO_WAIT = RetrySettings(attempts=2, wait_initial=0, wait_max=0)
 
 
 def make(**options: Any) -> Open311Connector:
-    values: dict[str, Any] = {"type": "open311", "base_url": BASE + "/", "api_key": KEY}
+    # JSON only: these tests mock the .json paths (format = "auto" is tested on its own).
+    values: dict[str, Any] = {
+        "type": "open311", "base_url": BASE + "/", "api_key": KEY, "format": "json"
+    }  # fmt: skip
     settings = Open311Settings.model_validate({**values, **options})
     return Open311Connector("open311", settings, retry=NO_WAIT, clock=lambda: NOW)
 

@@ -17,8 +17,8 @@ from bridge.connectors.open311 import Open311Connector, Open311Settings
 from bridge.errors import ProtocolError
 from bridge.http import RetrySettings
 from bridge.testing.simulators.open311 import create_app
-from bridge.testing.simulators.open311_state import Open311State
 from bridge.testing.simulators.server import serve_in_thread
+from tests.connectors.open311_seed import seeded
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASE = "https://311.example.go.id/open311/v2"
@@ -55,11 +55,7 @@ def answer(shape: dict[str, Any]) -> httpx.Response:
 @pytest.mark.e2e
 def test_130_requests_over_pages_of_100_are_each_pulled_exactly_once() -> None:
     """Against a server paging 100 a page in headers only, all 130 requests arrive once each."""
-    state = Open311State(clock=lambda: NOW)
-    at = NOW - timedelta(days=3)
-    for n in range(130):
-        stamp = (at + timedelta(minutes=n)).isoformat()
-        state.insert_raw({"status": "open", "requested_datetime": stamp, "updated_datetime": stamp})
+    state = seeded(130, NOW)
     app = create_app(state, page_size=100, jurisdiction_id="x")
     with serve_in_thread(app) as server:
         connector = make(server.url + "/open311/v2/")

@@ -16,6 +16,8 @@ Choices where servers differ:
   `page_size`) in the query, `X-Next-Page-URL`, `X-Previous-Page-URL`, `X-Page-Count`,
   `X-Page-Size` and `X-Result-Count` in the answer's headers, never in the body.
 - `updates_dialect="mysociety"`: the extension as mySociety's open311-adapter serves it.
+- `formats="xml"`: an XML-only server (the standard requires XML, JSON is optional);
+  `"both"` serves both.
 - `create_response="token"` answers a create with a token only, which `tokens/{token}.json`
   turns into the id when `token_ready` (else it shows the token alone, still pending).
 """
@@ -32,6 +34,7 @@ from fastapi.responses import JSONResponse
 
 from bridge.testing.simulators._http import BadBody, read_fields, read_object, route_key
 from bridge.testing.simulators.faults import Faults, install_faults
+from bridge.testing.simulators.open311_paging import InvalidPage, paged
 from bridge.testing.simulators.open311_state import (
     Open311State,
     PayloadError,
@@ -39,6 +42,7 @@ from bridge.testing.simulators.open311_state import (
     parse_time,
     service_list,
 )
+from bridge.testing.simulators.open311_xml import install_xml
 
 DEMO_API_KEY = "demo-open311-key"  # public on purpose: the simulator guards nothing real
 DEFAULT_WINDOW = timedelta(days=90)
@@ -80,33 +84,6 @@ def _window(request: Request, state: Open311State) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _positive(raw: str | None, default: int) -> int:
-    try:
-        number = int(raw) if raw is not None else default
-    except ValueError:
-        raise Open311Error(400, f"not a positive whole number: {raw!r}") from None
-    if number < 1:
-        raise Open311Error(400, f"not a positive whole number: {raw!r}")
-    return number
-
-
-def paged(request: Request, found: list[dict[str, Any]], most: int) -> JSONResponse:
-    """One page of ``found``, announced in headers only, as the Django server does."""
-    params = request.query_params
-    size = min(_positive(params.get("page_size") or params.get("per_page"), most), most)
-    number = _positive(params.get("page"), 1)
-    count = max(1, -(-len(found) // size))
-    if number > count:
-        raise Open311Error(404, "Invalid page.")
-    headers = {"X-Page-Count": str(count), "X-Page-Size": str(size)}
-    headers["X-Result-Count"] = str(len(found))
-    if number < count:
-        headers["X-Next-Page-URL"] = str(request.url.include_query_params(page=number + 1))
-    if number > 1:
-        headers["X-Previous-Page-URL"] = str(request.url.include_query_params(page=number - 1))
-    return JSONResponse(found[(number - 1) * size : number * size], headers=headers)
-
-
 def _split(value: str | None) -> set[str] | None:
     items = {part.strip() for part in (value or "").split(",") if part.strip()}
     return items or None
@@ -124,6 +101,7 @@ def create_app(
     token_ready: bool = True,
     page_size: int | None = None,
     updates_dialect: Literal["plain", "mysociety"] = "plain",
+    formats: Literal["json", "xml", "both"] = "json",
 ) -> FastAPI:
     """Build the simulator over `state` (a fresh in-memory one by default)."""
     if max_results < 1:
@@ -197,6 +175,8 @@ def create_app(
         _update_routes(api, sim, authorised, max_results, mysociety=updates_dialect == "mysociety")
     app.include_router(api)
     app.include_router(_control_routes(sim, faults))
+    if formats != "json":
+        install_xml(app, prefix=PREFIX, json=formats == "both")
     return app
 
 
@@ -264,6 +244,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(BadBody)
     async def on_bad_body(_: Request, exc: BadBody) -> JSONResponse:
         return error_list(400, str(exc))
+
+    @app.exception_handler(InvalidPage)
+    async def on_invalid_page(_: Request, exc: InvalidPage) -> JSONResponse:
+        return error_list(404, str(exc))
 
     @app.exception_handler(UnknownRequest)
     async def on_unknown(_: Request, exc: UnknownRequest) -> JSONResponse:
