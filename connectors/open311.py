@@ -8,9 +8,10 @@ server's default window (the last 90 days) would lose older changes.
 Decisions ([A] = our assumption about servers, to check against the real one):
 
 - Change feed: the standard says ``start_date``/``end_date`` filter on
-  ``requested_datetime``; many servers filter on ``updated_datetime`` [A]. Against one
-  that follows the standard, later changes to older requests are only seen when the
-  engine re-polls linked complaints (``bridge doctor`` says which one a server does).
+  ``requested_datetime``; many servers filter on ``updated_datetime``. ``filter_field``
+  says which: ``updated_datetime`` (the default) is a cursor feed; ``requested_datetime``
+  makes the connector a scan (every cycle lists the whole history from ``start_date``),
+  so a change to an old request is still seen on the next cycle, not at re-poll speed.
 - The bridge's reference travels as the description's last line, ``[ref: lb…]``
   [A: Open311 has no field for it], shown as ``bridge_ref`` on every record read.
   ``find_by_ref`` walks every window for that exact line (only a lost create needs it).
@@ -42,7 +43,7 @@ from urllib.parse import quote
 import httpx
 import structlog
 
-from bridge.connector import ConnectorSettings, NativeRecord
+from bridge.connector import ChangeFeed, ConnectorSettings, NativeRecord
 from bridge.errors import ProtocolError, ReadRefused, RemoteRejected
 from bridge.http.retry import RetrySettings
 from bridge.model import Attachment
@@ -82,7 +83,7 @@ class Open311Connector(Open311Http):
 
     type = "open311"
     can_create = True
-    change_feed = "cursor"
+    change_feed: ChangeFeed = "cursor"
     can_find_by_ref = True
     attachment_prefixes = ATTACHMENT_PREFIXES
     download_what = "download media"  # a media_url file: public, no credential goes with it
@@ -103,6 +104,11 @@ class Open311Connector(Open311Http):
         self.supports_followups = True
         self.can_add_followups = self.can_write_status = self.options.updates
         self._format = None if self.options.format == "auto" else self.options.format
+        # A server filtering start_date on requested_datetime (as the standard says) never
+        # lists an old request that changed: every cycle then reads the whole history and
+        # the engine compares content, instead of trusting a cursor.
+        if self.options.filter_field == "requested_datetime":
+            self.change_feed = "scan"
         self.updates_note: str | None = None
         """Set once the server showed it has no updates extension."""
 
@@ -114,6 +120,8 @@ class Open311Connector(Open311Http):
     def pull(self, since: datetime | None = None) -> Iterator[list[NativeRecord]]:
         if since is not None and since.utcoffset() is None:
             raise ValueError("`since` must be timezone-aware")
+        if self.change_feed == "scan":
+            since = None
         seen: set[tuple[str, str]] = set()
         for page in self._walk(self._path(_REQUESTS), "list requests", self._start(since), {}):
             fresh = unseen_requests(page, seen)

@@ -19,6 +19,11 @@ class Open311Settings(HttpApiSettings):
     - ``window_days``: width of the time windows a listing walks.
     - ``max_results``: the server's cap per listing (the standard's 1000); a window that
       returns this many is split in half and asked again.
+    - ``filter_field``: the time the server's ``start_date``/``end_date`` filter on:
+      ``"updated_datetime"`` (most servers; a cursor feed) or ``"requested_datetime"``
+      (the standard's letter; every cycle then reads the whole history and compares).
+      Check it by closing an old request and listing the last hour: if it is not
+      listed, the server filters on ``requested_datetime``.
     - ``page_size``: asked of a server that pages by ``page``/``page_size`` but announces
       nothing (no ``X-Next-Page-URL``, ``X-Page-Count``, ``X-Result-Count``, ``next``):
       a page this full is followed by the next one. Unset, no ``page_size`` is sent and
@@ -44,6 +49,7 @@ class Open311Settings(HttpApiSettings):
     api_key: SecretStr | None = None
     window_days: int = Field(30, ge=1)
     max_results: int = Field(1000, ge=1)
+    filter_field: Literal["updated_datetime", "requested_datetime"] = "updated_datetime"
     page_size: int | None = Field(None, ge=1)
     start_date: datetime | None = None
     updates: bool = True

@@ -149,3 +149,26 @@ def test_status_notes_copying_the_last_update_are_not_a_second_follow_up(
     connector.add_followup(request_id, {"description": "Dijadwalkan besok"}, [])
     assert state.requests[request_id]["status_notes"] == "Dijadwalkan besok"
     assert [f["description"] for f in connector.followups(request_id)] == ["Dijadwalkan besok"]
+
+
+@pytest.fixture
+def by_request_time() -> Iterator[tuple[Open311Connector, Open311State]]:
+    yield from connect(
+        {"updates": False, "filter_field": "requested_datetime"},
+        filter_field="requested_datetime",
+        start_date="2026-01-01T00:00:00Z",
+    )
+
+
+def test_a_server_filtering_on_request_time_still_shows_an_old_request_closed(
+    by_request_time: tuple[Open311Connector, Open311State],
+) -> None:
+    """filter_field = requested_datetime: a scan, so an old request's closing is pulled next."""
+    connector, state = by_request_time
+    old = new_request(state)
+    state.clock.now += timedelta(days=20)  # type: ignore[attr-defined]
+    state.close(old, "Selesai diperbaiki.")
+    assert connector.change_feed == "scan"
+    since = state.clock.now - timedelta(hours=1)  # type: ignore[attr-defined]
+    pulled = [r for page in connector.pull(since) for r in page]
+    assert [(r["service_request_id"], r["status"]) for r in pulled] == [(old, "closed")]
