@@ -39,12 +39,14 @@ from .lapor_settings import ATTACHMENT_PREFIXES, LaporSettings
 from .lapor_wire import (
     add_tag,
     created_id,
+    flat_institutions,
     followup_id,
     form_fields,
     has_tag,
     iso_aware,
     results_of,
     segment,
+    uploaded_ids,
 )
 
 log = structlog.get_logger(__name__)
@@ -89,7 +91,7 @@ class LaporConnector(HttpConnector[LaporSettings]):
             params["updated_since"] = iso_aware(since)
         params["page_size"] = str(self.options.page_size)
         keys = ("base_url", "disposition_id")
-        yield from self._pages("complaints", params, context="list complaints", keys=keys)
+        yield from self._listing(params, "list complaints", keys)
 
     def get(self, record_id: str) -> NativeRecord | None:
         """The detail (#4): the listing's summary fields and more, so one mapping reads both.
@@ -120,11 +122,12 @@ class LaporConnector(HttpConnector[LaporSettings]):
     def followups(self, record_id: str) -> list[NativeRecord]:
         """Every follow-up (#5), oldest first as LAPOR! lists them, over all pages."""
         path = f"complaints/{segment(record_id)}/followups"
-        return [f for page in self._pages(path, {}, context="list follow-ups") for f in page]
+        pages = self._pages(path, {}, context="list follow-ups")
+        return [flat_institutions(f) for page in pages for f in page]
 
     def find_by_ref(self, ref: str) -> str | None:
         params = {"search": ref, "page_size": str(self.options.page_size)}
-        pages = self._pages("complaints", params, context="search by reference", keys=("base_url",))
+        pages = self._listing(params, "search by reference", ("base_url",))
         for page in pages:
             for record in page:
                 if has_tag(record.get("tags_raw"), ref):
@@ -142,7 +145,7 @@ class LaporConnector(HttpConnector[LaporSettings]):
         payload["tags_raw"] = add_tag(payload.get("tags_raw"), ref)
         context = self._context("create complaint")
         response = self._send(
-            lambda c: c.post("complaints/complaint", json=payload), context, idempotent=False
+            lambda c: c.post(self.options.create_path, json=payload), context, idempotent=False
         )
         new_id = created_id(json_body(response, context=context), context)
         log.info("lapor.complaint.created", connector=self.name, record_id=new_id)
@@ -160,10 +163,7 @@ class LaporConnector(HttpConnector[LaporSettings]):
         response = self._send(
             lambda c: c.post("complaints/complaint/file", files=files), context, idempotent=True
         )
-        docs = results_of(json_body(response, context=context), context).get("docs")
-        if not isinstance(docs, list) or not all(isinstance(d, dict) and "id" in d for d in docs):
-            raise ProtocolError(f"{context}: results.docs is not a list of {{id}} objects")
-        return [d["id"] for d in docs]
+        return uploaded_ids(results_of(json_body(response, context=context), context), context)
 
     def add_followup(
         self, record_id: str, followup: NativeRecord, attachments: Sequence[Attachment]
@@ -175,7 +175,9 @@ class LaporConnector(HttpConnector[LaporSettings]):
         ``complaint_id`` is set from ``record_id``. Never retried: a lost answer may
         hide a posted follow-up, and posting it again would show it twice.
         """
-        data = form_fields(followup)
+        # The real clients always send institution_to_id, template_code and rating: the
+        # connector's followup_fields fill what the mapping left out.
+        data = form_fields({**self.options.followup_fields, **followup})
         data["complaint_id"] = record_id
         files = [
             (f"attachment[{i}]", (a.filename, self._attachment_bytes(a), a.content_type))
@@ -197,15 +199,16 @@ class LaporConnector(HttpConnector[LaporSettings]):
         Not retried: once it succeeded the complaint is no longer ours, so a repeat
         would be refused and hide the success.
         """
-        form = {
-            "is_request": "1",
-            "reason": institution_id,
+        # A JSON body, as both public production clients send it (numbers as numbers).
+        body = {
+            "is_request": 1,
+            "reason": int(institution_id) if institution_id.isdigit() else institution_id,
             "reason_description": reason,
-            "not_authority": "1",
+            "not_authority": 1,
         }
         path = f"complaints/process/{segment(record_id)}/reject"
         context = self._context("forward complaint")
-        self._send(lambda c: c.post(path, data=form), context, idempotent=False)
+        self._send(lambda c: c.post(path, json=body), context, idempotent=False)
         log.info("lapor.complaint.forwarded", connector=self.name, record_id=record_id)
 
     # -- internals -------------------------------------------------------------
@@ -238,6 +241,24 @@ class LaporConnector(HttpConnector[LaporSettings]):
             if results.get("next_page_url") is None or not data:
                 return
             page, previous_ids = page + 1, ids
+
+    def _listing(
+        self, params: dict[str, str], context: str, keys: Sequence[str]
+    ) -> Iterator[list[NativeRecord]]:
+        """The complaint listing (#9); its absence said plainly, since neither public client
+        calls it and an integration may not have been given it."""
+        try:
+            yield from self._pages("complaints", params, context=context, keys=keys)
+        except ReadRefused as exc:
+            if exc.status_code != 404:
+                raise
+            raise ReadRefused(
+                f"{exc}. If this LAPOR! integration was not given the complaint listing (#9): "
+                "pulling complaints from LAPOR! and finding a create whose answer was lost "
+                "both need it; ask the SP4N-LAPOR! operator to open it for this api_guid, or "
+                "use this connector only as a route's target",
+                status_code=404,
+            ) from None
 
     def _get(
         self,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from bridge.http.connector import HttpApiSettings
 
@@ -20,6 +20,11 @@ class LaporSettings(HttpApiSettings):
     - ``api_guid`` (secret): the value of the ``token`` header.
     - ``page_size``: records per listing page.
     - ``disposition_id``: only pull complaints disposed to this institution.
+    - ``create_path``: where a complaint is created (#2); integrators are given their own
+      (``complaints/complaint``, or e.g. ``complaints/complaint-lmw``).
+    - ``followup_fields``: fields every posted follow-up carries unless the mapping sets
+      them, e.g. ``{ institution_to_id = 1001, template_code = "TL01", rating = 0 }``:
+      the real clients always send these three.
     - ``timeout_seconds``: read timeout of every request.
     - ``allow_insecure_http``: allow plain http to a non-loopback host (never in production).
     - ``verify_tls``: verify the server's certificate.
@@ -34,3 +39,5 @@ class LaporSettings(HttpApiSettings):
     api_guid: SecretStr
     page_size: int = 100
     disposition_id: str | None = None
+    create_path: str = "complaints/complaint"
+    followup_fields: dict[str, str | int | bool] = Field(default_factory=dict)

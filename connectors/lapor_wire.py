@@ -104,3 +104,34 @@ def iso_aware(moment: datetime) -> str:
     if moment.utcoffset() is None:
         raise ValueError("`since` must be timezone-aware")
     return moment.isoformat()
+
+
+def uploaded_ids(results: dict[str, Any], context: str) -> list[Any]:
+    """The document ids an upload (#1) answered: ``results.docs`` and ``results.images``.
+
+    LAPOR! files photos under ``images`` and other files under ``docs`` (the upload
+    answer the public clients read); an id dropped here is a photo lost from the
+    complaint, so both lists count, and at least one must be there.
+    """
+    found = [results[key] for key in ("docs", "images") if results.get(key) is not None]
+    ok = all(
+        isinstance(v, list) and all(isinstance(d, dict) and "id" in d for d in v) for v in found
+    )
+    if not found or not ok:
+        raise ProtocolError(f"{context}: results.docs/images is not a list of {{id}} objects")
+    return [d["id"] for listed in found for d in listed]
+
+
+def flat_institutions(record: dict[str, Any]) -> dict[str, Any]:
+    """``institution_from_id``/``institution_to_id`` as ids when LAPOR! nests them.
+
+    Some answers carry ``{"id": 1001, "name": "…"}`` where others carry ``1001``; the
+    name fills ``institution_…_name`` when that is absent, so the mapping reads both.
+    """
+    flat = dict(record)
+    for side in ("from", "to"):
+        value = flat.get(f"institution_{side}_id")
+        if isinstance(value, dict):
+            flat[f"institution_{side}_id"] = value.get("id")
+            flat.setdefault(f"institution_{side}_name", value.get("name"))
+    return flat

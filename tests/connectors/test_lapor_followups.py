@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -147,17 +147,17 @@ def test_add_followup_is_not_retried(lapor: LaporConnector) -> None:
 
 
 def test_forward_posts_bukan_wewenang_once(lapor: LaporConnector) -> None:
-    """forward posts #3 with is_request, the target as reason, the text and not_authority."""
+    """forward posts #3 as JSON, as the real clients do: is_request, reason, text, not_authority."""
     route = respx.post(f"{BASE}/complaints/process/4100001/reject").respond(
         json={"results": {"id": 4100001}, "message": "ok"}
     )
     lapor.forward("4100001", "2001", "Kewenangan Pemerintah Provinsi Bali")
-    sent = parse_qs(route.calls.last.request.content.decode())
+    sent = json.loads(route.calls.last.request.content)
     assert sent == {
-        "is_request": ["1"],
-        "reason": ["2001"],
-        "reason_description": ["Kewenangan Pemerintah Provinsi Bali"],
-        "not_authority": ["1"],
+        "is_request": 1,
+        "reason": 2001,
+        "reason_description": "Kewenangan Pemerintah Provinsi Bali",
+        "not_authority": 1,
     }
     assert route.calls.last.request.headers["auth"] == "Bearer k3y"
 

@@ -37,6 +37,7 @@ from bridge.testing.simulators.lapor_rules import (
     institution_name,
     parse_since,
 )
+from bridge.testing.simulators.lapor_shapes import followup_row, upload_answer
 from bridge.testing.simulators.lapor_state import LaporState
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -129,8 +130,16 @@ def create_app(
     create_response_shape: CreateShape = "alternate",
     max_attachment_bytes: int = 5 * 1024 * 1024,
     page_size_max: int = 1000,
+    create_path: str = "/complaints/complaint",
+    real_shapes: bool = False,
+    listing: bool = True,
 ) -> FastAPI:
-    """Build the simulator over `state` (a fresh in-memory one by default)."""
+    """Build the simulator over `state` (a fresh in-memory one by default).
+
+    ``create_path``: where complaints are created (an integrator's own path);
+    ``real_shapes``: answer as production does (see ``lapor_shapes``); ``listing=False``:
+    no listing (#9), as for an integration that was not given it.
+    """
     if create_response_shape not in _SHAPES:
         raise ValueError(
             f"create_response_shape must be one of {_SHAPES}, not {create_response_shape!r}"
@@ -176,9 +185,11 @@ def create_app(
                 "attachments[]", "The attachments[] field must hold at least one file."
             )
         measured = measure(uploads, max_attachment_bytes)
-        return envelope({"docs": sim_state.add_docs(measured)}, "Dokumen berhasil diunggah")
+        added = sim_state.add_docs(measured)
+        answer = upload_answer(added, real_shapes=real_shapes)
+        return envelope(answer, "Dokumen berhasil diunggah")
 
-    @api.post("/complaints/complaint")
+    @api.post(create_path)
     async def create_complaint(request: Request) -> JSONResponse:
         complaint_id = sim_state.create_complaint(await read_json(request))
         sim_state.create_count += 1
@@ -204,7 +215,8 @@ def create_app(
     async def followups(
         complaint_id: int, request: Request, page: int = Page, page_size: int = PageSize
     ) -> JSONResponse:
-        rows = [render_followup(f) for f in sim_state.get(complaint_id)["followups"]]
+        listed = sim_state.get(complaint_id)["followups"]
+        rows = [followup_row(render_followup(f), real_shapes=real_shapes) for f in listed]
         return page_of(request, rows, page, page_size)
 
     @api.post("/complaints/followup/add")
@@ -227,7 +239,7 @@ def create_app(
     ) -> JSONResponse:
         return page_of(request, TEMPLATES, page, page_size)
 
-    @api.get("/complaints")
+    @api.get("/complaints", include_in_schema=listing)
     async def list_complaints(
         request: Request,
         disposition_id: int | None = None,
@@ -236,6 +248,8 @@ def create_app(
         page: int = Page,
         page_size: int = PageSize,
     ) -> JSONResponse:
+        if not listing:
+            raise EnvelopeError(404, "Route not found")
         try:
             since = parse_since(updated_since) if updated_since else None
         except ValueError:

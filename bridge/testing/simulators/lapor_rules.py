@@ -118,10 +118,18 @@ def _check_date(payload: Mapping[str, Any]) -> str | None:
     value = payload.get("date_of_incident")
     if value is None or value == "":
         return None
+    # d/m/Y as documented, or ISO-8601 as both public production clients send it.
     try:
         datetime.strptime(str(value), "%d/%m/%Y")
     except ValueError:
-        raise PayloadError("date_of_incident", "The date_of_incident must match d/m/Y.") from None
+        try:
+            if "T" not in str(value):  # the clients send a timestamp, never a bare ISO date
+                raise ValueError(value)
+            datetime.fromisoformat(str(value))
+        except ValueError:
+            raise PayloadError(
+                "date_of_incident", "The date_of_incident must match d/m/Y or ISO-8601."
+            ) from None
     return str(value)
 
 

@@ -1,0 +1,172 @@
+"""The LAPOR! connector and simulator against what the real v3 clients send and read.
+
+The request sequences replayed here are those of the public production clients of the
+v3 API (a Laravel "LaporForwardingService" and a regional admin app), written by us from
+their code: upload ``attachments[]`` in one batch (#1) and read ``results.docs`` and
+``results.images``; create at their own path (``complaints/complaint-lmw``) with JSON
+booleans and an ISO-8601 ``date_of_incident``; forward (#3) with a JSON body; read
+follow-ups whose ``institution_from_id`` is an object. Each test ends with every record
+exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from bridge.connectors.lapor import LaporConnector, LaporSettings
+from bridge.errors import ReadRefused
+from bridge.http import RetrySettings
+from bridge.model import Attachment
+from bridge.testing.simulators.lapor import create_app
+from bridge.testing.simulators.lapor_state import LaporState
+from bridge.testing.simulators.server import RunningServer, serve_in_thread
+
+pytestmark = pytest.mark.e2e
+HEADERS = {"Authorization": "Bearer k3y", "token": "g-u-i-d"}
+CREATE_PATH = "complaints/complaint-lmw"
+# The create body of the Laravel client, its values ours: JSON booleans, an ISO date,
+# nulls for what it does not use.
+REAL_CREATE: dict[str, Any] = {
+    "title": "Lampu jalan mati",
+    "content": "Nomor Tiket pada Aplikasi: T-0001\n Detail Laporan: lampu mati sejak Senin",
+    "channel": 13,
+    "is_new_user_slider": False,
+    "user_id": 5218120,
+    "is_inbox": True,
+    "is_disposisi_slider": True,
+    "classification_id": 1,
+    "disposition_id": 1003,
+    "category_id": 12,
+    "priority_program_id": None,
+    "location_id": 34,
+    "community_id": None,
+    "date_of_incident": "2026-02-27T08:30:00+08:00",
+    "copy_externals": None,
+    "info_disposition": None,
+    "info_attachments": None,
+    "tags_raw": "#lampujalan",
+    "is_approval": False,
+    "is_anonymous": False,
+    "is_secret": False,
+    "is_priority": True,
+}
+
+
+@pytest.fixture
+def real_sim() -> Iterator[tuple[RunningServer, LaporState]]:
+    state = LaporState()
+    app = create_app(
+        state,
+        api_key="k3y",
+        api_guid="g-u-i-d",
+        auth_header="Authorization",
+        create_path="/" + CREATE_PATH,
+        real_shapes=True,
+    )
+    with serve_in_thread(app) as server:
+        yield server, state
+
+
+def connector_for(url: str, **options: Any) -> LaporConnector:
+    settings = LaporSettings.model_validate(
+        {
+            "type": "lapor",
+            "base_url": url,
+            "auth_header": "Authorization",
+            "api_key": "k3y",
+            "api_guid": "g-u-i-d",
+            "create_path": CREATE_PATH,
+            **options,
+        }
+    )
+    return LaporConnector("lapor", settings, retry=RetrySettings(attempts=1, wait_initial=0))
+
+
+def test_the_laravel_clients_request_sequence_is_accepted(
+    real_sim: tuple[RunningServer, LaporState],
+) -> None:
+    """Upload (docs + images), create at its path with booleans and ISO date, forward as JSON."""
+    server, state = real_sim
+    with httpx.Client(base_url=server.url, headers=HEADERS) as client:
+        files = [
+            ("attachments[]", ("foto.jpg", b"\xff\xd8jpeg", "image/jpeg")),
+            ("attachments[]", ("surat.pdf", b"%PDF-1.4", "application/pdf")),
+        ]
+        uploaded = client.post("/complaints/complaint/file", files=files).json()["results"]
+        assert [d["name"] for d in uploaded["images"]] == ["foto.jpg"]
+        assert [d["name"] for d in uploaded["docs"]] == ["surat.pdf"]
+        ids = [d["id"] for d in uploaded["docs"] + uploaded["images"]]
+        body = {**REAL_CREATE, "attachments": json.dumps(ids)}
+        created = client.post("/" + CREATE_PATH, json=body)
+        assert created.status_code == 200, created.text
+        complaint_id = created.json()["results"]["id"] if "results" in created.json() else None
+        [stored] = state.complaints.values()
+        assert sorted(stored["attachments"]) == sorted(ids)
+        reject = {"is_request": 1, "reason": "2001", "reason_description": "x", "not_authority": 1}
+        answer = client.post(f"/complaints/process/{stored['id']}/reject", json=reject)
+        assert answer.status_code == 200, answer.text
+    assert complaint_id in (None, stored["id"])
+    assert len(state.complaints) == 1
+
+
+def test_a_photo_and_a_document_both_reach_the_complaint_once(
+    real_sim: tuple[RunningServer, LaporState],
+) -> None:
+    """The connector keeps the ids of results.images as well as results.docs, each once."""
+    server, state = real_sim
+    lapor = connector_for(server.url)
+    files = [
+        Attachment(filename="foto.jpg", content=b"\xff\xd8", content_type="image/jpeg"),
+        Attachment(filename="surat.pdf", content=b"%PDF", content_type="application/pdf"),
+    ]
+    record = {**REAL_CREATE, "user_id": None, "is_new_user_slider": True, "nameUser": "Made"}
+    try:
+        new_id = lapor.create(record, files, "lb00000000000000aa")
+    finally:
+        lapor.close()
+    stored = state.complaints[int(new_id)]
+    assert len(stored["attachments"]) == 2 == len(set(stored["attachments"]))
+    assert len(state.complaints) == 1
+
+
+def test_follow_ups_carry_the_configured_fields_and_nested_institutions_are_read(
+    real_sim: tuple[RunningServer, LaporState],
+) -> None:
+    """followup_fields fill institution_to_id, template_code, rating; a nested id reads flat."""
+    server, state = real_sim
+    fields = {"institution_to_id": 1003, "template_code": "TL01", "rating": 0}
+    lapor = connector_for(server.url, followup_fields=fields)
+    try:
+        record = {**REAL_CREATE, "user_id": None, "is_new_user_slider": True, "nameUser": "Made"}
+        complaint = lapor.create(record, [], "lb00000000000000ab")
+        lapor.add_followup(complaint, {"institution_from_id": 1003, "content": "Dicek"}, [])
+        [read] = lapor.followups(complaint)
+    finally:
+        lapor.close()
+    [stored] = state.complaints[int(complaint)]["followups"]
+    assert (stored["institution_to_id"], stored["template_code"], stored["rating"]) == (
+        1003,
+        "TL01",
+        0,
+    )
+    assert read["institution_from_id"] == 1003
+    assert read["institution_from_name"]
+
+
+def test_a_missing_listing_is_a_clear_route_error() -> None:
+    """An integration without the listing (#9): pulling stops the route naming what to ask."""
+    app = create_app(
+        LaporState(), api_key="k3y", api_guid="g-u-i-d", auth_header="Authorization", listing=False
+    )
+    with serve_in_thread(app) as server:
+        lapor = connector_for(server.url)
+        try:
+            with pytest.raises(ReadRefused, match="not given the complaint listing"):
+                list(lapor.pull())
+        finally:
+            lapor.close()
