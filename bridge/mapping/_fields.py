@@ -31,13 +31,14 @@ from bridge.mapping._values import (
 from bridge.model import Status
 
 FIELD_KEYS: tuple[str, ...] = ("path", "read", "write", "type", "map", "label", "label_map")
-FIELD_KEYS += ("on_unknown", "format", "write_as", "items")
+FIELD_KEYS += ("on_unknown", "fallback", "format", "write_as", "items")
 # Which keys make sense for which kind of field; anything else is reported, not ignored.
 ONLY_FOR: dict[str, frozenset[Kind]] = {
     "map": MAPPABLE_KINDS,
     "label": frozenset({Kind.STATUS}),
     "label_map": frozenset({Kind.STATUS}),
     "on_unknown": frozenset({Kind.TEXT, Kind.BOOL}),
+    "fallback": frozenset({Kind.TEXT}),
     "format": frozenset({Kind.DATE, Kind.DATETIME}),
     "write_as": frozenset({Kind.BOOL}),
     "items": frozenset({Kind.ATTACHMENTS}),
@@ -139,7 +140,31 @@ def _mapped(
         ctx.problem(where, 'on_unknown = "keep" only fits text fields; use "error" or "null"')
     if "write_as" in spec:
         ctx.problem(where, "write_as does not apply with map = ...; the map's codes are written")
-    return None if values is None else MappedCodec(spec["map"], values, native, on_unknown)
+    fallback = _fallback(ctx, where, spec, values)
+    if values is None:
+        return None
+    return MappedCodec(spec["map"], values, native, on_unknown, fallback=fallback)
+
+
+def _fallback(
+    ctx: Context, where: str, spec: dict[str, Any], values: dict[str, Any] | None
+) -> str | None:
+    """``fallback``: the canonical value an unmapped code stands for, both ways.
+
+    It must be one of the table's values, so that it has a native code to be written as.
+    """
+    fallback = spec.get("fallback")
+    if fallback is None:
+        return None
+    if "on_unknown" in spec:
+        ctx.problem(where, "fallback replaces on_unknown; keep one of them")
+    if values is not None and fallback not in values.values():
+        listed = ", ".join(sorted({str(v) for v in values.values()}))
+        ctx.problem(
+            where, f"fallback {fallback!r} is not a value of [values.{spec['map']}]: {listed}"
+        )
+        return None
+    return str(fallback)
 
 
 def _choice(

@@ -14,10 +14,13 @@ from datetime import date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+import structlog
 from pydantic import ValidationError
 
 from bridge.mapping._paths import NativePath
 from bridge.model import Attachment
+
+log = structlog.get_logger("bridge.mapping")
 
 YEARS = range(1990, 2101)  # a complaint dated outside this range is a typo or a broken clock
 TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y", "ya", "iya", "on"})
@@ -250,8 +253,17 @@ class AttachmentsCodec:
 class MappedCodec:
     """Native codes ↔ canonical values through a [values.NAME] table."""
 
-    def __init__(self, table: str, values: Mapping[str, Any], native: str, on_unknown: str) -> None:
+    def __init__(
+        self,
+        table: str,
+        values: Mapping[str, Any],
+        native: str,
+        on_unknown: str,
+        *,
+        fallback: str | None = None,
+    ) -> None:
         self._table = table
+        self._fallback = fallback
         self._values = dict(values)
         self._reverse: dict[Any, str] = {}
         for code, value in values.items():
@@ -263,12 +275,20 @@ class MappedCodec:
         key = native_key(raw)
         if key in self._values:
             return self._values[key]
+        if self._fallback is not None:
+            # A citizen's complaint never waits on a code table: delivered with the
+            # fallback, and the code named so someone adds it (`bridge mapping codes`).
+            log.warning("mapping.code.unknown", table=self._table, code=shown(key))
+            return self._fallback
         if self._on_unknown == "error":
             raise ValueError(f"unknown code {shown(key)}; add it to [values.{self._table}]")
         return key if self._on_unknown == "keep" else None
 
     def encode(self, value: Any) -> Any:
         code = self._reverse.get(value)
+        if code is None and self._fallback is not None:
+            log.warning("mapping.code.unknown", table=self._table, value=shown(value))
+            code = self._reverse[self._fallback]
         if code is None:
             if self._on_unknown == "error":
                 raise ValueError(
