@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from bridge.cli.common import load_settings
+from bridge.cli.options import ConfigOption
 from bridge.cli.render import err, out
+from bridge.config.settings import build_connector
+from bridge.connector import Connector
 from bridge.errors import ConfigError
-from bridge.mapping import check_mappings, load_mapping
+from bridge.mapping import Mapping, check_mappings, load_mapping
 
 mapping_app = typer.Typer(
     help="Check mapping files and try them on a record.", no_args_is_help=True
@@ -55,3 +60,53 @@ def try_(
     out.print_json(complaint.model_dump_json(exclude={"attachments": {"__all__": {"content"}}}))
     out.print("[bold]Mapped back to the native record[/bold]")
     out.print_json(json.dumps(loaded.to_native(complaint), ensure_ascii=False, default=str))
+
+
+@mapping_app.command("codes")
+def codes(
+    connector: Annotated[str, typer.Argument(help="The connector whose records are read.")],
+    config: ConfigOption = None,
+    limit: Annotated[
+        int, typer.Option(help="Read at most this many records (newest pages are not sought).")
+    ] = 5000,
+) -> None:
+    """List the codes a connector's records carry that its mapping does not map, with counts.
+
+    Read-only: one pull from the start, nothing written. The output is TOML to paste into
+    the mapping's [values.NAME] tables, each code's canonical value left for you to fill.
+    """
+    settings = load_settings(config, log_format="console")
+    mapping_path = settings.connector_settings(connector).mapping
+    if not mapping_path:
+        raise ConfigError([f"connectors.{connector}.mapping is missing: name its mapping file"])
+    loaded = load_mapping(mapping_path)
+    seen, read = count_unmapped(build_connector(settings, connector), loaded, limit)
+    out.print(f"# {read} records of {connector} read; codes {mapping_path} does not map:")
+    if not seen:
+        out.print("# none: every code seen is mapped")
+    for table in sorted({t for t, _ in seen}):
+        out.print(f"[values.{table}]", markup=False, highlight=False)
+        for (t, code), n in seen.most_common():
+            if t == table:
+                line = (
+                    f'"{code}" = ""   # seen {n} time{"s" if n != 1 else ""}: its canonical value'
+                )
+                out.print(line, markup=False, highlight=False)
+
+
+def count_unmapped(
+    source: Connector, mapping: Mapping, limit: int
+) -> tuple[Counter[tuple[str, str]], int]:
+    """(value table, code) counts over at most ``limit`` pulled records, and how many were read."""
+    seen: Counter[tuple[str, str]] = Counter()
+    read = 0
+    try:
+        for page in source.pull(None):
+            for record in page:
+                seen.update(mapping.unmapped_codes(record))
+                read += 1
+                if read >= limit:
+                    return seen, read
+    finally:
+        source.close()
+    return seen, read

@@ -16,7 +16,7 @@ from bridge.errors import MappingError, RecordInvalid
 from bridge.mapping._compile import Compiled, Compiler, FieldPaths
 from bridge.mapping._identity import NaturalKey
 from bridge.mapping._spec import RecordSpec, nest
-from bridge.mapping._values import DateTimeCodec, native_key
+from bridge.mapping._values import DateTimeCodec, MappedCodec, native_key
 from bridge.model import Complaint, FollowUp, RawStatus, Status
 
 _Model = TypeVar("_Model", bound=BaseModel)
@@ -139,6 +139,27 @@ class Mapping:
             return None
         return self._status.status(raw_code, raw_label)
 
+    def unmapped_codes(self, record: dict[str, Any]) -> list[tuple[str, str]]:
+        """(value table, code) of each code in ``record`` its value tables do not map.
+
+        Read-only and never raising: ``bridge mapping codes`` counts them over a pull.
+        """
+        found = []
+        for rule in self._complaint.reads:
+            raw = rule.read.get(record) if rule.read is not None else None
+            codec = rule.codec
+            if isinstance(codec, MappedCodec) and raw not in (None, "") and not codec.knows(raw):
+                found.append((codec.table, _code_text(raw)))
+        if self._status is not None and self._status.read is not None:
+            raw = self._status.read.get(record)
+            try:
+                known = self._read_status(record).get("status") if raw not in (None, "") else 1
+            except RecordInvalid:
+                known = None
+            if known is None:
+                found.append(("status", _code_text(raw)))
+        return found
+
     def _read_status(self, record: dict[str, Any]) -> dict[str, Any]:
         assert self._status is not None
         code = self._status.read.get(record) if self._status.read is not None else None
@@ -222,3 +243,10 @@ def check_mappings(paths: Iterable[Path]) -> dict[Path, list[str]]:
         else:
             results[path] = []
     return results
+
+
+def _code_text(raw: Any) -> str:
+    try:
+        return native_key(raw)
+    except ValueError:
+        return str(raw)[:40]

@@ -271,6 +271,18 @@ class MappedCodec:
         self._as_int = native == "int"
         self._on_unknown = on_unknown
 
+    @property
+    def table(self) -> str:
+        """The ``[values.NAME]`` table this codec reads."""
+        return self._table
+
+    def knows(self, raw: Any) -> bool:
+        """Whether ``raw`` is a code of the table (``bridge mapping codes`` asks)."""
+        try:
+            return native_key(raw) in self._values
+        except ValueError:
+            return False
+
     def decode(self, raw: Any) -> Any:
         key = native_key(raw)
         if key in self._values:
