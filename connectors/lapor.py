@@ -125,6 +125,14 @@ class LaporConnector(HttpConnector[LaporSettings]):
         pages = self._pages(path, {}, context="list follow-ups")
         return [flat_institutions(f) for page in pages for f in page]
 
+    def institutions(self) -> list[NativeRecord]:
+        """LAPOR!'s institution master (#7): ``{id, name}`` rows (``bridge doctor`` reads it)."""
+        params = {"page_size": str(self.options.page_size)}
+        pages = self._pages(
+            "masters/institutions/external", params, context="list institutions", keys=("base_url",)
+        )
+        return [row for page in pages for row in page]
+
     def find_by_ref(self, ref: str) -> str | None:
         params = {"search": ref, "page_size": str(self.options.page_size)}
         pages = self._listing(params, "search by reference", ("base_url",))

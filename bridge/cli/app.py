@@ -22,6 +22,7 @@ import typer
 from bridge import __version__
 from bridge.cli.backfill import backfill
 from bridge.cli.demo import demo, simulate
+from bridge.cli.doctor import doctor
 from bridge.cli.ledger import ledger_app
 from bridge.cli.mapping import mapping_app
 from bridge.cli.metrics import metrics
@@ -64,6 +65,7 @@ app.command("demo")(demo)
 app.command("simulate")(simulate)
 app.command("backfill")(backfill)
 app.command("metrics")(metrics)
+app.command("doctor")(doctor)
 app.add_typer(mapping_app, name="mapping")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(review_app, name="review")

@@ -16,7 +16,12 @@ from pathlib import Path
 from types import MappingProxyType
 
 from bridge.config.env import EnvOverrides
-from bridge.config.settings import BridgeConfig, ConnectorTypes, DaemonSettings
+from bridge.config.settings import (
+    AgencySettings,
+    BridgeConfig,
+    ConnectorTypes,
+    DaemonSettings,
+)
 from bridge.config.validate import SectionLoader, Table, unknown_key
 from bridge.errors import ConfigError
 
@@ -46,6 +51,7 @@ def load_config(
     # Sections in the order of the example file, so the problems are listed in that order.
     ledger = loader.ledger(sections.ledger)
     daemon = loader.section(DaemonSettings, "daemon", sections.daemon)
+    agency = loader.section(AgencySettings, "agency", sections.agency)
     connectors = loader.connectors(sections.connectors)
     declared = set(sections.connectors) | overrides.new_connectors
     routes = loader.routes(sections.routes, declared)
@@ -57,6 +63,7 @@ def load_config(
         routes=routes,
         daemon=daemon or DaemonSettings(),
         path=config_path,
+        agency=agency or AgencySettings(),
     )
 
 
@@ -97,6 +104,7 @@ class _Sections:
 
     ledger: Table = field(default_factory=dict)
     daemon: Table = field(default_factory=dict)
+    agency: Table = field(default_factory=dict)
     connectors: dict[str, Table] = field(default_factory=dict)
     routes: list[tuple[str, Table]] = field(default_factory=list)  # (name, table)
 
@@ -104,7 +112,7 @@ class _Sections:
 def _split_sections(document: Table, problems: list[str]) -> _Sections:
     sections = _Sections()
     for key, value in document.items():
-        if key in ("ledger", "daemon"):
+        if key in ("ledger", "daemon", "agency"):
             setattr(sections, key, _table(value, key, f"[{key}]", problems))
         elif key == "connectors":
             tables = _table(value, key, "[connectors.<name>]", problems)
@@ -112,7 +120,8 @@ def _split_sections(document: Table, problems: list[str]) -> _Sections:
         elif key == "routes":
             sections.routes = _route_tables(value, problems)
         else:
-            problems.append(unknown_key(key, key, ["ledger", "daemon", "connectors", "routes"]))
+            known = ["ledger", "daemon", "agency", "connectors", "routes"]
+            problems.append(unknown_key(key, key, known))
     return sections
 
 

@@ -87,6 +87,39 @@ class RouteSettings(_Section):
     enabled: bool = True
 
 
+class AgencySettings(_Section):
+    """Who this bridge speaks for, in one place (``[agency]``).
+
+    - ``institution_id``: the agency's id in LAPOR!'s institution master (#7); the
+      ``lapor`` connector's ``disposition_id`` and the mapping's ``disposition_id`` /
+      ``institution_from_id`` constants must agree with it (``bridge doctor`` checks).
+    - ``location_id``: its region id in LAPOR! (``location_id`` on create).
+    - ``channel``: the LAPOR! channel id its complaints are filed under.
+    - ``name``: its name as LAPOR!'s master spells it, e.g. "Pemerintah Kabupaten Badung".
+    """
+
+    institution_id: str | None = None
+    location_id: str | None = None
+    channel: str | None = None
+    name: str | None = None
+
+    @field_validator("institution_id", "location_id", "channel", mode="before")
+    @classmethod
+    def _id_text(cls, value: object) -> object:
+        # LAPOR! ids are numbers in its answers and text in ours: 1001 and "1001" agree.
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    def as_constants(self) -> dict[str, str]:
+        """The identity as the native keys LAPOR!'s create payload and follow-ups use."""
+        pairs = {
+            "disposition_id": self.institution_id,
+            "institution_from_id": self.institution_id,
+            "location_id": self.location_id,
+            "channel": self.channel,
+        }
+        return {key: value for key, value in pairs.items() if value is not None}
+
+
 class DaemonSettings(_Section):
     """How ``bridge run`` logs, and when it pauses a failing system."""
 
@@ -123,6 +156,7 @@ class BridgeConfig:
     routes: tuple[RouteSettings, ...] = ()
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
     path: Path | None = None
+    agency: AgencySettings = field(default_factory=AgencySettings)
 
     @property
     def installation(self) -> str:

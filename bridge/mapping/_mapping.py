@@ -139,6 +139,16 @@ class Mapping:
             return None
         return self._status.status(raw_code, raw_label)
 
+    def constant_values(self) -> dict[str, Any]:
+        """Every constant the mapping writes, by native path (``followups.`` for follow-ups).
+
+        ``bridge doctor`` compares the agency identity written here with ``[agency]``.
+        """
+        found = {path.text: value for path, value in self._complaint.constants}
+        if self._followups is not None:
+            found.update({f"followups.{p.text}": v for p, v in self._followups.constants})
+        return found
+
     def unmapped_codes(self, record: dict[str, Any]) -> list[tuple[str, str]]:
         """(value table, code) of each code in ``record`` its value tables do not map.
 

@@ -1,0 +1,57 @@
+"""`bridge doctor` against a misconfigured set-up names each problem and its fix."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.cli.test_cli import bridge
+from tests.simulated import Sims
+
+pytestmark = pytest.mark.e2e
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+def add_agency(sims: Sims, institution_id: str) -> None:
+    text = sims.config_path.read_text(encoding="utf-8")
+    agency = (
+        f'[agency]\ninstitution_id = "{institution_id}"\nname = "Pemerintah Kabupaten Badung"\n'
+    )
+    sims.config_path.write_text(agency + "\n" + text, encoding="utf-8")
+
+
+def test_doctor_names_a_wrong_agency_a_future_skewed_source_and_an_unknown_code(
+    sims: Sims,
+) -> None:
+    """Wrong [agency] id, rows 7 h ahead, category 436: each named with its fix; exit 1."""
+    add_agency(sims, "9999")
+    ahead = datetime.now(WIB) + timedelta(hours=7)
+    sims.hub_state.insert_raw(
+        {
+            "title": "Jalan rusak",
+            "content": "Jalan rusak parah",
+            "disposition_id": 1001,
+            "category_id": 436,
+            "updated_at": ahead.strftime("%Y-%m-%d %H:%M:%S"),
+        }
+    )
+    result = bridge("doctor", "--config", str(sims.config_path))
+    assert result.returncode == 1, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "[agency] institution_id 9999 is not in LAPOR!'s institution master" in text
+    assert "fix: set [agency] institution_id to your agency's id: 1001" in text
+    assert "disposition_id is '1001' but [agency] institution_id is '9999'" in text
+    assert "code '436' of [values.category] is not mapped (seen 1 times)" in text
+    assert "`bridge mapping codes lapor`" in text
+    assert "a whole 7 h, so its times are written in a zone 7 h ahead of Asia/Jakarta" in text
+    assert "set [mapping] timezone" in text
+
+
+def test_doctor_passes_a_set_up_that_agrees(sims: Sims) -> None:
+    """The demo set-up with its agency declared: no problem found, exit 0."""
+    add_agency(sims, "1001")
+    result = bridge("doctor", "--config", str(sims.config_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no problems found" in result.stdout
