@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 
 from bridge.cli.common import load_settings
-from bridge.cli.doctor_checks import check_all
 from bridge.cli.options import ConfigOption
 from bridge.cli.render import out
+from bridge.doctor import check_all
 
 
 def doctor(
