@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,7 @@ from bridge.cli.options import ConfigOption
 from bridge.cli.render import err, out
 from bridge.config.settings import build_connector
 from bridge.connector import Connector
+from bridge.connectors.sql_suggest_draft import suggest
 from bridge.errors import ConfigError
 from bridge.mapping import Mapping, check_mappings, load_mapping
 
@@ -110,3 +112,34 @@ def count_unmapped(
     finally:
         source.close()
     return seen, read
+
+
+@mapping_app.command("suggest")
+def suggest_mapping(
+    sql: Annotated[
+        str,
+        typer.Option(
+            "--sql",
+            help="The app's database: mysql://user@host:3306/db or postgresql://user@host/db "
+            "(a read-only user is enough; the password from $BRIDGE_SQL_PASSWORD).",
+        ),
+    ],
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Write the draft here (default: print it).")
+    ] = None,
+) -> None:
+    """Write a commented draft mapping for a local app's database (read-only).
+
+    Every guess is marked `# GUESS:`, every decision left to you `# EDIT:`; the draft
+    passes `bridge mapping check` as written.
+    """
+    try:
+        written = suggest(sql, os.environ.get("BRIDGE_SQL_PASSWORD"))
+    except ValueError as exc:
+        raise ConfigError([f"--sql: {exc}"]) from None
+    if output is None:
+        out.print(written.text, markup=False, highlight=False, end="")
+    else:
+        output.write_text(written.text, encoding="utf-8")
+        out.print(f"[green]✓[/green] draft written to {output}")
+    err.print(f"{written.guesses} guesses to read, {written.edits} edits asked for")
