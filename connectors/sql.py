@@ -37,7 +37,7 @@ zone to the server's).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -228,7 +228,26 @@ class SqlConnector(Connector[SqlSettings]):
             if len(rows) < self.options.page_size:
                 break
             after = queries.cursor_key(rows[-1])
+        if since_value is not None:
+            rows_total += yield from self._answered(queries, since_value)
         log.info("sql.pull.finished", connector=self.name, pages=pages, rows=rows_total)
+
+    def _answered(
+        self, queries: RecordQueries, since: datetime
+    ) -> Generator[list[NativeRecord], None, int]:
+        """Older complaints with a response since ``since``: their answers must flow too."""
+        after: Any = None
+        total = 0
+        while (query := queries.answered_page(since, after, self.options.page_size)) is not None:
+            rows = self._db.fetch(query, "pull answered")
+            if not rows:
+                break
+            total += len(rows)
+            yield self._records(queries, rows)
+            if len(rows) < self.options.page_size:
+                break
+            after = queries.raw_id(rows[-1])
+        return total
 
     def _scan(self, queries: RecordQueries) -> Iterator[list[NativeRecord]]:
         after: Any = None

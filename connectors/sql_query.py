@@ -84,6 +84,28 @@ class RecordQueries:
             query = query.where(or_(updated > last_u, and_(updated == last_u, ident > last_id)))
         return query.order_by(updated, ident).limit(size)
 
+    def answered_page(self, since: datetime, after: Any, size: int) -> Select[Any] | None:
+        """Complaints changed before ``since`` that got a response since, by id; None
+        without a response time to compare.
+
+        A new ``tanggapan`` does not touch the complaint's own update time, so in cursor
+        mode an answer to a closed complaint would never be read again otherwise.
+        """
+        resp, updated = self.layout.responses, self.layout.updated_at
+        if resp is None or resp.order_by is None or updated is None:
+            return None
+        at: Any = since
+        if isinstance(resp.order_by.type, sqltypes.Date) and not isinstance(
+            resp.order_by.type, sqltypes.DateTime
+        ):
+            at = since.date()  # a DATE column: the whole day counts, its answers included
+        answered = select(resp.foreign_key).where(resp.order_by >= at)
+        ident = self.layout.id_column
+        query = self._base.where(updated < since, ident.in_(answered))
+        if after is not None:
+            query = query.where(ident > after)
+        return query.order_by(ident).limit(size)
+
     def scan_page(self, after: Any, size: int) -> Select[Any]:
         """The next page ordered by id (no update time to follow)."""
         ident = self.layout.id_column
