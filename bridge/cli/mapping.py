@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from bridge.cli.common import load_settings
 from bridge.cli.options import ConfigOption
@@ -137,6 +138,15 @@ def suggest_mapping(
         written = suggest(sql, os.environ.get("BRIDGE_SQL_PASSWORD"))
     except ValueError as exc:
         raise ConfigError([f"--sql: {exc}"]) from None
+    except SQLAlchemyError as exc:
+        # The driver's own words (no password: it is never in the URL given here).
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise ConfigError(
+            [
+                f"--sql: cannot read the schema ({reason}); check the URL, that the server is "
+                "up, and $BRIDGE_SQL_PASSWORD"
+            ]
+        ) from None
     if output is None:
         out.print(written.text, markup=False, highlight=False, end="")
     else:

@@ -101,3 +101,11 @@ def test_the_cli_writes_a_draft_that_mapping_check_accepts(tmp_path: Path) -> No
     assert "edits asked for" in written.stderr
     checked = bridge("mapping", "check", str(out))
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_an_unreachable_database_is_a_clear_configuration_error() -> None:
+    """A closed port: exit 2 with what to check, no traceback."""
+    result = bridge("mapping", "suggest", "--sql", "mysql://root@127.0.0.1:1/none")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "cannot read the schema" in result.stderr
+    assert "Traceback" not in result.stderr
