@@ -64,7 +64,7 @@ class DuplicateSettings(_Section):
     enabled: bool = False
     window_days: float = Field(default=30, gt=0)
     """Only complaints made this close in time are compared."""
-    auto_score: float = Field(default=85, ge=0, le=100)
+    auto_score: float = Field(default=80, ge=0, le=100)
     """Text similarity (0-100) needed, with the same hashed reporter key, to link alone."""
     review_score: float = Field(default=70, ge=0, le=100)
     """Text similarity from which a person is asked (``bridge review duplicates``)."""

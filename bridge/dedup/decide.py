@@ -25,7 +25,7 @@ class DedupRules:
     """A route's duplicate check (``[routes.duplicates]``); the defaults are measured in bench/."""
 
     window_days: float = 30.0
-    auto_score: float = 85.0
+    auto_score: float = 80.0
     review_score: float = 70.0
     reporter_review_score: float = 50.0
     exact_min_chars: int = 60
