@@ -11,14 +11,15 @@ and asks its route to fetch it again, so it is delivered on its own.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, union_all, update
+from sqlalchemy import TextClause, bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from bridge.dedup import Indexed, Probe
@@ -80,43 +81,30 @@ class Duplicates:
         Complaints already linked in ``exclude_system`` are left out: the new record
         comes from there, and one complaint has one record per system.
         """
-        keys = probe.keys
-        # One index range per key; each wrapped, as SQLite takes no LIMIT in a UNION's arm.
-        parts = [
-            select(
-                select(DUP_KEY.c.entry_id, DUP_KEY.c.key)
-                .where(DUP_KEY.c.key == key)
-                .order_by(DUP_KEY.c.entry_id.desc())
-                .limit(PER_KEY)
-                .subquery()
-            )
-            for key in keys
-        ]
+        keys = list(dict.fromkeys(probe.keys))
+        if not keys:
+            return []
         with self._db.read() as session:
-            hits = session.execute(union_all(*parts)).all() if parts else []
+            params = {f"k{i}": key for i, key in enumerate(keys)}
+            hits = session.execute(_per_key_query(len(keys)), params).all()
             shared: dict[int, set[str]] = {}
             for entry_id, key in hits:
                 shared.setdefault(entry_id, set()).add(key)
             best = [e for e, _ in Counter({e: len(k) for e, k in shared.items()}).most_common(cap)]
             if not best:
                 return []
-            taken = select(LINK.c.complaint_id).where(LINK.c.system == exclude_system)
-            query = (
-                select(COMPLAINT.c.ref, DUP_ENTRY)
-                .join(COMPLAINT, COMPLAINT.c.id == DUP_ENTRY.c.complaint_id)
-                .where(DUP_ENTRY.c.id.in_(best), DUP_ENTRY.c.complaint_id.not_in(taken))
-            )
+            rows = session.execute(_ENTRIES, {"ids": best, "system": exclude_system})
             return [
                 Indexed(
                     row.ref,
                     row.text,
                     row.text_hash,
-                    row.at,
+                    _utc(row.at),
                     row.region,
                     row.category,
                     frozenset(shared[row.id]),
                 )
-                for row in session.execute(query)
+                for row in rows
             ]
 
     def decisions(self, refs: Sequence[str]) -> dict[str, dict[str, str]]:
@@ -221,6 +209,36 @@ class Duplicates:
                 now,
             )
         return pair
+
+
+@functools.lru_cache(maxsize=64)
+def _per_key_query(count: int) -> TextClause:
+    """The newest ``PER_KEY`` entries of each of ``count`` keys: one index range each.
+
+    Plain SQL, built once per key count: composing the same union with the expression
+    language on every check cost more than running it.
+    """
+    # Only integers are formatted in; every key is a bound parameter.
+    arm = "SELECT * FROM (SELECT entry_id, key FROM dup_key WHERE key = :k{i} ORDER BY entry_id"
+    arms = [f"{arm.format(i=i)} DESC LIMIT {PER_KEY}) AS arm{i}" for i in range(count)]
+    return text(" UNION ALL ".join(arms))
+
+
+# The candidates themselves; one complaint holds one record per system, so a complaint
+# already linked in the new record's own system is left out.
+_ENTRIES = text(
+    "SELECT dup_entry.id, complaint.ref, dup_entry.text, dup_entry.text_hash, dup_entry.at, "
+    "dup_entry.region, dup_entry.category FROM dup_entry "
+    "JOIN complaint ON complaint.id = dup_entry.complaint_id "
+    "WHERE dup_entry.id IN :ids AND NOT EXISTS (SELECT 1 FROM link "
+    "WHERE link.complaint_id = dup_entry.complaint_id AND link.system = :system)"
+).bindparams(bindparam("ids", expanding=True))
+
+
+def _utc(at: datetime | str) -> datetime:
+    """A timestamp read by plain SQL: SQLite gives the stored text back (naive UTC)."""
+    value = datetime.fromisoformat(at) if isinstance(at, str) else at
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _insert_entry(session: Session, cid: int, probe: Probe) -> None:

@@ -19,6 +19,7 @@ from bridge.testing.simulators.corpus import load_corpus
 from bridge.testing.simulators.lapor_state import LaporState
 from bridge.testing.simulators.server import serve_in_thread
 from bridge.testing.simulators.sidumas_state import SidumasState
+from tests.cli.test_cli import bridge
 from tests.simulated import hub_by_ref, open_ledger, sync_route
 
 pytestmark = pytest.mark.e2e
@@ -141,3 +142,34 @@ def test_a_similar_complaint_waits_for_a_person_then_goes_as_decided(doors: TwoD
     _, after = doors.sync()
     assert after.counts.get("create") == 1
     assert len(hub_by_ref(doors.hub.complaints.values())[make_ref("wadesk", "503")]) == 1
+
+
+def test_review_cli_shows_both_texts_and_links_a_held_record(doors: TwoDoors) -> None:
+    """`bridge review duplicates/compare/link`: the held record then joins the complaint."""
+    doors.sync()
+    original = doors.public()[0]
+    words = original["uraian"].split()
+    edited = " ".join(words[: int(len(words) * 0.8)])
+    copy_to_desk(doors, original, 504, uraian=edited, telp="081200000000", email="x@y.id", nik="")
+    doors.sync()
+    config = str(doors.config)
+    listed = bridge("review", "duplicates", "--config", config, secrets=SECRETS)
+    assert listed.returncode == 0, listed.stderr
+    assert "wadesk 504" in listed.stdout and "score" in listed.stdout
+    compared = bridge("review", "compare", "1", "--config", config, secrets=SECRETS)
+    assert compared.returncode == 0, compared.stderr
+    assert "new record: wadesk 504" in compared.stdout
+    assert words[3].lower() in compared.stdout.lower()
+    linked = bridge("review", "link", "1", "--config", config, secrets=SECRETS)
+    assert linked.returncode == 0, linked.stderr
+    assert "fetches record 504 from wadesk again" in linked.stdout
+    _, after = doors.sync()
+    assert after.counts.get("duplicate") == 1 and not after.counts.get("create")
+    ref = make_ref("sidumas", str(original["id"]))
+    with open_ledger(doors.config, SECRETS) as ledger:
+        assert ledger.links.of(ref, "wadesk").remote_id == "504"  # type: ignore[union-attr]
+        assert ledger.quarantine.listed("wadesk-to-lapor") == []
+    undone = bridge("review", "split", "1", "--config", config, secrets=SECRETS)
+    assert undone.returncode == 0, undone.stderr  # a person's link can be undone too
+    missing = bridge("review", "compare", "77", "--config", config, secrets=SECRETS)
+    assert missing.returncode == 1 and "No duplicate candidate with id 77" in missing.stderr
