@@ -28,6 +28,7 @@ from bridge.cli.metrics import metrics
 from bridge.cli.quarantine import quarantine_app
 from bridge.cli.render import err, out
 from bridge.cli.review import review_app
+from bridge.cli.review_duplicates import COMMANDS as DUPLICATE_COMMANDS
 from bridge.cli.run import run, sync
 from bridge.cli.status import status, trace
 from bridge.errors import BridgeError, ConfigError
@@ -66,6 +67,8 @@ app.command("backfill")(backfill)
 app.command("metrics")(metrics)
 app.add_typer(mapping_app, name="mapping")
 app.add_typer(quarantine_app, name="quarantine")
+for name, command in DUPLICATE_COMMANDS.items():
+    review_app.command(name)(command)
 app.add_typer(review_app, name="review")
 app.add_typer(ledger_app, name="ledger")
 

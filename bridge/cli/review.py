@@ -12,7 +12,7 @@ holds codes and the complaint's reference, never the complaint's text.
 
 Duplicate candidates (a record that may be a complaint another door brought already)
 wait here too: ``duplicates``, ``compare``, ``link``, ``not-duplicate``, ``split``
-(``bridge.cli.review_duplicates``).
+(``bridge.cli.review_duplicates``, registered on this group by ``bridge.cli.app``).
 """
 
 from __future__ import annotations
@@ -26,17 +26,11 @@ from rich.text import Text
 from bridge.cli.common import open_ledger
 from bridge.cli.options import ConfigOption, RouteOption
 from bridge.cli.render import err, out, shortened, text_table, when
-from bridge.cli.review_duplicates import compare, duplicates, link, not_duplicate, split
 
 review_app = typer.Typer(
     help="Complaints waiting for a person: list them, and close the ones handled.",
     no_args_is_help=True,
 )
-review_app.command("duplicates")(duplicates)
-review_app.command("compare")(compare)
-review_app.command("link")(link)
-review_app.command("not-duplicate")(not_duplicate)
-review_app.command("split")(split)
 
 # What a person does about each kind of flag: the line `list` prints under its table.
 WHAT_TO_DO = {

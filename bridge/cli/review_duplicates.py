@@ -15,6 +15,7 @@ identifiers are only ever compared as keyed hashes and are never shown.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, NoReturn
 
 import typer
@@ -120,3 +121,13 @@ def _evidence(pair: PairInfo) -> str:
 def _missing(pair_id: int) -> NoReturn:
     err.print(f"No duplicate candidate with id {pair_id}; `bridge review duplicates` lists them.")
     raise typer.Exit(1)
+
+
+COMMANDS: dict[str, Callable[..., None]] = {
+    "duplicates": duplicates,
+    "compare": compare,
+    "link": link,
+    "not-duplicate": not_duplicate,
+    "split": split,
+}
+"""``bridge review`` subcommand name → command; ``bridge.cli.app`` registers them."""
