@@ -161,8 +161,19 @@ def measure(url: str, data: Path) -> dict[str, float]:
         "max ms": whole[-1] * 1000,
         "ledger p99 ms": pick(ledger_part, 0.99),
         "CPU p99 ms": pick(cpu, 0.99),
-        "peak RSS MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak RSS MB": _peak_rss_mb(),
     }
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS. Not ``ru_maxrss``: Linux carries that over from the parent
+    across fork and exec, so a child of the loader would report the loader's peak."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _url(backend: str, size: int, tmp: str) -> str:

@@ -32,7 +32,7 @@ from bridge.ledger.types import SetAside
 
 # Entries read per key at most (the newest): a key shared by thousands (a boilerplate
 # band the normaliser missed) costs the same as a rare one.
-PER_KEY = 50
+PER_KEY = 20
 
 REVIEW, LINKED, NOT_DUPLICATE, SPLIT = "review", "linked", "not_duplicate", "split"
 
