@@ -47,8 +47,10 @@ class Indexed:
     at: datetime
     region: str | None
     category: str | None
-    keys: frozenset[str]
-    """The probe's keys this complaint shares."""
+    shared: int
+    """How many of the probe's keys (exact text, reporter, bands) this complaint shares."""
+    reporters: tuple[str, ...]
+    """Kinds of hashed reporter identifier it shares with the probe (``phone``, ``email``…)."""
 
 
 def probe_of(complaint: Complaint, secret: bytes, now: datetime) -> Probe:
@@ -70,7 +72,6 @@ def probe_of(complaint: Complaint, secret: bytes, now: datetime) -> Probe:
 
 def evidence(probe: Probe, other: Indexed, *, confirmed: bool = False) -> Evidence:
     """The evidence that ``probe`` duplicates ``other``."""
-    shared = sorted({key.split(":")[1] for key in other.keys if key.startswith("r:")})
     places = [(a, b) for a, b in ((probe.region, other.region), (probe.category, other.category))]
     known = [(a, b) for a, b in places if a is not None and b is not None]
     at = other.at if other.at.tzinfo else other.at.replace(tzinfo=UTC)
@@ -79,7 +80,7 @@ def evidence(probe: Probe, other: Indexed, *, confirmed: bool = False) -> Eviden
         score=fuzz.ratio(probe.text, other.text),
         exact=probe.text_hash == other.text_hash,
         length=len(probe.text),
-        shared_keys=tuple(shared),
+        shared_keys=other.reporters,
         days_apart=abs((probe.at - at).total_seconds()) / 86400,
         same_place=all(a == b for a, b in known) if known else None,
         confirmed=confirmed,

@@ -16,6 +16,9 @@ from bridge.model import Complaint
 
 _DIGITS = re.compile(r"\D+")
 
+REPORTER_KINDS = ("phone", "email", "nik")
+"""The identifiers compared, each as ``r:<kind>:<keyed hash>``."""
+
 
 def reporter_keys(complaint: Complaint, secret: bytes) -> list[str]:
     """``r:<kind>:<hash>`` for each identifier of the reporter (none when anonymous)."""

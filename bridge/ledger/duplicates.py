@@ -11,28 +11,24 @@ and asks its route to fetch it again, so it is delivered on its own.
 
 from __future__ import annotations
 
-import functools
 import json
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import TextClause, bindparam, delete, insert, select, text, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from bridge.dedup import Indexed, Probe
+from bridge.dedup.reporter import REPORTER_KINDS
 from bridge.ledger.base import Database
+from bridge.ledger.dup_candidates import candidates_query, utc
 from bridge.ledger.events import add_events, event_key, event_row
 from bridge.ledger.quarantine import set_aside
 from bridge.ledger.sql import complaint_ids, upsert
 from bridge.ledger.tables import COMPLAINT, DUP_ENTRY, DUP_KEY, DUP_PAIR, LINK, QUARANTINE
 from bridge.ledger.types import SetAside
-
-# Entries read per key at most (the newest): a key shared by thousands (a boilerplate
-# band the normaliser missed) costs the same as a rare one.
-PER_KEY = 20
 
 REVIEW, LINKED, NOT_DUPLICATE, SPLIT = "review", "linked", "not_duplicate", "split"
 
@@ -84,28 +80,23 @@ class Duplicates:
         keys = list(dict.fromkeys(probe.keys))
         if not keys:
             return []
+        params: dict[str, object] = {f"k{i}": key for i, key in enumerate(keys)}
+        params.update(cap=cap, system=exclude_system)
         with self._db.read() as session:
-            params = {f"k{i}": key for i, key in enumerate(keys)}
-            hits = session.execute(_per_key_query(len(keys)), params).all()
-            shared: dict[int, set[str]] = {}
-            for entry_id, key in hits:
-                shared.setdefault(entry_id, set()).add(key)
-            best = [e for e, _ in Counter({e: len(k) for e, k in shared.items()}).most_common(cap)]
-            if not best:
-                return []
-            rows = session.execute(_ENTRIES, {"ids": best, "system": exclude_system})
-            return [
-                Indexed(
-                    row.ref,
-                    row.text,
-                    row.text_hash,
-                    _utc(row.at),
-                    row.region,
-                    row.category,
-                    frozenset(shared[row.id]),
-                )
-                for row in rows
-            ]
+            rows = session.execute(candidates_query(len(keys)), params).all()
+        return [
+            Indexed(
+                row.ref,
+                row.text,
+                row.text_hash,
+                utc(row.at),
+                row.region,
+                row.category,
+                shared=row.shared,
+                reporters=tuple(k for k in REPORTER_KINDS if getattr(row, k)),
+            )
+            for row in rows
+        ]
 
     def decisions(self, refs: Sequence[str]) -> dict[str, dict[str, str]]:
         """New record's ref → {candidate ref → decision} for the pairs decided or queued."""
@@ -209,36 +200,6 @@ class Duplicates:
                 now,
             )
         return pair
-
-
-@functools.lru_cache(maxsize=64)
-def _per_key_query(count: int) -> TextClause:
-    """The newest ``PER_KEY`` entries of each of ``count`` keys: one index range each.
-
-    Plain SQL, built once per key count: composing the same union with the expression
-    language on every check cost more than running it.
-    """
-    # Only integers are formatted in; every key is a bound parameter.
-    arm = "SELECT * FROM (SELECT entry_id, key FROM dup_key WHERE key = :k{i} ORDER BY entry_id"
-    arms = [f"{arm.format(i=i)} DESC LIMIT {PER_KEY}) AS arm{i}" for i in range(count)]
-    return text(" UNION ALL ".join(arms))
-
-
-# The candidates themselves; one complaint holds one record per system, so a complaint
-# already linked in the new record's own system is left out.
-_ENTRIES = text(
-    "SELECT dup_entry.id, complaint.ref, dup_entry.text, dup_entry.text_hash, dup_entry.at, "
-    "dup_entry.region, dup_entry.category FROM dup_entry "
-    "JOIN complaint ON complaint.id = dup_entry.complaint_id "
-    "WHERE dup_entry.id IN :ids AND NOT EXISTS (SELECT 1 FROM link "
-    "WHERE link.complaint_id = dup_entry.complaint_id AND link.system = :system)"
-).bindparams(bindparam("ids", expanding=True))
-
-
-def _utc(at: datetime | str) -> datetime:
-    """A timestamp read by plain SQL: SQLite gives the stored text back (naive UTC)."""
-    value = datetime.fromisoformat(at) if isinstance(at, str) else at
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _insert_entry(session: Session, cid: int, probe: Probe) -> None:
