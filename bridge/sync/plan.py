@@ -39,8 +39,9 @@ For one record pulled from a route's source, the table is, in evaluation order:
    has it on; never for an unconfirmed create, a rebuild or a copy already found): a
    verdict to link (an exact normalised text, the same hashed reporter and similar text,
    or a person's ``link``) → ``LinkDuplicate`` to the existing complaint, nothing
-   created; a verdict in the grey band → ``HoldDuplicate``, set aside for ``bridge
-   review`` with the evidence.
+   created (a second record of the page for the same complaint is held instead: a
+   complaint holds one record per system); a verdict in the grey band → ``HoldDuplicate``,
+   set aside for ``bridge review`` with the evidence.
 """
 
 from __future__ import annotations
@@ -193,10 +194,17 @@ def plan(facts: Facts) -> list[Action]:
     actions: list[Action] = []
     seen: set[str] = set()
     taken: set[str] = set()  # target records linked on this page: each to one complaint only
+    joined: set[str] = set()  # complaints a duplicate joins on this page: one record each
     for observation in facts.observations:
         step = _decide(observation, facts, seen)
         action = _to_target(step, facts, taken) if isinstance(step, ToTarget) else step
-        if isinstance(action, Link):
+        if isinstance(action, LinkDuplicate):
+            if action.ref in joined:  # a complaint holds one record per system: a person decides
+                e = action.evidence
+                action = HoldDuplicate(action.own_ref, action.observation, (e,), action.text)
+            else:
+                joined.add(action.ref)
+        elif isinstance(action, Link):
             taken.add(action.target_id)
         elif isinstance(action, Create) and action.adopt is not None:
             taken.add(action.adopt.target_id)

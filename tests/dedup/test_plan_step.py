@@ -69,3 +69,19 @@ def test_a_confidential_record_is_withheld_before_any_duplicate_check() -> None:
     facts = replace(FACTS, observations=[secret], duplicates={"7": Verdict(link=EVIDENCE)})
     [action] = plan(facts)
     assert isinstance(action, Withhold)
+
+
+def test_two_records_of_one_page_never_join_the_same_complaint() -> None:
+    """The second record linking to ref-1 on the same page is held for a person instead."""
+    other = replace(OBSERVED, source_id="8", native={"id": 8})
+    facts = replace(
+        FACTS,
+        observations=[OBSERVED, other],
+        refs={"7": "ref-7", "8": "ref-8"},
+        outgoing={**FACTS.outgoing, "8": FACTS.outgoing["7"]},
+        probes={"7": PROBE, "8": PROBE},
+        duplicates={"7": Verdict(link=EVIDENCE), "8": Verdict(link=EVIDENCE)},
+    )
+    first, second = plan(facts)
+    assert isinstance(first, LinkDuplicate) and first.ref == "ref-1"
+    assert isinstance(second, HoldDuplicate) and second.ref == "ref-8"
