@@ -29,6 +29,7 @@ from bridge.cli.metrics import metrics
 from bridge.cli.quarantine import quarantine_app
 from bridge.cli.render import err, out
 from bridge.cli.review import review_app
+from bridge.cli.review_duplicates import COMMANDS as DUPLICATE_COMMANDS
 from bridge.cli.run import run, sync
 from bridge.cli.status import status, trace
 from bridge.errors import BridgeError, ConfigError
@@ -68,6 +69,8 @@ app.command("metrics")(metrics)
 app.command("doctor")(doctor)
 app.add_typer(mapping_app, name="mapping")
 app.add_typer(quarantine_app, name="quarantine")
+for name, command in DUPLICATE_COMMANDS.items():
+    review_app.command(name)(command)
 app.add_typer(review_app, name="review")
 app.add_typer(ledger_app, name="ledger")
 

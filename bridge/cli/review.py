@@ -9,6 +9,10 @@ one change waits for a person.
 ``done`` closes a flag. If the cause is still there, the next sighting opens it again,
 so closing a flag never hides a problem. Nothing here prints personal data: a flag
 holds codes and the complaint's reference, never the complaint's text.
+
+Duplicate candidates (a record that may be a complaint another door brought already)
+wait here too: ``duplicates``, ``compare``, ``link``, ``not-duplicate``, ``split``
+(``bridge.cli.review_duplicates``, registered on this group by ``bridge.cli.app``).
 """
 
 from __future__ import annotations

@@ -54,6 +54,29 @@ class LedgerSettings(_Section):
         yield "url", scrub_text(self.url)
 
 
+class DuplicateSettings(_Section):
+    """``[routes.duplicates]``: the cross-door duplicate check before a create (``bridge.dedup``).
+
+    The defaults were measured on the labelled 2017 LAPOR! set (bench/README.md). Off
+    until ``enabled = true``: a route turning it on sends its grey band to a person.
+    """
+
+    enabled: bool = False
+    window_days: float = Field(default=30, gt=0)
+    """Only complaints made this close in time are compared."""
+    auto_score: float = Field(default=80, ge=0, le=100)
+    """Text similarity (0-100) needed, with the same hashed reporter key, to link alone."""
+    review_score: float = Field(default=70, ge=0, le=100)
+    """Text similarity from which a person is asked (``bridge review duplicates``)."""
+    reporter_review_score: float = Field(default=50, ge=0, le=100)
+    """Text similarity from which a shared reporter key alone asks a person."""
+    exact_min_chars: int = Field(default=60, ge=1)
+    """An identical normalised text links alone only when at least this long."""
+    max_candidates: int = Field(default=20, ge=1)
+    evidence: tuple[Literal["exact", "reporter"], ...] = ("exact", "reporter")
+    """Which deterministic evidence may link without a person; () sends every match to review."""
+
+
 class RouteSettings(_Section):
     """One one-way route: records flow from ``source`` to ``target`` every interval."""
 
@@ -85,6 +108,8 @@ class RouteSettings(_Section):
         return self
 
     enabled: bool = True
+    duplicates: DuplicateSettings = Field(default_factory=lambda: DuplicateSettings())
+    """``[routes.duplicates]``: the cross-door duplicate check (off unless enabled)."""
 
 
 class AgencySettings(_Section):

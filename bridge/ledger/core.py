@@ -16,6 +16,7 @@ short transaction::
     ledger.leases       route leases and fencing                   (bridge.ledger.leases)
     ledger.systems      system names, renaming one                 (bridge.ledger.systems)
     ledger.meta         ledger_meta keys                           (bridge.ledger.meta)
+    ledger.duplicates   the duplicate index, its review queue      (bridge.ledger.duplicates)
 
 They share one ``Database`` (``bridge.ledger.base``): the engine, the clock, and the
 lease fences, so a route's writes are fenced alike whichever concept makes them.
@@ -32,6 +33,7 @@ from bridge.ledger import db, meta
 from bridge.ledger.base import Clock, Database, utc_now
 from bridge.ledger.creates import Creates
 from bridge.ledger.cycles import Cycles
+from bridge.ledger.duplicates import Duplicates
 from bridge.ledger.followups import Followups
 from bridge.ledger.health import Health
 from bridge.ledger.history import History
@@ -66,6 +68,7 @@ class Ledger:
         self.leases = Leases(self.db)
         self.systems = Systems(self.db)
         self.meta = Meta(self.db)
+        self.duplicates = Duplicates(self.db)
 
     @classmethod
     def open(cls, url: str, *, create: bool = True, clock: Clock = utc_now) -> Self:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Index, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bridge.ledger import dup_tables  # noqa: F401  (registers the duplicate index's tables)
 from bridge.ledger.timestamps import UTCDateTime
 
 
@@ -293,3 +294,6 @@ REVIEW = _table("review")
 ROUTE_LEASE = _table("route_lease")
 CONNECTOR_HEALTH = _table("connector_health")
 LEDGER_META = _table("ledger_meta")
+DUP_ENTRY = _table("dup_entry")
+DUP_KEY = _table("dup_key")
+DUP_PAIR = _table("dup_pair")

@@ -33,12 +33,16 @@ from bridge.errors import (
 from bridge.ledger import CreateIntent, CreateResult, SeenUpdate
 from bridge.model import Attachment
 from bridge.sync.adoption import Adoption, claim_links
+from bridge.sync.duplicate_acts import hold_duplicate, link_duplicate
+from bridge.sync.duplicates import index_sends
 from bridge.sync.observe import look_up
 from bridge.sync.plan import (
     Action,
     AdoptCopy,
     Create,
+    HoldDuplicate,
     Link,
+    LinkDuplicate,
     NoteChange,
     Quarantine,
     Sends,
@@ -90,12 +94,17 @@ def act(
                 sends.append(action)
             case AdoptCopy():
                 results.append(_adopt_copy(route, action, report))
+            case LinkDuplicate():
+                results.append(link_duplicate(route, action, report))
+            case HoldDuplicate():
+                hold_duplicate(route, action, report)
             case NoteChange():
                 pass  # reported once the page is committed
             case _:
                 report.add(line_for(action))
     if sends:
         route.memory.record_intents([intent(route, a) for a in sends])
+        index_sends(route, [a for a in sends if isinstance(a, Create)])
     # A record still owed (a create not confirmed, a look-up not yet due) holds the cursor.
     owes = any(isinstance(a, Skip) and a.owed for a in actions)
     finished = False

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
+from bridge.dedup import Probe, Verdict
 from bridge.model import Complaint
 from bridge.sync.adoption import Found
 from bridge.sync.outgoing import Outgoing, Unwritable
@@ -78,3 +79,8 @@ class Facts:
     """A route's first full pass in this ledger: the target may hold any record already."""
     link_only: bool = False
     """A rebuild: records the target does not hold are not created."""
+    duplicates: Mapping[str, Verdict] = field(default_factory=dict)
+    """Source id → the duplicate check's verdict, for new records bound for the target
+    (``bridge.sync.duplicates``; empty when the route's check is off)."""
+    probes: Mapping[str, Probe] = field(default_factory=dict)
+    """Source id → what the duplicate index keeps of the record once it is sent."""

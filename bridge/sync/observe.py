@@ -25,6 +25,7 @@ from bridge.model import carried_ref, change_hash, made_by
 from bridge.model import make_ref as reference
 from bridge.privacy import redact_record
 from bridge.sync.adoption import Found, natural_key_text
+from bridge.sync.duplicates import look_for_duplicates
 from bridge.sync.facts import Facts, KnownRecord, Observation
 from bridge.sync.outgoing import outgoing
 from bridge.sync.plan import ToTarget, bound_for_target
@@ -69,12 +70,23 @@ def observe(
     )
     # What the target holds matters only for the records the plan would send there.
     bound = bound_for_target(facts)
+    found = _found(route, bound, options)
+    # Only new records are checked for duplicates, and not in a rebuild (it creates nothing).
+    checked = {
+        s.observation.source_id: not (
+            s.pending or options.link_only or s.observation.source_id in found
+        )
+        for s in bound
+    }
+    duplicates, probes = look_for_duplicates(route, bound, checked)
     return dataclasses.replace(
         facts,
         outgoing={
             s.observation.source_id: outgoing(route, s.observation.complaint, s.ref) for s in bound
         },
-        found=_found(route, bound, options),
+        found=found,
+        duplicates=duplicates,
+        probes=probes,
     )
 
 

@@ -34,13 +34,21 @@ For one record pulled from a route's source, the table is, in evaluation order:
    backfill's or first pass's adoption offers → ``Link``, unless the target can be searched
    and may hold it (an unconfirmed create, or a first pass) → ``Create``, searched for by
    reference just before it is sent, linked to what the search or else the adoption finds;
-   otherwise → ``Create``.
+   otherwise → ``Create``;
+10. before that create, the duplicate check (``bridge.sync.duplicates``, when the route
+   has it on; never for an unconfirmed create, a rebuild or a copy already found): a
+   verdict to link (an exact normalised text, the same hashed reporter and similar text,
+   or a person's ``link``) → ``LinkDuplicate`` to the existing complaint, nothing
+   created (a second record of the page for the same complaint is held instead: a
+   complaint holds one record per system); a verdict in the grey band → ``HoldDuplicate``,
+   set aside for ``bridge review`` with the evidence.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bridge.dedup import Evidence, Probe
 from bridge.model import carried_ref
 from bridge.sync.adoption import Found
 from bridge.sync.facts import Facts, Observation
@@ -61,6 +69,35 @@ class Create:
     (``bridge.sync.act.settle``, which the dry run applies too)."""
     adopt: Found | None = None
     """A copy an adoption offers, linked when the search finds none."""
+    probe: Probe | None = None
+    """What the duplicate index keeps of it (``bridge.sync.duplicates``), when the check is on."""
+
+
+@dataclass(frozen=True)
+class LinkDuplicate:
+    """The record duplicates complaint ``ref`` (another door's, or LAPOR!'s): link it there."""
+
+    ref: str
+    own_ref: str
+    """The reference the record would have had on its own (the pair's key)."""
+    observation: Observation
+    evidence: Evidence
+    text: str
+
+
+@dataclass(frozen=True)
+class HoldDuplicate:
+    """The record may duplicate ``candidates``: set aside until a person decides."""
+
+    ref: str
+    observation: Observation
+    candidates: tuple[Evidence, ...]
+    text: str
+
+    @property
+    def reason(self) -> str:
+        best = self.candidates[0]
+        return POSSIBLE_DUPLICATE.format(ref=best.ref, score=round(best.score))
 
 
 @dataclass(frozen=True)
@@ -126,7 +163,18 @@ class Quarantine:
     field: str | None = None
 
 
-Action = Create | Link | NotFound | AdoptCopy | NoteChange | Skip | Withhold | Quarantine
+Action = (
+    Create
+    | Link
+    | NotFound
+    | AdoptCopy
+    | NoteChange
+    | Skip
+    | Withhold
+    | Quarantine
+    | LinkDuplicate
+    | HoldDuplicate
+)
 Sends = Create | Link
 """The actions whose intent is committed before the target is written (``bridge.sync.act``)."""
 
@@ -146,10 +194,17 @@ def plan(facts: Facts) -> list[Action]:
     actions: list[Action] = []
     seen: set[str] = set()
     taken: set[str] = set()  # target records linked on this page: each to one complaint only
+    joined: set[str] = set()  # complaints a duplicate joins on this page: one record each
     for observation in facts.observations:
         step = _decide(observation, facts, seen)
         action = _to_target(step, facts, taken) if isinstance(step, ToTarget) else step
-        if isinstance(action, Link):
+        if isinstance(action, LinkDuplicate):
+            if action.ref in joined:  # a complaint holds one record per system: a person decides
+                e = action.evidence
+                action = HoldDuplicate(action.own_ref, action.observation, (e,), action.text)
+            else:
+                joined.add(action.ref)
+        elif isinstance(action, Link):
             taken.add(action.target_id)
         elif isinstance(action, Create) and action.adopt is not None:
             taken.add(action.adopt.target_id)
@@ -236,7 +291,17 @@ def _to_target(step: ToTarget, facts: Facts, taken: set[str]) -> Action:
     search = facts.target_can_find_by_ref and (pending or facts.first_pass)
     if offered is not None and not search:
         return Link(ref, observation, outgoing, offered)
-    return Create(ref, observation, outgoing, resend=pending, search_first=search, adopt=offered)
+    probe = facts.probes.get(source_id)
+    # 10. A new complaint another door (or LAPOR!) brought already: linked, or a person asked.
+    verdict = facts.duplicates.get(source_id)
+    if verdict is not None and probe is not None and offered is None and not pending:
+        if verdict.link is not None:
+            return LinkDuplicate(verdict.link.ref, ref, observation, verdict.link, probe.text)
+        if verdict.review:
+            return HoldDuplicate(ref, observation, verdict.review, probe.text)
+    return Create(
+        ref, observation, outgoing, resend=pending, search_first=search, adopt=offered, probe=probe
+    )
 
 
 QUARANTINED_UNCHANGED = "quarantined earlier and unchanged since; see `bridge quarantine show`"
@@ -256,6 +321,11 @@ ORPHAN_COPY = (
     "a copy the bridge made of complaint {ref}, which this ledger does not know (was the "
     "ledger lost or replaced?): not sent back where it came from. The route that made the "
     "copy links it again by that reference; if the original is gone, nothing is owed"
+)
+
+POSSIBLE_DUPLICATE = (
+    "may duplicate complaint {ref} (text similarity {score}): held for a person, see "
+    "`bridge review duplicates`"
 )
 
 UNCONFIRMED = (

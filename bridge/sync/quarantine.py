@@ -25,6 +25,7 @@ from bridge.sync.plan import (
     QUARANTINED_UNCHANGED,
     Action,
     Create,
+    HoldDuplicate,
     Link,
     Quarantine,
     Skip,
@@ -108,7 +109,7 @@ def released(
     leaving = []
     for action in actions:
         source_id = source_id_of(action)
-        if source_id not in quarantined or isinstance(action, Quarantine):
+        if source_id not in quarantined or isinstance(action, Quarantine | HoldDuplicate):
             continue
         if isinstance(action, Skip) and action.reason == QUARANTINED_UNCHANGED:
             continue  # not even tried again

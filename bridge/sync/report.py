@@ -15,7 +15,9 @@ from bridge.sync.plan import (
     Action,
     AdoptCopy,
     Create,
+    HoldDuplicate,
     Link,
+    LinkDuplicate,
     NoteChange,
     NotFound,
     Quarantine,
@@ -70,6 +72,10 @@ def line_for(action: Action) -> PlannedLine:
             return PlannedLine("link", o.source_id, ref, target_id, ticket=o.ticket)
         case AdoptCopy(ref=ref, observation=o):
             return PlannedLine("adopt", o.source_id, ref)
+        case LinkDuplicate(ref=ref, observation=o):
+            return PlannedLine("duplicate", o.source_id, ref, ticket=o.ticket)
+        case HoldDuplicate(observation=o) as held:
+            return PlannedLine("set_aside", o.source_id, reason=held.reason, ticket=o.ticket)
         case NoteChange(ref=ref, observation=o):
             return PlannedLine("change", o.source_id, ref)
         case NotFound(ref=ref, observation=o):

@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from bridge.connector import Connector
+from bridge.dedup import DedupRules
 from bridge.health import PausePolicy
 from bridge.ledger import Ledger, RouteLedger, RouteMemory
 from bridge.lifecycle import owners_from
@@ -53,6 +54,10 @@ class Route:
     """How long after an unconfirmed create the target is searched for it (an index may lag)."""
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     """Decides when re-polls are due; tests move it instead of waiting."""
+    duplicates: DedupRules | None = None
+    """The cross-door duplicate check before a create (None: off; ``bridge.sync.duplicates``)."""
+    reporter_secret: bytes = b""
+    """Keys the reporter hashes the duplicate check compares (the ledger's id)."""
     memo: dict[str, tuple[str, str]] = field(default_factory=dict, compare=False, repr=False)
     """Raw record digest → (source id, seen hash): a daemon lists the same unchanged
     records every cycle, and mapping them again is most of an idle cycle's CPU."""

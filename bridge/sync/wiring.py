@@ -8,6 +8,7 @@ import structlog
 
 from bridge.config import BridgeConfig, RouteSettings, build_connector
 from bridge.connector import Connector
+from bridge.dedup import DedupRules
 from bridge.errors import ConfigError
 from bridge.ledger import Ledger
 from bridge.mapping import Mapping, load_mapping
@@ -48,6 +49,8 @@ def build_routes(config: BridgeConfig, ledger: Ledger, *, only: str | None = Non
             installation=config.installation,
             max_create_attempts=settings.max_create_attempts,
             settle=timedelta(seconds=settings.create_settle_seconds),
+            duplicates=_duplicate_rules(settings),
+            reporter_secret=_secret(ledger) if settings.duplicates.enabled else b"",
             reverse_routes=tuple(
                 r.name
                 for r in config.routes
@@ -88,6 +91,26 @@ def close_routes(routes: list[Route]) -> None:
             if id(connector) not in closed:
                 connector.close()
                 closed.add(id(connector))
+
+
+def _duplicate_rules(settings: RouteSettings) -> DedupRules | None:
+    rules = settings.duplicates
+    if not rules.enabled:
+        return None
+    return DedupRules(
+        window_days=rules.window_days,
+        auto_score=rules.auto_score,
+        review_score=rules.review_score,
+        reporter_review_score=rules.reporter_review_score,
+        exact_min_chars=rules.exact_min_chars,
+        max_candidates=rules.max_candidates,
+        evidence=frozenset(rules.evidence),
+    )
+
+
+def _secret(ledger: Ledger) -> bytes:
+    """The reporter hashes' key: per ledger, so the same phone hashes apart elsewhere."""
+    return ledger.identity().ledger_id.encode()
 
 
 def _forward_rule(settings: RouteSettings) -> ForwardRule | None:
