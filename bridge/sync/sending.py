@@ -1,0 +1,306 @@
+"""Sending a page's creates and links: up to the target's ``max_concurrency`` in flight.
+
+Every ledger write stays on the engine's thread, in the order ``bridge.sync.act`` gives:
+the intents are committed before ``send_all`` starts; each create is settled (a copy
+found by reference is linked instead), waits for its rate, and is noted as being sent
+(``sending_create``: the lease fence) on this thread just before its request is handed
+to a worker. Only the remote calls (attachment downloads, uploads, the create) run on
+the workers. Outcomes are recorded as they come back. When one stops the
+page (a 429, the bridge stopping, a lost lease, a failing target), nothing more starts
+and the creates still in flight are awaited: what they delivered is kept, so the page's
+commit records every create that was made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import structlog
+
+from bridge import storable
+from bridge.connector import Connector
+from bridge.errors import (
+    AttachmentUnavailable,
+    RateLimited,
+    RecordError,
+    RetryableError,
+    ShuttingDown,
+)
+from bridge.ledger import CreateResult
+from bridge.model import Attachment
+from bridge.sync.adoption import Adoption, Found, claim_links
+from bridge.sync.inflight import InFlight
+from bridge.sync.observe import look_up
+from bridge.sync.plan import Create, Link, Sends
+from bridge.sync.quarantine import quarantine
+from bridge.sync.report import CycleReport, PlannedLine, line_for
+from bridge.sync.route import CycleOptions, Route
+
+# Logged as the engine's: these are steps of its cycle.
+log = structlog.get_logger("bridge.engine")
+
+
+@dataclass(frozen=True)
+class Owed:
+    """A create not confirmed this cycle: the record stays pending, the cursor waits for it."""
+
+    ref: str
+    error: BaseException
+
+
+Sent = CreateResult | Owed | None
+"""What a send did: created or linked; owed to a later cycle; or quarantined (None)."""
+
+# Creates in a row left unconfirmed after which the target, not a record, is taken to be failing.
+FAILING_SYSTEM = 10
+
+GAVE_UP = (
+    "{target} did not confirm this complaint after {attempts} tries (last: {error}); it may "
+    "or may not be there. `bridge quarantine retry` looks it up by reference before sending"
+)
+
+
+@dataclass
+class Tally:
+    """What the sends of one page delivered so far."""
+
+    results: list[CreateResult] = field(default_factory=list)
+    owes: bool = False
+    """A create was left unconfirmed: the page's cursor must wait."""
+    owed_in_a_row: int = 0
+
+    def add(self, sent: Sent) -> None:
+        if isinstance(sent, Owed):
+            self.owes = True
+            self.owed_in_a_row += 1
+            if self.owed_in_a_row >= FAILING_SYSTEM:
+                # Not one record's trouble: the target is failing. Stop, keep what was done.
+                raise sent.error
+            return
+        self.owed_in_a_row = 0
+        if sent is not None:
+            self.results.append(sent)
+
+
+@dataclass(frozen=True)
+class Step:
+    """A call in flight for a create: its search by reference, or the create itself."""
+
+    action: Create
+    search: bool
+
+
+def send_all(
+    route: Route, sends: Sequence[Sends], report: CycleReport, options: CycleOptions, tally: Tally
+) -> None:
+    """Send ``sends`` in order; ``tally`` holds what was delivered, also when this raises."""
+    sender = _Sender(route, report, options, tally)
+    try:
+        for action in sends:
+            sender.begin(action)
+            while sender.flight.ready():
+                sender.take()
+        while sender.flight:
+            sender.take()
+    except BaseException:
+        sender.drain()
+        raise
+    finally:
+        sender.flight.close()
+
+
+@dataclass
+class _Sender:
+    route: Route
+    report: CycleReport
+    options: CycleOptions
+    tally: Tally
+
+    def __post_init__(self) -> None:
+        limit = self.route.target.max_concurrency
+        self.flight: InFlight[Step, Any] = InFlight(limit, "bridge-create")
+
+    def begin(self, action: Sends) -> None:
+        """Link it, or start its search or its create (both remote: on a worker)."""
+        if isinstance(action, Link):
+            self.tally.add(_linked(self.route, action, self.report))
+        elif action.search_first:
+            search = partial(look_up, self.route, action.ref, action.observation.source_id)
+            self._wait_for_room()
+            self.flight.start(Step(action, True), search)
+        else:
+            self._create(action, [])
+
+    def take(self) -> None:
+        """A call's outcome: a search leads to a link or a create, a create is recorded."""
+        step, future = self.flight.take()
+        if step.search:
+            # A failed search stops the page (the target is not answering), as before.
+            self._create(step.action, future.result())
+        else:
+            self.tally.add(_outcome(self.route, step.action, future, self.report))
+
+    def _create(self, action: Create, found: list[Found]) -> None:
+        settled = _settled(action, found, self.options.adopt)
+        if isinstance(settled, Link):
+            self.tally.add(_linked(self.route, settled, self.report))
+            return
+        self._wait_for_room()
+        _ready(self.route, settled, self.options)
+        self.flight.start(Step(settled, False), partial(_create, self.route, settled))
+
+    def _wait_for_room(self) -> None:
+        while self.flight.full():
+            self.flight.wait()
+
+    def drain(self) -> None:
+        """The page stops: keep every create still in flight that the target confirmed."""
+        while self.flight:
+            step, future = self.flight.take()
+            if step.search:
+                continue  # nothing was written
+            try:
+                sent = _outcome(self.route, step.action, future, self.report)
+            except Exception as exc:  # noqa: BLE001 - the page already stops for the first error
+                error = type(exc).__name__
+                log.warning("complaint.unconfirmed", route=self.route.name, error=error)
+                continue
+            if isinstance(sent, CreateResult):
+                self.tally.results.append(sent)
+
+
+def settle(route: Route, action: Create, adoption: Adoption | None) -> Create | Link:
+    """A create the target may hold already, searched for by reference: a copy found is
+    linked, else the copy an adoption offered (``Create.adopt``), which is claimed then.
+
+    Done just before the create is sent, so a page cut short wastes no search. The dry run
+    settles its creates the same way, so it says what the run does.
+    """
+    found = look_up(route, action.ref, action.observation.source_id) if action.search_first else []
+    return _settled(action, found, adoption)
+
+
+def _settled(action: Create, found: list[Found], adoption: Adoption | None) -> Create | Link:
+    if not found and action.adopt is not None:
+        found = [action.adopt]
+        claim_links(adoption, found)
+    if found:
+        return Link(action.ref, action.observation, action.outgoing, found[0])
+    return action
+
+
+def _linked(route: Route, action: Link, report: CycleReport) -> CreateResult:
+    report.add(line_for(action))
+    log.info("complaint.adopted", route=route.name, ref=action.ref, target_id=action.target_id)
+    target_hash = action.outgoing.target_hash
+    return CreateResult(action.ref, route.target.name, action.target_id, target_hash, adopted=True)
+
+
+def _ready(route: Route, action: Create, options: CycleOptions) -> None:
+    """The ledger's and the rate's say before a create starts (on the engine's thread)."""
+    if action.resend:
+        _wait_for_predecessor(route, action.ref)
+    if options.before_create is not None:
+        options.before_create()  # a rate limit, which may wait: the fence check comes after
+    # The last thing before the request: never create for a route another replica took,
+    # renew the lease for a whole TTL so a slow create keeps it, and note the sending
+    # for a successor (see bridge.ledger.leases on the window left).
+    route.memory.sending_create(action.ref)
+
+
+def _create(route: Route, action: Create) -> str:
+    """The remote part of a create (on a worker): attachments, uploads, the create."""
+    leaving = action.outgoing.complaint
+    attachments = tuple(_with_content(route.source, a) for a in leaving.attachments)
+    created = route.target.create(action.outgoing.payload, attachments, action.ref)
+    return storable.checked_remote_id(created, route.target.name)
+
+
+def _outcome(route: Route, action: Create, future: Future[str], report: CycleReport) -> Sent:
+    """What a started create came to, recorded on the engine's thread."""
+    ref = action.ref
+    try:
+        target_id = future.result()
+    except AttachmentUnavailable as exc:
+        if exc.transient:  # a 5xx or a dead host: another cycle may fetch it
+            return _owed(route, action, exc, report)
+        return _refused(route, action, exc, report)
+    except RecordError as exc:
+        return _refused(route, action, exc, report)
+    except (RateLimited, ShuttingDown):
+        # The system asks the whole route to slow down, or the bridge is stopping: not
+        # this record's trouble, and the rest of the page must wait too.
+        raise
+    except RetryableError as exc:
+        return _owed(route, action, exc, report)
+    _check_lease_after_create(route, ref, target_id)
+    line = line_for(action)
+    report.add(PlannedLine(line.action, line.source_id, ref, target_id, ticket=line.ticket))
+    log.info("complaint.created", route=route.name, ref=ref, target_id=target_id)
+    target_hash = action.outgoing.target_hash
+    return CreateResult(ref, route.target.name, target_id, target_hash, adopted=False)
+
+
+def _refused(route: Route, action: Create, error: RecordError, report: CycleReport) -> Sent:
+    route.memory.fail_create(action.ref, str(error))
+    quarantine(route, action.observation, error.reason, error.field, report)
+    return None
+
+
+def _owed(route: Route, action: Create, error: BaseException, report: CycleReport) -> Sent:
+    """Keep an unconfirmed create pending for the next cycle, or give up after enough tries."""
+    ref, observation = action.ref, action.observation
+    message = f"{type(error).__name__}: {error}"
+    route.memory.fail_create(ref, message)
+    pending = route.memory.pending_creates([ref]).get(ref)
+    attempts = pending.attempts if pending is not None else 1
+    if attempts >= route.max_create_attempts:
+        reason = GAVE_UP.format(target=route.target.name, attempts=attempts, error=message)
+        quarantine(route, observation, reason, None, report)
+        return None
+    report.add(PlannedLine("unconfirmed", observation.source_id, ref, reason=message))
+    log.warning("complaint.unconfirmed", route=route.name, ref=ref, attempt=attempts, error=message)
+    return Owed(ref, error)
+
+
+def _wait_for_predecessor(route: Route, ref: str) -> None:
+    """``RetryableError`` while a gone holder's create of ``ref`` may still reach the target."""
+    until = route.memory.resend_wait()
+    if until is None:
+        return
+    pending = route.memory.pending_creates([ref]).get(ref)
+    if pending is not None and pending.sent_at is not None:  # never sent: nothing on its way
+        raise RetryableError(
+            f"route {route.name} was taken over from a bridge that died on this machine, and "
+            f"its create of {ref} may still be on its way to {route.target.name}: it is looked "
+            f"up again, and only then sent, from {until.isoformat(timespec='seconds')}"
+        )
+
+
+def _check_lease_after_create(route: Route, ref: str, target_id: str) -> None:
+    """Say loudly when the route changed hands while this create was in flight.
+
+    The new holder may then have found nothing by reference and created the complaint
+    again: the one place where a double can still arise (bridge.ledger.leases). The
+    page's next ledger write fails with ``LeaseLost``, so nothing more is written.
+    """
+    if not route.memory.still_holds():
+        log.warning(
+            "complaint.create.outlived_lease",
+            route=route.name,
+            ref=ref,
+            target_id=target_id,
+            hint=f"another replica took the route meanwhile: check {route.target.name} "
+            "for a second record carrying this reference",
+        )
+
+
+def _with_content(source: Connector, attachment: Attachment) -> Attachment:
+    if attachment.content is not None:
+        return attachment
+    content = source.download(attachment)
+    return attachment.model_copy(update={"content": content, "size": len(content)})
