@@ -1,7 +1,7 @@
 """The bridge against a serial cron copier, same simulators, same latency, in one run.
 
     .venv/bin/python bench/http_vs_serial.py [--count 200] [--latencies 0 20 50 200]
-        [--concurrency 8] [--rate 40]
+        [--concurrency 16] [--rate 20]
 
 For each latency, two fresh pairs of simulators (SIDUMAS door and LAPOR! hub, loopback,
 every API request of both held ``latency`` ms by the simulators' fault switch) are seeded
@@ -197,7 +197,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--latencies", type=float, nargs="+", default=[0, 20, 50, 200])
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rate", type=float, default=None)
     args = parser.parse_args()
     configure_logging("console", "warning")

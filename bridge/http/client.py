@@ -59,11 +59,11 @@ class RateLimiter:
     """Spaces one connector's requests, and holds them all while the server asks for a pause.
 
     Shared by every thread using one client: with ``per_second``, no more than that many
-    requests start in any second; after a 429, no request starts before its ``Retry-After``
-    (``pause``), whichever thread got the 429. A request that would come too early waits
-    for its slot; the slot is taken before waiting, so concurrent callers queue up in order
-    instead of all waking at once. ``clock`` and ``sleep`` are injected so tests can check
-    the spacing without waiting.
+    requests start in any second (spaced for ``RATE_MARGIN`` of it); after a 429, no
+    request starts before its ``Retry-After`` (``pause``), whichever thread got the 429.
+    A request that would come too early waits for its slot; the slot is taken before
+    waiting, so concurrent callers queue up in order instead of all waking at once.
+    ``clock`` and ``sleep`` are injected so tests can check the spacing without waiting.
     """
 
     def __init__(
@@ -75,7 +75,7 @@ class RateLimiter:
     ) -> None:
         if per_second is not None and per_second <= 0:
             raise ValueError("per_second must be positive")
-        self.interval = 1.0 / per_second if per_second else 0.0
+        self.interval = 1.0 / (per_second * RATE_MARGIN) if per_second else 0.0
         self._clock = clock
         self._sleep = sleep
         self._next = 0.0
@@ -104,6 +104,9 @@ class RateLimiter:
             self.pause(DEFAULT_PAUSE if retry_after is None else min(retry_after, MAX_PAUSE))
 
 
+RATE_MARGIN = 0.95
+"""Requests are spaced for 95 % of the configured rate: the way to the server and its own
+event loop bunch requests up a little, and the server must never count one too many."""
 TOO_MANY_REQUESTS = 429
 DEFAULT_PAUSE = 1.0
 """Seconds every request of a connector waits after a 429 that names no Retry-After."""

@@ -30,7 +30,7 @@ from bridge.sync.plan import Action, AdoptCopy, Create, Link, NoteChange, Quaran
 from bridge.sync.quarantine import quarantine, released
 from bridge.sync.report import CycleReport, line_for
 from bridge.sync.route import CycleOptions, Route
-from bridge.sync.sending import Tally, send_all, settle
+from bridge.sync.sending import Tally, ahead, send_all, settle
 
 __all__ = ["Page", "act", "intent", "settle"]
 
@@ -68,14 +68,16 @@ def act(
                 pass  # reported once the page is committed
             case _:
                 report.add(line_for(action))
+    noted = ahead(route, sends)
     if sends:
-        route.memory.record_intents([intent(route, a) for a in sends])
+        # The intents, and the first creates noted as sending: one commit.
+        route.memory.record_intents([intent(route, a) for a in sends], sending=noted.refs)
     # A record still owed (a create not confirmed, a look-up not yet due) holds the cursor.
     owes = any(isinstance(a, Skip) and a.owed for a in actions)
     tally = Tally(results)
     finished = False
     try:
-        send_all(route, sends, report, options, tally)
+        send_all(route, sends, report, options, tally, noted)
         finished = True
     finally:
         # Whatever was delivered is committed even when the page stops part-way; the

@@ -11,10 +11,35 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Generic, TypeVar
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar, cast
 
 Tag = TypeVar("Tag")
 Out = TypeVar("Out")
+Out_co = TypeVar("Out_co", covariant=True)
+
+
+class Outcome(Protocol[Out_co]):
+    """What ``take`` hands back: a ``Future``, or a ``Done`` for a call made at once."""
+
+    def done(self) -> bool: ...
+    def result(self) -> Out_co: ...
+
+
+@dataclass(frozen=True)
+class Done(Generic[Out]):
+    """The outcome of a call made on the caller's thread: cheaper than a ``Future``."""
+
+    value: Out | None
+    error: Exception | None
+
+    def done(self) -> bool:
+        return True
+
+    def result(self) -> Out:
+        if self.error is not None:
+            raise self.error
+        return cast(Out, self.value)
 
 
 class InFlight(Generic[Tag, Out]):
@@ -25,18 +50,22 @@ class InFlight(Generic[Tag, Out]):
         self._pool = (
             ThreadPoolExecutor(self.limit, thread_name_prefix=name) if self.limit > 1 else None
         )
-        self._started: list[tuple[Tag, Future[Out]]] = []
+        self._started: list[tuple[Tag, Outcome[Out]]] = []
 
     def __len__(self) -> int:
         return len(self._started)
 
+    def running(self) -> int:
+        """How many calls have started and not ended."""
+        return sum(not future.done() for _, future in self._started)
+
     def full(self) -> bool:
         """True when ``limit`` calls are still running: another must end first."""
-        return sum(not future.done() for _, future in self._started) >= self.limit
+        return self.running() >= self.limit
 
     def wait(self) -> None:
         """Until one of the calls still running ends."""
-        running = [future for _, future in self._started if not future.done()]
+        running = [f for _, f in self._started if isinstance(f, Future) and not f.done()]
         if running:
             wait(running, return_when=FIRST_COMPLETED)
 
@@ -49,14 +78,13 @@ class InFlight(Generic[Tag, Out]):
         if self._pool is not None:
             self._started.append((tag, self._pool.submit(call)))
             return
-        future: Future[Out] = Future()
         try:
-            future.set_result(call())
+            done: Done[Out] = Done(call(), None)
         except Exception as exc:  # noqa: BLE001 - handed over to whoever takes the outcome
-            future.set_exception(exc)
-        self._started.append((tag, future))
+            done = Done(None, exc)
+        self._started.append((tag, done))
 
-    def take(self) -> tuple[Tag, Future[Out]]:
+    def take(self) -> tuple[Tag, Outcome[Out]]:
         """The oldest call that has ended (waiting for one if none has), and its future.
 
         Taken as they end, not as they started: a slow create (one with files to upload)

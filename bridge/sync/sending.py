@@ -2,19 +2,19 @@
 
 Every ledger write stays on the engine's thread, in the order ``bridge.sync.act`` gives:
 the intents are committed before ``send_all`` starts; each create is settled (a copy
-found by reference is linked instead), waits for its rate, and is noted as being sent
-(``sending_create``: the lease fence) on this thread just before its request is handed
-to a worker. Only the remote calls (attachment downloads, uploads, the create) run on
-the workers. Outcomes are recorded as they come back. When one stops the
-page (a 429, the bridge stopping, a lost lease, a failing target), nothing more starts
-and the creates still in flight are awaited: what they delivered is kept, so the page's
-commit records every create that was made.
+found by reference is linked instead; the search runs on a worker), waits for its rate,
+and is noted as being sent (``_note_sending``: the lease fence) on this thread just
+before its request is handed to a worker. Only the remote calls (searches, attachment
+downloads, uploads, the create) run on the workers. Outcomes are recorded as they come
+back. When one stops the page (a 429, the bridge stopping, a lost lease, a failing
+target), nothing more starts and the creates still in flight are awaited: what they
+delivered is kept, so the page's commit records every create that was made.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -33,7 +33,7 @@ from bridge.errors import (
 from bridge.ledger import CreateResult
 from bridge.model import Attachment
 from bridge.sync.adoption import Adoption, Found, claim_links
-from bridge.sync.inflight import InFlight
+from bridge.sync.inflight import InFlight, Outcome
 from bridge.sync.observe import look_up
 from bridge.sync.plan import Create, Link, Sends
 from bridge.sync.quarantine import quarantine
@@ -54,6 +54,11 @@ class Owed:
 
 Sent = CreateResult | Owed | None
 """What a send did: created or linked; owed to a later cycle; or quarantined (None)."""
+
+NOTE_FRESH = 1.0
+"""Seconds a sending note stays good for the creates it named. The window of
+bridge.ledger.leases (a create reaching the target a whole TTL after the last check)
+grows by at most this."""
 
 # Creates in a row left unconfirmed after which the target, not a record, is taken to be failing.
 FAILING_SYSTEM = 10
@@ -94,11 +99,43 @@ class Step:
     search: bool
 
 
+@dataclass(frozen=True)
+class Noted:
+    """Creates noted as sending with their intents, and when (before that commit)."""
+
+    refs: Sequence[str] = ()
+    at: float = -NOTE_FRESH
+
+
+def ahead(route: Route, sends: Sequence[Sends]) -> Noted:
+    """The creates a page's intents may note as sending: those that start at once.
+
+    The first ``max_concurrency`` calls of the page start together; among them, the
+    creates that need no search and no wait for a predecessor.
+    """
+    calls = [a for a in sends if isinstance(a, Create)][: route.target.max_concurrency]
+    at = time.monotonic()
+    return Noted([a.ref for a in calls if not (a.search_first or a.resend or a.adopt)], at)
+
+
 def send_all(
-    route: Route, sends: Sequence[Sends], report: CycleReport, options: CycleOptions, tally: Tally
+    route: Route,
+    sends: Sequence[Sends],
+    report: CycleReport,
+    options: CycleOptions,
+    tally: Tally,
+    noted: Noted = Noted(),
 ) -> None:
     """Send ``sends`` in order; ``tally`` holds what was delivered, also when this raises."""
     sender = _Sender(route, report, options, tally)
+    # Creates that may be noted as sending with another that starts: those that start next
+    # without a search or an adoption (a resend waits for its predecessor first).
+    sender.upcoming = {
+        a.ref: a
+        for a in sends
+        if isinstance(a, Create) and not (a.resend or a.search_first or a.adopt)
+    }
+    sender._noted, sender._noted_at = set(noted.refs), noted.at
     try:
         for action in sends:
             sender.begin(action)
@@ -123,10 +160,14 @@ class _Sender:
     def __post_init__(self) -> None:
         limit = self.route.target.max_concurrency
         self.flight: InFlight[Step, Any] = InFlight(limit, "bridge-create")
+        self.upcoming: dict[str, Create] = {}
+        self._noted: set[str] = set()
+        self._noted_at = -NOTE_FRESH
 
     def begin(self, action: Sends) -> None:
         """Link it, or start its search or its create (both remote: on a worker)."""
         if isinstance(action, Link):
+            self.upcoming.pop(action.ref, None)
             self.tally.add(_linked(self.route, action, self.report))
         elif action.search_first:
             search = partial(look_up, self.route, action.ref, action.observation.source_id)
@@ -146,12 +187,33 @@ class _Sender:
 
     def _create(self, action: Create, found: list[Found]) -> None:
         settled = _settled(action, found, self.options.adopt)
+        self.upcoming.pop(action.ref, None)
         if isinstance(settled, Link):
             self.tally.add(_linked(self.route, settled, self.report))
             return
         self._wait_for_room()
-        _ready(self.route, settled, self.options)
+        if settled.resend:
+            _wait_for_predecessor(self.route, settled.ref)
+        if self.options.before_create is not None:
+            self.options.before_create()  # a rate limit, which may wait: the fence comes after
+        self._note_sending(settled.ref)
         self.flight.start(Step(settled, False), partial(_create, self.route, settled))
+
+    def _note_sending(self, ref: str) -> None:
+        """The last thing before a create starts: the lease fence and the ``sent_at`` note.
+
+        Never create for a route another replica took; renew the lease for a whole TTL so a
+        slow create keeps it; note the sending for a successor (bridge.ledger.leases). One
+        note covers the creates that start with it (as many as may be in flight, those
+        that need no search first), for ``NOTE_FRESH`` seconds. Only those: a create
+        noted as sent that never left would make a successor wait for it after a crash.
+        """
+        if ref in self._noted and time.monotonic() - self._noted_at < NOTE_FRESH:
+            return
+        room = self.route.target.max_concurrency - self.flight.running()
+        batch = [ref, *(r for r in self.upcoming if r != ref)][: max(1, room)]
+        self.route.memory.sending_creates(batch)
+        self._noted, self._noted_at = set(batch), time.monotonic()
 
     def _wait_for_room(self) -> None:
         while self.flight.full():
@@ -200,18 +262,6 @@ def _linked(route: Route, action: Link, report: CycleReport) -> CreateResult:
     return CreateResult(action.ref, route.target.name, action.target_id, target_hash, adopted=True)
 
 
-def _ready(route: Route, action: Create, options: CycleOptions) -> None:
-    """The ledger's and the rate's say before a create starts (on the engine's thread)."""
-    if action.resend:
-        _wait_for_predecessor(route, action.ref)
-    if options.before_create is not None:
-        options.before_create()  # a rate limit, which may wait: the fence check comes after
-    # The last thing before the request: never create for a route another replica took,
-    # renew the lease for a whole TTL so a slow create keeps it, and note the sending
-    # for a successor (see bridge.ledger.leases on the window left).
-    route.memory.sending_create(action.ref)
-
-
 def _create(route: Route, action: Create) -> str:
     """The remote part of a create (on a worker): attachments, uploads, the create."""
     leaving = action.outgoing.complaint
@@ -220,7 +270,7 @@ def _create(route: Route, action: Create) -> str:
     return storable.checked_remote_id(created, route.target.name)
 
 
-def _outcome(route: Route, action: Create, future: Future[str], report: CycleReport) -> Sent:
+def _outcome(route: Route, action: Create, future: Outcome[str], report: CycleReport) -> Sent:
     """What a started create came to, recorded on the engine's thread."""
     ref = action.ref
     try:

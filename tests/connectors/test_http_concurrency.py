@@ -8,7 +8,7 @@ import respx
 from pydantic import ValidationError
 
 from bridge import http
-from bridge.http.client import DEFAULT_PAUSE, MAX_PAUSE
+from bridge.http.client import DEFAULT_PAUSE, MAX_PAUSE, RATE_MARGIN
 from bridge.http.connector import DEFAULT_CONCURRENCY
 from tests.connectors.test_http_policy import FakeTime
 
@@ -31,13 +31,14 @@ def test_a_429_holds_every_request_of_the_connector_for_its_retry_after() -> Non
 
 
 def test_a_429_pause_and_the_rate_add_up_in_order() -> None:
-    """With a rate of 2/s, requests after a pause resume spaced at 0.5 s."""
+    """With a rate of 2/s, requests after a pause resume spaced at 0.5 s (and a margin)."""
     fake = FakeTime()
     limiter = http.RateLimiter(2, clock=fake.clock, sleep=fake.sleep)
     limiter.acquire()
     limiter.on_response(too_many("1"))
     waits = [limiter.acquire() for _ in range(3)]
-    assert waits == pytest.approx([1, 0.5, 0.5])
+    spacing = 0.5 / RATE_MARGIN
+    assert waits == pytest.approx([1, spacing, spacing])
 
 
 @pytest.mark.parametrize(
