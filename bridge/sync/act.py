@@ -26,11 +26,12 @@ from dataclasses import dataclass
 import structlog
 
 from bridge.ledger import CreateIntent, CreateResult, SeenUpdate
+from bridge.sync.outcomes import Tally
 from bridge.sync.plan import Action, AdoptCopy, Create, Link, NoteChange, Quarantine, Sends, Skip
 from bridge.sync.quarantine import quarantine, released
 from bridge.sync.report import CycleReport, line_for
 from bridge.sync.route import CycleOptions, Route
-from bridge.sync.sending import Tally, ahead, send_all, settle
+from bridge.sync.sending import ahead, send_all, settle
 
 __all__ = ["Page", "act", "intent", "settle"]
 

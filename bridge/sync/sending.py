@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -23,72 +23,24 @@ import structlog
 
 from bridge import storable
 from bridge.connector import Connector
-from bridge.errors import (
-    AttachmentUnavailable,
-    RateLimited,
-    RecordError,
-    RetryableError,
-    ShuttingDown,
-)
 from bridge.ledger import CreateResult
 from bridge.model import Attachment
 from bridge.sync.adoption import Adoption, Found, claim_links
-from bridge.sync.inflight import InFlight, Outcome
+from bridge.sync.inflight import InFlight
 from bridge.sync.observe import look_up
+from bridge.sync.outcomes import Tally, outcome, wait_for_predecessor
 from bridge.sync.plan import Create, Link, Sends
-from bridge.sync.quarantine import quarantine
-from bridge.sync.report import CycleReport, PlannedLine, line_for
+from bridge.sync.report import CycleReport, line_for
 from bridge.sync.route import CycleOptions, Route
 
 # Logged as the engine's: these are steps of its cycle.
 log = structlog.get_logger("bridge.engine")
 
 
-@dataclass(frozen=True)
-class Owed:
-    """A create not confirmed this cycle: the record stays pending, the cursor waits for it."""
-
-    ref: str
-    error: BaseException
-
-
-Sent = CreateResult | Owed | None
-"""What a send did: created or linked; owed to a later cycle; or quarantined (None)."""
-
 NOTE_FRESH = 1.0
 """Seconds a sending note stays good for the creates it named. The window of
 bridge.ledger.leases (a create reaching the target a whole TTL after the last check)
 grows by at most this."""
-
-# Creates in a row left unconfirmed after which the target, not a record, is taken to be failing.
-FAILING_SYSTEM = 10
-
-GAVE_UP = (
-    "{target} did not confirm this complaint after {attempts} tries (last: {error}); it may "
-    "or may not be there. `bridge quarantine retry` looks it up by reference before sending"
-)
-
-
-@dataclass
-class Tally:
-    """What the sends of one page delivered so far."""
-
-    results: list[CreateResult] = field(default_factory=list)
-    owes: bool = False
-    """A create was left unconfirmed: the page's cursor must wait."""
-    owed_in_a_row: int = 0
-
-    def add(self, sent: Sent) -> None:
-        if isinstance(sent, Owed):
-            self.owes = True
-            self.owed_in_a_row += 1
-            if self.owed_in_a_row >= FAILING_SYSTEM:
-                # Not one record's trouble: the target is failing. Stop, keep what was done.
-                raise sent.error
-            return
-        self.owed_in_a_row = 0
-        if sent is not None:
-            self.results.append(sent)
 
 
 @dataclass(frozen=True)
@@ -183,7 +135,7 @@ class _Sender:
             # A failed search stops the page (the target is not answering), as before.
             self._create(step.action, future.result())
         else:
-            self.tally.add(_outcome(self.route, step.action, future, self.report))
+            self.tally.add(outcome(self.route, step.action, future, self.report))
 
     def _create(self, action: Create, found: list[Found]) -> None:
         settled = _settled(action, found, self.options.adopt)
@@ -193,7 +145,7 @@ class _Sender:
             return
         self._wait_for_room()
         if settled.resend:
-            _wait_for_predecessor(self.route, settled.ref)
+            wait_for_predecessor(self.route, settled.ref)
         if self.options.before_create is not None:
             self.options.before_create()  # a rate limit, which may wait: the fence comes after
         self._note_sending(settled.ref)
@@ -226,7 +178,7 @@ class _Sender:
             if step.search:
                 continue  # nothing was written
             try:
-                sent = _outcome(self.route, step.action, future, self.report)
+                sent = outcome(self.route, step.action, future, self.report)
             except Exception as exc:  # noqa: BLE001 - the page already stops for the first error
                 error = type(exc).__name__
                 log.warning("complaint.unconfirmed", route=self.route.name, error=error)
@@ -268,85 +220,6 @@ def _create(route: Route, action: Create) -> str:
     attachments = tuple(_with_content(route.source, a) for a in leaving.attachments)
     created = route.target.create(action.outgoing.payload, attachments, action.ref)
     return storable.checked_remote_id(created, route.target.name)
-
-
-def _outcome(route: Route, action: Create, future: Outcome[str], report: CycleReport) -> Sent:
-    """What a started create came to, recorded on the engine's thread."""
-    ref = action.ref
-    try:
-        target_id = future.result()
-    except AttachmentUnavailable as exc:
-        if exc.transient:  # a 5xx or a dead host: another cycle may fetch it
-            return _owed(route, action, exc, report)
-        return _refused(route, action, exc, report)
-    except RecordError as exc:
-        return _refused(route, action, exc, report)
-    except (RateLimited, ShuttingDown):
-        # The system asks the whole route to slow down, or the bridge is stopping: not
-        # this record's trouble, and the rest of the page must wait too.
-        raise
-    except RetryableError as exc:
-        return _owed(route, action, exc, report)
-    _check_lease_after_create(route, ref, target_id)
-    line = line_for(action)
-    report.add(PlannedLine(line.action, line.source_id, ref, target_id, ticket=line.ticket))
-    log.info("complaint.created", route=route.name, ref=ref, target_id=target_id)
-    target_hash = action.outgoing.target_hash
-    return CreateResult(ref, route.target.name, target_id, target_hash, adopted=False)
-
-
-def _refused(route: Route, action: Create, error: RecordError, report: CycleReport) -> Sent:
-    route.memory.fail_create(action.ref, str(error))
-    quarantine(route, action.observation, error.reason, error.field, report)
-    return None
-
-
-def _owed(route: Route, action: Create, error: BaseException, report: CycleReport) -> Sent:
-    """Keep an unconfirmed create pending for the next cycle, or give up after enough tries."""
-    ref, observation = action.ref, action.observation
-    message = f"{type(error).__name__}: {error}"
-    route.memory.fail_create(ref, message)
-    pending = route.memory.pending_creates([ref]).get(ref)
-    attempts = pending.attempts if pending is not None else 1
-    if attempts >= route.max_create_attempts:
-        reason = GAVE_UP.format(target=route.target.name, attempts=attempts, error=message)
-        quarantine(route, observation, reason, None, report)
-        return None
-    report.add(PlannedLine("unconfirmed", observation.source_id, ref, reason=message))
-    log.warning("complaint.unconfirmed", route=route.name, ref=ref, attempt=attempts, error=message)
-    return Owed(ref, error)
-
-
-def _wait_for_predecessor(route: Route, ref: str) -> None:
-    """``RetryableError`` while a gone holder's create of ``ref`` may still reach the target."""
-    until = route.memory.resend_wait()
-    if until is None:
-        return
-    pending = route.memory.pending_creates([ref]).get(ref)
-    if pending is not None and pending.sent_at is not None:  # never sent: nothing on its way
-        raise RetryableError(
-            f"route {route.name} was taken over from a bridge that died on this machine, and "
-            f"its create of {ref} may still be on its way to {route.target.name}: it is looked "
-            f"up again, and only then sent, from {until.isoformat(timespec='seconds')}"
-        )
-
-
-def _check_lease_after_create(route: Route, ref: str, target_id: str) -> None:
-    """Say loudly when the route changed hands while this create was in flight.
-
-    The new holder may then have found nothing by reference and created the complaint
-    again: the one place where a double can still arise (bridge.ledger.leases). The
-    page's next ledger write fails with ``LeaseLost``, so nothing more is written.
-    """
-    if not route.memory.still_holds():
-        log.warning(
-            "complaint.create.outlived_lease",
-            route=route.name,
-            ref=ref,
-            target_id=target_id,
-            hint=f"another replica took the route meanwhile: check {route.target.name} "
-            "for a second record carrying this reference",
-        )
 
 
 def _with_content(source: Connector, attachment: Attachment) -> Attachment:
