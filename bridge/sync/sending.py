@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from functools import partial
 from typing import Any
 
@@ -79,15 +79,7 @@ def send_all(
     noted: Noted = Noted(),
 ) -> None:
     """Send ``sends`` in order; ``tally`` holds what was delivered, also when this raises."""
-    sender = _Sender(route, report, options, tally)
-    # Creates that may be noted as sending with another that starts: those that start next
-    # without a search or an adoption (a resend waits for its predecessor first).
-    sender.upcoming = {
-        a.ref: a
-        for a in sends
-        if isinstance(a, Create) and not (a.resend or a.search_first or a.adopt)
-    }
-    sender._noted, sender._noted_at = set(noted.refs), noted.at
+    sender = _Sender(route, report, options, tally, sends, noted)
     try:
         for action in sends:
             sender.begin(action)
@@ -108,13 +100,20 @@ class _Sender:
     report: CycleReport
     options: CycleOptions
     tally: Tally
+    sends: InitVar[Sequence[Sends]]
+    noted: InitVar[Noted]
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, sends: Sequence[Sends], noted: Noted) -> None:
         limit = self.route.target.max_concurrency
         self.flight: InFlight[Step, Any] = InFlight(limit, "bridge-create")
-        self.upcoming: dict[str, Create] = {}
-        self._noted: set[str] = set()
-        self._noted_at = -NOTE_FRESH
+        # Creates that may be noted as sending with another that starts: those that start
+        # next without a search or an adoption (a resend waits for its predecessor first).
+        self.upcoming = {
+            a.ref: a
+            for a in sends
+            if isinstance(a, Create) and not (a.resend or a.search_first or a.adopt)
+        }
+        self._noted, self._noted_at = set(noted.refs), noted.at
 
     def begin(self, action: Sends) -> None:
         """Link it, or start its search or its create (both remote: on a worker)."""
