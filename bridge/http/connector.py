@@ -17,7 +17,8 @@ auth headers (``auth_headers``) and which secrets to check when they are refused
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import ClassVar
 
@@ -87,6 +88,8 @@ class HttpApiSettings(HttpConnectorSettings):
 
 
 HttpSettingsT = TypeVar("HttpSettingsT", bound=HttpApiSettings, default=HttpApiSettings)
+ItemT = TypeVar("ItemT")
+ResultT = TypeVar("ResultT")
 
 
 class HttpConnector(Connector[HttpSettingsT]):
@@ -147,6 +150,16 @@ class HttpConnector(Connector[HttpSettingsT]):
 
     def close(self) -> None:
         self._client.close()
+
+    def _each(self, call: Callable[[ItemT], ResultT], items: Sequence[ItemT]) -> list[ResultT]:
+        """``call`` for every item (a detail per listed record), up to ``max_concurrency``
+        at once, under the client's rate and 429 pause; results in order. The first error
+        is raised once every call has ended."""
+        if self.max_concurrency <= 1 or len(items) <= 1:
+            return [call(item) for item in items]
+        workers = min(self.max_concurrency, len(items))
+        with ThreadPoolExecutor(workers, thread_name_prefix=f"{self.name}-read") as pool:
+            return list(pool.map(call, items))
 
     def _prepare(self) -> None:
         """Make the client ready to carry credentials (a login); nothing by default."""
