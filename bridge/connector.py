@@ -112,6 +112,9 @@ class Connector(ABC, Generic[SettingsT]):
     """``set_status`` works here."""
     can_forward: bool = False
     """``forward`` works here (LAPOR!'s *Bukan Wewenang*)."""
+    max_concurrency: int = 1
+    """How many of its creates (and detail reads) the engine may have in flight at once;
+    more than 1 only where the connector is safe to call from several threads."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

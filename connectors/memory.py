@@ -19,7 +19,6 @@ moves its ``updated_at`` forward, never back, so a cursor pull sees it.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +37,7 @@ from .memory_store import (
     cursor_key,
     forget_shared_stores,
     listed_since,
+    plain_copy,
     shared_store,
 )
 
@@ -108,12 +108,12 @@ class MemoryConnector(Connector[MemorySettings]):
                 records = [r for r in records if listed_since(r, since)]
         size = max(1, self.options.page_size)
         for start in range(0, len(records), size):
-            yield [copy.deepcopy(r) for r in records[start : start + size]]
+            yield [plain_copy(r) for r in records[start : start + size]]
 
     def get(self, record_id: str) -> NativeRecord | None:
         self._store.maybe_fail("get")
         record = self._store.records.get(record_id)
-        return copy.deepcopy(record) if record is not None else None
+        return plain_copy(record) if record is not None else None
 
     def create(self, record: NativeRecord, attachments: Sequence[Attachment], ref: str) -> str:
         self._store.maybe_fail("create")
@@ -121,11 +121,12 @@ class MemoryConnector(Connector[MemorySettings]):
             return self._count_only()
         stored = self._stamp(record)
         for key, value in self.options.defaults.items():
-            stored.setdefault(key, copy.deepcopy(value))
+            stored.setdefault(key, plain_copy(value))
         stored[REF_KEY] = ref
         if attachments:
             stored[ATTACHMENTS_KEY] = [a.filename for a in attachments]
         self._store.records[stored["id"]] = stored
+        self._note_ref(stored)
         self._store.creates += 1
         log.info("memory.record.created", connector=self.name, record_id=stored["id"])
         if self._store.drop_response_after_create:
@@ -134,21 +135,30 @@ class MemoryConnector(Connector[MemorySettings]):
 
     def find_by_ref(self, ref: str) -> str | None:
         self._store.maybe_fail("find_by_ref")
-        for record_id, record in self._store.records.items():
-            if record.get(REF_KEY) == ref:
-                return record_id
-        return None
+        record_id = self._store.by_ref.get(ref)
+        if record_id is None:
+            return None  # every way a reference gets into a record notes it (_note_ref)
+        record = self._store.records.get(record_id)
+        if record is not None and record.get(REF_KEY) == ref:
+            return record_id
+        # The first record with it was replaced: the slow way, as a real search would.
+        found = next((i for i, r in self._store.records.items() if r.get(REF_KEY) == ref), None)
+        if found is None:
+            del self._store.by_ref[ref]
+        else:
+            self._store.by_ref[ref] = found
+        return found
 
     def followups(self, record_id: str) -> list[NativeRecord]:
         """Copies of the record's follow-ups; an unknown record raises RemoteRejected (404)."""
         self._store.maybe_fail("followups")
-        return copy.deepcopy(self._record(record_id).get(FOLLOWUPS_KEY, []))
+        return plain_copy(self._record(record_id).get(FOLLOWUPS_KEY, []))
 
     def add_followup(
         self, record_id: str, followup: NativeRecord, attachments: Sequence[Attachment]
     ) -> str | None:
         self._store.maybe_fail("add_followup")
-        stored = copy.deepcopy(followup)
+        stored = plain_copy(followup)
         if attachments:
             stored[ATTACHMENTS_KEY] = [a.filename for a in attachments]
         new_id = self.post_followup(record_id, stored)
@@ -169,7 +179,7 @@ class MemoryConnector(Connector[MemorySettings]):
     def post_followup(self, record_id: str, followup: NativeRecord) -> str:
         """Append a follow-up as the system's own users would; returns its id ("f-<n>")."""
         record = self._record(record_id)
-        stored = copy.deepcopy(followup)
+        stored = plain_copy(followup)
         stored["id"] = str(stored.get("id") or self._store.new_followup_id())
         record.setdefault(FOLLOWUPS_KEY, []).append(stored)
         bump(record)
@@ -178,18 +188,20 @@ class MemoryConnector(Connector[MemorySettings]):
     def change(self, record_id: str, **fields: Any) -> None:
         """Merge ``fields`` into a record and move its ``updated_at`` forward."""
         record = self._record(record_id)
-        record.update(copy.deepcopy(fields))
+        record.update(plain_copy(fields))
+        self._note_ref(record)
         bump(record)
 
     def put(self, record: NativeRecord) -> str:
         """Insert or replace a record as the remote system's own users would; returns its id."""
         stored = self._stamp(record)
         self._store.records[stored["id"]] = stored
+        self._note_ref(stored)
         return str(stored["id"])
 
     def records(self) -> list[NativeRecord]:
         """Copies of every stored record, in insertion order."""
-        return [copy.deepcopy(r) for r in self._store.records.values()]
+        return [plain_copy(r) for r in self._store.records.values()]
 
     def fail_next(
         self,
@@ -235,9 +247,14 @@ class MemoryConnector(Connector[MemorySettings]):
             raise RemoteRejected(f"{self.name}: no record {record_id!r}", status_code=404)
         return record
 
+    def _note_ref(self, record: NativeRecord) -> None:
+        ref = record.get(REF_KEY)
+        if isinstance(ref, str):
+            self._store.by_ref.setdefault(ref, str(record["id"]))
+
     def _stamp(self, record: NativeRecord) -> NativeRecord:
         """A private copy with an id and an ``updated_at`` (now, if the record has none)."""
-        stored = copy.deepcopy(record)
+        stored = plain_copy(record)
         stored["id"] = str(stored.get("id") or self._store.new_id())
         stored.setdefault("updated_at", datetime.now(UTC).isoformat())
         return stored

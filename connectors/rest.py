@@ -73,7 +73,8 @@ class RestConnector(HttpConnector[RestSettings]):
                 raise ValueError("`since` must be timezone-aware")
             params[self.options.since_param] = since.isoformat()
         for page in self._pages(params):
-            yield [self._detail_of(r) for r in page] if self.options.fetch_detail else page
+            # The details of a page are read up to max_concurrency at once, in order.
+            yield self._each(self._detail_of, page) if self.options.fetch_detail else page
 
     def get(self, record_id: str) -> NativeRecord | None:
         if not self.options.detail_path:

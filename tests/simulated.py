@@ -46,6 +46,14 @@ class Sims:
         text = text.replace(named, f"{named}create_settle_seconds = 0\n", 1)
         self.config_path.write_text(text, encoding="utf-8")
 
+    def one_create_at_a_time(self) -> None:
+        """LAPOR! gets one create at a time (``max_concurrency = 1``): a kill then finds at
+        most one in flight, which the rerun finds by reference. With more in flight, one
+        the hub had not received yet makes the rerun wait out the dead holder's lease."""
+        text = self.config_path.read_text(encoding="utf-8")
+        text = text.replace('type = "lapor"\n', 'type = "lapor"\nmax_concurrency = 1\n', 1)
+        self.config_path.write_text(text, encoding="utf-8")
+
     def hub_copies(self) -> Counter[str]:
         """How many LAPOR! complaints carry each bridge reference (``#lb…`` in ``tags_raw``).
 

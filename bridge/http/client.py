@@ -19,6 +19,7 @@ import httpx
 from bridge import __version__
 from bridge.errors import ConfigError
 from bridge.http.body import Bounds, unusable_header
+from bridge.http.status import parse_retry_after
 
 USER_AGENT = f"lapor-bridge/{__version__}"
 
@@ -41,6 +42,8 @@ class HttpSettings:
     """The largest attachment downloaded (LAPOR!'s upload limit is assumed to be 10 MB)."""
     request_deadline: float = 120.0
     """Wall-clock seconds one request may take, connect and every read together."""
+    max_concurrency: int = 1
+    """Requests of this connector in flight at once (the engine's writes and detail reads)."""
 
     def bounds(self, limit: int | None = None) -> Bounds:
         """What one request may take; ``limit`` defaults to ``max_response_bytes``."""
@@ -53,24 +56,26 @@ class HttpSettings:
 
 
 class RateLimiter:
-    """Spaces requests so that no more than ``per_second`` start in any second.
+    """Spaces one connector's requests, and holds them all while the server asks for a pause.
 
-    Shared by every thread using one client. A request that would come too early
-    waits for its slot; the slot is taken before waiting, so concurrent callers
-    queue up in order instead of all waking at once. ``clock`` and ``sleep`` are
-    injected so tests can check the spacing without waiting.
+    Shared by every thread using one client: with ``per_second``, no more than that many
+    requests start in any second (spaced for ``RATE_MARGIN`` of it); after a 429, no
+    request starts before its ``Retry-After`` (``pause``), whichever thread got the 429.
+    A request that would come too early waits for its slot; the slot is taken before
+    waiting, so concurrent callers queue up in order instead of all waking at once.
+    ``clock`` and ``sleep`` are injected so tests can check the spacing without waiting.
     """
 
     def __init__(
         self,
-        per_second: float,
+        per_second: float | None,
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if per_second <= 0:
+        if per_second is not None and per_second <= 0:
             raise ValueError("per_second must be positive")
-        self.interval = 1.0 / per_second
+        self.interval = 1.0 / (per_second * RATE_MARGIN) if per_second else 0.0
         self._clock = clock
         self._sleep = sleep
         self._next = 0.0
@@ -86,6 +91,27 @@ class RateLimiter:
         if wait > 0:
             self._sleep(wait)
         return wait
+
+    def pause(self, seconds: float) -> None:
+        """No request of this connector starts for ``seconds`` (a 429's ``Retry-After``)."""
+        with self._lock:
+            self._next = max(self._next, self._clock() + seconds)
+
+    def on_response(self, response: httpx.Response) -> None:
+        """A 429 slows the whole connector, not only the thread that got it."""
+        if response.status_code == TOO_MANY_REQUESTS:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            self.pause(DEFAULT_PAUSE if retry_after is None else min(retry_after, MAX_PAUSE))
+
+
+RATE_MARGIN = 0.95
+"""Requests are spaced for 95 % of the configured rate: the way to the server and its own
+event loop bunch requests up a little, and the server must never count one too many."""
+TOO_MANY_REQUESTS = 429
+DEFAULT_PAUSE = 1.0
+"""Seconds every request of a connector waits after a 429 that names no Retry-After."""
+MAX_PAUSE = 60.0
+"""A Retry-After beyond this is the retry policy's to refuse (it gives up), not a pause's."""
 
 
 def make_client(
@@ -112,10 +138,13 @@ def make_client(
                 for name in bad
             ]
         )
-    hooks: dict[str, list[Callable[..., Any]]] = {}
-    if http.max_requests_per_second:
-        limiter = RateLimiter(http.max_requests_per_second)
-        hooks["request"] = [lambda _request: limiter.acquire()]
+    # Always one limiter per client: without a rate it still spreads a 429's pause to
+    # every thread sending through this client.
+    limiter = RateLimiter(http.max_requests_per_second)
+    hooks: dict[str, list[Callable[..., Any]]] = {
+        "request": [lambda _request: limiter.acquire()],
+        "response": [limiter.on_response],
+    }
     return httpx.Client(
         base_url=base_url,
         headers={"Accept": "application/json", "User-Agent": USER_AGENT, **headers},
@@ -124,6 +153,10 @@ def make_client(
         follow_redirects=False,
         transport=transport,
         event_hooks=hooks,
+        limits=httpx.Limits(
+            max_connections=max(http.max_concurrency, 10),
+            max_keepalive_connections=max(http.max_concurrency, 10),
+        ),
     )
 
 

@@ -17,7 +17,9 @@ auth headers (``auth_headers``) and which secrets to check when they are refused
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import ClassVar
 
 import httpx
@@ -69,13 +71,25 @@ class HttpConnectorSettings(ConnectorSettings):
         return RetrySettings(attempts=self.retry_attempts, max_total=self.retry_max_seconds)
 
 
+DEFAULT_CONCURRENCY = 16
+"""Chosen by measurement (bench/README.md): 8 in flight gave 9.6x a serial copier at 50 ms
+and 11x at 200 ms; 16 reach the 10x and 15x asked for, still under max_requests_per_second."""
+
+
 class HttpApiSettings(HttpConnectorSettings):
     """The HTTP policy keys and the API's root, ``base_url``: what ``HttpConnector`` needs."""
 
     base_url: str
+    max_concurrency: int = Field(DEFAULT_CONCURRENCY, ge=1, le=64)
+    """Requests to this system in flight at once: creates (with their uploads), detail reads.
+
+    Still under ``max_requests_per_second``; a 429 pauses them all. 1: one at a time.
+    """
 
 
 HttpSettingsT = TypeVar("HttpSettingsT", bound=HttpApiSettings, default=HttpApiSettings)
+ItemT = TypeVar("ItemT")
+ResultT = TypeVar("ResultT")
 
 
 class HttpConnector(Connector[HttpSettingsT]):
@@ -96,7 +110,8 @@ class HttpConnector(Connector[HttpSettingsT]):
     ) -> None:
         super().__init__(name, settings)
         options = self.options
-        self.http = options.http_settings()
+        self.http = replace(options.http_settings(), max_concurrency=options.max_concurrency)
+        self.max_concurrency = options.max_concurrency
         self.retry = retry or options.retry_settings()
         self._auth_hint = self.auth_hint()
         prefixes = options.attachment_path_prefixes
@@ -135,6 +150,16 @@ class HttpConnector(Connector[HttpSettingsT]):
 
     def close(self) -> None:
         self._client.close()
+
+    def _each(self, call: Callable[[ItemT], ResultT], items: Sequence[ItemT]) -> list[ResultT]:
+        """``call`` for every item (a detail per listed record), up to ``max_concurrency``
+        at once, under the client's rate and 429 pause; results in order. The first error
+        is raised once every call has ended."""
+        if self.max_concurrency <= 1 or len(items) <= 1:
+            return [call(item) for item in items]
+        workers = min(self.max_concurrency, len(items))
+        with ThreadPoolExecutor(workers, thread_name_prefix=f"{self.name}-read") as pool:
+            return list(pool.map(call, items))
 
     def _prepare(self) -> None:
         """Make the client ready to carry credentials (a login); nothing by default."""

@@ -44,10 +44,20 @@ class Creates:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def record_intents(self, route: str, intents: Sequence[CreateIntent]) -> None:
-        """Commit the intent to create, before the remote call (never two LAPOR! complaints)."""
-        with self._db.route_write(route) as session:
-            record_intents(session, route, intents, self._db.clock())
+    def record_intents(
+        self, route: str, intents: Sequence[CreateIntent], *, sending: Sequence[str] = ()
+    ) -> None:
+        """Commit the intent to create, before the remote call (never two LAPOR! complaints).
+
+        ``sending``: refs of these creates about to start, noted as ``sending_many`` would,
+        in the same transaction (one commit fewer per page).
+        """
+        with self._db.route_write(route, renew=bool(sending)) as session:
+            now = self._db.clock()
+            record_intents(session, route, intents, now)
+            targets = {i.ref: i.target_system for i in intents}
+            for target in set(targets.values()):
+                _stamp_sent(session, [r for r in sending if targets.get(r) == target], target, now)
 
     def pending(
         self, route: str, target_system: str, refs: Sequence[str] | None = None
@@ -77,9 +87,12 @@ class Creates:
         if the route was taken over, else the lease is renewed for a whole TTL
         (``bridge.ledger.leases``).
         """
+        self.sending_many(route, [ref], target_system)
+
+    def sending_many(self, route: str, refs: Sequence[str], target_system: str) -> None:
+        """``sending`` for creates about to start together: one check, one commit."""
         with self._db.route_write(route, renew=True) as session:
-            cid = require_ids(session, [ref])[ref]
-            session.execute(_update_create(cid, target_system).values(sent_at=self._db.clock()))
+            _stamp_sent(session, refs, target_system, self._db.clock())
 
     def complete(self, route: str, results: Sequence[CreateResult]) -> None:
         """Link each created (or adopted) record and close its pending create."""
@@ -157,6 +170,22 @@ def _fail_create(
         session,
         [event_row(cid, key, now, route, "complaint.create_failed", target_system, detail)],
     )
+
+
+def _stamp_sent(session: Session, refs: Sequence[str], target_system: str, now: datetime) -> None:
+    """``sent_at`` of the pending creates of ``refs``: one UPDATE per chunk, not one each."""
+    if not refs:
+        return
+    for part in chunks(list(require_ids(session, refs).values())):
+        session.execute(
+            update(PENDING_OP)
+            .where(
+                PENDING_OP.c.kind == CREATE,
+                PENDING_OP.c.target_system == target_system,
+                PENDING_OP.c.complaint_id.in_(part),
+            )
+            .values(sent_at=now)
+        )
 
 
 def _update_create(cid: int, target_system: str) -> Update:

@@ -39,11 +39,14 @@ its TTL has passed, so a long cycle keeps its route page after page.
 **Remote creates.** A remote create is not a ledger write, so fencing alone cannot
 stop a replica whose lease ran out from sending one. What is guaranteed:
 
-1. Right before each remote create, ``ledger.creates.sending`` (called by
-   ``bridge.sync.act.send``) checks the lease, renews it for a *whole* TTL (a
+1. Right before each remote create, ``ledger.creates.sending_many`` (called by
+   ``bridge.sync.sending``) checks the lease, renews it for a *whole* TTL (a
    plain fence check renews only once a third of the TTL has passed) and stamps
    the create's ``sent_at``, in one transaction: a create that starts on a live
    lease keeps the route for at least one TTL, whatever was left of it before.
+   One such check covers the creates of a page that start within
+   ``bridge.sync.sending.NOTE_FRESH`` (1 s) of it, so the window below grows by
+   at most that.
 2. So another replica takes the route over only after A has been out of touch
    with the ledger for a whole TTL after its last check. It then resumes A's
    started creates: the engine plans a ``Resume`` for every pending create of the

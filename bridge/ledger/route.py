@@ -114,13 +114,18 @@ class RouteLedger:
     def pending_creates(self, refs: Sequence[str] | None = None) -> dict[str, PendingInfo]:
         return self.ledger.creates.pending(self.name, self.target, refs)
 
-    def record_intents(self, intents: Sequence[CreateIntent]) -> None:
+    def record_intents(
+        self, intents: Sequence[CreateIntent], *, sending: Sequence[str] = ()
+    ) -> None:
         with self._fenced():
-            self.ledger.creates.record_intents(self.name, intents)
+            self.ledger.creates.record_intents(self.name, intents, sending=sending)
 
     def sending_create(self, ref: str) -> None:
+        self.sending_creates([ref])
+
+    def sending_creates(self, refs: Sequence[str]) -> None:
         with self._fenced():
-            self.ledger.creates.sending(self.name, ref, self.target)
+            self.ledger.creates.sending_many(self.name, refs, self.target)
 
     def fail_create(self, ref: str, error: str) -> None:
         with self._fenced():

@@ -12,6 +12,10 @@ The order of writes is what makes "nothing lost, nothing doubled" hold:
 4. links, hashes and the source cursor are committed together, after the remote writes,
    one page at a time: a run that keeps failing part-way still progresses, and a cursor
    never passes a record the ledger does not hold.
+
+Creates run up to the target's ``max_concurrency`` at once (``bridge.sync.sending``):
+only their remote calls leave the engine's thread, and the page commits after every
+create it started has come back, so the order above holds for each of them.
 """
 
 from __future__ import annotations
@@ -21,21 +25,10 @@ from dataclasses import dataclass
 
 import structlog
 
-from bridge import storable
-from bridge.connector import Connector
-from bridge.errors import (
-    AttachmentUnavailable,
-    RateLimited,
-    RecordError,
-    RetryableError,
-    ShuttingDown,
-)
 from bridge.ledger import CreateIntent, CreateResult, SeenUpdate
-from bridge.model import Attachment
-from bridge.sync.adoption import Adoption, claim_links
 from bridge.sync.duplicate_acts import hold_duplicate, link_duplicate
 from bridge.sync.duplicates import index_sends
-from bridge.sync.observe import look_up
+from bridge.sync.outcomes import Tally
 from bridge.sync.plan import (
     Action,
     AdoptCopy,
@@ -49,8 +42,11 @@ from bridge.sync.plan import (
     Skip,
 )
 from bridge.sync.quarantine import quarantine, released
-from bridge.sync.report import CycleReport, PlannedLine, line_for
+from bridge.sync.report import CycleReport, line_for
 from bridge.sync.route import CycleOptions, Route
+from bridge.sync.sending import ahead, send_all, settle
+
+__all__ = ["Page", "act", "intent", "settle"]
 
 # Logged as the engine's: these are steps of its cycle.
 log = structlog.get_logger("bridge.engine")
@@ -66,18 +62,6 @@ class Page:
     """Source ids whose content changed: due a re-poll until ``bridge.sync.updates`` ran."""
     quarantined: set[str]
     """Source ids quarantined before this page; those that went through are released."""
-
-
-@dataclass(frozen=True)
-class Owed:
-    """A create not confirmed this cycle: the record stays pending, the cursor waits for it."""
-
-    ref: str
-    error: BaseException
-
-
-# Creates in a row left unconfirmed after which the target, not a record, is taken to be failing.
-FAILING_SYSTEM = 10
 
 
 def act(
@@ -102,31 +86,22 @@ def act(
                 pass  # reported once the page is committed
             case _:
                 report.add(line_for(action))
+    noted = ahead(route, sends)
     if sends:
-        route.memory.record_intents([intent(route, a) for a in sends])
+        # The intents, and the first creates noted as sending: one commit.
+        route.memory.record_intents([intent(route, a) for a in sends], sending=noted.refs)
         index_sends(route, [a for a in sends if isinstance(a, Create)])
     # A record still owed (a create not confirmed, a look-up not yet due) holds the cursor.
     owes = any(isinstance(a, Skip) and a.owed for a in actions)
+    tally = Tally(results)
     finished = False
     try:
-        owed_in_a_row = 0
-        for action in sends:
-            result = send(route, action, report, options)
-            if isinstance(result, Owed):
-                owes = True
-                owed_in_a_row += 1
-                if owed_in_a_row >= FAILING_SYSTEM:
-                    # Not one record's trouble: the target is failing. Stop, keep what was done.
-                    raise result.error
-                continue
-            owed_in_a_row = 0
-            if result is not None:
-                results.append(result)
+        send_all(route, sends, report, options, tally, noted)
         finished = True
     finally:
         # Whatever was delivered is committed even when the page stops part-way; the
         # cursor moves only when the whole page went through.
-        cursor = page.cursor if finished and not owes else None
+        cursor = page.cursor if finished and not (owes or tally.owes) else None
         route.memory.complete_page(
             results,
             cursor=cursor,
@@ -155,128 +130,6 @@ def intent(route: Route, action: Sends) -> CreateIntent:
     )
 
 
-GAVE_UP = (
-    "{target} did not confirm this complaint after {attempts} tries (last: {error}); it may "
-    "or may not be there. `bridge quarantine retry` looks it up by reference before sending"
-)
-
-Sent = CreateResult | Owed | None
-"""What ``send`` did: created or linked; owed to a later cycle; or quarantined (None)."""
-
-
-def settle(route: Route, action: Create, adoption: Adoption | None) -> Create | Link:
-    """A create the target may hold already, searched for by reference: a copy found is
-    linked, else the copy an adoption offered (``Create.adopt``), which is claimed then.
-
-    Done just before the create is sent, so a page cut short wastes no search. The dry run
-    settles its creates the same way, so it says what the run does.
-    """
-    found = look_up(route, action.ref, action.observation.source_id) if action.search_first else []
-    if not found and action.adopt is not None:
-        found = [action.adopt]
-        claim_links(adoption, found)
-    if found:
-        return Link(action.ref, action.observation, action.outgoing, found[0])
-    return action
-
-
-def send(route: Route, action: Sends, report: CycleReport, options: CycleOptions) -> Sent:
-    """Link one complaint to the copy the target holds, or create it there."""
-    ref = action.ref
-    if isinstance(action, Create):
-        action = settle(route, action, options.adopt)
-    if isinstance(action, Link):
-        report.add(line_for(action))
-        log.info("complaint.adopted", route=route.name, ref=ref, target_id=action.target_id)
-        target_hash = action.outgoing.target_hash
-        return CreateResult(ref, route.target.name, action.target_id, target_hash, adopted=True)
-    if action.resend:
-        _wait_for_predecessor(route, ref)
-    try:
-        leaving = action.outgoing.complaint
-        attachments = tuple(_with_content(route.source, a) for a in leaving.attachments)
-        if options.before_create is not None:
-            options.before_create()  # a rate limit, which may wait: the fence check comes after
-        # The last thing before the request: never create for a route another replica took,
-        # renew the lease for a whole TTL so a slow create keeps it, and note the sending
-        # for a successor (see bridge.ledger.leases on the window left).
-        route.memory.sending_create(ref)
-        created = route.target.create(action.outgoing.payload, attachments, ref)
-        target_id = storable.checked_remote_id(created, route.target.name)
-    except AttachmentUnavailable as exc:
-        if exc.transient:  # a 5xx or a dead host: another cycle may fetch it
-            return _owed(route, action, exc, report)
-        return _refused(route, action, exc, report)
-    except RecordError as exc:
-        return _refused(route, action, exc, report)
-    except (RateLimited, ShuttingDown):
-        # The system asks the whole route to slow down, or the bridge is stopping: not
-        # this record's trouble, and the rest of the page must wait too.
-        raise
-    except RetryableError as exc:
-        return _owed(route, action, exc, report)
-    _check_lease_after_create(route, ref, target_id)
-    line = line_for(action)
-    report.add(PlannedLine(line.action, line.source_id, ref, target_id, ticket=line.ticket))
-    log.info("complaint.created", route=route.name, ref=ref, target_id=target_id)
-    target_hash = action.outgoing.target_hash
-    return CreateResult(ref, route.target.name, target_id, target_hash, adopted=False)
-
-
-def _refused(route: Route, action: Create, error: RecordError, report: CycleReport) -> Sent:
-    route.memory.fail_create(action.ref, str(error))
-    quarantine(route, action.observation, error.reason, error.field, report)
-    return None
-
-
-def _owed(route: Route, action: Create, error: BaseException, report: CycleReport) -> Sent:
-    """Keep an unconfirmed create pending for the next cycle, or give up after enough tries."""
-    ref, observation = action.ref, action.observation
-    message = f"{type(error).__name__}: {error}"
-    route.memory.fail_create(ref, message)
-    pending = route.memory.pending_creates([ref]).get(ref)
-    attempts = pending.attempts if pending is not None else 1
-    if attempts >= route.max_create_attempts:
-        reason = GAVE_UP.format(target=route.target.name, attempts=attempts, error=message)
-        quarantine(route, observation, reason, None, report)
-        return None
-    report.add(PlannedLine("unconfirmed", observation.source_id, ref, reason=message))
-    log.warning("complaint.unconfirmed", route=route.name, ref=ref, attempt=attempts, error=message)
-    return Owed(ref, error)
-
-
-def _wait_for_predecessor(route: Route, ref: str) -> None:
-    """``RetryableError`` while a gone holder's create of ``ref`` may still reach the target."""
-    until = route.memory.resend_wait()
-    if until is None:
-        return
-    pending = route.memory.pending_creates([ref]).get(ref)
-    if pending is not None and pending.sent_at is not None:  # never sent: nothing on its way
-        raise RetryableError(
-            f"route {route.name} was taken over from a bridge that died on this machine, and "
-            f"its create of {ref} may still be on its way to {route.target.name}: it is looked "
-            f"up again, and only then sent, from {until.isoformat(timespec='seconds')}"
-        )
-
-
-def _check_lease_after_create(route: Route, ref: str, target_id: str) -> None:
-    """Say loudly when the route changed hands while this create was in flight.
-
-    The new holder may then have found nothing by reference and created the complaint
-    again: the one place where a double can still arise (bridge.ledger.leases). The
-    page's next ledger write fails with ``LeaseLost``, so nothing more is written.
-    """
-    if not route.memory.still_holds():
-        log.warning(
-            "complaint.create.outlived_lease",
-            route=route.name,
-            ref=ref,
-            target_id=target_id,
-            hint=f"another replica took the route meanwhile: check {route.target.name} "
-            "for a second record carrying this reference",
-        )
-
-
 def _adopt_copy(route: Route, action: AdoptCopy, report: CycleReport) -> CreateResult:
     source_id = action.observation.source_id
     report.add(line_for(action))
@@ -293,10 +146,3 @@ def _seen_updates(actions: Sequence[Action]) -> list[SeenUpdate]:
             seen = action.observation.seen_hash or ""
             updates.append(SeenUpdate(action.observation.source_id, seen, raw.code, raw.label))
     return updates
-
-
-def _with_content(source: Connector, attachment: Attachment) -> Attachment:
-    if attachment.content is not None:
-        return attachment
-    content = source.download(attachment)
-    return attachment.model_copy(update={"content": content, "size": len(content)})

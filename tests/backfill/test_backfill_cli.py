@@ -140,6 +140,7 @@ def test_a_backfill_killed_half_way_resumes_and_sends_each_complaint_once(sims: 
     """SIGKILL while LAPOR! holds the answer to a create half-way; the rerun doubles nothing."""
     typed_by_hand = prepare(sims)
     sims.look_up_at_once()  # the rerun comes at once; the held create is looked up, not waited for
+    sims.one_create_at_a_time()
     planned = run_json(sims, "--dry-run")
     half = planned["would_create"] // 2
     faults = {"hold_create_response_after": half}

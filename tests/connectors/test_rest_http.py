@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -270,6 +271,22 @@ def test_fetch_detail_replaces_listed_records() -> None:
     respx.get(BASE + "items/1").respond(json={"data": {"id": 1, "full": True}})
     with make(detail_path="items/{id}", fetch_detail=True) as door:
         assert list(door.pull()) == [[{"id": 1, "full": True}]]
+
+
+def test_fetch_detail_reads_a_page_s_details_concurrently_in_order() -> None:
+    """With max_concurrency 2, two detail reads are in flight together; the page keeps order."""
+    both_in_flight = threading.Barrier(2, timeout=10)
+
+    def detail(request: httpx.Request) -> httpx.Response:
+        record_id = int(request.url.path.rsplit("/", 1)[1])
+        if record_id <= 2:
+            both_in_flight.wait()  # only returns once the other read has started too
+        return httpx.Response(200, json={"data": {"id": record_id, "full": True}})
+
+    respx.get(BASE + "items").mock(side_effect=[items([{"id": i} for i in (1, 2, 3)]), items([])])
+    respx.get(url__regex=BASE + r"items/\d+").mock(side_effect=detail)
+    with make(detail_path="items/{id}", fetch_detail=True, max_concurrency=2) as door:
+        assert list(door.pull()) == [[{"id": i, "full": True} for i in (1, 2, 3)]]
 
 
 def test_create_json_with_ref_and_attachment_urls() -> None:

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.e2e
 def test_sigkill_after_the_remote_create_then_restart_leaves_exactly_one(sims: Sims) -> None:
     """LAPOR! commits the first create and holds its answer; we SIGKILL the bridge; rerun."""
     sims.look_up_at_once()  # the rerun comes at once: the orphan is looked up now
+    sims.one_create_at_a_time()
     httpx.post(
         f"{sims.hub.url}/_sim/faults", json={"hold_create_response": True}
     ).raise_for_status()

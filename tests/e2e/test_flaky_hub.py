@@ -42,7 +42,9 @@ def test_each_sync_delivers_most_of_what_is_left_and_nothing_twice(sims: Sims) -
         delivered_per_run.append((left_before - left_after) / left_before)
     assert len(sims.hub_copies()) == len(due), delivered_per_run
     assert all(n == 1 for n in sims.hub_copies().values()), "a complaint was doubled"
-    # Each run carried most of what was left: only a 503 on the create itself holds one back
-    # (1 - 0.2 = 80 % expected; 70-80 % measured on the first run over four seeds, then 100 %).
-    assert all(share >= 0.7 for share in delivered_per_run), delivered_per_run
-    assert len(delivered_per_run) <= 3, delivered_per_run
+    # The first run carried most of what was left: only a 503 on the create itself holds one
+    # back (1 - 0.2 = 80 % expected). The dice are drawn in the order requests arrive, which
+    # concurrent creates change: over seeds 11-21, one at a time and 8 at once alike, the
+    # first run carried 63-90 %, the later ones (a handful left) 33-100 %, all within 4 runs.
+    assert delivered_per_run[0] >= 0.6, delivered_per_run
+    assert len(delivered_per_run) <= 4, delivered_per_run

@@ -237,3 +237,33 @@ def test_a_fenced_route_ledger_stops_writing_once_the_route_is_taken_over(
     # The fence was the view's own: the ledger outside it is not fenced.
     assert a.leases.still_holds(ROUTE)
     assert memory_of(a).still_holds()
+
+
+def test_creates_noted_as_sending_together_are_stamped_at_once(ledger: Ledger) -> None:
+    """With their intents or in one batch, the creates named get ``sent_at``, the others not."""
+    memory = memory_of(ledger)
+    memory.record_intents([intent(1), intent(2), intent(3), intent(4)], sending=[ref_of(1)])
+    memory.sending_creates([ref_of(2), ref_of(3)])
+
+    pending = memory.pending_creates()
+    assert [ref for ref in map(ref_of, (1, 2, 3, 4)) if pending[ref].sent_at] == [
+        ref_of(1),
+        ref_of(2),
+        ref_of(3),
+    ]
+
+
+def test_intents_noted_as_sending_renew_the_lease_for_a_whole_ttl(
+    replicas: tuple[Ledger, Ledger], clock: Clock
+) -> None:
+    """Noting creates as sent with their intents is the check before a remote create."""
+    a, b = replicas
+    memory = memory_of(a, Fence(claimed(a, "a"), TTL))
+    clock.advance(TTL / 10)
+    memory.record_intents([intent(1)], sending=[ref_of(1)])
+    info = a.leases.of(ROUTE)
+    assert info is not None and info.expires_at == T0 + TTL / 10 + TTL
+    clock.advance(TTL * 2)
+    claimed(b, "b")
+    with pytest.raises(LeaseLost):
+        memory.record_intents([intent(2)], sending=[ref_of(2)])
