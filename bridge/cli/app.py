@@ -29,6 +29,7 @@ from bridge.cli.quarantine import quarantine_app
 from bridge.cli.render import err, out
 from bridge.cli.review import review_app
 from bridge.cli.run import run, sync
+from bridge.cli.sla import sla
 from bridge.cli.status import status, trace
 from bridge.errors import BridgeError, ConfigError
 from bridge.log import failure_reason
@@ -64,6 +65,7 @@ app.command("demo")(demo)
 app.command("simulate")(simulate)
 app.command("backfill")(backfill)
 app.command("metrics")(metrics)
+app.command("sla")(sla)
 app.add_typer(mapping_app, name="mapping")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(review_app, name="review")

@@ -20,7 +20,7 @@ from bridge.sla.overrides import build_calendar, read_overrides
 from bridge.sla.watch import BREACH_STAGES, Deadline, deadlines, due_within, summary
 
 YEARS_BACK = 2
-YEARS_AHEAD = 2
+YEARS_AHEAD = 1  # a deadline is at most a few weeks ahead
 
 
 def sla_calendar(settings: BridgeConfig, now: datetime | None = None) -> WorkingCalendar:
