@@ -103,7 +103,7 @@ def _set_aside(snap: Snapshot, words: dict[str, str]) -> str:
 
 def _deadlines(snap: Snapshot, words: dict[str, str], zone: ZoneInfo) -> str:
     out = f"<h2>{escape(words['by_stage'])}</h2>"
-    head = [words["stage"], words["open"], words["due_soon"], words["overdue"]]
+    head = [words["stage"], words["open"], words["due_soon"], words["past"]]
     rows = [
         [escape(words.get(stage, stage)), str(c["open"]), str(c["due_soon"]), str(c["overdue"])]
         for stage, c in sorted(snap.sla.items())
