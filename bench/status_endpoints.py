@@ -28,7 +28,7 @@ from bridge.config import BridgeConfig, DaemonSettings, LedgerSettings, RouteSet
 from bridge.daemon import StatusService
 from bridge.daemon.snapshot import take_snapshot
 from bridge.ledger import Ledger
-from bridge.sla import deadlines, sla_calendar, sla_zone
+from bridge.sla import agency_zone, deadlines, sla_calendar
 from tests.daemon.ledger_fill import ROUTE, fill
 
 PATHS = ("/livez", "/readyz", "/metrics", "/status.json", "/status")
@@ -66,7 +66,7 @@ def main() -> None:
         fill(ledger, args.count, datetime.now(UTC))
         print(f"{args.count} linked complaints, ledger {ledger.url_for_display}")
         print(line("snapshot", timed(lambda: take_snapshot(ledger, settings), 5)))
-        calendar, zone = sla_calendar(settings), sla_zone(settings)
+        calendar, zone = sla_calendar(settings), agency_zone(settings)
         print(line("sla deadlines", timed(lambda: deadlines(ledger, calendar, zone), 5)))
         service = StatusService(settings, ledger)
         service.start()

@@ -14,7 +14,7 @@ from bridge.cli.options import ConfigOption, JsonOption
 from bridge.cli.render import out, text_table
 from bridge.daemon.snapshot import deadline_rows
 from bridge.ledger import Ledger
-from bridge.sla import BREACH_STAGES, Deadline, deadlines, due_within, sla_calendar, sla_zone
+from bridge.sla import BREACH_STAGES, Deadline, agency_zone, deadlines, due_within, sla_calendar
 
 _SPAN = re.compile(r"^(\d+)([dh])$")
 STAGE_WORDS = {
@@ -41,7 +41,7 @@ def sla(
     window = _span(due) if due else timedelta(days=settings.daemon.sla_due_soon_days)
     now = datetime.now(UTC)
     calendar = sla_calendar(settings, now)
-    zone = sla_zone(settings)
+    zone = agency_zone(settings)
     ledger = Ledger.open(settings.ledger.url, create=False)
     try:
         found = due_within(deadlines(ledger, calendar, zone, now), window, now)

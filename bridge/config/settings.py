@@ -104,8 +104,8 @@ class DaemonSettings(_Section):
     http_user: str | None = None
     http_password: SecretStr | None = None
     """With ``http_user``: basic auth on /status and /status.json (the probes stay open)."""
-    sla_zone: str = "Asia/Jakarta"
-    """The time zone deadlines are counted in: the agency's (WIB, WITA Asia/Makassar, WIT)."""
+    time_zone: str = "Asia/Jakarta"
+    """The agency's zone: times are shown and deadlines counted in it (WIB, WITA, WIT)."""
     sla_region: str | None = None
     """Regional days of the SLA calendar file that apply here (e.g. "bali")."""
     sla_calendar: str | None = None
@@ -121,7 +121,7 @@ class DaemonSettings(_Section):
                 raise ValueError(f'{value!r} is not host:port; write e.g. "127.0.0.1:9108"')
         return value
 
-    @field_validator("sla_zone")
+    @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
         try:

@@ -23,7 +23,7 @@ from bridge.errors import BridgeError
 from bridge.health import ConnectorHealth
 from bridge.ledger import LeaseInfo, Ledger, RouteStatus
 from bridge.privacy import scrub_text
-from bridge.sla import Deadline, deadlines, due_within, sla_calendar, sla_zone, summary
+from bridge.sla import Deadline, agency_zone, deadlines, due_within, sla_calendar, summary
 
 log = structlog.get_logger("bridge.daemon.snapshot")
 NEAR_LIMIT = 200  # the page lists the soonest deadlines; the rest are counted
@@ -92,7 +92,7 @@ def take_snapshot(ledger: Ledger, settings: BridgeConfig, now: datetime | None =
     errors: list[str] = []
     try:
         calendar = sla_calendar(settings, now)
-        found = deadlines(ledger, calendar, sla_zone(settings), now)
+        found = deadlines(ledger, calendar, agency_zone(settings), now)
         by_stage, near = summary(found, soon, now), due_within(found, soon, now)
         provisional, version = tuple(sorted(calendar.provisional_years)), calendar.version
     except BridgeError as exc:
@@ -108,7 +108,7 @@ def take_snapshot(ledger: Ledger, settings: BridgeConfig, now: datetime | None =
         near=tuple(near[:NEAR_LIMIT]),
         provisional_years=provisional,
         calendar_version=version,
-        zone=settings.daemon.sla_zone,
+        zone=settings.daemon.time_zone,
         soon=soon,
         errors=tuple(errors),
     )

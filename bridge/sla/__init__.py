@@ -32,20 +32,20 @@ def sla_calendar(settings: BridgeConfig, now: datetime | None = None) -> Working
     return build_calendar(years, settings.daemon.sla_region, overrides)
 
 
-def sla_zone(settings: BridgeConfig) -> ZoneInfo:
-    return ZoneInfo(settings.daemon.sla_zone)
+def agency_zone(settings: BridgeConfig) -> ZoneInfo:
+    return ZoneInfo(settings.daemon.time_zone)
 
 
 __all__ = [
     "BREACH_STAGES",
     "Deadline",
     "WorkingCalendar",
+    "agency_zone",
     "build_calendar",
     "deadlines",
     "due_within",
     "national_calendar",
     "read_overrides",
     "sla_calendar",
-    "sla_zone",
     "summary",
 ]

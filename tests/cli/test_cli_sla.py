@@ -14,7 +14,7 @@ from tests.daemon.ledger_fill import fill, ticket
 def _config(tmp_path: Path, ledger_url: str) -> str:
     path = tmp_path / "bridge.toml"
     path.write_text(
-        f'[ledger]\nurl = "{ledger_url}"\n[daemon]\nsla_zone = "Asia/Makassar"\n', encoding="utf-8"
+        f'[ledger]\nurl = "{ledger_url}"\n[daemon]\ntime_zone = "Asia/Makassar"\n', encoding="utf-8"
     )
     return str(path)
 

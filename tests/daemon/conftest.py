@@ -35,7 +35,7 @@ def settings_for(
         http="127.0.0.1:0",
         http_user=user,
         http_password=SecretStr(password) if password else None,
-        sla_zone="Asia/Jakarta",
+        time_zone="Asia/Jakarta",
     )
     return BridgeConfig(
         ledger=LedgerSettings(url=f"sqlite:///{tmp_path / 'bridge.db'}"),

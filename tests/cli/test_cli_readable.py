@@ -1,0 +1,64 @@
+"""The read commands for people: 80 columns, config sections kept literally, local times, JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from bridge import __version__
+from bridge.ledger import Ledger
+from tests.cli.test_cli import bridge
+from tests.simulated import Sims
+
+pytestmark = pytest.mark.e2e
+ERROR = "mapping: no value for 'X-9' in [values.category]: add it to [values.category]"
+MICROSECONDS = re.compile(r"\d{2}:\d{2}:\d{2}\.\d+")
+
+
+def test_status_fits_80_columns_with_sections_literal_and_agency_times(sims: Sims) -> None:
+    """At 80 columns every line fits, [values.category] survives, times are WIB to the second."""
+    config = str(sims.config_path)
+    assert bridge("sync", "--once", "--config", config).returncode == 0
+    with Ledger.open(sims.config().ledger.url, create=False) as ledger:
+        run = ledger.cycles.start("sidumas-to-lapor")
+        ledger.cycles.finish(run, ok=False, counts={}, error=ERROR)
+
+    shown = bridge("status", "--config", config, env={"COLUMNS": "80"})
+
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert shown.stdout.count("[values.category]") == 2
+    assert "FAILED" in shown.stdout
+    assert " WIB" in shown.stdout and not MICROSECONDS.search(shown.stdout)
+
+
+def test_status_and_trace_print_json_for_scripts(sims: Sims) -> None:
+    """--json gives documents; trace finds a complaint by its LAPOR! id and its SIDUMAS id."""
+    config = str(sims.config_path)
+    assert bridge("sync", "--once", "--config", config).returncode == 0
+    status = json.loads(bridge("status", "--config", config, "--json").stdout)
+    routes = {r["route"]: r for r in status["routes"]}
+    assert routes["sidumas-to-lapor"]["linked"] > 0
+    assert routes["sidumas-to-lapor"]["last_cycle"]["ok"] is True
+
+    local_id = str(sims.door_state.records[0]["id"])
+    with Ledger.open(sims.config().ledger.url, create=False) as ledger:
+        (found,) = ledger.links.by_remote("sidumas", [local_id]).values()
+        lapor = ledger.links.of(found.ref, "lapor")
+    assert lapor is not None
+    lapor_id = lapor.remote_id
+    by_lapor = json.loads(bridge("trace", lapor_id, "--config", config, "--json").stdout)
+    by_local = json.loads(bridge("trace", local_id, "--config", config, "--json").stdout)
+    assert by_lapor == by_local
+    assert by_lapor[0]["ref"] == found.ref
+    assert {link["system"] for link in by_lapor[0]["links"]} == {"sidumas", "lapor"}
+
+
+def test_version_is_an_option_and_a_command() -> None:
+    """`bridge --version` and `bridge version` both print the version and exit 0."""
+    for args in (("--version",), ("version",)):
+        shown = bridge(*args)
+        assert shown.returncode == 0 and shown.stdout.strip() == f"lapor-bridge {__version__}"
