@@ -35,26 +35,19 @@ def test_the_daemon_serves_its_endpoints_and_stops_them_on_sigterm(
 ) -> None:
     """Ready once its scheduler runs, status readable after the first cycle; exit 0 on SIGTERM."""
     env = {**os.environ, **DEMO_SECRETS, "BRIDGE_DAEMON__HTTP": "127.0.0.1:0"}
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "bridge", "run", "--config", str(sims.config_path)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    command = [sys.executable, "-m", "bridge", "run", "--config", str(sims.config_path)]
+    with subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True) as daemon:
         assert daemon.stderr is not None
-        seen = _events_until(daemon.stderr, {"daemon.http.started", "daemon.started"})
-        base = f"http://127.0.0.1:{seen['daemon.http.started']['port']}"
-        ready = httpx.get(base + "/readyz?verbose")
-        status = httpx.get(base + "/status.json")
-        metrics = httpx.get(base + "/metrics")
-        daemon.send_signal(signal.SIGTERM)
-        _, rest = daemon.communicate(timeout=60)
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-            daemon.communicate()
+        try:
+            seen = _events_until(daemon.stderr, {"daemon.http.started", "daemon.started"})
+            base = f"http://127.0.0.1:{seen['daemon.http.started']['port']}"
+            ready, status, metrics = (
+                httpx.get(base + path) for path in ("/readyz?verbose", "/status.json", "/metrics")
+            )
+        finally:
+            daemon.send_signal(signal.SIGTERM)  # the daemon's own way out, asserted below
+        rest = daemon.stderr.read()
+        daemon.wait(timeout=60)
     assert ready.status_code == 200 and "[+]scheduler running" in ready.text, ready.text
     assert status.status_code == 200
     assert {r["name"] for r in status.json()["routes"]} == {"sidumas-to-lapor", "lapor-to-sidumas"}
