@@ -78,11 +78,10 @@ def metrics_writer(settings: BridgeConfig, ledger: Ledger) -> Callable[[CycleRep
     """After every cycle, rewrite ``daemon.metrics_file``; a failure is logged, never fatal."""
     assert settings.daemon.metrics_file is not None
     path = Path(settings.daemon.metrics_file)
-    names = [r.name for r in settings.routes]
 
     def write(_report: CycleReport) -> None:
         try:
-            write_atomically(path, render_metrics(ledger, names))
+            write_atomically(path, render_metrics(ledger, settings))
         except (OSError, BridgeError) as exc:
             structlog.get_logger("bridge.metrics").warning(
                 "metrics.write_failed", path=str(path), error=type(exc).__name__

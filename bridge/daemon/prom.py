@@ -87,7 +87,7 @@ def _route_gauges(snap: Snapshot) -> Iterator[Metric]:
     rows = {
         "route_linked": "Complaints this route has linked in its target.",
         "route_pending_creates": "Creates started whose outcome is not known yet.",
-        "route_set_aside": "Records set aside (quarantined), waiting for a person.",
+        "route_quarantined": "Records set aside (quarantined), waiting for a person.",
         "route_reviews_open": "Review flags (unknown status, refused move) open.",
         "route_last_cycle_ok": "1 if the route's last cycle went through, else 0.",
         "route_last_success_timestamp_seconds": "When the last good cycle finished (Unix time).",
@@ -98,7 +98,7 @@ def _route_gauges(snap: Snapshot) -> Iterator[Metric]:
         label = [status.route]
         families["route_linked"].add_metric(label, status.linked)
         families["route_pending_creates"].add_metric(label, status.pending_creates)
-        families["route_set_aside"].add_metric(label, status.quarantined)
+        families["route_quarantined"].add_metric(label, status.quarantined)
         families["route_reviews_open"].add_metric(label, status.reviews)
         last = status.last_cycle
         if last is not None and last.finished_at is not None:

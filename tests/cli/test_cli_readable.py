@@ -36,13 +36,20 @@ def test_status_fits_80_columns_with_sections_literal_and_agency_times(sims: Sim
 
 
 def test_status_and_trace_print_json_for_scripts(sims: Sims) -> None:
-    """--json gives documents; trace finds a complaint by its LAPOR! id and its SIDUMAS id."""
+    """--json on status, metrics and trace; trace finds a complaint by LAPOR! and SIDUMAS id."""
     config = str(sims.config_path)
     assert bridge("sync", "--once", "--config", config).returncode == 0
     status = json.loads(bridge("status", "--config", config, "--json").stdout)
     routes = {r["route"]: r for r in status["routes"]}
     assert routes["sidumas-to-lapor"]["linked"] > 0
     assert routes["sidumas-to-lapor"]["last_cycle"]["ok"] is True
+    samples = json.loads(bridge("metrics", "--config", config, "--json").stdout)
+    linked = {
+        s["labels"]["route"]: s["value"]
+        for s in samples
+        if s["name"] == "lapor_bridge_route_linked"
+    }
+    assert linked["sidumas-to-lapor"] == routes["sidumas-to-lapor"]["linked"]
 
     local_id = str(sims.door_state.records[0]["id"])
     with Ledger.open(sims.config().ledger.url, create=False) as ledger:
