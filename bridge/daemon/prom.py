@@ -13,12 +13,13 @@ from __future__ import annotations
 import platform
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Info
+from prometheus_client import CollectorRegistry, Counter, Histogram, Info
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from bridge import __version__
 from bridge.daemon.snapshot import Snapshot
+from bridge.http import RequestEvent
 from bridge.sla import BREACH_STAGES
 from bridge.sync import CycleReport
 
@@ -65,6 +66,40 @@ class CycleCounters:
         self.cycles.labels(report.route, outcome).inc()
         for action, count in report.counts.items():
             self.records.labels(report.route, action).inc(count)
+
+
+class HttpCounters:
+    """This process's HTTP requests per remote host (``bridge.http.watch_requests``)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.duration = Histogram(
+            f"{PREFIX}_http_request_duration_seconds",
+            "Time from sending a request to its answer's headers, per remote host.",
+            ["remote"],
+            registry=registry,
+        )
+        self.answers = Counter(
+            f"{PREFIX}_http_responses",
+            "Answers received, per remote host and code class (2xx, 4xx, 429, 5xx, …).",
+            ["remote", "code"],
+            registry=registry,
+        )
+        self.retries = Counter(
+            f"{PREFIX}_http_retries",
+            "Requests sent again after a refusal or a failure, per remote host.",
+            ["remote"],
+            registry=registry,
+        )
+
+    def __call__(self, event: RequestEvent) -> None:
+        if event.retry:
+            self.retries.labels(event.remote).inc()
+            return
+        if event.status is None:
+            return
+        self.duration.labels(event.remote).observe(event.seconds)
+        code = "429" if event.status == 429 else f"{event.status // 100}xx"
+        self.answers.labels(event.remote, code).inc()
 
 
 def build_registry(

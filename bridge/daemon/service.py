@@ -8,12 +8,14 @@ snapshot soon after).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from bridge.config import BridgeConfig
 from bridge.daemon.endpoints import HttpServer, StatusApp
-from bridge.daemon.prom import build_registry
+from bridge.daemon.prom import HttpCounters, build_registry
 from bridge.daemon.readiness import Readiness
 from bridge.daemon.snapshot import SnapshotKeeper, take_snapshot
+from bridge.http import watch_requests
 from bridge.ledger import Ledger
 from bridge.sync import CycleReport
 
@@ -30,6 +32,8 @@ class StatusService:
         """Set by the scheduler while it runs: what /readyz reports as "scheduler"."""
         self.keeper = SnapshotKeeper(lambda: take_snapshot(ledger, settings), refresh_seconds)
         registry, self.counters = build_registry(self.keeper.latest)
+        self._http = HttpCounters(registry)
+        self._unwatch: Callable[[], None] | None = None
         daemon = settings.daemon
         password = daemon.http_password.get_secret_value() if daemon.http_password else None
         credentials = (daemon.http_user, password) if daemon.http_user and password else None
@@ -37,6 +41,7 @@ class StatusService:
         self.server = HttpServer(settings.daemon.http, app)
 
     def start(self) -> None:
+        self._unwatch = watch_requests(self._http)
         self.server.start()
         self.keeper.refresh_now()
         self.keeper.start()
@@ -46,5 +51,7 @@ class StatusService:
         self.keeper.poke()
 
     def stop(self) -> None:
+        if self._unwatch is not None:
+            self._unwatch()
         self.keeper.stop()
         self.server.stop()

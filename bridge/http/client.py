@@ -112,10 +112,11 @@ def make_client(
                 for name in bad
             ]
         )
-    hooks: dict[str, list[Callable[..., Any]]] = {}
+    hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": [_answered]}
     if http.max_requests_per_second:
         limiter = RateLimiter(http.max_requests_per_second)
-        hooks["request"] = [lambda _request: limiter.acquire()]
+        hooks["request"].append(lambda _request: limiter.acquire())
+    hooks["request"].append(_started)  # after the limiter's wait: time on the wire only
     return httpx.Client(
         base_url=base_url,
         headers={"Accept": "application/json", "User-Agent": USER_AGENT, **headers},
@@ -125,6 +126,43 @@ def make_client(
         transport=transport,
         event_hooks=hooks,
     )
+
+
+@dataclass(frozen=True)
+class RequestEvent:
+    """One answer received (``status``), or one request about to be retried (``retry``)."""
+
+    remote: str
+    """The host asked: bounded by the configuration, never a complaint or a user."""
+    status: int | None
+    seconds: float
+    retry: bool = False
+
+
+_watchers: list[Callable[[RequestEvent], None]] = []
+
+
+def watch_requests(watcher: Callable[[RequestEvent], None]) -> Callable[[], None]:
+    """Call ``watcher`` for every answer and retry of every client (the daemon's metrics
+    listen); returns what stops it. A watcher must be quick and must not raise."""
+    _watchers.append(watcher)
+    return lambda: _watchers.remove(watcher)
+
+
+def tell_watchers(event: RequestEvent) -> None:
+    for watcher in list(_watchers):
+        watcher(event)
+
+
+def _started(request: httpx.Request) -> None:
+    request.extensions["lapor_bridge.started"] = time.perf_counter()
+
+
+def _answered(response: httpx.Response) -> None:
+    started = response.request.extensions.get("lapor_bridge.started")
+    if _watchers and isinstance(started, float):
+        seconds = time.perf_counter() - started
+        tell_watchers(RequestEvent(response.request.url.host, response.status_code, seconds))
 
 
 def check_url_allowed(url: str, http: HttpSettings) -> None:
