@@ -48,17 +48,11 @@ class CycleCounters:
     """This process's cycles and records, fed by the daemon after every cycle."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.cycles = Counter(
-            f"{PREFIX}_cycles",
-            "Cycles run by this process, by route and outcome (ok, failed, paused).",
-            ["route", "outcome"],
-            registry=registry,
+        self.cycles = _counter(
+            registry, "cycles", "Cycles run, by route and outcome (ok, failed, paused).", "outcome"
         )
-        self.records = Counter(
-            f"{PREFIX}_records",
-            "Records handled by this process, by route and action (create, link, …).",
-            ["route", "action"],
-            registry=registry,
+        self.records = _counter(
+            registry, "records", "Records handled, by route and action (create, link, …).", "action"
         )
 
     def __call__(self, report: CycleReport) -> None:
@@ -86,7 +80,7 @@ class HttpCounters:
         )
         self.retries = Counter(
             f"{PREFIX}_http_retries",
-            "Requests sent again after a refusal or a failure, per remote host.",
+            "Requests sent again, per remote host.",
             ["remote"],
             registry=registry,
         )
@@ -112,6 +106,11 @@ def build_registry(
         {"version": __version__, "python": platform.python_version()}
     )
     return registry, CycleCounters(registry)
+
+
+def _counter(registry: CollectorRegistry, name: str, text: str, label: str) -> Counter:
+    """A counter of this process, by route and ``label``."""
+    return Counter(f"{PREFIX}_{name}", text, ["route", label], registry=registry)
 
 
 def _gauge(name: str, help_text: str, labels: list[str]) -> GaugeMetricFamily:
