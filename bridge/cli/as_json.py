@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,6 +56,18 @@ def trace_document(found: ComplaintTrace) -> dict[str, Any]:
     for event in document["events"]:
         event["detail"] = _decoded(event["detail"])
     return document
+
+
+def items_document(items: Sequence[Any]) -> list[dict[str, Any]]:
+    """Quarantined records or review flags as rows, their stored JSON decoded."""
+    rows = []
+    for item in items:
+        row = dataclasses.asdict(item)
+        for key in ("record_json", "detail"):
+            if key in row:
+                row[key] = _decoded(row[key])
+        rows.append(row)
+    return rows
 
 
 def _decoded(text: str) -> object:

@@ -19,8 +19,9 @@ from typing import Annotated, NoReturn
 import typer
 from rich.text import Text
 
+from bridge.cli.as_json import echo, items_document
 from bridge.cli.common import open_ledger
-from bridge.cli.options import ConfigOption, RouteOption
+from bridge.cli.options import ConfigOption, JsonOption, RouteOption
 from bridge.cli.render import err, out, shortened, text_table, when
 
 review_app = typer.Typer(
@@ -44,6 +45,7 @@ def list_(
     config: ConfigOption = None,
     route: RouteOption = None,
     all_: Annotated[bool, typer.Option("--all", help="Closed flags too.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Flags waiting for a person: id, route, complaint, system, kind, reason, sightings."""
     ledger = open_ledger(config)
@@ -51,6 +53,9 @@ def list_(
         items = sorted(ledger.reviews.listed(route, include_resolved=all_), key=lambda r: r.id)
     finally:
         ledger.close()
+    if as_json:
+        echo(items_document(items))
+        return
     if not items:
         out.print("Nothing waits for review.")
         return
@@ -83,6 +88,7 @@ def show(
         int, typer.Argument(metavar="ID", help="The id shown by `bridge review list`.")
     ],
     config: ConfigOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """One flag: the whole reason and what the bridge saw."""
     ledger = open_ledger(config)
@@ -93,6 +99,9 @@ def show(
     if not found:
         _missing([review_id])
     (item,) = found
+    if as_json:
+        echo(items_document([item])[0] | {"to_do": WHAT_TO_DO.get(item.kind, "see the reason")})
+        return
     title = f"#{item.id} complaint {item.ref}: {item.kind} in {item.system} (route {item.route})"
     out.print(Text(title), style="bold")
     out.print(f"reason:     {item.reason}", markup=False, highlight=False)

@@ -69,3 +69,26 @@ def test_version_is_an_option_and_a_command() -> None:
     for args in (("--version",), ("version",)):
         shown = bridge(*args)
         assert shown.returncode == 0 and shown.stdout.strip() == f"lapor-bridge {__version__}"
+
+
+def test_quarantine_and_review_print_json_for_scripts(sims: Sims) -> None:
+    """list and show of quarantine and review give JSON, stored records decoded."""
+    config = str(sims.config_path)
+    assert bridge("sync", "--once", "--config", config).returncode == 0
+    with Ledger.open(sims.config().ledger.url, create=False) as ledger:
+        ledger.quarantine.add("sidumas-to-lapor", "sidumas", "77", ERROR, "kategori", '{"a": 1}')
+        local_id = str(sims.door_state.records[0]["id"])
+        found = ledger.links.by_remote("sidumas", [local_id])[local_id]
+        ledger.reviews.flag("sidumas-to-lapor", found.ref, "lapor", "unknown_status", "??", {})
+
+    (item,) = json.loads(bridge("quarantine", "list", "--config", config, "--json").stdout)
+    shown = json.loads(
+        bridge("quarantine", "show", str(item["id"]), "--config", config, "--json").stdout
+    )
+    (flag,) = json.loads(bridge("review", "list", "--config", config, "--json").stdout)
+    review = json.loads(
+        bridge("review", "show", str(flag["id"]), "--config", config, "--json").stdout
+    )
+
+    assert item["reason"] == ERROR and shown["record_json"] == {"a": 1}
+    assert flag["ref"] == found.ref and review["kind"] == "unknown_status" and review["to_do"]
