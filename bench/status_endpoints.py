@@ -7,13 +7,16 @@ The ledger is filled in bulk (``tests.daemon.ledger_fill``: the rows a sync leav
 status service starts on a free loopback port, and each endpoint is asked ``--requests``
 times over real HTTP; the median and the 95th percentile are printed. The snapshot (what
 the endpoints answer from, retaken after every cycle) and the SLA deadline list
-(`bridge sla`) are timed apart. Default ledger: a SQLite file in a temporary folder.
+(what `bridge sla` computes) are timed apart, and so is the whole `bridge sla --json` command
+beside `bridge --version` (the CLI's start-up alone). Default ledger: a SQLite file in a
+temporary folder.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -49,6 +52,10 @@ def line(name: str, times: list[float]) -> str:
     return f"{name:<14} median {statistics.median(times):7.2f} ms   p95 {p95:7.2f} ms"
 
 
+def _quiet(command: list[str]) -> None:
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=10_000)
@@ -68,6 +75,12 @@ def main() -> None:
         print(line("snapshot", timed(lambda: take_snapshot(ledger, settings), 5)))
         calendar, zone = sla_calendar(settings), agency_zone(settings)
         print(line("sla deadlines", timed(lambda: deadlines(ledger, calendar, zone), 5)))
+        config = folder / "bridge.toml"
+        config.write_text(f'[ledger]\nurl = "{url}"\n', encoding="utf-8")
+        bridge = str(Path(sys.executable).with_name("bridge"))
+        command = [bridge, "sla", "--config", str(config), "--json", "--due", "3650d"]
+        print(line("bridge sla", timed(lambda: _quiet(command), 3)))
+        print(line("bridge --version", timed(lambda: _quiet([bridge, "--version"]), 3)))
         service = StatusService(settings, ledger)
         service.start()
         service.running.set()

@@ -19,7 +19,9 @@ from bridge.sla.calendar import WorkingCalendar, national_calendar
 from bridge.sla.overrides import build_calendar, read_overrides
 from bridge.sla.watch import BREACH_STAGES, Deadline, deadlines, due_within, summary
 
-YEARS_BACK = 2
+# Last year's holidays count for a complaint filed last year and still open; one filed
+# before that is long past any deadline whatever its holidays.
+YEARS_BACK = 1
 YEARS_AHEAD = 1  # a deadline is at most a few weeks ahead
 
 

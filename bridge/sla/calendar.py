@@ -21,9 +21,11 @@ of Wednesday.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -76,9 +78,15 @@ class WorkingCalendar:
 
 def national_calendar(years: Iterable[int]) -> WorkingCalendar:
     """Public holidays and cuti bersama of ``years``, as the ``holidays`` library has them."""
-    wanted = sorted(set(years))
+    return _national(tuple(sorted(set(years))))
+
+
+@functools.lru_cache(maxsize=8)
+def _national(wanted: tuple[int, ...]) -> WorkingCalendar:
+    # The library computes lunar holidays year by year (about 0.1 s each): the daemon's
+    # snapshot, retaken every 30 s, asks for the same years again and again.
     known = holidays.country_holidays("ID", categories=CATEGORIES, years=wanted)
     joint = holidays.country_holidays("ID", categories=("government",), years=wanted)
     have_joint = {day.year for day in joint}
     provisional = frozenset(year for year in wanted if year not in have_joint)
-    return WorkingCalendar(dict(known.items()), frozenset(), provisional)
+    return WorkingCalendar(MappingProxyType(dict(known.items())), frozenset(), provisional)
