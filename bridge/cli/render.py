@@ -28,6 +28,20 @@ REASON_WIDTH = 90
 # The engine and the ledger's cycle counts call quarantining a record "set_aside";
 # a person reads the one word the commands and the docs use.
 ACTION_WORDS = {"set_aside": "quarantine"}
+# What a person reads under a summary of counts: the words it uses, explained once.
+ACTION_MEANINGS = {
+    "create": "new record made in the target",
+    "link": "matched to a record already in the target",
+    "adopt": "an earlier copy in the target taken as the link",
+    "change": "a linked record that changed at its source",
+    "followup": "follow-ups (tindak lanjut) copied",
+    "status": "statuses written",
+    "forward": "forwarded as not this agency's (Bukan Wewenang)",
+    "repoll": "linked complaints checked again for news",
+    "skip": "nothing to do (unchanged, or not for this route)",
+    "quarantine": "set aside with a reason (bridge quarantine list)",
+    "withhold": "kept back (confidential, or the target cannot take it)",
+}
 
 
 _zone: list[tzinfo] = [UTC]  # the agency's, once the configuration is read (use_zone)
@@ -221,11 +235,17 @@ def print_demo(result: DemoResult) -> None:
             f"Follow-up typed in {story.where}: “{typed}” {state} in {story.copied_to}, "
             f"whose status is now [bold]{story.status_there}[/bold]."
         )
-    out.print("What each route did in its last cycle (records per action):")
-    for report in result.reports:
-        out.print(f"  route {escape(report.route)}: {counts(report.counts) or 'nothing to do'}")
+    out.print("The demo's cycles, in the order they ran (records per action):")
+    for number, report in enumerate(result.reports, start=1):
+        summary = counts(report.counts) or "nothing to do"
+        out.print(f"  {number}. route {escape(report.route)}: {summary}", highlight=False)
         if report.error:
             err.print(f"[red]route {escape(report.route)} stopped:[/red] {escape(report.error)}")
+    used = sorted(
+        {action_word(a) for r in result.reports for a in r.counts} & ACTION_MEANINGS.keys()
+    )
+    if used:
+        out.print("Where " + "; ".join(f"{a}: {ACTION_MEANINGS[a]}" for a in used) + ".")
     out.print(f"Ledger: {result.ledger_url}. Run `make demo` again: nothing is created twice.")
 
 

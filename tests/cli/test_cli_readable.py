@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -92,3 +93,12 @@ def test_quarantine_and_review_print_json_for_scripts(sims: Sims) -> None:
 
     assert item["reason"] == ERROR and shown["record_json"] == {"a": 1}
     assert flag["ref"] == found.ref and review["kind"] == "unknown_status" and review["to_do"]
+
+
+def test_the_demo_labels_its_cycle_summary_and_explains_the_words(tmp_path: Path) -> None:
+    """The demo numbers its cycles by route and explains each action word it printed."""
+    shown = bridge("demo", "--dir", str(tmp_path / "demo"), "--count", "6")
+    assert shown.returncode == 0, shown.stderr
+    assert "The demo's cycles, in the order they ran (records per action):" in shown.stdout
+    assert "  1. route sidumas-to-lapor: create 6" in shown.stdout
+    assert "create: new record made in the target" in " ".join(shown.stdout.split())
