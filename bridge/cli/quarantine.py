@@ -21,7 +21,7 @@ from rich.text import Text
 from bridge.cli.as_json import echo, items_document
 from bridge.cli.common import cycle_each, load_settings, open_ledger
 from bridge.cli.options import ConfigOption, JsonOption, RouteOption
-from bridge.cli.render import err, out, print_report, shortened, text_table, when
+from bridge.cli.render import err, item_list, out, print_report, shortened, when
 from bridge.config import BridgeConfig
 from bridge.daemon import open_for_cycles
 from bridge.errors import ConfigError
@@ -50,22 +50,21 @@ def list_(
     if not items:
         out.print("Nothing is quarantined.")
         return
-    columns = ("id", "route", "system", "source id", "reason", "attempts", "last seen", "retry")
-    rows = [
+    listed = [
         (
-            str(item.id),
-            item.route,
-            item.system,
-            item.source_id,
-            shortened(item.reason),
-            str(item.attempts),
-            when(item.last_seen),
-            "asked" if item.retry_requested_at else "",
+            [
+                f"#{item.id}",
+                item.route,
+                f"{item.system} {item.source_id}",
+                f"attempts {item.attempts}",
+                f"seen {when(item.last_seen)}",
+                "retry asked" if item.retry_requested_at else "",
+            ],
+            item.reason,
         )
         for item in items
     ]
-    table = text_table(f"quarantined: {len(items)}", columns, rows)
-    out.print(table)
+    out.print(item_list(f"quarantined: {len(items)}", listed))
     out.print("Details: bridge quarantine show ID · after a fix: bridge quarantine retry --all")
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console, Group, RenderableType
 from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -85,6 +86,16 @@ def text_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]
     for row in rows:
         table.add_row(*map(Text, row))
     return table
+
+
+def item_list(title: str, items: Iterable[tuple[Sequence[str], str]]) -> Group:
+    """Records one per block: a line of short facts, then the long reason wrapped under it,
+    indented; readable at 80 columns where a table of eight columns is not. Plain text."""
+    blocks: list[RenderableType] = [Text(title, style="bold")]
+    for head, detail in items:
+        blocks.append(Text("  ".join(cell for cell in head if cell)))
+        blocks.append(Padding(Text(detail), (0, 0, 0, 4)))
+    return Group(*blocks)
 
 
 def print_report(report: CycleReport) -> None:

@@ -22,7 +22,7 @@ from rich.text import Text
 from bridge.cli.as_json import echo, items_document
 from bridge.cli.common import open_ledger
 from bridge.cli.options import ConfigOption, JsonOption, RouteOption
-from bridge.cli.render import err, out, shortened, text_table, when
+from bridge.cli.render import err, item_list, out, when
 
 review_app = typer.Typer(
     help="Complaints waiting for a person: list them, and close the ones handled.",
@@ -59,24 +59,23 @@ def list_(
     if not items:
         out.print("Nothing waits for review.")
         return
-    columns = ["id", "route", "complaint", "system", "kind", "reason", "seen", "last seen"]
-    if all_:
-        columns.append("state")
-    rows = []
-    for item in items:
-        cells = [
-            str(item.id),
-            item.route,
-            item.ref,
-            item.system,
-            item.kind,
-            shortened(item.reason),
-            f"{item.count}×",
-            when(item.last_seen),
-        ]
-        rows.append(cells + (["closed" if item.resolved else "open"] if all_ else []))
-    table = text_table(f"to review: {sum(not r.resolved for r in items)}", columns, rows)
-    out.print(table)
+    listed = [
+        (
+            [
+                f"#{item.id}",
+                item.route,
+                f"complaint {item.ref}",
+                item.system,
+                item.kind,
+                f"seen {item.count}×",
+                f"seen last {when(item.last_seen)}",
+                ("closed" if item.resolved else "open") if all_ else "",
+            ],
+            item.reason,
+        )
+        for item in items
+    ]
+    out.print(item_list(f"to review: {sum(not r.resolved for r in items)}", listed))
     for kind in sorted({item.kind for item in items}):
         out.print(f"  {kind}: {WHAT_TO_DO.get(kind, 'see the reason')}", markup=False)
     out.print("Details: bridge review show ID · history: bridge trace REF · bridge review done ID")

@@ -73,7 +73,7 @@ def test_version_is_an_option_and_a_command() -> None:
 
 
 def test_quarantine_and_review_print_json_for_scripts(sims: Sims) -> None:
-    """list and show of quarantine and review give JSON, stored records decoded."""
+    """quarantine and review list/show give JSON (records decoded); the list fits 80 columns."""
     config = str(sims.config_path)
     assert bridge("sync", "--once", "--config", config).returncode == 0
     with Ledger.open(sims.config().ledger.url, create=False) as ledger:
@@ -91,6 +91,9 @@ def test_quarantine_and_review_print_json_for_scripts(sims: Sims) -> None:
         bridge("review", "show", str(flag["id"]), "--config", config, "--json").stdout
     )
 
+    narrow = bridge("quarantine", "list", "--config", config, env={"COLUMNS": "80"}).stdout
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    assert narrow.count("[values.category]") == 2
     assert item["reason"] == ERROR and shown["record_json"] == {"a": 1}
     assert flag["ref"] == found.ref and review["kind"] == "unknown_status" and review["to_do"]
 
