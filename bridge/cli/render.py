@@ -94,23 +94,31 @@ def item_list(title: str, items: Iterable[tuple[Sequence[str], str]]) -> Group:
     blocks: list[RenderableType] = [Text(title, style="bold")]
     for head, detail in items:
         blocks.append(Text("  ".join(cell for cell in head if cell)))
-        blocks.append(Padding(Text(detail), (0, 0, 0, 4)))
+        if detail:
+            blocks.append(Padding(Text(detail), (0, 0, 0, 4)))
     return Group(*blocks)
 
 
 def print_report(report: CycleReport) -> None:
     """A route's cycle: what it did record by record, its counts, and why it stopped or waits."""
     title = f"route {report.route}" + (" — dry run, nothing written" if report.dry_run else "")
-    table = Table(title=title)
-    for column in ("action", "source id", "ticket", "ref", "target id", "reason"):
-        table.add_column(column)
-    for line in report.lines:
-        if line.action == "skip" and line.reason == "unchanged":
-            continue  # the summary counts them; listing thousands of unchanged rows helps no one
-        cells = (line.source_id, line.ticket, line.ref, line.target_id, line.reason)
-        table.add_row(action_word(line.action), *(Text(c or "") for c in cells))
-    if table.row_count:
-        out.print(table)
+    listed = [
+        (
+            [
+                action_word(line.action),
+                f"source {line.source_id}",
+                line.ticket or "",
+                f"ref {line.ref}" if line.ref else "",
+                f"→ {line.target_id}" if line.target_id else "",
+            ],
+            line.reason or "",
+        )
+        for line in report.lines
+        # the summary counts them; listing thousands of unchanged rows helps no one
+        if not (line.action == "skip" and line.reason == "unchanged")
+    ]
+    if listed:
+        out.print(item_list(title, listed))
     route = escape(report.route)
     out.print(f"[bold]{route}[/bold]: {counts(report.counts) or 'nothing to do'}")
     if report.error:

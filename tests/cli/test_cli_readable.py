@@ -105,3 +105,15 @@ def test_the_demo_labels_its_cycle_summary_and_explains_the_words(tmp_path: Path
     assert "The demo's cycles, in the order they ran (records per action):" in shown.stdout
     assert "  1. route sidumas-to-lapor: create 6" in shown.stdout
     assert "create: new record made in the target" in " ".join(shown.stdout.split())
+
+
+def test_a_dry_run_lists_one_record_per_line_within_80_columns(sims: Sims) -> None:
+    """Each planned create shows its action, source id and ticket on a line that fits."""
+    shown = bridge(
+        "sync", "--once", "--dry-run", "--config", str(sims.config_path), env={"COLUMNS": "80"}
+    )
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    ticket = sims.door_state.records[0]["no_tiket"]
+    assert any(line.startswith("create  source ") and ticket in line for line in lines)
