@@ -174,7 +174,7 @@ def _sla_gauges(snap: Snapshot) -> Iterator[Metric]:
         "overdue": "Open complaints past their deadline.",
     }
     families = {key: _gauge(f"sla_{key}_complaints", t, ["stage"]) for key, t in texts.items()}
-    for stage in {*BREACH_STAGES, *snap.sla}:
+    for stage in sorted({*BREACH_STAGES, *snap.sla}):  # one order in every process
         counts = snap.sla.get(stage, {})
         for key, family in families.items():
             family.add_metric([stage], counts.get(key, 0))
