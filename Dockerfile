@@ -31,6 +31,13 @@ RUN pip install . -c constraints.txt \
 ENV BRIDGE_LEDGER__URL=sqlite:////var/lib/lapor-bridge/bridge.db \
     BRIDGE_LEDGER__STATE_FILE=/var/lib/lapor-bridge/.lapor-bridge-state.json
 VOLUME ["/var/lib/lapor-bridge"]
+# The HTTP server: /livez, /readyz, /metrics, /status. Publish it to the host only
+# (-p 127.0.0.1:9108:9108); set BRIDGE_DAEMON__HTTP_USER/_PASSWORD to protect /status.
+ENV BRIDGE_DAEMON__HTTP=0.0.0.0:9108
+EXPOSE 9108
+# No curl in the slim image: Python asks /livez (the process answers, nothing more).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:9108/livez', timeout=3)"]
 USER bridge
 ENTRYPOINT ["bridge"]
 CMD ["run"]

@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit bench chaos install lock clean
+.PHONY: demo test lint typecheck unit bench chaos install lock clean browser
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,7 +41,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+## The status page test drives Debian's chromium (Playwright downloads no browser here):
+## installed when missing and we are root; otherwise that test says why it is skipped.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+		|| echo "chromium not installed (not root, or no apt-get): the browser test will be skipped"; }
+
+unit: $(STAMP) browser
 	$(BIN)/pytest
 
 ## The long chaos run: 10,000 complaints both ways, 3 replicas on PostgreSQL, one killed

@@ -30,7 +30,8 @@ LogFormat = Literal["auto", "json", "console"]
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 _HANDLER_MARK = "_bridge_handler"
-_NOISY_LIBRARIES = ("httpx", "httpcore")
+# alembic logs two lines each time a schema is checked: every /readyz probe of the daemon.
+_NOISY_LIBRARIES = ("httpx", "httpcore", "alembic.runtime.migration")
 # APScheduler warns each time a route's run comes round while its last cycle still runs.
 # With max_instances=1 and coalesce that is the design (a long backlog cycle), not a
 # problem; under load it was most of the daemon's log. Kept at debug level.

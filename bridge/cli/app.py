@@ -31,6 +31,7 @@ from bridge.cli.render import err, out
 from bridge.cli.review import review_app
 from bridge.cli.review_duplicates import COMMANDS as DUPLICATE_COMMANDS
 from bridge.cli.run import run, sync
+from bridge.cli.sla import sla
 from bridge.cli.status import status, trace
 from bridge.errors import BridgeError, ConfigError
 from bridge.log import failure_reason
@@ -44,9 +45,21 @@ app = typer.Typer(
 _state = {"debug": False}
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        out.print(f"lapor-bridge {__version__}", markup=False, highlight=False)
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_print_version, is_eager=True
+        ),
+    ] = False,
 ) -> None:
     _state["debug"] = debug
 
@@ -67,6 +80,7 @@ app.command("simulate")(simulate)
 app.command("backfill")(backfill)
 app.command("metrics")(metrics)
 app.command("doctor")(doctor)
+app.command("sla")(sla)
 app.add_typer(mapping_app, name="mapping")
 app.add_typer(quarantine_app, name="quarantine")
 for name, command in DUPLICATE_COMMANDS.items():

@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from bridge.cli.render import use_zone
 from bridge.config import BridgeConfig, load_config
 from bridge.daemon import RouteLeases, replica_name
 from bridge.ledger import Ledger, LedgerMissing
@@ -24,6 +26,7 @@ def load_settings(path: Path | None, *, log_format: str | None) -> BridgeConfig:
     if fmt == "auto" and log_format is None:
         fmt = "json"  # the daemon logs JSON lines: it runs under a supervisor, not a person
     configure_logging(fmt, settings.daemon.log_level)  # type: ignore[arg-type]
+    use_zone(ZoneInfo(settings.daemon.time_zone))  # times shown as the agency reads them
     return settings
 
 

@@ -16,3 +16,6 @@ ConfigOption = Annotated[
     ),
 ]
 RouteOption = Annotated[str | None, typer.Option("--route", "-r", help="Only this route.")]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print JSON (for scripts) instead of a table.")
+]

@@ -18,9 +18,10 @@ from typing import Annotated, NoReturn
 import typer
 from rich.text import Text
 
+from bridge.cli.as_json import echo, items_document
 from bridge.cli.common import cycle_each, load_settings, open_ledger
-from bridge.cli.options import ConfigOption, RouteOption
-from bridge.cli.render import err, out, print_report, shortened, text_table, when
+from bridge.cli.options import ConfigOption, JsonOption, RouteOption
+from bridge.cli.render import err, item_list, out, print_report, shortened, when
 from bridge.config import BridgeConfig
 from bridge.daemon import open_for_cycles
 from bridge.errors import ConfigError
@@ -34,32 +35,36 @@ quarantine_app = typer.Typer(
 
 
 @quarantine_app.command("list")
-def list_(config: ConfigOption = None, route: RouteOption = None) -> None:
+def list_(
+    config: ConfigOption = None, route: RouteOption = None, as_json: JsonOption = False
+) -> None:
     """Every quarantined record: id, route, source id, reason, attempts."""
     ledger = open_ledger(config)
     try:
         items = sorted(ledger.quarantine.listed(route), key=lambda q: q.id)
     finally:
         ledger.close()
+    if as_json:
+        echo(items_document(items))
+        return
     if not items:
         out.print("Nothing is quarantined.")
         return
-    columns = ("id", "route", "system", "source id", "reason", "attempts", "last seen", "retry")
-    rows = [
+    listed = [
         (
-            str(item.id),
-            item.route,
-            item.system,
-            item.source_id,
-            shortened(item.reason),
-            str(item.attempts),
-            when(item.last_seen),
-            "asked" if item.retry_requested_at else "",
+            [
+                f"#{item.id}",
+                item.route,
+                f"{item.system} {item.source_id}",
+                f"attempts {item.attempts}",
+                f"seen {when(item.last_seen)}",
+                "retry asked" if item.retry_requested_at else "",
+            ],
+            item.reason,
         )
         for item in items
     ]
-    table = text_table(f"quarantined: {len(items)}", columns, rows)
-    out.print(table)
+    out.print(item_list(f"quarantined: {len(items)}", listed))
     out.print("Details: bridge quarantine show ID · after a fix: bridge quarantine retry --all")
 
 
@@ -69,6 +74,7 @@ def show(
         int, typer.Argument(metavar="ID", help="The id shown by `bridge quarantine list`.")
     ],
     config: ConfigOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """One quarantined record: the whole reason, and its stored (masked) native record."""
     ledger = open_ledger(config)
@@ -78,6 +84,9 @@ def show(
         ledger.close()
     if item is None:
         _missing(item_id)
+    if as_json:
+        echo(items_document([item])[0])
+        return
     title = Text(f"#{item.id} {item.system} record {item.source_id!r} (route {item.route})")
     out.print(title, style="bold")
     out.print(f"reason:     {item.reason}", markup=False, highlight=False)

@@ -8,10 +8,12 @@ quote data ("[fields.title]"): they are printed as plain text, never as rich mar
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING
 
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
+from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -27,11 +29,36 @@ REASON_WIDTH = 90
 # The engine and the ledger's cycle counts call quarantining a record "set_aside";
 # a person reads the one word the commands and the docs use.
 ACTION_WORDS = {"set_aside": "quarantine"}
+# What a person reads under a summary of counts: the words it uses, explained once.
+ACTION_MEANINGS = {
+    "create": "new record made in the target",
+    "link": "matched to a record already in the target",
+    "adopt": "an earlier copy in the target taken as the link",
+    "change": "a linked record that changed at its source",
+    "followup": "follow-ups (tindak lanjut) copied",
+    "status": "statuses written",
+    "forward": "forwarded as not this agency's (Bukan Wewenang)",
+    "repoll": "linked complaints checked again for news",
+    "skip": "nothing to do (unchanged, or not for this route)",
+    "quarantine": "set aside with a reason (bridge quarantine list)",
+    "withhold": "kept back (confidential, or the target cannot take it)",
+}
 
 
-def when(at: datetime) -> str:
-    """A moment as a person reads it, in UTC to the second."""
-    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+_zone: list[tzinfo] = [UTC]  # the agency's, once the configuration is read (use_zone)
+
+
+def use_zone(zone: tzinfo) -> None:
+    """Show every time in ``zone`` from now on (``[daemon] time_zone``: the agency's)."""
+    _zone[0] = zone
+
+
+def when(at: datetime | None) -> str:
+    """A moment as a person reads it: the agency's zone, to the second ("" for None)."""
+    if at is None:
+        return ""
+    local = at.astimezone(_zone[0])
+    return local.strftime("%Y-%m-%d %H:%M:%S ") + (local.tzname() or "")
 
 
 def shortened(text: str, width: int = REASON_WIDTH) -> str:
@@ -61,56 +88,76 @@ def text_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]
     return table
 
 
+def item_list(title: str, items: Iterable[tuple[Sequence[str], str]]) -> Group:
+    """Records one per block: a line of short facts, then the long reason wrapped under it,
+    indented; readable at 80 columns where a table of eight columns is not. Plain text."""
+    blocks: list[RenderableType] = [Text(title, style="bold")]
+    for head, detail in items:
+        blocks.append(Text("  ".join(cell for cell in head if cell)))
+        if detail:
+            blocks.append(Padding(Text(detail), (0, 0, 0, 4)))
+    return Group(*blocks)
+
+
 def print_report(report: CycleReport) -> None:
     """A route's cycle: what it did record by record, its counts, and why it stopped or waits."""
     title = f"route {report.route}" + (" — dry run, nothing written" if report.dry_run else "")
-    table = Table(title=title)
-    for column in ("action", "source id", "ticket", "ref", "target id", "reason"):
-        table.add_column(column)
-    for line in report.lines:
-        if line.action == "skip" and line.reason == "unchanged":
-            continue  # the summary counts them; listing thousands of unchanged rows helps no one
-        table.add_row(
-            action_word(line.action),
-            line.source_id,
-            line.ticket or "",
-            line.ref or "",
-            line.target_id or "",
+    listed = [
+        (
+            [
+                action_word(line.action),
+                f"source {line.source_id}",
+                line.ticket or "",
+                f"ref {line.ref}" if line.ref else "",
+                f"→ {line.target_id}" if line.target_id else "",
+            ],
             line.reason or "",
         )
-    if table.row_count:
-        out.print(table)
-    out.print(f"[bold]{report.route}[/bold]: {counts(report.counts) or 'nothing to do'}")
+        for line in report.lines
+        # the summary counts them; listing thousands of unchanged rows helps no one
+        if not (line.action == "skip" and line.reason == "unchanged")
+    ]
+    if listed:
+        out.print(item_list(title, listed))
+    route = escape(report.route)
+    out.print(f"[bold]{route}[/bold]: {counts(report.counts) or 'nothing to do'}")
     if report.error:
-        err.print(f"[red]route {report.route} stopped:[/red] {report.error}")
+        err.print(f"[red]route {route} stopped:[/red] {escape(report.error)}")
     if report.paused:
-        err.print(f"[yellow]route {report.route} waits:[/yellow] {report.paused}")
+        err.print(f"[yellow]route {route} waits:[/yellow] {escape(report.paused)}")
     for note in report.notes:
-        out.print(f"[yellow]route {report.route} note:[/yellow] ", end="")
+        out.print(f"[yellow]route {route} note:[/yellow] ", end="")
         out.print(note, markup=False, highlight=False)
 
 
-def status_table(ledger_name: str, statuses: Mapping[str, RouteStatus]) -> Table:
-    """``bridge status``'s first table: one row per route."""
-    table = Table(title=f"lapor-bridge status — ledger {ledger_name}")
-    columns = ("route", "last cycle", "ok", "counts", "lag", "linked", "pending")
-    for column in (*columns, "quarantined", "to review", "error"):
-        table.add_column(column)
+def status_table(ledger_name: str, statuses: Mapping[str, RouteStatus]) -> Group:
+    """``bridge status``'s first part: one block per route, label and value, so that a long
+    error wraps in its own column and the whole fits an 80-column terminal."""
+    blocks: list[RenderableType] = [Text(f"lapor-bridge status — ledger {ledger_name}")]
     for route, st in statuses.items():
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column(overflow="fold")
         last = st.last_cycle
-        table.add_row(
-            route,
-            str(last.finished_at or last.started_at) if last else "never",
-            ("yes" if last.ok else "no") if last else "",
-            counts(last.counts) if last else "",
-            st.lag_text(),
-            str(st.linked),
-            str(st.pending_creates),
-            str(st.quarantined),
-            str(st.reviews),
-            (last.error or "") if last else "",
+        if last is None:
+            grid.add_row("last cycle", "never")
+        else:
+            outcome = "went through" if last.ok else "FAILED" if last.ok is False else "running"
+            grid.add_row(
+                "last cycle", Text(f"{when(last.finished_at or last.started_at)}, {outcome}")
+            )
+            if last.counts:
+                grid.add_row("did", Text(counts(last.counts)))
+            if last.error:
+                grid.add_row("error", Text(last.error))  # quotes [fields.x]: never markup
+        grid.add_row("behind by", Text(f"{st.lag_text()} (since the last good cycle)"))
+        figures = (
+            f"{st.linked} linked, {st.pending_creates} creates unconfirmed, "
+            f"{st.quarantined} quarantined, {st.reviews} to review"
         )
-    return table
+        grid.add_row("records", Text(figures))
+        blocks += [Text(""), Text(f"Route {route}", style="bold"), grid]
+    return Group(*blocks, Text(""))
 
 
 def lease_table(ledger: Ledger, routes: list[str]) -> Table:
@@ -124,10 +171,9 @@ def lease_table(ledger: Ledger, routes: list[str]) -> Table:
         info = known.get(route)
         run = str(info.run_number) if info is not None else "0"
         if info is None or info.is_free(now) or info.expires_at is None:
-            table.add_row(route, "free", run, "")
+            table.add_row(Text(route), "free", run, "")
         else:
-            until = info.expires_at.isoformat(timespec="seconds")
-            table.add_row(route, info.holder or "", run, until)
+            table.add_row(Text(route), Text(info.holder or ""), run, when(info.expires_at))
     return table
 
 
@@ -143,26 +189,28 @@ def health_table(ledger: Ledger, now: datetime | None = None) -> Table | None:
     for health in unhealthy:
         if health.paused_at(now):
             assert health.paused_until is not None
-            until = health.paused_until.astimezone(UTC).isoformat(timespec="seconds")
-            state = f"[red]paused[/red] until {until}"
+            state = f"[red]paused[/red] until {when(health.paused_until)}"
         else:
             state = "[yellow]retrying[/yellow]"
-        table.add_row(health.connector, state, str(health.failures), health.last_error or "")
+        error = Text(health.last_error or "")
+        table.add_row(Text(health.connector), state, str(health.failures), error)
     return table
 
 
 def print_trace(found: ComplaintTrace) -> None:
     """One complaint: its status, its record in each system, its follow-ups and history."""
-    out.print(f"[bold]Complaint {found.ref}[/bold] (first seen in {found.origin_system})")
+    origin = escape(found.origin_system)
+    out.print(f"[bold]Complaint {escape(found.ref)}[/bold] (first seen in {origin})")
     if found.status:
-        by = f", set by {found.status_system}" if found.status_system else ""
-        out.print(f"Status: [bold]{found.status}[/bold] since {found.status_at}{by}")
+        by = f", set by {escape(found.status_system)}" if found.status_system else ""
+        since = when(found.status_at) or "?"
+        out.print(f"Status: [bold]{escape(found.status)}[/bold] since {since}{by}")
     links = Table(title="Linked records")
     for column in ("system", "id", "raw status", "last seen"):
         links.add_column(column)
     for link in found.links:
         raw = " ".join(x for x in (link.raw_status_code, link.raw_status_label) if x)
-        links.add_row(link.system, link.remote_id, raw, str(link.seen_at or ""))
+        links.add_row(*map(Text, (link.system, link.remote_id, raw, when(link.seen_at))))
     out.print(links)
     if found.followups:
         followups = Table(title="Follow-ups (tindak lanjut)")
@@ -172,15 +220,15 @@ def print_trace(found: ComplaintTrace) -> None:
             copies = ", ".join(
                 f"{c.system} {c.remote_id or '?'} ({c.state})" for c in followup.copies.values()
             )
-            followups.add_row(followup.fingerprint[:12], followup.origin_system, copies)
+            row = (followup.fingerprint[:12], followup.origin_system, copies)
+            followups.add_row(*map(Text, row))
         out.print(followups)
     history = Table(title="History")
     for column in ("when", "route", "what", "system", "detail"):
         history.add_column(column)
     for event in found.events:
-        history.add_row(
-            str(event.at), event.route or "", event.kind, event.system or "", event.detail or ""
-        )
+        cells = (when(event.at), event.route or "", event.kind, event.system or "", event.detail)
+        history.add_row(*map(Text, cells))
     out.print(history)
 
 
@@ -201,14 +249,22 @@ def print_demo(result: DemoResult) -> None:
     )
     for story in result.stories:
         state = "appears" if story.copied else "does NOT appear (yet)"
+        typed = escape(story.text)
         out.print(
-            f"Follow-up typed in {story.where}: “{story.text}” {state} in {story.copied_to}, "
+            f"Follow-up typed in {story.where}: “{typed}” {state} in {story.copied_to}, "
             f"whose status is now [bold]{story.status_there}[/bold]."
         )
-    for report in result.reports:
-        out.print(f"  {report.route}: {counts(report.counts) or 'nothing'}")
+    out.print("The demo's cycles, in the order they ran (records per action):")
+    for number, report in enumerate(result.reports, start=1):
+        summary = counts(report.counts) or "nothing to do"
+        out.print(f"  {number}. route {escape(report.route)}: {summary}", highlight=False)
         if report.error:
-            err.print(f"[red]route {report.route} stopped:[/red] {report.error}")
+            err.print(f"[red]route {escape(report.route)} stopped:[/red] {escape(report.error)}")
+    used = sorted(
+        {action_word(a) for r in result.reports for a in r.counts} & ACTION_MEANINGS.keys()
+    )
+    if used:
+        out.print("Where " + "; ".join(f"{a}: {ACTION_MEANINGS[a]}" for a in used) + ".")
     out.print(f"Ledger: {result.ledger_url}. Run `make demo` again: nothing is created twice.")
 
 

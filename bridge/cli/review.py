@@ -23,9 +23,10 @@ from typing import Annotated, NoReturn
 import typer
 from rich.text import Text
 
+from bridge.cli.as_json import echo, items_document
 from bridge.cli.common import open_ledger
-from bridge.cli.options import ConfigOption, RouteOption
-from bridge.cli.render import err, out, shortened, text_table, when
+from bridge.cli.options import ConfigOption, JsonOption, RouteOption
+from bridge.cli.render import err, item_list, out, when
 
 review_app = typer.Typer(
     help="Complaints waiting for a person: list them, and close the ones handled.",
@@ -48,6 +49,7 @@ def list_(
     config: ConfigOption = None,
     route: RouteOption = None,
     all_: Annotated[bool, typer.Option("--all", help="Closed flags too.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Flags waiting for a person: id, route, complaint, system, kind, reason, sightings."""
     ledger = open_ledger(config)
@@ -55,27 +57,29 @@ def list_(
         items = sorted(ledger.reviews.listed(route, include_resolved=all_), key=lambda r: r.id)
     finally:
         ledger.close()
+    if as_json:
+        echo(items_document(items))
+        return
     if not items:
         out.print("Nothing waits for review.")
         return
-    columns = ["id", "route", "complaint", "system", "kind", "reason", "seen", "last seen"]
-    if all_:
-        columns.append("state")
-    rows = []
-    for item in items:
-        cells = [
-            str(item.id),
-            item.route,
-            item.ref,
-            item.system,
-            item.kind,
-            shortened(item.reason),
-            f"{item.count}×",
-            when(item.last_seen),
-        ]
-        rows.append(cells + (["closed" if item.resolved else "open"] if all_ else []))
-    table = text_table(f"to review: {sum(not r.resolved for r in items)}", columns, rows)
-    out.print(table)
+    listed = [
+        (
+            [
+                f"#{item.id}",
+                item.route,
+                f"complaint {item.ref}",
+                item.system,
+                item.kind,
+                f"seen {item.count}×",
+                f"seen last {when(item.last_seen)}",
+                ("closed" if item.resolved else "open") if all_ else "",
+            ],
+            item.reason,
+        )
+        for item in items
+    ]
+    out.print(item_list(f"to review: {sum(not r.resolved for r in items)}", listed))
     for kind in sorted({item.kind for item in items}):
         out.print(f"  {kind}: {WHAT_TO_DO.get(kind, 'see the reason')}", markup=False)
     out.print("Details: bridge review show ID · history: bridge trace REF · bridge review done ID")
@@ -87,6 +91,7 @@ def show(
         int, typer.Argument(metavar="ID", help="The id shown by `bridge review list`.")
     ],
     config: ConfigOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """One flag: the whole reason and what the bridge saw."""
     ledger = open_ledger(config)
@@ -97,6 +102,9 @@ def show(
     if not found:
         _missing([review_id])
     (item,) = found
+    if as_json:
+        echo(items_document([item])[0] | {"to_do": WHAT_TO_DO.get(item.kind, "see the reason")})
+        return
     title = f"#{item.id} complaint {item.ref}: {item.kind} in {item.system} (route {item.route})"
     out.print(Text(title), style="bold")
     out.print(f"reason:     {item.reason}", markup=False, highlight=False)

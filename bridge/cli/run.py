@@ -14,7 +14,13 @@ from bridge.cli.common import cycle_each, load_settings, open_dry_run_ledger
 from bridge.cli.options import ConfigOption, RouteOption
 from bridge.cli.render import err, print_report
 from bridge.config import BridgeConfig
-from bridge.daemon import open_for_cycles, render_metrics, run_daemon, write_atomically
+from bridge.daemon import (
+    StatusService,
+    open_for_cycles,
+    render_metrics,
+    run_daemon,
+    write_atomically,
+)
 from bridge.errors import BridgeError
 from bridge.ledger import Ledger
 from bridge.sync import CycleOptions, CycleReport, build_routes, close_routes
@@ -38,26 +44,44 @@ def run(
     routes = build_routes(settings, ledger)
     intervals = {r.name: (r.interval_seconds, r.jitter_seconds) for r in settings.routes}
     lease_ttl = timedelta(seconds=settings.daemon.lease_seconds)
-    on_cycle = metrics_writer(settings, ledger) if settings.daemon.metrics_file else None
+    hooks = [metrics_writer(settings, ledger)] if settings.daemon.metrics_file else []
+    service = StatusService(settings, ledger) if settings.daemon.http else None
     try:
+        if service is not None:
+            service.start()
+            hooks.append(service.on_cycle)
         code = run_daemon(
-            routes, intervals, replica=replica, lease_ttl=lease_ttl, on_cycle=on_cycle
+            routes,
+            intervals,
+            replica=replica,
+            lease_ttl=lease_ttl,
+            on_cycle=_each(hooks) if hooks else None,
+            running=service.running if service is not None else None,
         )
     finally:
+        if service is not None:
+            service.stop()
         close_routes(routes)
         ledger.close()
     raise typer.Exit(code)
+
+
+def _each(hooks: list[Callable[[CycleReport], None]]) -> Callable[[CycleReport], None]:
+    def call(report: CycleReport) -> None:
+        for hook in hooks:
+            hook(report)
+
+    return call
 
 
 def metrics_writer(settings: BridgeConfig, ledger: Ledger) -> Callable[[CycleReport], None]:
     """After every cycle, rewrite ``daemon.metrics_file``; a failure is logged, never fatal."""
     assert settings.daemon.metrics_file is not None
     path = Path(settings.daemon.metrics_file)
-    names = [r.name for r in settings.routes]
 
     def write(_report: CycleReport) -> None:
         try:
-            write_atomically(path, render_metrics(ledger, names))
+            write_atomically(path, render_metrics(ledger, settings))
         except (OSError, BridgeError) as exc:
             structlog.get_logger("bridge.metrics").warning(
                 "metrics.write_failed", path=str(path), error=type(exc).__name__

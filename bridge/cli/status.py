@@ -6,18 +6,22 @@ from typing import Annotated
 
 import typer
 
+from bridge.cli.as_json import echo, status_document, trace_document
 from bridge.cli.common import load_settings, open_ledger
-from bridge.cli.options import ConfigOption
+from bridge.cli.options import ConfigOption, JsonOption
 from bridge.cli.render import err, health_table, lease_table, out, print_trace, status_table
 from bridge.ledger import Ledger
 
 
-def status(config: ConfigOption = None) -> None:
+def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Per route: the last cycle, its counts and error, what waits, and which replica runs it."""
     settings = load_settings(config, log_format="console")
     ledger = Ledger.open(settings.ledger.url, create=False)
     try:
         statuses = {route.name: ledger.cycles.status(route.name) for route in settings.routes}
+        if as_json:
+            echo(status_document(ledger.url_for_display, statuses, ledger.leases.listed()))
+            return
         table = status_table(ledger.url_for_display, statuses)
         health = health_table(ledger)
         leases = lease_table(ledger, [r.name for r in settings.routes])
@@ -39,6 +43,7 @@ def trace(
         str, typer.Argument(help="A LAPOR! tracking id, a local system's id, or a bridge ref.")
     ],
     config: ConfigOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Show every linked record of a complaint and its history."""
     ledger = open_ledger(config)
@@ -47,7 +52,11 @@ def trace(
     finally:
         ledger.close()
     if not traces:
-        err.print(f"No complaint with id or reference {complaint_id!r} in the ledger.")
+        message = f"No complaint with id or reference {complaint_id!r} in the ledger."
+        err.print(message, markup=False, highlight=False)
         raise typer.Exit(1)
+    if as_json:
+        echo([trace_document(found) for found in traces])
+        return
     for found in traces:
         print_trace(found)

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from bridge.config.env import listing
 from bridge.connector import Connector, ConnectorSettings, connector_class
@@ -156,6 +157,38 @@ class DaemonSettings(_Section):
     max_pause_seconds: float = Field(default=1800, ge=0)
     lease_seconds: float = Field(default=120, ge=1)
     """How long a route stays claimed by a replica that stops renewing its lease (died, froze)."""
+    http: str | None = None
+    """``host:port`` of the HTTP server (/livez, /readyz, /metrics, /status); off if unset."""
+    http_user: str | None = None
+    http_password: SecretStr | None = None
+    """With ``http_user``: basic auth on /status and /status.json (the probes stay open)."""
+    time_zone: str = "Asia/Jakarta"
+    """The agency's zone: times are shown and deadlines counted in it (WIB, WITA, WIT)."""
+    sla_region: str | None = None
+    """Regional days of the SLA calendar file that apply here (e.g. "bali")."""
+    sla_calendar: str | None = None
+    """The versioned SLA override file (SKB revisions, regional days off)."""
+    sla_due_soon_days: float = Field(default=1, ge=0)
+
+    @field_validator("http")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is not None:
+            host, _, port = value.rpartition(":")
+            if not host or not port.isdigit() or int(port) > 65535:
+                raise ValueError(f'{value!r} is not host:port; write e.g. "127.0.0.1:9108"')
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use Asia/Jakarta, Asia/Makassar or Asia/Jayapura"
+            ) from None
+        return value
 
     def pause_policy(self) -> PausePolicy:
         return PausePolicy(

@@ -5,7 +5,10 @@
   and ``replica_name``, the name it holds them under;
 - ``ledger_guard``: ``open_for_cycles``, the ledger for commands that run cycles, refused
   when it is not the one the bridge last wrote to;
-- ``metrics``: ``render_metrics``, the bridge's state as Prometheus text, read from the ledger.
+- ``metrics``: ``render_metrics``, the bridge's state as Prometheus text, read from the ledger;
+- ``service``: ``StatusService``, the HTTP server of ``[daemon] http`` (``endpoints``:
+  /livez, /readyz, /metrics with prometheus-client (``prom``), /status and /status.json
+  from a ``snapshot`` of the ledger, with the SLA watch of ``bridge.sla``).
 
 The top of the house: the daemon imports the sync engine, the ledger and the
 configuration, and nothing but the CLI imports the daemon. That is why the small
@@ -28,12 +31,14 @@ from bridge.daemon.ledger_guard import (
 )
 from bridge.daemon.metrics import render_metrics, write_atomically
 from bridge.daemon.scheduler import run_daemon
+from bridge.daemon.service import StatusService
 
 __all__ = [
     "DEFAULT_LEASE_TTL",
     "LedgerReplaced",
     "RouteLeases",
     "StateRecorder",
+    "StatusService",
     "accept",
     "open_for_cycles",
     "read_state",

@@ -1,7 +1,8 @@
 """The bridge's state as Prometheus metrics, read from the ledger.
 
-``render_metrics`` writes the text exposition format, which node_exporter's textfile
-collector, Grafana Agent or any Prometheus scraper reads. ``bridge metrics`` prints
+``render_metrics`` writes the text exposition format (the same metrics as the daemon's
+``/metrics``, see ``bridge.daemon.prom``), which node_exporter's textfile collector,
+Grafana Agent or any Prometheus scraper reads. ``bridge metrics`` prints
 it (or writes it to a file); the daemon rewrites ``daemon.metrics_file`` after every
 cycle when it is set, so a growing quarantine or a paused system raises an alert
 without anyone running ``bridge status`` (TRAPS.md: an error printed once, then
@@ -14,59 +15,22 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
+from prometheus_client import generate_latest
+
+from bridge.config import BridgeConfig
+from bridge.daemon.prom import build_registry
+from bridge.daemon.snapshot import take_snapshot
 from bridge.ledger import Ledger
 
-PREFIX = "lapor_bridge"
 
-
-def render_metrics(ledger: Ledger, routes: Sequence[str], now: datetime | None = None) -> str:
-    """Every metric for ``routes`` (and every connector and lease the ledger knows)."""
-    now = now or datetime.now(UTC)
-    families: list[tuple[str, str, list[tuple[dict[str, str], float]]]] = []
-
-    def family(name: str, help_text: str) -> list[tuple[dict[str, str], float]]:
-        samples: list[tuple[dict[str, str], float]] = []
-        families.append((f"{PREFIX}_{name}", help_text, samples))
-        return samples
-
-    linked = family("route_linked", "Complaints this route has linked in its target.")
-    pending = family("route_pending_creates", "Creates started whose outcome is not known yet.")
-    quarantined = family("route_quarantined", "Records set aside, waiting for a person.")
-    reviews = family("route_reviews_open", "Review flags (unknown status, refused move) open.")
-    last_ok = family("route_last_cycle_ok", "1 if the route's last cycle went through, else 0.")
-    success = family(
-        "route_last_success_timestamp_seconds", "When the last good cycle finished (Unix time)."
-    )
-    for route in routes:
-        status = ledger.cycles.status(route)
-        label = {"route": route}
-        linked.append((label, status.linked))
-        pending.append((label, status.pending_creates))
-        quarantined.append((label, status.quarantined))
-        reviews.append((label, status.reviews))
-        if status.last_cycle is not None and status.last_cycle.finished_at is not None:
-            last_ok.append((label, 1.0 if status.last_cycle.ok else 0.0))
-        if status.last_success_at is not None:
-            success.append((label, status.last_success_at.timestamp()))
-
-    failures = family("connector_failures", "Failed cycles in a row blamed on this system.")
-    paused = family("connector_paused", "1 while the system is paused after repeated failures.")
-    for health in ledger.health.listed():
-        label = {"connector": health.connector}
-        failures.append((label, health.failures))
-        paused.append((label, 1.0 if health.paused_at(now) else 0.0))
-
-    held = family("route_lease_held", "1 while a replica holds the route's lease.")
-    runs = family("route_lease_run_number", "How many times the route's lease was taken.")
-    for lease in ledger.leases.listed():
-        held.append(({"route": lease.route}, 0.0 if lease.is_free(now) else 1.0))
-        runs.append(({"route": lease.route}, lease.run_number))
-
-    return "".join(_family_text(*f) for f in families if f[2])
+def render_metrics(ledger: Ledger, settings: BridgeConfig, now: datetime | None = None) -> str:
+    """Every metric of the configured routes, as ``/metrics`` serves them, read once now."""
+    snapshot = take_snapshot(ledger, settings, now)
+    registry, _counters = build_registry(lambda: snapshot)
+    return generate_latest(registry).decode()
 
 
 def write_atomically(path: Path, text: str, *, mode: int = 0o644) -> None:
@@ -86,19 +50,3 @@ def write_atomically(path: Path, text: str, *, mode: int = 0o644) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def _family_text(name: str, help_text: str, samples: Iterable[tuple[dict[str, str], float]]) -> str:
-    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
-    for labels, value in samples:
-        inner = ",".join(f'{key}="{_escape(text)}"' for key, text in labels.items())
-        lines.append(f"{name}{{{inner}}} {_number(value)}")
-    return "\n".join(lines) + "\n"
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))

@@ -40,12 +40,14 @@ def run_daemon(
     on_cycle: Callable[[CycleReport], None] | None = None,
     replica: str | None = None,
     lease_ttl: timedelta = DEFAULT_LEASE_TTL,
+    running: threading.Event | None = None,
 ) -> int:
     """Run every route on its interval until SIGTERM/SIGINT (or ``stop`` is set).
 
     ``intervals`` maps a route name to ``(interval_seconds, jitter_seconds)``;
     ``on_cycle`` hears every finished cycle (tests wait on it instead of sleeping).
     Each cycle runs under its route's lease, held as ``replica`` for ``lease_ttl``.
+    ``running`` is set while the scheduler runs (``/readyz`` reads it).
     """
     stop = stop or threading.Event()
     shutdown.clear()  # a stop requested before this daemon started is not for it
@@ -75,11 +77,15 @@ def run_daemon(
     )
     previous = _install_stop_handlers(stop)
     scheduler.start()
+    if running is not None:
+        running.set()
     log.info("daemon.started", routes=[r.name for r in routes], replica=leases.replica)
     try:
         stop.wait()
     finally:
         log.info("daemon.stopping")
+        if running is not None:
+            running.clear()
         # wait=True: a cycle that is running finishes and commits before we exit.
         scheduler.shutdown(wait=True)
         leases.release_all()

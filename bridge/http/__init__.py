@@ -16,7 +16,13 @@ The names below are the ones connectors and tests use most.
 from __future__ import annotations
 
 from bridge.http.body import BoundedClient, Bounds
-from bridge.http.client import HttpSettings, RateLimiter, make_client
+from bridge.http.client import (
+    HttpSettings,
+    RateLimiter,
+    RequestEvent,
+    make_client,
+    watch_requests,
+)
 from bridge.http.connector import HttpApiSettings, HttpConnector, HttpConnectorSettings
 from bridge.http.retry import Backoff, RequestFn, RetrySettings, send
 from bridge.http.status import json_body, parse_retry_after, raise_for_status, refused_read
@@ -30,6 +36,7 @@ __all__ = [
     "HttpConnectorSettings",
     "HttpSettings",
     "RateLimiter",
+    "RequestEvent",
     "RequestFn",
     "RetrySettings",
     "json_body",
@@ -38,4 +45,5 @@ __all__ = [
     "raise_for_status",
     "refused_read",
     "send",
+    "watch_requests",
 ]

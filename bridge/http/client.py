@@ -142,8 +142,9 @@ def make_client(
     # every thread sending through this client.
     limiter = RateLimiter(http.max_requests_per_second)
     hooks: dict[str, list[Callable[..., Any]]] = {
-        "request": [lambda _request: limiter.acquire()],
-        "response": [limiter.on_response],
+        # _started after the limiter's wait: the time on the wire only.
+        "request": [lambda _request: limiter.acquire(), _started],
+        "response": [limiter.on_response, _answered],
     }
     return httpx.Client(
         base_url=base_url,
@@ -158,6 +159,43 @@ def make_client(
             max_keepalive_connections=max(http.max_concurrency, 10),
         ),
     )
+
+
+@dataclass(frozen=True)
+class RequestEvent:
+    """One answer received (``status``), or one request about to be retried (``retry``)."""
+
+    remote: str
+    """The host asked: bounded by the configuration, never a complaint or a user."""
+    status: int | None
+    seconds: float
+    retry: bool = False
+
+
+_watchers: list[Callable[[RequestEvent], None]] = []
+
+
+def watch_requests(watcher: Callable[[RequestEvent], None]) -> Callable[[], None]:
+    """Call ``watcher`` for every answer and retry of every client (the daemon's metrics
+    listen); returns what stops it. A watcher must be quick and must not raise."""
+    _watchers.append(watcher)
+    return lambda: _watchers.remove(watcher)
+
+
+def tell_watchers(event: RequestEvent) -> None:
+    for watcher in list(_watchers):
+        watcher(event)
+
+
+def _started(request: httpx.Request) -> None:
+    request.extensions["lapor_bridge.started"] = time.perf_counter()
+
+
+def _answered(response: httpx.Response) -> None:
+    started = response.request.extensions.get("lapor_bridge.started")
+    if _watchers and isinstance(started, float):
+        seconds = time.perf_counter() - started
+        tell_watchers(RequestEvent(response.request.url.host, response.status_code, seconds))
 
 
 def check_url_allowed(url: str, http: HttpSettings) -> None:

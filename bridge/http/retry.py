@@ -20,7 +20,7 @@ import tenacity
 
 from bridge.errors import ProtocolError, RateLimited, RetryableError
 from bridge.http.body import BoundedClient, Bounds
-from bridge.http.client import HttpSettings
+from bridge.http.client import HttpSettings, RequestEvent, tell_watchers
 from bridge.http.status import raise_for_status
 
 log = structlog.get_logger(__name__)
@@ -83,7 +83,7 @@ def send(
         stop=tenacity.stop_after_attempt(max(1, retry.attempts))
         | tenacity.stop_after_delay(retry.max_total),
         wait=Backoff(retry),
-        before_sleep=_log_retry(context),
+        before_sleep=_log_retry(context, client.base_url.host),
         reraise=True,
     )
     return retrying(attempt)
@@ -107,9 +107,10 @@ class Backoff:
         return max(0.0, min(backoff, s.wait_max, s.max_total - elapsed))
 
 
-def _log_retry(context: str) -> Callable[[tenacity.RetryCallState], None]:
+def _log_retry(context: str, remote: str) -> Callable[[tenacity.RetryCallState], None]:
     def before_sleep(state: tenacity.RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
+        tell_watchers(RequestEvent(remote, None, 0.0, retry=True))
         log.warning(
             "http.retry",
             context=context,
