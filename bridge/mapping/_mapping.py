@@ -89,6 +89,11 @@ class Mapping:
             values.update(self._read_status(record))
         if self._in_record is not None:
             values["followups"] = self._embedded_followups(record)
+        if values.get("is_secret") is None:
+            # Fail closed (UU 27/2022): a complaint whose rahasia flag is missing or blank
+            # is confidential. A source with no such concept says so in its mapping:
+            # `[defaults] is_secret = false`.
+            values["is_secret"] = True
         return _build(Complaint, values)
 
     def to_native(self, complaint: Complaint) -> dict[str, Any]:

@@ -16,7 +16,8 @@ import structlog
 from bridge.errors import RecordError
 from bridge.mapping import Mapping as FieldMapping
 from bridge.mapping import followup_fingerprint
-from bridge.model import FollowUp
+from bridge.model import Complaint, FollowUp
+from bridge.sync.anonymity import anonymous_reply
 
 if TYPE_CHECKING:
     from bridge.sync.report import CycleReport
@@ -26,7 +27,10 @@ if TYPE_CHECKING:
 log = structlog.get_logger("bridge.linked")
 
 
-def sync_followups(route: Route, item: LinkedItem, report: CycleReport) -> None:
+def sync_followups(
+    route: Route, item: LinkedItem, complaint: Complaint, report: CycleReport
+) -> None:
+    """Copy the follow-ups of ``complaint`` the target does not hold yet."""
     source = route.source
     observed = _read_followups(
         route, item, source.followups(item.source_id), route.source_mapping, source.name
@@ -45,7 +49,11 @@ def sync_followups(route: Route, item: LinkedItem, report: CycleReport) -> None:
     missing = [fp for fp in observed if copies.get(fp) is None or fp in unconfirmed]
     if missing:
         missing = _confirm_on_target(route, item, missing, unconfirmed)
-    todo = [(fp, observed[fp]) for fp in missing if _may_copy(route, observed[fp])]
+    todo = [
+        (fp, outgoing_followup(complaint, observed[fp]))
+        for fp in missing
+        if _may_copy(route, observed[fp])
+    ]
     if todo:
         _copy_followups(route, item, todo, report)
 
@@ -100,6 +108,17 @@ def _confirm_on_target(
         route.memory.note_followups(item.ref, target.name, already)
     found_fps = {fp for fp, _ in found}
     return [fp for fp in missing if fp not in found_fps]
+
+
+def outgoing_followup(complaint: Complaint, followup: FollowUp) -> FollowUp:
+    """``followup`` as it may leave: no author if anonim, secret (``is_secret``) if rahasia.
+
+    The fingerprint is taken before, from the follow-up as its source shows it.
+    """
+    followup = anonymous_reply(complaint, followup)
+    if complaint.is_secret and not followup.is_secret:
+        return followup.model_copy(update={"is_secret": True})
+    return followup
 
 
 def _may_copy(route: Route, followup: FollowUp) -> bool:

@@ -25,6 +25,7 @@ from bridge.model import carried_ref, change_hash, made_by
 from bridge.model import make_ref as reference
 from bridge.privacy import redact_record
 from bridge.sync.adoption import Found, natural_key_text
+from bridge.sync.adoption_who import who_of
 from bridge.sync.facts import Facts, KnownRecord, Observation
 from bridge.sync.outgoing import outgoing
 from bridge.sync.plan import ToTarget, bound_for_target
@@ -203,9 +204,8 @@ def _found(
             copies.extend(look_up(route, step.ref, source_id))
         if options.adopt is not None and complaint is not None:
             key = route.target_mapping.natural_key_of(complaint)
-            copies.extend(
-                options.adopt.candidates(step.ref, natural_key_text(key) if key else None)
-            )
+            text = natural_key_text(key) if key else None
+            copies.extend(options.adopt.candidates(step.ref, text, who_of(complaint)))
         if copies:
             found[source_id] = tuple(copies)
     return found

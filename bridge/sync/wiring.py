@@ -48,6 +48,8 @@ def build_routes(config: BridgeConfig, ledger: Ledger, *, only: str | None = Non
             installation=config.installation,
             max_create_attempts=settings.max_create_attempts,
             settle=timedelta(seconds=settings.create_settle_seconds),
+            scrub_anonymous_text=settings.privacy.scrub_anonymous_text,
+            send_anonymous_location=settings.privacy.send_anonymous_location,
             reverse_routes=tuple(
                 r.name
                 for r in config.routes
