@@ -23,7 +23,7 @@ NIK_SHAPE = re.compile(r"(?<!\d)\d(?:[ .\-]?\d){15}(?!\d)")
 PHONE_SHAPE = re.compile(r"(?<![\w+])(?:\+62[ .\-]?|62[ .\-]?|0)8\d?(?:[ .\-]?\d){6,11}(?!\d)")
 EMAIL_SHAPE = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # "nama saya Budi Santoso", "saya bernama Budi", "atas nama Budi": up to four capitalised words.
-_INTRODUCED = re.compile(
+INTRODUCED_NAME = re.compile(
     r"(?i:\b(?:nama\s+saya|saya\s+bernama|atas\s+nama|nama\s*:)\s+)"
     r"((?:[A-Z][\w'-]*)(?:\s+[A-Z][\w'-]*){0,3})"
 )
@@ -37,7 +37,7 @@ def scrub_identity(text: str, names: Iterable[str | None] = (), *, marker: str =
     text = EMAIL_SHAPE.sub(marker, text)
     text = NIK_SHAPE.sub(marker, text)
     text = PHONE_SHAPE.sub(marker, text)
-    text = _INTRODUCED.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + marker, text)
+    text = INTRODUCED_NAME.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + marker, text)
     pattern = _name_pattern(names)
     return pattern.sub(marker, text) if pattern is not None else text
 

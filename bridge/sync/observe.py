@@ -23,7 +23,7 @@ from bridge.connector import NativeRecord
 from bridge.errors import RecordError
 from bridge.model import carried_ref, change_hash, made_by
 from bridge.model import make_ref as reference
-from bridge.privacy import redact_record
+from bridge.privacy import confidential_stub, redact_record
 from bridge.sync.adoption import Found, natural_key_text
 from bridge.sync.adoption_who import who_of
 from bridge.sync.facts import Facts, KnownRecord, Observation
@@ -100,8 +100,13 @@ def _quarantined_unchanged(
         o.source_id
         for o in observations
         if (stored := quarantined.get(o.source_id)) is not None
-        and stored == dump(redact_record(o.native))
+        and stored in (dump(redact_record(o.native)), _stub(o))
     }
+
+
+def _stub(observation: Observation) -> str:
+    # A rahasia record is set aside as a stub (bridge.sync.quarantine.stored_copy).
+    return dump(confidential_stub(observation.native, observation.source_id))
 
 
 def _known(route: Route, ids: Sequence[str]) -> dict[str, KnownRecord]:
