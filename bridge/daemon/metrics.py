@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bridge.ledger import Ledger
+from bridge.privacy.files import OWNER_ONLY, private_mode
 
 PREFIX = "lapor_bridge"
 
@@ -69,10 +70,12 @@ def render_metrics(ledger: Ledger, routes: Sequence[str], now: datetime | None =
     return "".join(_family_text(*f) for f in families if f[2])
 
 
-def write_atomically(path: Path, text: str, *, mode: int = 0o644) -> None:
+def write_atomically(path: Path, text: str, *, mode: int = OWNER_ONLY) -> None:
     """Replace ``path`` in one step, so a reader never sees half a file, even after a crash.
 
-    The default mode lets another user's exporter read the metrics (nothing secret inside).
+    Owner-only (a stricter umask narrows it): the metrics name routes and systems and
+    count complaints. An exporter running as another user reads it through a group the
+    operator grants (``chmod g+r``) or by running as the bridge's user.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -81,7 +84,7 @@ def write_atomically(path: Path, text: str, *, mode: int = 0o644) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, mode)
+        os.chmod(temporary, private_mode(mode))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
