@@ -5,8 +5,9 @@ route says otherwise (``[routes.privacy]``), the reporter's identity is scrubbed
 title, the text and the attachments' file names, and the address and coordinates stay
 home (the region codes a target needs to route the complaint do go).
 
-Follow-ups leave without their author's name; their text is not rewritten, because the
-follow-up's fingerprint (its text) is what recognises it when it comes back (no echo).
+Follow-ups leave without their author's name and, like the complaint, with the reporter's
+identity scrubbed from text and file names. Their fingerprint is taken from this form
+on both sides (``bridge.sync.followups``), so a scrubbed copy coming back is no echo.
 """
 
 from __future__ import annotations
@@ -34,8 +35,17 @@ def anonymous(complaint: Complaint, *, scrub_text: bool, keep_location: bool) ->
     return bare.model_copy(update=update)
 
 
-def anonymous_reply(complaint: Complaint, followup: FollowUp) -> FollowUp:
-    """A follow-up of an anonim complaint without its author's name (a citizen's reply)."""
-    if not complaint.is_anonymous or followup.author is None:
+def anonymous_reply(complaint: Complaint, followup: FollowUp, *, scrub_text: bool) -> FollowUp:
+    """A follow-up of an anonim complaint without its author, nor (if asked) the reporter's
+    identity in its text and file names: a citizen replies under their own name."""
+    if not complaint.is_anonymous:
         return followup
-    return followup.model_copy(update={"author": None})
+    update: dict[str, object] = {"author": None}
+    if scrub_text:
+        names = (complaint.reporter.name, followup.author)
+        update["content"] = scrub_identity(followup.content, names)
+        update["attachments"] = tuple(
+            a.model_copy(update={"filename": scrub_file_name(a.filename, names)})
+            for a in followup.attachments
+        )
+    return followup.model_copy(update=update)

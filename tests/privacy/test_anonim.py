@@ -85,11 +85,19 @@ def test_a_public_complaint_is_sent_as_written(ledger: Ledger) -> None:
     assert result.complaint.content == TEXT
 
 
-def test_a_reply_to_an_anonymous_complaint_leaves_without_its_authors_name() -> None:
-    """The citizen's own reply is copied without name."""
-    reply = FollowUp(source_id="f1", content="Terima kasih", author=NAME)
-    assert anonymous_reply(_complaint(), reply).author is None
-    assert anonymous_reply(_complaint(is_anonymous=False), reply).author == NAME
+def test_a_reply_to_an_anonymous_complaint_leaves_without_identity() -> None:
+    """The citizen's own reply is copied without name, its text and file names scrubbed."""
+    reply = FollowUp(
+        source_id="f1",
+        content="Saya Made Wirawan, hubungi 0812 3456 7890",
+        author=NAME,
+        attachments=(Attachment(filename="KTP_Made.jpg"),),
+    )
+    sent = anonymous_reply(_complaint(), reply, scrub_text=True)
+    assert sent.author is None and "Made" not in sent.content and "0812" not in sent.content
+    assert sent.attachments[0].filename == "KTP_disamarkan.jpg"
+    assert anonymous_reply(_complaint(), reply, scrub_text=False).content == reply.content
+    assert anonymous_reply(_complaint(is_anonymous=False), reply, scrub_text=True) == reply
 
 
 def test_an_anonymous_door_complaint_reaches_the_hub_scrubbed(ledger: Ledger) -> None:
