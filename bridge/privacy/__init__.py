@@ -26,12 +26,18 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
 
-from bridge.privacy.identity import EMAIL_SHAPE, INTRODUCED_NAME, NIK_SHAPE, PHONE_SHAPE
+from bridge.privacy.identity import (
+    EMAIL_SHAPE,
+    INTRODUCED_NAME,
+    NIK_SHAPE,
+    PHONE_SHAPE,
+    mask_names,
+)
 from bridge.privacy.terminal import neutralise
 
 MASK = "***"
@@ -62,7 +68,7 @@ _PII_KEYS = frozenset(
 # Matched as one word of the key: "nama_pelapor", "no_hp", "phoneUser", "email_pelapor".
 _PII_WORDS = frozenset(
     {"nik", "phone", "telp", "telepon", "hp", "handphone", "whatsapp", "email", "wa", "ktp"}
-    | {"pelapor", "reporter", "alamat", "pengadu", "kontak", "identitas", "koordinat"}
+    | {"pelapor", "reporter", "alamat", "pengadu", "kontak", "koordinat"}
     | {"latitude", "longitude", "lat", "lng"}
 )
 
@@ -122,6 +128,14 @@ def scrub_text(text: str) -> str:
     )
 
 
+def scrub_text_of(text: str, names: Iterable[str | None]) -> str:
+    """``scrub_text``, and the names of the record's people (known here) digested too.
+
+    A door's refusal may quote the reporter's name bare, where no shape reveals it.
+    """
+    return mask_names(scrub_text(text), names, pii_digest)
+
+
 def _key_words(key: str) -> list[str]:
     snake = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key)
     return [word for word in re.split(r"[_\-\s.]+", snake.lower()) if word]
@@ -168,9 +182,40 @@ def _walk(value: Any) -> Any:
     return scrub_text(str(value))
 
 
+# Keys whose value is a person's name: that name is masked in the record's other texts too.
+_NAME_WORDS = frozenset({"nama", "pelapor", "pengadu", "reporter"})
+
+
+def _is_name_key(key: str) -> bool:
+    """A personal-data key that holds a name ("pelapor", "nama_pengadu", "name"; not "nik")."""
+    if not _is_pii_key(key):
+        return False
+    normal = key.lower().replace("-", "_")
+    named = {"name", "full_name", "fullname", "username", "user_name", "nameuser", "first_name"}
+    return normal in named | {"last_name", "atas_nama"} or bool(_NAME_WORDS & set(_key_words(key)))
+
+
 def redact_record(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of a native record with secrets masked and personal data digested."""
-    return {str(key): _redact_value(str(key), value) for key, value in record.items()}
+    """A copy of a native record with secrets masked and personal data digested.
+
+    A name the record holds under a name key ("pelapor": "Budi Santoso") is digested
+    wherever the record's texts repeat it ("Saya Budi Santoso, ...").
+    """
+    redacted = {str(key): _redact_value(str(key), value) for key, value in record.items()}
+    names = [
+        value for key, value in record.items() if isinstance(value, str) and _is_name_key(str(key))
+    ]
+    return _mask_names_in(redacted, names) if names else redacted
+
+
+def _mask_names_in(value: Any, names: Iterable[str]) -> Any:
+    if isinstance(value, str):
+        return mask_names(value, names, pii_digest)
+    if isinstance(value, dict):
+        return {k: _mask_names_in(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_names_in(v, names) for v in value]
+    return value
 
 
 def confidential_stub(record: Mapping[str, Any], record_id: str) -> dict[str, Any]:
@@ -197,4 +242,5 @@ __all__ = [
     "redact_record",
     "register_secret",
     "scrub_text",
+    "scrub_text_of",
 ]

@@ -13,7 +13,7 @@ reporter's name is masked too.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 MARKER = "[identitas disamarkan]"
 FILE_MARKER = "disamarkan"  # a file name keeps no brackets or spaces
@@ -53,6 +53,12 @@ def scrub_file_name(name: str, names: Iterable[str | None] = ()) -> str:
     if scrubbed == spaced:
         return name
     return "_".join(scrubbed.split()) + dot + extension
+
+
+def mask_names(text: str, names: Iterable[str | None], replace: Callable[[str], str]) -> str:
+    """``text`` with each of ``names`` (whole or word by word, any case) passed to ``replace``."""
+    pattern = _name_pattern(names)
+    return pattern.sub(lambda match: replace(match.group()), text) if pattern else text
 
 
 def _name_pattern(names: Iterable[str | None]) -> re.Pattern[str] | None:

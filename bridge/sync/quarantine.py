@@ -18,7 +18,7 @@ import structlog
 from bridge.connector import NativeRecord
 from bridge.errors import RecordError
 from bridge.ledger import CreateResult
-from bridge.privacy import confidential_stub, redact_record
+from bridge.privacy import confidential_stub, redact_record, scrub_text_of
 from bridge.sync.facts import Observation
 from bridge.sync.observe import dump
 from bridge.sync.plan import (
@@ -57,6 +57,8 @@ def quarantine(
 ) -> None:
     """Set ``observation`` aside with its reason; the stored copy is masked."""
     record_json = stored_copy(route, observation)
+    if observation.complaint is not None:  # its reporter's name, where a refusal quotes it
+        reason = scrub_text_of(reason, [observation.complaint.reporter.name])
     route.memory.quarantine(observation.source_id, reason, field_name, record_json)
     report.add(PlannedLine("set_aside", observation.source_id, reason=reason))
     log.warning(
