@@ -23,6 +23,7 @@ from bridge.http.connector import HttpConnector
 from bridge.http.retry import RequestFn
 from bridge.http.status import json_body, truncate
 from bridge.model import Attachment
+from bridge.privacy import register_secret
 
 from .rest_pages import dig, has_token, pages
 from .rest_settings import REQUIRED_SECRETS, RestSettings, problems, static_auth
@@ -288,6 +289,9 @@ class RestConnector(HttpConnector[RestSettings]):
         except RemoteRejected as exc:
             raise AuthError(f"{exc.reason}; check {self._auth_hint}") from None
         token = dig(json_body(response, context=context), o.token_path, default=None)
+        if isinstance(token, str):
+            # Masked from here on, before a refusal that quotes it can reach a log or the ledger.
+            register_secret(token)
         if not isinstance(token, str) or not token:
             raise ProtocolError(f"{context}: no token at token_path {o.token_path!r}")
         if unusable_header(token):

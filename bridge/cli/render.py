@@ -11,20 +11,40 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.markup import escape
 from rich.padding import Padding
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
 from bridge.ledger import ComplaintTrace, Ledger, RouteStatus
+from bridge.privacy import neutralise
 from bridge.sync import BackfillSummary, CycleReport
 
 if TYPE_CHECKING:
     from bridge.demo import DemoResult  # the demo pulls in the simulators: not at run time
 
-out = Console()
-err = Console(stderr=True)
+
+class _SafeConsole(Console):
+    """A console on which data never acts on the terminal (``bridge.privacy.neutralise``).
+
+    Every text segment is neutralised once rendered, whatever built it (a str, a Text, a
+    table cell); rich's own colours are added after, from styles, so they still work.
+    """
+
+    def render(
+        self, renderable: RenderableType, options: ConsoleOptions | None = None
+    ) -> Iterable[Segment]:
+        for segment in super().render(renderable, options):
+            if segment.control is None and segment.text:
+                yield Segment(neutralise(segment.text), segment.style)
+            else:
+                yield segment
+
+
+out = _SafeConsole()
+err = _SafeConsole(stderr=True)
 REASON_WIDTH = 90
 # The engine and the ledger's cycle counts call quarantining a record "set_aside";
 # a person reads the one word the commands and the docs use.

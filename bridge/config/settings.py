@@ -78,6 +78,16 @@ class DuplicateSettings(_Section):
     """Which deterministic evidence may link without a person; () sends every match to review."""
 
 
+class PrivacySettings(_Section):
+    """A route's ``[routes.privacy]``: what leaves it for an *anonim* complaint."""
+
+    scrub_anonymous_text: bool = True
+    """Remove the reporter's name, NIK, phone and e-mail from the title, text and file names."""
+    send_anonymous_location: bool = False
+    """Send the address and coordinates of an anonim complaint: only where the place is needed
+    and is not the reporter's home (a broken road, not a neighbour's noise)."""
+
+
 class RouteSettings(_Section):
     """One one-way route: records flow from ``source`` to ``target`` every interval."""
 
@@ -101,6 +111,7 @@ class RouteSettings(_Section):
     """Cycles a create may stay unconfirmed (5xx, lost answer) before the record is set aside."""
     create_settle_seconds: float = Field(default=10, ge=0)
     """How long after an unconfirmed create the target is searched for it (a lagging index)."""
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
     @model_validator(mode="after")
     def _forward_needs_a_target(self) -> RouteSettings:

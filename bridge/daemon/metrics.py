@@ -24,6 +24,7 @@ from bridge.config import BridgeConfig
 from bridge.daemon.prom import build_registry
 from bridge.daemon.snapshot import take_snapshot
 from bridge.ledger import Ledger
+from bridge.privacy.files import OWNER_ONLY, private_mode
 
 
 def render_metrics(ledger: Ledger, settings: BridgeConfig, now: datetime | None = None) -> str:
@@ -33,10 +34,12 @@ def render_metrics(ledger: Ledger, settings: BridgeConfig, now: datetime | None 
     return generate_latest(registry).decode()
 
 
-def write_atomically(path: Path, text: str, *, mode: int = 0o644) -> None:
+def write_atomically(path: Path, text: str, *, mode: int = OWNER_ONLY) -> None:
     """Replace ``path`` in one step, so a reader never sees half a file, even after a crash.
 
-    The default mode lets another user's exporter read the metrics (nothing secret inside).
+    Owner-only (a stricter umask narrows it): the metrics name routes and systems and
+    count complaints. An exporter running as another user reads it through a group the
+    operator grants (``chmod g+r``) or by running as the bridge's user.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -45,7 +48,7 @@ def write_atomically(path: Path, text: str, *, mode: int = 0o644) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, mode)
+        os.chmod(temporary, private_mode(mode))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -12,7 +12,6 @@ or another version than the server, and a database administrator usually owns th
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -21,6 +20,7 @@ from sqlalchemy.engine import URL
 
 from bridge.errors import ConfigError
 from bridge.ledger.db import SQLITE_BUSY_TIMEOUT_MS
+from bridge.privacy.files import create_private
 
 SOURCE = "bridge ledger"
 
@@ -32,9 +32,9 @@ def backup_sqlite(ledger: Path, target: Path) -> None:
             [f"{target} already exists: name a new file, or move that one away first"],
             source=SOURCE,
         )
+    create_private(target)  # owner-only before the first byte is copied
     with closing(_connect(ledger)) as source, closing(sqlite3.connect(target)) as copy:
         source.backup(copy)
-    os.chmod(target, 0o600)
 
 
 def restore_sqlite(backup: Path, ledger: Path) -> None:

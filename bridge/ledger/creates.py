@@ -32,6 +32,7 @@ from bridge.ledger.types import (
     CreateResult,
     PendingInfo,
 )
+from bridge.privacy import scrub_text
 
 # Error texts are already free of secrets and personal data (bridge.errors); this
 # only bounds what one failing remote can make the ledger store.
@@ -161,7 +162,7 @@ def _fail_create(
 ) -> None:
     """Remember why a create failed; the operation stays started, so it is resumed."""
     cid = require_ids(session, [ref])[ref]
-    message = storable(error, _ERROR_LIMIT)
+    message = storable(scrub_text(error), _ERROR_LIMIT)
     session.execute(_update_create(cid, target_system).values(last_error=message, updated_at=now))
     attempt = _attempts(session, [(cid, target_system)]).get((cid, target_system), 0)
     key = f"create_failed:{target_system}:{attempt}"

@@ -31,6 +31,7 @@ from bridge.ledger.types import (
     SeenUpdate,
     SetAside,
 )
+from bridge.privacy import scrub_text
 
 
 class Cycles:
@@ -100,7 +101,7 @@ class Cycles:
             "finished_at": self._db.clock(),
             "ok": ok,
             "counts": json.dumps(dict(counts), sort_keys=True),
-            "error": None if error is None else storable(error),
+            "error": None if error is None else storable(scrub_text(error)),
         }
         with self._db.write() as session:
             session.execute(update(CYCLE_RUN).where(CYCLE_RUN.c.id == run_id).values(values))

@@ -28,6 +28,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 import bridge.migrations
 from bridge.errors import ConfigError
 from bridge.ledger.failures import LedgerMissing, LedgerOutdated
+from bridge.privacy.files import create_private
 
 SOURCE = "ledger"
 # Long enough to ride out another process's write transaction (each is a few ms),
@@ -74,6 +75,10 @@ def connect(raw: str, *, create: bool = True) -> tuple[Engine, URL]:
     path = sqlite_file(url)
     if not create and path is not None and not path.exists():
         raise _missing(raw)
+    if create and path is not None and path.parent.is_dir():
+        # Created owner-only before SQLite creates it world-readable; its -wal and -shm
+        # files take the database file's mode.
+        create_private(path)
     engine = _engine(raw, url)
     try:
         migrate(engine) if create else check_schema(engine, raw)

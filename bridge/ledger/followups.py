@@ -29,6 +29,7 @@ from bridge.ledger.followup_rows import (
 from bridge.ledger.sql import require_ids, storable, upsert
 from bridge.ledger.tables import COMPLAINT, FOLLOWUP, FOLLOWUP_COPY
 from bridge.ledger.types import COPY_DONE, COPY_STARTED, FollowupInfo
+from bridge.privacy import scrub_text
 
 # Same bound as a create's error text (bridge.ledger.creates).
 _ERROR_LIMIT = 1000
@@ -197,7 +198,7 @@ def fail(
     """Remember why a copy failed; it stays started, so the engine tries again."""
     cid = require_ids(session, [ref])[ref]
     fid = require_fingerprints(session, cid, ref, [fingerprint])[fingerprint]
-    message = storable(error, _ERROR_LIMIT)
+    message = storable(scrub_text(error), _ERROR_LIMIT)
     row = copy_row(fid, target, None, COPY_STARTED, 1, now) | {"last_error": message}
     upsert(
         session,

@@ -15,6 +15,7 @@ from bridge.health import ConnectorHealth, PausePolicy
 from bridge.ledger import sql
 from bridge.ledger.base import Database
 from bridge.ledger.tables import CONNECTOR_HEALTH
+from bridge.privacy import scrub_text
 
 ERROR_LIMIT = 500
 
@@ -38,7 +39,7 @@ class Health:
     ) -> ConnectorHealth:
         """Count one more failure in a row; pause the connector when the policy says so."""
         now = self._db.clock()
-        text = sql.storable(f"{type(error).__name__}: {error}", ERROR_LIMIT)
+        text = sql.storable(scrub_text(f"{type(error).__name__}: {error}"), ERROR_LIMIT)
         table = CONNECTOR_HEALTH
         with self._db.write() as session:
             # Count in the database, not read-then-write: two replicas failing on the same

@@ -22,6 +22,7 @@ from bridge.ledger.base import Database
 from bridge.ledger.sql import storable, upsert
 from bridge.ledger.tables import QUARANTINE
 from bridge.ledger.types import QuarantineInfo, SetAside
+from bridge.privacy import scrub_text
 
 # quarantine.source_id and quarantine.field are VARCHAR(200).
 _ID_LIMIT = 200
@@ -125,7 +126,7 @@ class Quarantine:
                     QUARANTINE.c.source_id == source_id,
                 )
                 .values(
-                    reason=reason,
+                    reason=storable(scrub_text(reason)),
                     field=None,
                     attempts=QUARANTINE.c.attempts + 1,
                     last_seen=self._db.clock(),
@@ -152,7 +153,7 @@ def set_aside(session: Session, route: str, items: Sequence[SetAside], now: date
             "route": route,
             "system": i.system,
             "source_id": storable(i.source_id, _ID_LIMIT),
-            "reason": storable(i.reason),
+            "reason": storable(scrub_text(i.reason)),
             "field": None if i.field is None else storable(i.field, _ID_LIMIT),
             "attempts": 1,
             "record_json": storable(i.record_json),

@@ -20,6 +20,7 @@ from bridge.ledger.events import add_events, event_key, event_row
 from bridge.ledger.sql import complaint_ids, storable, upsert
 from bridge.ledger.tables import REVIEW
 from bridge.ledger.types import ReviewInfo
+from bridge.privacy import redact_record, scrub_text
 
 
 class Reviews:
@@ -43,13 +44,15 @@ class Reviews:
         """
         key = _key(route, ref, system, kind)
         now = self._db.clock()
+        masked = scrub_text(reason)
         row = {
             "route": route,
             "ref": ref,
             "system": system,
             "kind": kind,
-            "reason": storable(reason),  # may quote a value the source sent (a NUL)
-            "detail": json.dumps(detail, sort_keys=True, default=str),
+            # Masked at rest: a reason may quote what a system sent (a phone, a token, a NUL).
+            "reason": storable(masked),
+            "detail": json.dumps(redact_record(detail), sort_keys=True, default=str),
             "first_seen": now,
             "last_seen": now,
             "count": 1,
@@ -67,7 +70,7 @@ class Reviews:
             )
             if before is None or before.resolved:
                 count = session.scalar(select(REVIEW.c.count).where(*key)) or 1
-                _history(session, route, ref, system, kind, "flagged", count, now, reason)
+                _history(session, route, ref, system, kind, "flagged", count, now, masked)
 
     def listed(
         self, route: str | None = None, *, include_resolved: bool = False

@@ -89,7 +89,29 @@ class Mapping:
             values.update(self._read_status(record))
         if self._in_record is not None:
             values["followups"] = self._embedded_followups(record)
+        if values.get("is_secret") is None:
+            # Fail closed (UU 27/2022): a complaint whose rahasia flag is missing or blank
+            # is confidential. A source with no such concept says so in its mapping:
+            # `[defaults] is_secret = false`.
+            values["is_secret"] = True
         return _build(Complaint, values)
+
+    def is_secret_of(self, record: Any) -> bool:
+        """The rahasia flag alone, of a record perhaps unreadable as a whole (fail closed).
+
+        For what is kept of a record set aside: when the flag cannot be read, it is rahasia.
+        """
+        value: Any = None
+        rule = next((r for r in self._complaint.reads if r.name == "is_secret"), None)
+        if rule is not None and rule.read is not None and isinstance(record, dict):
+            raw = rule.read.get(record)
+            try:
+                value = None if raw is None or raw == "" else rule.codec.decode(raw)
+            except ValueError:
+                return True
+        if value is None:
+            value = self._complaint.defaults.get("is_secret")
+        return value is not False
 
     def to_native(self, complaint: Complaint) -> dict[str, Any]:
         """The native payload to create ``complaint`` here (attachments are the connector's job)."""

@@ -33,6 +33,7 @@ import structlog
 from bridge.connector import NativeRecord
 from bridge.errors import RecordError
 from bridge.model import Complaint, carried_ref
+from bridge.sync.adoption_who import Who, conflict, who_of
 
 if TYPE_CHECKING:
     from bridge.mapping import Mapping as FieldMapping
@@ -50,13 +51,19 @@ class Found:
     how: str
     """``search`` (the target found it by reference), or an adoption's ``ref`` (a carried
     reference) or ``same_text`` (the target mapping's natural key)."""
+    conflict: str | None = None
+    """Why this same-text record must not be adopted (another reporter, other privacy flags)."""
 
 
 class Adoption(Protocol):
     """Records already in the target that complaints may be linked to (see the module doc)."""
 
-    def candidates(self, ref: str, natural_key: str | None) -> list[Found]:
-        """Unclaimed target records that are this complaint (by ``ref``, else by key)."""
+    def candidates(self, ref: str, natural_key: str | None, who: Who | None = None) -> list[Found]:
+        """Unclaimed target records that are this complaint (by ``ref``, else by key).
+
+        A record found by key whose reporter or privacy flags differ from ``who`` carries
+        the ``conflict``: a person decides, it is never linked automatically.
+        """
         ...
 
     def claim(self, found: Found) -> None:
@@ -126,7 +133,7 @@ class CarriedRefs:
         linked = route.memory.links_for_target(list(carried.values()))
         return cls({ref: tid for ref, tid in carried.items() if tid not in linked})
 
-    def candidates(self, ref: str, natural_key: str | None) -> list[Found]:
+    def candidates(self, ref: str, natural_key: str | None, who: Who | None = None) -> list[Found]:
         target_id = self._by_ref.get(ref)
         return [] if target_id is None else [Found(target_id, "ref")]
 
@@ -157,6 +164,8 @@ class AdoptionIndex:
         self._more: dict[bytes, list[str]] = {}
         """Further target records sharing a natural key (rare: kept apart to stay small)."""
         self._claimed: set[str] = set()
+        self._who: dict[str, Who] = {}
+        """Reporter and privacy flags of the records indexed by natural key."""
         self.claims: Counter[str] = Counter()
         """How many records were adopted, by ``ref`` and ``same_text`` (the natural key)."""
 
@@ -178,11 +187,12 @@ class AdoptionIndex:
                 # reference only, never handed to another complaint with the same text.
                 self._by_ref.setdefault(ref, target_id)
             elif (key := mapping.natural_key_of(complaint)) is not None:
+                self._who[target_id] = who_of(complaint)
                 digest = _digest(natural_key_text(key))
                 if self._by_key.setdefault(digest, target_id) != target_id:
                     self._more.setdefault(digest, []).append(target_id)
 
-    def candidates(self, ref: str, natural_key: str | None) -> list[Found]:
+    def candidates(self, ref: str, natural_key: str | None, who: Who | None = None) -> list[Found]:
         found = []
         if (target_id := self._by_ref.get(ref)) is not None and target_id not in self._claimed:
             found.append(Found(target_id, "ref"))
@@ -190,7 +200,11 @@ class AdoptionIndex:
             digest = _digest(natural_key)
             first = self._by_key.get(digest)
             same = ([first] if first is not None else []) + self._more.get(digest, [])
-            found.extend(Found(t, "same_text") for t in same if t not in self._claimed)
+            for t in same:
+                if t not in self._claimed:
+                    theirs = self._who.get(t)
+                    why = conflict(who, theirs) if who and theirs else None
+                    found.append(Found(t, "same_text", why))
         return found
 
     def claim(self, found: Found) -> None:

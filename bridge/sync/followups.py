@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from bridge.errors import RecordError
-from bridge.mapping import Mapping as FieldMapping
 from bridge.mapping import followup_fingerprint
-from bridge.model import FollowUp
+from bridge.model import Complaint, FollowUp
+from bridge.sync.anonymity import anonymous_reply
 
 if TYPE_CHECKING:
     from bridge.sync.report import CycleReport
@@ -26,10 +26,13 @@ if TYPE_CHECKING:
 log = structlog.get_logger("bridge.linked")
 
 
-def sync_followups(route: Route, item: LinkedItem, report: CycleReport) -> None:
+def sync_followups(
+    route: Route, item: LinkedItem, complaint: Complaint, report: CycleReport
+) -> None:
+    """Copy the follow-ups of ``complaint`` the target does not hold yet."""
     source = route.source
     observed = _read_followups(
-        route, item, source.followups(item.source_id), route.source_mapping, source.name
+        route, item, complaint, source.followups(item.source_id), source.name
     )
     known = _known(route, item.ref)
     recorded = {f.fingerprint for f in known if _done(f.copies.get(source.name))}
@@ -44,8 +47,12 @@ def sync_followups(route: Route, item: LinkedItem, report: CycleReport) -> None:
     unconfirmed = {fp for fp, copy in copies.items() if copy is not None and copy.state != "done"}
     missing = [fp for fp in observed if copies.get(fp) is None or fp in unconfirmed]
     if missing:
-        missing = _confirm_on_target(route, item, missing, unconfirmed)
-    todo = [(fp, observed[fp]) for fp in missing if _may_copy(route, observed[fp])]
+        missing = _confirm_on_target(route, item, complaint, missing, unconfirmed)
+    todo = [
+        (fp, outgoing_followup(complaint, observed[fp]))
+        for fp in missing
+        if _may_copy(route, observed[fp])
+    ]
     if todo:
         _copy_followups(route, item, todo, report)
 
@@ -61,11 +68,16 @@ def _known(route: Route, ref: str) -> list[Any]:
 def _read_followups(
     route: Route,
     item: LinkedItem,
+    complaint: Complaint,
     natives: Iterable[dict[str, Any]],
-    mapping: FieldMapping,
     system: str,
 ) -> dict[str, FollowUp]:
-    """Fingerprint → follow-up, in the system's order; identical repeats collapse into one."""
+    """Fingerprint → follow-up as it may leave, in the system's order; repeats collapse.
+
+    A follow-up of an anonim complaint is fingerprinted as it leaves (its reporter's
+    identity scrubbed), on both sides: the copy is then recognised, never echoed.
+    """
+    mapping = route.source_mapping if system == route.source.name else route.target_mapping
     found: dict[str, FollowUp] = {}
     for native in natives:
         try:
@@ -75,12 +87,13 @@ def _read_followups(
                 item.ref, system, "followup", exc.reason, {"field": exc.field}
             )
             continue
+        followup = anonymous_reply(complaint, followup, scrub_text=route.scrub_anonymous_text)
         found.setdefault(followup_fingerprint(followup), followup)
     return found
 
 
 def _confirm_on_target(
-    route: Route, item: LinkedItem, missing: list[str], unconfirmed: set[str]
+    route: Route, item: LinkedItem, complaint: Complaint, missing: list[str], unconfirmed: set[str]
 ) -> list[str]:
     """What the target already shows is not copied again; the rest is still missing.
 
@@ -90,7 +103,7 @@ def _confirm_on_target(
     """
     target = route.target
     on_target = _read_followups(
-        route, item, target.followups(item.target_id), route.target_mapping, target.name
+        route, item, complaint, target.followups(item.target_id), target.name
     )
     found = [(fp, on_target[fp].source_id) for fp in missing if fp in on_target]
     adopted = [(fp, remote_id) for fp, remote_id in found if fp in unconfirmed]
@@ -100,6 +113,16 @@ def _confirm_on_target(
         route.memory.note_followups(item.ref, target.name, already)
     found_fps = {fp for fp, _ in found}
     return [fp for fp in missing if fp not in found_fps]
+
+
+def outgoing_followup(complaint: Complaint, followup: FollowUp) -> FollowUp:
+    """``followup`` as it may leave: secret (LAPOR!'s ``is_secret``) when its complaint is rahasia.
+
+    The fingerprint is taken before, from the follow-up as its source shows it.
+    """
+    if complaint.is_secret and not followup.is_secret:
+        return followup.model_copy(update={"is_secret": True})
+    return followup
 
 
 def _may_copy(route: Route, followup: FollowUp) -> bool:

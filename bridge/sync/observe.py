@@ -23,8 +23,9 @@ from bridge.connector import NativeRecord
 from bridge.errors import RecordError
 from bridge.model import carried_ref, change_hash, made_by
 from bridge.model import make_ref as reference
-from bridge.privacy import redact_record
+from bridge.privacy import confidential_stub, redact_record
 from bridge.sync.adoption import Found, natural_key_text
+from bridge.sync.adoption_who import who_of
 from bridge.sync.duplicates import look_for_duplicates
 from bridge.sync.facts import Facts, KnownRecord, Observation
 from bridge.sync.outgoing import outgoing
@@ -111,8 +112,13 @@ def _quarantined_unchanged(
         o.source_id
         for o in observations
         if (stored := quarantined.get(o.source_id)) is not None
-        and stored == dump(redact_record(o.native))
+        and stored in (dump(redact_record(o.native)), _stub(o))
     }
+
+
+def _stub(observation: Observation) -> str:
+    # A rahasia record is set aside as a stub (bridge.sync.quarantine.stored_copy).
+    return dump(confidential_stub(observation.native, observation.source_id))
 
 
 def _known(route: Route, ids: Sequence[str]) -> dict[str, KnownRecord]:
@@ -215,9 +221,8 @@ def _found(
             copies.extend(look_up(route, step.ref, source_id))
         if options.adopt is not None and complaint is not None:
             key = route.target_mapping.natural_key_of(complaint)
-            copies.extend(
-                options.adopt.candidates(step.ref, natural_key_text(key) if key else None)
-            )
+            text = natural_key_text(key) if key else None
+            copies.extend(options.adopt.candidates(step.ref, text, who_of(complaint)))
         if copies:
             found[source_id] = tuple(copies)
     return found

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from bridge.connector import NativeRecord
 from bridge.errors import RecordError
 from bridge.model import Complaint, content_hash
+from bridge.sync.anonymity import anonymous
 
 if TYPE_CHECKING:
     from bridge.sync.route import Route
@@ -38,10 +39,16 @@ class Unwritable:
     field: str | None
 
 
-def leaving(complaint: Complaint, ref: str) -> Complaint:
+def leaving(
+    complaint: Complaint,
+    ref: str,
+    *,
+    scrub_text: bool = True,
+    keep_location: bool = False,
+) -> Complaint:
     """The complaint as it may leave its source: anonymity honoured, reference stamped."""
     if complaint.is_anonymous:
-        complaint = complaint.without_identity()
+        complaint = anonymous(complaint, scrub_text=scrub_text, keep_location=keep_location)
     # The reference travels as a tag too, so any system that keeps tags carries it back.
     tags = complaint.tags if ref in complaint.tags else (*complaint.tags, ref)
     return complaint.model_copy(update={"ref": ref, "tags": tags})
@@ -50,7 +57,12 @@ def leaving(complaint: Complaint, ref: str) -> Complaint:
 def outgoing(route: Route, complaint: Complaint | None, ref: str) -> Outgoing | Unwritable:
     """``complaint`` as the route's target would receive it, or why its mapping cannot."""
     assert complaint is not None  # only mapped records may go to the target
-    complaint = leaving(complaint, ref)
+    complaint = leaving(
+        complaint,
+        ref,
+        scrub_text=route.scrub_anonymous_text,
+        keep_location=route.send_anonymous_location,
+    )
     try:
         payload = route.target_mapping.to_native(complaint)
     except RecordError as exc:

@@ -285,7 +285,11 @@ def _to_target(step: ToTarget, facts: Facts, taken: set[str]) -> Action:
     if pending and not facts.target_can_find_by_ref:
         # Neither send it again (it may be there) nor drop it (it may not): a person decides.
         return Quarantine(observation, UNCONFIRMED.format(target=facts.target))
-    offered = next((f for f in facts.found.get(source_id, ()) if f.target_id not in taken), None)
+    found = [f for f in facts.found.get(source_id, ()) if f.target_id not in taken]
+    offered = next((f for f in found if f.conflict is None), None)
+    if offered is None and found and found[0].conflict is not None:
+        # Same text, another reporter or other privacy flags: a person decides (backfill).
+        return Quarantine(observation, found[0].conflict)
     if facts.link_only:  # a rebuild: observe searched the target already
         return Link(ref, observation, outgoing, offered) if offered else NotFound(ref, observation)
     search = facts.target_can_find_by_ref and (pending or facts.first_pass)

@@ -18,7 +18,7 @@ import structlog
 from bridge.connector import NativeRecord
 from bridge.errors import RecordError
 from bridge.ledger import CreateResult
-from bridge.privacy import redact_record
+from bridge.privacy import confidential_stub, redact_record, scrub_text_of
 from bridge.sync.facts import Observation
 from bridge.sync.observe import dump
 from bridge.sync.plan import (
@@ -37,6 +37,18 @@ from bridge.sync.route import Route
 log = structlog.get_logger("bridge.engine")
 
 
+def stored_copy(route: Route, observation: Observation) -> str:
+    """What the ledger keeps of a record set aside: masked, and of a rahasia one only its id."""
+    complaint = observation.complaint
+    if complaint is None:
+        secret = route.source_mapping.is_secret_of(dict(observation.native))
+    else:
+        secret = complaint.is_secret
+    if secret:
+        return dump(confidential_stub(observation.native, observation.source_id))
+    return dump(redact_record(observation.native))
+
+
 def quarantine(
     route: Route,
     observation: Observation,
@@ -45,7 +57,9 @@ def quarantine(
     report: CycleReport,
 ) -> None:
     """Set ``observation`` aside with its reason; the stored copy is masked."""
-    record_json = dump(redact_record(observation.native))
+    record_json = stored_copy(route, observation)
+    if observation.complaint is not None:  # its reporter's name, where a refusal quotes it
+        reason = scrub_text_of(reason, [observation.complaint.reporter.name])
     route.memory.quarantine(observation.source_id, reason, field_name, record_json)
     report.add(PlannedLine("set_aside", observation.source_id, reason=reason))
     log.warning(

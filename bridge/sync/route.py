@@ -51,6 +51,10 @@ class Route:
     max_create_attempts: int = 5
     """Cycles in a row a create may stay unconfirmed (5xx, lost answer) before it is set aside."""
     settle: timedelta = timedelta(0)
+    scrub_anonymous_text: bool = True
+    """``[routes.privacy]``: an anonim complaint's text and file names leave without identity."""
+    send_anonymous_location: bool = False
+    """``[routes.privacy]``: an anonim complaint's address and coordinates may leave."""
     """How long after an unconfirmed create the target is searched for it (an index may lag)."""
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     """Decides when re-polls are due; tests move it instead of waiting."""

@@ -28,6 +28,7 @@ from bridge.lifecycle import is_final
 from bridge.model import Complaint, Status
 from bridge.sync.followups import sync_followups
 from bridge.sync.plan import Action, NoteChange
+from bridge.sync.privacy_gate import withheld_confidential
 from bridge.sync.repoll import next_poll
 from bridge.sync.report import CycleReport
 from bridge.sync.route import Route
@@ -109,6 +110,8 @@ def _sync_one(route: Route, item: LinkedItem, state: Any, report: CycleReport) -
     complaint = item.complaint or _fetch(route, item)
     if complaint is None:
         return
+    if withheld_confidential(route, item, complaint, report):
+        return
     sync_status(
         route,
         item,
@@ -120,7 +123,7 @@ def _sync_one(route: Route, item: LinkedItem, state: Any, report: CycleReport) -
     # A target that reads follow-ups but takes none (read_only_note) gets none.
     followups = route.source.supports_followups and route.target.supports_followups
     if followups and route.target.can_add_followups:
-        sync_followups(route, item, report)
+        sync_followups(route, item, complaint, report)
 
 
 def read_only_note(route: Route) -> str | None:

@@ -51,6 +51,8 @@ def build_routes(config: BridgeConfig, ledger: Ledger, *, only: str | None = Non
             settle=timedelta(seconds=settings.create_settle_seconds),
             duplicates=_duplicate_rules(settings),
             reporter_secret=_secret(ledger) if settings.duplicates.enabled else b"",
+            scrub_anonymous_text=settings.privacy.scrub_anonymous_text,
+            send_anonymous_location=settings.privacy.send_anonymous_location,
             reverse_routes=tuple(
                 r.name
                 for r in config.routes

@@ -22,7 +22,9 @@ def _ref(i: int) -> str:
 def _hand_typed(i: int, **changes: object) -> dict[str, object]:
     """A LAPOR!-shaped record an officer typed in by hand: door record i's title and text."""
     record = door_record(i)
-    return {"title": record["topik"], "content": record["uraian"], "category_id": 1} | changes
+    # LAPOR! lists both privacy flags; a record without them would read as rahasia.
+    hub = {"title": record["topik"], "content": record["uraian"], "category_id": 1}
+    return hub | {"is_anonymous": 0, "is_secret": 0} | changes
 
 
 def test_only_complaints_created_inside_the_window_are_sent(ledger: Ledger) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from bridge.ledger import Ledger
 from bridge.model import make_ref
+from bridge.privacy.identity import scrub_identity
 from bridge.sync import CycleReport, build_routes, close_routes, run_cycle
 from tests.simulated import Sims, hub_by_ref
 
@@ -56,11 +57,15 @@ def test_fields_attachments_and_flags_are_carried(sims: Sims) -> None:
             continue
         [hub] = copies
         assert hub["title"] == record["topik"]
-        assert hub["content"] == record["uraian"]
         assert hub["category_id"]
-        assert hub["payload"]["location_detail"] == record["alamat"]
-        assert hub["payload"]["latitude"] == record["koordinat_lat"]
-        assert hub["payload"]["longitude"] == record["koordinat_lng"]
+        if record["hide_identitas"]:  # anonim: text scrubbed, the place stays home (issue 11)
+            assert hub["content"] == scrub_identity(record["uraian"], [record["pelapor"]])
+            assert "location_detail" not in hub["payload"] and "latitude" not in hub["payload"]
+        else:
+            assert hub["content"] == record["uraian"]
+            assert hub["payload"]["location_detail"] == record["alamat"]
+            assert hub["payload"]["latitude"] == record["koordinat_lat"]
+            assert hub["payload"]["longitude"] == record["koordinat_lng"]
         assert hub["is_anonymous"] == int(bool(record["hide_identitas"]))
         assert len(hub["attachments"]) == len(record.get("files") or [])
         with_files += bool(record.get("files"))

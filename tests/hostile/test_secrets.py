@@ -259,3 +259,66 @@ def test_tls_certificates_are_verified_by_default(tls_server: str, kind: str) ->
         list(connector.pull())
     with BUILDERS[kind](url, verify_tls=False) as connector:
         assert list(connector.pull()) == []
+
+
+# -- personal data in any key and any spelling (issue 11) ---------------------------------------
+
+SHAPED = {
+    "nama_pengadu": "Ni Luh Sekar Arumsari",
+    "no_ktp": "5103 0156 7890 1234",
+    "kontak_wa": "+62 813.9876.5432",
+    "surel_warga": "sekar.arumsari@contoh.id",
+}
+SESSION_TOKEN = "sess-4be1c0de-77aa"
+
+
+def _digit_runs(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def test_unknown_keys_and_spaced_shapes_leave_no_trace(
+    tmp_path: Path, captured: io.StringIO
+) -> None:
+    """Odd keys, spaced/dotted NIK and phone, a refusal quoting them and a session token: masked."""
+    from bridge.errors import RecordInvalid
+    from bridge.privacy import register_secret
+
+    register_secret(SESSION_TOKEN)  # as connectors/rest.py does when the token arrives
+    door = MemoryConnector("door", MemorySettings(type="memory", store="door"))
+    hub = MemoryConnector("hub", MemorySettings(type="memory", store="hub"))
+    # The door maps its reporter (pelapor); nama_pengadu and the others are keys it does not map.
+    template = {**load("sidumas").good[0], "pelapor": SHAPED["nama_pengadu"]}
+    text = f"{SHAPED['nama_pengadu']}, KTP {SHAPED['no_ktp']}, WA {SHAPED['kontak_wa']}"
+    door.put({**template, **SHAPED, "id": "1", "kategori_id": 999, "uraian": text})
+    door.put({**template, **SHAPED, "id": "2", "uraian": text})
+    door.put({**template, **SHAPED, "id": "3", "kategori_id": 999, "hide_pengaduan": 1})
+    refusal = f"ditolak: {text}, {SHAPED['surel_warga']}, session {SESSION_TOKEN}"
+    hub.fail_next(1, RecordInvalid(refusal), operations=("create",))
+    path = tmp_path / "l.db"
+    with Ledger.open(f"sqlite:///{path}") as ledger:
+        route = Route(
+            name="door-to-hub", source=door, target=hub, ledger=ledger,
+            source_mapping=load_mapping(MAPPINGS / "sidumas.toml"),
+            target_mapping=load_mapping(MAPPINGS / "lapor.toml"),
+        )  # fmt: skip
+        run_cycle(route)
+        assert len(ledger.quarantine.listed()) == 3
+    stored, logs = ledger_texts(path), captured.getvalue()
+    assert "ditolak" in stored and "ditolak" in logs
+    # Known gap: a create's error (pending_op, its create_failed event) may still quote a bare
+    # name the refusal holds; a name is masked where the record's reporter is known (set-aside
+    # reasons and records, logs) or where the text introduces it ("nama saya ...").
+    named = "\n".join(
+        line
+        for line in stored.splitlines()
+        if not (line.startswith("pending_op:") or "create_failed" in line)
+    )
+    for where, written, text_of_names in (("ledger", stored, named), ("logs", logs, logs)):
+        runs = _digit_runs(written)
+        for value in ("5103015678901234", "8139876543"):
+            assert value not in runs, f"{value} is in the {where}"
+        for value in (SHAPED["surel_warga"], SESSION_TOKEN):
+            assert value not in written, f"{value!r} is in the {where}"
+        for value in ("Sekar", "Arumsari"):
+            found = [line for line in text_of_names.splitlines() if value in line]
+            assert not found, f"{value!r} is in the {where}: {found}"

@@ -26,10 +26,19 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
+
+from bridge.privacy.identity import (
+    EMAIL_SHAPE,
+    INTRODUCED_NAME,
+    NIK_SHAPE,
+    PHONE_SHAPE,
+    mask_names,
+)
+from bridge.privacy.terminal import neutralise
 
 MASK = "***"
 
@@ -58,15 +67,12 @@ _PII_KEYS = frozenset(
 )
 # Matched as one word of the key: "nama_pelapor", "no_hp", "phoneUser", "email_pelapor".
 _PII_WORDS = frozenset(
-    {"nik", "phone", "telp", "telepon", "hp", "handphone", "whatsapp", "email"}
-    | {"pelapor", "reporter", "alamat"}
+    {"nik", "phone", "telp", "telepon", "hp", "handphone", "whatsapp", "email", "wa", "ktp"}
+    | {"pelapor", "reporter", "alamat", "pengadu", "kontak", "koordinat"}
+    | {"latitude", "longitude", "lat", "lng"}
 )
 
 _NIK = re.compile(r"(?<!\d)\d{16}(?!\d)")
-_PHONE = re.compile(r"(?<![\w+])(?:\+62[\s-]?\d|62[\s-]?8|08)(?:[\s-]?\d){7,11}(?!\d)")
-# Starts only where a run of address characters starts: without the look-behind a
-# long run with no "@" is rescanned from every position (quadratic on a 5 MB text).
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[\w.~+/=-]+")
 _QUERY_SECRET = re.compile(
     r"(?i)([?&;](?:[\w-]*token|[\w-]*key|[\w-]*password|api_guid|secret)=)[^&;#\s\"'<>]+"
@@ -112,10 +118,22 @@ def scrub_text(text: str) -> str:
     text = _BEARER.sub(rf"\g<1>{MASK}", text)
     text = _QUERY_SECRET.sub(rf"\g<1>{MASK}", text)
     text = _URL_PASSWORD.sub(rf"\g<1>{MASK}@", text)
-    # E-mail before phone: an address may hold a run of digits.
-    for pattern in (_EMAIL, _NIK, _PHONE):
+    # E-mail before phone: an address may hold a run of digits. NIK and phone in any
+    # grouping ("3171 0123 4567 8901", "0812.3456.7890"): the shapes anonim text loses too.
+    for pattern in (EMAIL_SHAPE, NIK_SHAPE, PHONE_SHAPE):
         text = pattern.sub(lambda match: pii_digest(match.group()), text)
-    return text
+    # "nama saya Budi Santoso": a name introduced as one, whatever key holds the text.
+    return INTRODUCED_NAME.sub(
+        lambda m: m.group(0)[: m.start(1) - m.start(0)] + pii_digest(m.group(1)), text
+    )
+
+
+def scrub_text_of(text: str, names: Iterable[str | None]) -> str:
+    """``scrub_text``, and the names of the record's people (known here) digested too.
+
+    A door's refusal may quote the reporter's name bare, where no shape reveals it.
+    """
+    return mask_names(scrub_text(text), names, pii_digest)
 
 
 def _key_words(key: str) -> list[str]:
@@ -164,6 +182,65 @@ def _walk(value: Any) -> Any:
     return scrub_text(str(value))
 
 
+# Keys whose value is a person's name: that name is masked in the record's other texts too.
+_NAME_WORDS = frozenset({"nama", "pelapor", "pengadu", "reporter"})
+
+
+def _is_name_key(key: str) -> bool:
+    """A personal-data key that holds a name ("pelapor", "nama_pengadu", "name"; not "nik")."""
+    if not _is_pii_key(key):
+        return False
+    normal = key.lower().replace("-", "_")
+    named = {"name", "full_name", "fullname", "username", "user_name", "nameuser", "first_name"}
+    return normal in named | {"last_name", "atas_nama"} or bool(_NAME_WORDS & set(_key_words(key)))
+
+
 def redact_record(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of a native record with secrets masked and personal data digested."""
-    return {str(key): _redact_value(str(key), value) for key, value in record.items()}
+    """A copy of a native record with secrets masked and personal data digested.
+
+    A name the record holds under a name key ("pelapor": "Budi Santoso") is digested
+    wherever the record's texts repeat it ("Saya Budi Santoso, ...").
+    """
+    redacted = {str(key): _redact_value(str(key), value) for key, value in record.items()}
+    names = [
+        value for key, value in record.items() if isinstance(value, str) and _is_name_key(str(key))
+    ]
+    return _mask_names_in(redacted, names) if names else redacted
+
+
+def _mask_names_in(value: Any, names: Iterable[str]) -> Any:
+    if isinstance(value, str):
+        return mask_names(value, names, pii_digest)
+    if isinstance(value, dict):
+        return {k: _mask_names_in(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_names_in(v, names) for v in value]
+    return value
+
+
+def confidential_stub(record: Mapping[str, Any], record_id: str) -> dict[str, Any]:
+    """What is kept of a rahasia record set aside: its id and a digest, never its content.
+
+    A person needs the id to open the record in its own system; the digest (of the masked
+    record, keyed per process) tells the bridge whether the record changed since.
+    """
+    masked = repr(sorted(redact_record(record).items()))
+    digest = hmac.new(_PII_KEY, masked.encode(), hashlib.blake2b).hexdigest()[:16]
+    return {
+        "id": record_id,
+        "rahasia": True,
+        "kept": "only the id: the complaint is rahasia; open it in its own system",
+        "digest": digest,
+    }
+
+
+__all__ = [
+    "MASK",
+    "confidential_stub",
+    "neutralise",
+    "pii_digest",
+    "redact_record",
+    "register_secret",
+    "scrub_text",
+    "scrub_text_of",
+]
