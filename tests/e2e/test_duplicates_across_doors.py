@@ -173,3 +173,33 @@ def test_review_cli_shows_both_texts_and_links_a_held_record(doors: TwoDoors) ->
     assert undone.returncode == 0, undone.stderr  # a person's link can be undone too
     missing = bridge("review", "compare", "77", "--config", config, secrets=SECRETS)
     assert missing.returncode == 1 and "No duplicate candidate with id 77" in missing.stderr
+
+
+NEW_TEXT = (
+    "Saluran air di depan Pasar Minggu tersumbat sampah sejak sebulan, setiap hujan jalan "
+    "banjir setinggi lutut dan pedagang tidak bisa berjualan"
+)
+
+
+def test_two_copies_on_one_page_become_one_lapor_complaint(doors: TwoDoors) -> None:
+    """Two copies typed at one door on one page: the first is created, the second waits a
+    cycle, is then found in the index and held for a person (a LAPOR! complaint holds one
+    record per door), and is delivered on its own once a person says it is not a copy."""
+    original = doors.public()[0]
+    copy_to_desk(doors, original, 601, uraian=NEW_TEXT)
+    copy_to_desk(doors, original, 602, uraian=NEW_TEXT.upper())
+    _, first = doors.sync()
+    assert first.ok, first.error
+    assert first.counts.get("create") == 1 and first.counts.get("deferred") == 1
+    _, second = doors.sync()
+    assert second.ok and second.counts.get("set_aside") == 1 and not second.counts.get("create")
+    by_ref = hub_by_ref(doors.hub.complaints.values())
+    assert len(by_ref[make_ref("wadesk", "601")]) == 1 and make_ref("wadesk", "602") not in by_ref
+    with open_ledger(doors.config, SECRETS) as ledger:
+        [pair] = ledger.duplicates.pairs(REVIEW)
+        assert (pair.ref, pair.candidate) == (make_ref("wadesk", "602"), make_ref("wadesk", "601"))
+        assert pair.evidence["exact"] is True and pair.evidence["same_system"] is True
+        ledger.duplicates.decide(pair.id, "not_duplicate", "test")
+    _, after = doors.sync()
+    assert after.counts.get("create") == 1
+    assert len(hub_by_ref(doors.hub.complaints.values())[make_ref("wadesk", "602")]) == 1
