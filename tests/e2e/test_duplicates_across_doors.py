@@ -199,6 +199,9 @@ def test_two_copies_on_one_page_become_one_lapor_complaint(doors: TwoDoors) -> N
         [pair] = ledger.duplicates.pairs(REVIEW)
         assert (pair.ref, pair.candidate) == (make_ref("wadesk", "602"), make_ref("wadesk", "601"))
         assert pair.evidence["exact"] is True and pair.evidence["same_system"] is True
+    refused = bridge("review", "link", str(pair.id), "--config", str(doors.config), secrets=SECRETS)
+    assert refused.returncode == 1 and "holds one record per system" in refused.stderr
+    with open_ledger(doors.config, SECRETS) as ledger:
         ledger.duplicates.decide(pair.id, "not_duplicate", "test")
     _, after = doors.sync()
     assert after.counts.get("create") == 1
