@@ -206,3 +206,48 @@ def test_two_copies_on_one_page_become_one_lapor_complaint(doors: TwoDoors) -> N
     _, after = doors.sync()
     assert after.counts.get("create") == 1
     assert len(hub_by_ref(doors.hub.complaints.values())[make_ref("wadesk", "602")]) == 1
+
+
+def answer_routes(doors: TwoDoors) -> tuple[str, ...]:
+    """Add the routes from LAPOR! back to both doors (follow-ups and statuses of a group)."""
+    routes = ("lapor-to-sidumas", "lapor-to-wadesk")
+    with doors.config.open("a", encoding="utf-8") as config:
+        for name in routes:
+            door = name.removeprefix("lapor-to-")
+            config.write(f'\n[[routes]]\nname = "{name}"\nsource = "lapor"\ntarget = "{door}"\n')
+    return routes
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "known gap (issue 14, group follow-ups): what was last seen of a LAPOR! complaint "
+        "(link.last_seen_hash, link.next_poll_at) is kept per link, not per route, so the "
+        "first route reading LAPOR! (lapor-to-sidumas) consumes the change and "
+        "lapor-to-wadesk sees it unchanged: the desk's record gets nothing"
+    ),
+)
+def test_a_follow_up_and_status_in_lapor_reach_every_linked_record_once(doors: TwoDoors) -> None:
+    """A complaint linked to a front-office and a desk record: LAPOR!'s answer and status
+    reach both records, once each."""
+    doors.sync()
+    original = doors.public()[0]
+    copy_to_desk(doors, original, 701, tanggapans=[])  # its own answers, not the front's list
+    assert doors.sync()[1].counts.get("duplicate") == 1
+    routes = answer_routes(doors)
+    for route in routes:
+        assert sync_route(doors.config, route, SECRETS).ok
+    [hub_copy] = hub_by_ref(doors.hub.complaints.values())[make_ref("sidumas", str(original["id"]))]
+    doors.hub.verify(hub_copy["id"])
+    doors.hub.add_followup(
+        {"complaint_id": hub_copy["id"], "content": "Lokasi sudah ditinjau."}, []
+    )
+    for _ in range(2):
+        for route in routes:
+            report = sync_route(doors.config, route, SECRETS)
+            assert report.ok, report.error
+    front, desk = doors.front.find(original["id"]), doors.desk.find(701)
+    for record in (front, desk):
+        answers = [t["tanggapan"] for t in record.get("tanggapans", [])]
+        assert answers.count("Lokasi sudah ditinjau.") == 1, (record["id"], answers)
+    assert desk["status"] == front["status"]  # LAPOR!'s status reached both
