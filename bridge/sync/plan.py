@@ -49,7 +49,7 @@ For one record pulled from a route's source, the table is, in evaluation order:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bridge.dedup import Evidence, Probe
 from bridge.dedup.page import page_twin
@@ -205,7 +205,7 @@ def plan(facts: Facts) -> list[Action]:
         action = _to_target(step, facts, taken) if isinstance(step, ToTarget) else step
         if isinstance(action, LinkDuplicate):
             if action.ref in joined:  # a complaint holds one record per system: a person decides
-                e = action.evidence
+                e = replace(action.evidence, same_system=True)  # it will hold the first one
                 action = HoldDuplicate(action.own_ref, action.observation, (e,), action.text)
             else:
                 joined.add(action.ref)

@@ -85,6 +85,7 @@ def test_two_records_of_one_page_never_join_the_same_complaint() -> None:
     first, second = plan(facts)
     assert isinstance(first, LinkDuplicate) and first.ref == "ref-1"
     assert isinstance(second, HoldDuplicate) and second.ref == "ref-8"
+    assert second.candidates[0].same_system  # `bridge review link` will refuse it
 
 
 def two_new_records(first: Probe, second: Probe) -> Facts:

@@ -208,6 +208,25 @@ def test_two_copies_on_one_page_become_one_lapor_complaint(doors: TwoDoors) -> N
     assert len(hub_by_ref(doors.hub.complaints.values())[make_ref("wadesk", "602")]) == 1
 
 
+def test_two_copies_of_another_doors_complaint_on_one_page_join_it_once(doors: TwoDoors) -> None:
+    """Two desk copies of a front-office complaint on one page: the first joins it, the
+    second is held for a person and stays held on later cycles; nothing is created."""
+    doors.sync()
+    original = doors.public()[0]
+    copy_to_desk(doors, original, 801)
+    copy_to_desk(doors, original, 802)
+    _, desk = doors.sync()
+    assert desk.counts.get("duplicate") == 1 and desk.counts.get("set_aside") == 1
+    _, again = doors.sync()
+    assert not again.counts.get("create") and not again.counts.get("duplicate")
+    ref = make_ref("sidumas", str(original["id"]))
+    with open_ledger(doors.config, SECRETS) as ledger:
+        assert ledger.links.of(ref, "wadesk").remote_id == "801"  # type: ignore[union-attr]
+        [held] = ledger.duplicates.pairs(REVIEW)
+        assert held.source_id == "802" and held.evidence["same_system"] is True
+    assert make_ref("wadesk", "802") not in hub_by_ref(doors.hub.complaints.values())
+
+
 def answer_routes(doors: TwoDoors) -> tuple[str, ...]:
     """Add the routes from LAPOR! back to both doors (follow-ups and statuses of a group)."""
     routes = ("lapor-to-sidumas", "lapor-to-wadesk")
