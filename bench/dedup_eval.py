@@ -56,7 +56,7 @@ def verdicts(ledger: Ledger, probes: list[Item], rules: DedupRules) -> list[tupl
     for item in probes:
         probe = probe_of(complaint(item), SECRET, item.at)
         cap = rules.max_candidates
-        found = ledger.duplicates.candidates(probe, exclude_system="door-b", cap=cap)
+        found = ledger.duplicates.candidates(probe, system="door-b", cap=cap)
         out.append((item, [evidence(probe, other) for other in found]))
     return out
 

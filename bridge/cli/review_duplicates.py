@@ -28,6 +28,13 @@ from bridge.ledger.duplicates import LINKED, NOT_DUPLICATE, REVIEW, SPLIT, PairI
 
 PairId = Annotated[int, typer.Argument(metavar="ID", help="Shown by `bridge review duplicates`.")]
 
+SAME_DOOR = (
+    "Complaint {candidate} already holds a record of {system}, and a complaint holds one "
+    "record per system: pair {id} cannot be linked. If it is the same complaint, close the "
+    "record in {system} as a copy there (it stays held here, nothing is sent); if it is "
+    "not, run `bridge review not-duplicate {id}` to send it on its own."
+)
+
 NEXT_CYCLE = (
     "Route {route} fetches record {source_id} from {system} again on its next cycle "
     "(`bridge run --once --route {route}`, or the daemon's next run) and {then}."
@@ -69,6 +76,11 @@ def compare(pair_id: PairId, config: ConfigOption = None) -> None:
 
 def link(pair_id: PairId, config: ConfigOption = None) -> None:
     """The record is the same complaint: link it there, create nothing."""
+    pair = _pair(config, pair_id)
+    if pair.evidence.get("same_system"):
+        # The link would take the complaint's record of that system away (one per system).
+        err.print(SAME_DOOR.format(id=pair_id, candidate=pair.candidate, system=pair.system))
+        raise typer.Exit(1)
     _decide(config, pair_id, LINKED, "links it to complaint {candidate}")
 
 
@@ -113,6 +125,8 @@ def _evidence(pair: PairInfo) -> str:
         parts.append("same reporter (" + ", ".join(e["shared_keys"]) + ")")
     if e.get("days_apart") is not None:
         parts.append(f"{e['days_apart']} days apart")
+    if e.get("same_system"):
+        parts.append("same door")
     if e.get("same_place") is False:
         parts.append("different region or category")
     return shortened(", ".join(parts), 80)

@@ -6,7 +6,9 @@ Pure: the evidence about each candidate was gathered beforehand (``bridge.dedup.
   an exact match of the normalised text (long enough to be one person's words, not
   "jalan rusak"), or the same hashed reporter key *and* a text similarity of at least
   ``auto_score``; or a person said so (``bridge review link``). Never when the two name
-  different regions or categories.
+  different regions or categories, and never to a complaint that holds a record of the
+  new record's own door already (a complaint holds one record per system: the link would
+  replace that record's), which goes to a person whatever the evidence.
 - **review** (the grey band): a text similarity of at least ``review_score``, or a shared
   reporter key with at least ``reporter_review_score``. The record waits for a person.
 - anything else is a different complaint.
@@ -15,7 +17,7 @@ Pure: the evidence about each candidate was gathered beforehand (``bridge.dedup.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 EVIDENCE_KINDS = frozenset({"exact", "reporter"})
 
@@ -53,6 +55,8 @@ class Evidence:
     """Region and category agree (None: not known on both sides)."""
     confirmed: bool = False
     """A person said these are one complaint (``bridge review link``)."""
+    same_system: bool = False
+    """The complaint holds a record of the new record's own system already: never auto-linked."""
 
     def as_detail(self) -> dict[str, object]:
         """The evidence as stored in the complaint's history and the review queue."""
@@ -64,6 +68,7 @@ class Evidence:
             "days_apart": None if self.days_apart is None else round(self.days_apart, 2),
             "same_place": self.same_place,
             "confirmed": self.confirmed,
+            "same_system": self.same_system,
         }
 
 
@@ -88,11 +93,14 @@ def decide(candidates: Sequence[Evidence], rules: DedupRules) -> Verdict:
         for e in within
         if e.score >= rules.review_score
         or (e.shared_keys and e.score >= rules.reporter_review_score)
+        or (e.same_system and _deterministic(replace(e, same_system=False), rules))
     ]
     return Verdict(review=tuple(sorted(grey, key=lambda e: -e.score)[:3]))
 
 
 def _deterministic(e: Evidence, rules: DedupRules) -> bool:
+    if e.same_system:  # linking would take the complaint's record of that system away
+        return False
     if e.confirmed:
         return True
     if e.same_place is False:

@@ -51,6 +51,8 @@ class Indexed:
     """How many of the probe's keys (exact text, reporter, bands) this complaint shares."""
     reporters: tuple[str, ...]
     """Kinds of hashed reporter identifier it shares with the probe (``phone``, ``email``…)."""
+    own: bool = False
+    """It holds a record of the new record's own system already (``ledger.duplicates``)."""
 
 
 def probe_of(complaint: Complaint, secret: bytes, now: datetime) -> Probe:
@@ -84,6 +86,7 @@ def evidence(probe: Probe, other: Indexed, *, confirmed: bool = False) -> Eviden
         days_apart=abs((probe.at - at).total_seconds()) / 86400,
         same_place=all(a == b for a, b in known) if known else None,
         confirmed=confirmed,
+        same_system=other.own,
     )
 
 

@@ -21,8 +21,9 @@ def candidates_query(count: int) -> TextClause:
     Each key reads the newest ``PER_KEY`` entries from the key index (one range each);
     the ``cap`` entries sharing the most keys are kept, with which reporter kinds they
     share. Plain SQL built once per key count: composing the same statement with the
-    expression language on every check cost more than running it. A complaint already
-    linked in the new record's own system is left out (one record per system).
+    expression language on every check cost more than running it. ``own`` says whether the
+    complaint holds a record of the new record's own system already (it cannot be linked
+    there: one record per system), so a copy within one door is found, not created again.
     """
     arm = "SELECT * FROM (SELECT entry_id, key FROM dup_key WHERE key = :k{i} ORDER BY entry_id"
     arms = " UNION ALL ".join(
@@ -43,11 +44,11 @@ _CANDIDATES = (
     "best AS (SELECT entry_id, COUNT(*) AS shared, {kinds} FROM hits "
     "GROUP BY entry_id ORDER BY shared DESC, entry_id DESC LIMIT :cap) "
     "SELECT complaint.ref, dup_entry.text, dup_entry.text_hash, dup_entry.at, "
-    "dup_entry.region, dup_entry.category, best.shared, {columns} "
+    "dup_entry.region, dup_entry.category, best.shared, {columns}, "
+    "EXISTS (SELECT 1 FROM link WHERE link.complaint_id = dup_entry.complaint_id "
+    "AND link.system = :system) AS own "
     "FROM best JOIN dup_entry ON dup_entry.id = best.entry_id "
-    "JOIN complaint ON complaint.id = dup_entry.complaint_id "
-    "WHERE NOT EXISTS (SELECT 1 FROM link WHERE link.complaint_id = "
-    "dup_entry.complaint_id AND link.system = :system) ORDER BY best.shared DESC"
+    "JOIN complaint ON complaint.id = dup_entry.complaint_id ORDER BY best.shared DESC"
 )
 
 

@@ -71,17 +71,17 @@ class Duplicates:
                 if cid not in known:
                     _insert_entry(session, cid, entries[ref])
 
-    def candidates(self, probe: Probe, *, exclude_system: str, cap: int) -> list[Indexed]:
+    def candidates(self, probe: Probe, *, system: str, cap: int) -> list[Indexed]:
         """Indexed complaints sharing the most keys with ``probe``, ``cap`` at most.
 
-        Complaints already linked in ``exclude_system`` are left out: the new record
-        comes from there, and one complaint has one record per system.
+        The new record comes from ``system``: a complaint linked there already is marked
+        ``own`` (one complaint has one record per system, so it is never linked to it).
         """
         keys = list(dict.fromkeys(probe.keys))
         if not keys:
             return []
         params: dict[str, object] = {f"k{i}": key for i, key in enumerate(keys)}
-        params.update(cap=cap, system=exclude_system)
+        params.update(cap=cap, system=system)
         with self._db.read() as session:
             rows = session.execute(candidates_query(len(keys)), params).all()
         return [
@@ -94,6 +94,7 @@ class Duplicates:
                 row.category,
                 shared=row.shared,
                 reporters=tuple(k for k in REPORTER_KINDS if getattr(row, k)),
+                own=bool(row.own),
             )
             for row in rows
         ]

@@ -42,7 +42,7 @@ def look_for_duplicates(
         probe = probes[step.observation.source_id]
         ruled = decided.get(step.ref, {})
         found = route.ledger.duplicates.candidates(
-            probe, exclude_system=route.source.name, cap=rules.max_candidates
+            probe, system=route.source.name, cap=rules.max_candidates
         )
         candidates = [
             evidence(probe, other, confirmed=ruled.get(other.ref) == LINKED)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.dedup import Probe, Verdict
+from bridge.dedup import DedupRules, Probe, Verdict
 from bridge.model import Complaint
 from bridge.sync.adoption import Found
 from bridge.sync.outgoing import Outgoing, Unwritable
@@ -84,3 +84,5 @@ class Facts:
     (``bridge.sync.duplicates``; empty when the route's check is off)."""
     probes: Mapping[str, Probe] = field(default_factory=dict)
     """Source id → what the duplicate index keeps of the record once it is sent."""
+    duplicate_rules: DedupRules | None = None
+    """The route's duplicate check, to compare a page's new records with each other."""

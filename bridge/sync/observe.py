@@ -88,6 +88,7 @@ def observe(
         found=found,
         duplicates=duplicates,
         probes=probes,
+        duplicate_rules=route.duplicates,
     )
 
 

@@ -41,14 +41,18 @@ For one record pulled from a route's source, the table is, in evaluation order:
    or a person's ``link``) → ``LinkDuplicate`` to the existing complaint, nothing
    created (a second record of the page for the same complaint is held instead: a
    complaint holds one record per system); a verdict in the grey band → ``HoldDuplicate``,
-   set aside for ``bridge review`` with the evidence.
+   set aside for ``bridge review`` with the evidence. A new record that copies another
+   create of the same page (``bridge.dedup.page``: neither is indexed yet) → ``Skip`` that
+   waits (the cursor waits too): the next cycle checks it against the index, where the
+   first is by then.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bridge.dedup import Evidence, Probe
+from bridge.dedup.page import page_twin
 from bridge.model import carried_ref
 from bridge.sync.adoption import Found
 from bridge.sync.facts import Facts, Observation
@@ -195,12 +199,13 @@ def plan(facts: Facts) -> list[Action]:
     seen: set[str] = set()
     taken: set[str] = set()  # target records linked on this page: each to one complaint only
     joined: set[str] = set()  # complaints a duplicate joins on this page: one record each
+    created: list[tuple[str, Probe]] = []  # the page's checked creates: a copy of one waits
     for observation in facts.observations:
         step = _decide(observation, facts, seen)
         action = _to_target(step, facts, taken) if isinstance(step, ToTarget) else step
         if isinstance(action, LinkDuplicate):
             if action.ref in joined:  # a complaint holds one record per system: a person decides
-                e = action.evidence
+                e = replace(action.evidence, same_system=True)  # it will hold the first one
                 action = HoldDuplicate(action.own_ref, action.observation, (e,), action.text)
             else:
                 joined.add(action.ref)
@@ -208,6 +213,8 @@ def plan(facts: Facts) -> list[Action]:
             taken.add(action.target_id)
         elif isinstance(action, Create) and action.adopt is not None:
             taken.add(action.adopt.target_id)
+        elif isinstance(action, Create):
+            action = _unless_page_copy(action, facts, created)
         actions.append(action)
         seen.add(observation.source_id)
     return actions
@@ -308,6 +315,19 @@ def _to_target(step: ToTarget, facts: Facts, taken: set[str]) -> Action:
     )
 
 
+def _unless_page_copy(action: Create, facts: Facts, created: list[tuple[str, Probe]]) -> Action:
+    # 10. Two copies on one page: neither is indexed yet, so both would be created.
+    rules, probe, source_id = facts.duplicate_rules, action.probe, action.observation.source_id
+    if rules is None or probe is None or action.resend or source_id not in facts.duplicates:
+        return action  # not checked (the check is off, or this create is not a new one)
+    verdict = page_twin(probe, created, rules)
+    twin = verdict.link or next(iter(verdict.review), None)
+    if twin is None:
+        created.append((action.ref, probe))
+        return action
+    return Skip(source_id, PAGE_COPY.format(ref=twin.ref), owed=True, kind="deferred")
+
+
 QUARANTINED_UNCHANGED = "quarantined earlier and unchanged since; see `bridge quarantine show`"
 
 CONFIDENTIAL = "confidential complaint; the target is not marked receives_confidential"
@@ -330,6 +350,11 @@ ORPHAN_COPY = (
 POSSIBLE_DUPLICATE = (
     "may duplicate complaint {ref} (text similarity {score}): held for a person, see "
     "`bridge review duplicates`"
+)
+
+PAGE_COPY = (
+    "may copy complaint {ref}, new on this same page: it waits for the next cycle, which "
+    "checks it against the duplicate index once {ref} is created there"
 )
 
 UNCONFIRMED = (

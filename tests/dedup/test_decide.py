@@ -54,3 +54,12 @@ def test_a_persons_link_decides_and_evidence_kinds_can_be_turned_off() -> None:
 def test_below_the_grey_band_is_a_different_complaint() -> None:
     """Score 40 with no shared key: neither linked nor reviewed."""
     assert decide([replace(BASE, score=40.0)], RULES) == decide([], RULES)
+
+
+def test_a_complaint_holding_a_record_of_the_same_door_is_never_linked_but_reviewed() -> None:
+    """Exact text (or a person's link) to a complaint of the record's own door → review only."""
+    own = replace(BASE, exact=True, score=100.0, same_system=True)
+    verdict = decide([own], RULES)
+    assert verdict.link is None and verdict.review == (own,)
+    confirmed = replace(BASE, score=40.0, confirmed=True, same_system=True)
+    assert decide([confirmed], RULES).link is None

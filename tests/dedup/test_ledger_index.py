@@ -35,19 +35,22 @@ def test_a_copy_finds_the_indexed_complaint_and_a_stranger_finds_nothing(ledger:
     """Candidates come from the indexed keys; unrelated text shares none."""
     indexed(ledger, "ref-1", complaint("1", TEXT, "0812000111"))
     copy = probe_of(complaint("9", TEXT + " tolong", "0812000111"), b"k", NOW)
-    [found] = ledger.duplicates.candidates(copy, exclude_system="door-b", cap=5)
+    [found] = ledger.duplicates.candidates(copy, system="door-b", cap=5)
     assert found.ref == "ref-1" and found.reporters == ("phone",)
     stranger = probe_of(
         complaint("8", "antrean ktp elektronik di kecamatan lama sekali"), b"k", NOW
     )
-    assert ledger.duplicates.candidates(stranger, exclude_system="door-b", cap=5) == []
+    assert ledger.duplicates.candidates(stranger, system="door-b", cap=5) == []
 
 
-def test_a_complaint_already_linked_in_the_records_system_is_no_candidate(ledger: Ledger) -> None:
-    """One complaint holds one record per system: door-a's complaint is not offered to door-a."""
+def test_a_complaint_already_linked_in_the_records_system_is_marked_own(ledger: Ledger) -> None:
+    """A copy within door-a finds door-a's complaint, marked own (it cannot be linked there)."""
     indexed(ledger, "ref-1", complaint("1", TEXT))
     probe = probe_of(complaint("2", TEXT), b"k", NOW)
-    assert ledger.duplicates.candidates(probe, exclude_system="door-a", cap=5) == []
+    [same_door] = ledger.duplicates.candidates(probe, system="door-a", cap=5)
+    assert same_door.ref == "ref-1" and same_door.own
+    [other_door] = ledger.duplicates.candidates(probe, system="door-b", cap=5)
+    assert not other_door.own
 
 
 def test_indexing_twice_adds_nothing(ledger: Ledger) -> None:
@@ -55,7 +58,7 @@ def test_indexing_twice_adds_nothing(ledger: Ledger) -> None:
     indexed(ledger, "ref-1", complaint("1", TEXT))
     ledger.duplicates.index({"ref-1": probe_of(complaint("1", TEXT), b"k", NOW)})
     probe = probe_of(complaint("2", TEXT), b"k", NOW)
-    assert len(ledger.duplicates.candidates(probe, exclude_system="door-b", cap=5)) == 1
+    assert len(ledger.duplicates.candidates(probe, system="door-b", cap=5)) == 1
 
 
 def test_a_queued_pair_shows_both_texts_and_a_decision_sticks(ledger: Ledger) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from bridge.dedup import Evidence, Probe, Verdict
+from bridge.dedup import DedupRules, Evidence, Probe, Verdict
 from bridge.model import Complaint
 from bridge.sync.adoption import Found
 from bridge.sync.facts import Facts, Observation
 from bridge.sync.outgoing import Outgoing
-from bridge.sync.plan import Create, HoldDuplicate, Link, LinkDuplicate, Withhold, plan
+from bridge.sync.plan import Create, HoldDuplicate, Link, LinkDuplicate, Skip, Withhold, plan
 
 COMPLAINT = Complaint(source_id="7", title="Jalan rusak", content="jalan di gang melati rusak")
 OBSERVED = Observation("7", {"id": 7}, COMPLAINT, seen_hash="h7")
@@ -85,3 +85,34 @@ def test_two_records_of_one_page_never_join_the_same_complaint() -> None:
     first, second = plan(facts)
     assert isinstance(first, LinkDuplicate) and first.ref == "ref-1"
     assert isinstance(second, HoldDuplicate) and second.ref == "ref-8"
+    assert second.candidates[0].same_system  # `bridge review link` will refuse it
+
+
+def two_new_records(first: Probe, second: Probe) -> Facts:
+    """Records 7 and 8, both new on one page, neither a duplicate of an indexed complaint."""
+    return replace(
+        FACTS,
+        observations=[OBSERVED, replace(OBSERVED, source_id="8", native={"id": 8})],
+        refs={"7": "ref-7", "8": "ref-8"},
+        outgoing={**FACTS.outgoing, "8": FACTS.outgoing["7"]},
+        probes={"7": first, "8": second},
+        duplicates={"7": Verdict(), "8": Verdict()},
+        duplicate_rules=DedupRules(),
+    )
+
+
+def test_a_copy_of_an_earlier_create_on_the_same_page_waits_for_the_next_cycle() -> None:
+    """Two new records with the same text on one page: the first is created, the second
+    waits (owed, so the cursor waits) to be checked against the index next cycle."""
+    text = "lampu penerangan jalan di gang melati tiga sudah mati dua minggu mohon diperbaiki"
+    probe = replace(PROBE, text=text, text_hash="same")
+    first, second = plan(two_new_records(probe, probe))
+    assert isinstance(first, Create) and first.ref == "ref-7"
+    assert isinstance(second, Skip) and second.owed and second.kind == "deferred"
+    assert "ref-7" in second.reason
+
+
+def test_different_records_of_one_page_are_both_created() -> None:
+    """Two unrelated new records on one page: nothing waits."""
+    stranger = replace(PROBE, text="antrean ktp elektronik lama sekali", text_hash="other")
+    assert [type(a) for a in plan(two_new_records(PROBE, stranger))] == [Create, Create]

@@ -173,3 +173,100 @@ def test_review_cli_shows_both_texts_and_links_a_held_record(doors: TwoDoors) ->
     assert undone.returncode == 0, undone.stderr  # a person's link can be undone too
     missing = bridge("review", "compare", "77", "--config", config, secrets=SECRETS)
     assert missing.returncode == 1 and "No duplicate candidate with id 77" in missing.stderr
+
+
+NEW_TEXT = (
+    "Saluran air di depan Pasar Minggu tersumbat sampah sejak sebulan, setiap hujan jalan "
+    "banjir setinggi lutut dan pedagang tidak bisa berjualan"
+)
+
+
+def test_two_copies_on_one_page_become_one_lapor_complaint(doors: TwoDoors) -> None:
+    """Two copies typed at one door on one page: the first is created, the second waits a
+    cycle, is then found in the index and held for a person (a LAPOR! complaint holds one
+    record per door), and is delivered on its own once a person says it is not a copy."""
+    original = doors.public()[0]
+    copy_to_desk(doors, original, 601, uraian=NEW_TEXT)
+    copy_to_desk(doors, original, 602, uraian=NEW_TEXT.upper())
+    _, first = doors.sync()
+    assert first.ok, first.error
+    assert first.counts.get("create") == 1 and first.counts.get("deferred") == 1
+    _, second = doors.sync()
+    assert second.ok and second.counts.get("set_aside") == 1 and not second.counts.get("create")
+    by_ref = hub_by_ref(doors.hub.complaints.values())
+    assert len(by_ref[make_ref("wadesk", "601")]) == 1 and make_ref("wadesk", "602") not in by_ref
+    with open_ledger(doors.config, SECRETS) as ledger:
+        [pair] = ledger.duplicates.pairs(REVIEW)
+        assert (pair.ref, pair.candidate) == (make_ref("wadesk", "602"), make_ref("wadesk", "601"))
+        assert pair.evidence["exact"] is True and pair.evidence["same_system"] is True
+    refused = bridge("review", "link", str(pair.id), "--config", str(doors.config), secrets=SECRETS)
+    assert refused.returncode == 1 and "holds one record per system" in refused.stderr
+    with open_ledger(doors.config, SECRETS) as ledger:
+        ledger.duplicates.decide(pair.id, "not_duplicate", "test")
+    _, after = doors.sync()
+    assert after.counts.get("create") == 1
+    assert len(hub_by_ref(doors.hub.complaints.values())[make_ref("wadesk", "602")]) == 1
+
+
+def test_two_copies_of_another_doors_complaint_on_one_page_join_it_once(doors: TwoDoors) -> None:
+    """Two desk copies of a front-office complaint on one page: the first joins it, the
+    second is held for a person and stays held on later cycles; nothing is created."""
+    doors.sync()
+    original = doors.public()[0]
+    copy_to_desk(doors, original, 801)
+    copy_to_desk(doors, original, 802)
+    _, desk = doors.sync()
+    assert desk.counts.get("duplicate") == 1 and desk.counts.get("set_aside") == 1
+    _, again = doors.sync()
+    assert not again.counts.get("create") and not again.counts.get("duplicate")
+    ref = make_ref("sidumas", str(original["id"]))
+    with open_ledger(doors.config, SECRETS) as ledger:
+        assert ledger.links.of(ref, "wadesk").remote_id == "801"  # type: ignore[union-attr]
+        [held] = ledger.duplicates.pairs(REVIEW)
+        assert held.source_id == "802" and held.evidence["same_system"] is True
+    assert make_ref("wadesk", "802") not in hub_by_ref(doors.hub.complaints.values())
+
+
+def answer_routes(doors: TwoDoors) -> tuple[str, ...]:
+    """Add the routes from LAPOR! back to both doors (follow-ups and statuses of a group)."""
+    routes = ("lapor-to-sidumas", "lapor-to-wadesk")
+    with doors.config.open("a", encoding="utf-8") as config:
+        for name in routes:
+            door = name.removeprefix("lapor-to-")
+            config.write(f'\n[[routes]]\nname = "{name}"\nsource = "lapor"\ntarget = "{door}"\n')
+    return routes
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "known gap (issue 14, group follow-ups): what was last seen of a LAPOR! complaint "
+        "(link.last_seen_hash, link.next_poll_at) is kept per link, not per route, so the "
+        "first route reading LAPOR! (lapor-to-sidumas) consumes the change and "
+        "lapor-to-wadesk sees it unchanged: the desk's record gets nothing"
+    ),
+)
+def test_a_follow_up_and_status_in_lapor_reach_every_linked_record_once(doors: TwoDoors) -> None:
+    """A complaint linked to a front-office and a desk record: LAPOR!'s answer and status
+    reach both records, once each."""
+    doors.sync()
+    original = doors.public()[0]
+    copy_to_desk(doors, original, 701, tanggapans=[])  # its own answers, not the front's list
+    assert doors.sync()[1].counts.get("duplicate") == 1
+    routes = answer_routes(doors)
+    for route in routes:
+        assert sync_route(doors.config, route, SECRETS).ok
+    [hub_copy] = hub_by_ref(doors.hub.complaints.values())[make_ref("sidumas", str(original["id"]))]
+    doors.hub.verify(hub_copy["id"])
+    doors.hub.add_followup(
+        {"complaint_id": hub_copy["id"], "content": "Lokasi sudah ditinjau."}, []
+    )
+    for _ in range(2):
+        for route in routes:
+            report = sync_route(doors.config, route, SECRETS)
+            assert report.ok, report.error
+    front, desk = doors.front.find(original["id"]), doors.desk.find(701)
+    for record in (front, desk):
+        answers = [t["tanggapan"] for t in record.get("tanggapans", [])]
+        assert answers.count("Lokasi sudah ditinjau.") == 1, (record["id"], answers)
+    assert desk["status"] == front["status"]  # LAPOR!'s status reached both
