@@ -170,6 +170,21 @@ class Mapping:
                 found.append(("status", _code_text(raw)))
         return found
 
+    def fallback_codes(self, record: abc.Mapping[str, Any]) -> list[tuple[str, str, str]]:
+        """(value table, code, fallback) of each unmapped code read as its table's fallback.
+
+        The complaint was delivered with the fallback; the sync flags it for review.
+        """
+        found = []
+        for rule in self._complaint.reads:
+            codec = rule.codec
+            if not isinstance(codec, MappedCodec) or codec.fallback is None:
+                continue
+            raw = rule.read.get(dict(record)) if rule.read is not None else None
+            if raw not in (None, "") and not codec.knows(raw):
+                found.append((codec.table, _code_text(raw), codec.fallback))
+        return found
+
     def _read_status(self, record: dict[str, Any]) -> dict[str, Any]:
         assert self._status is not None
         code = self._status.read.get(record) if self._status.read is not None else None

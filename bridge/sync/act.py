@@ -33,6 +33,7 @@ from bridge.errors import (
 from bridge.ledger import CreateIntent, CreateResult, SeenUpdate
 from bridge.model import Attachment
 from bridge.sync.adoption import Adoption, claim_links
+from bridge.sync.codes import flag_fallbacks
 from bridge.sync.observe import look_up
 from bridge.sync.plan import (
     Action,
@@ -125,6 +126,7 @@ def act(
             released=released(actions, results, page.quarantined) if finished else [],
             owed=page.owed,
         )
+    flag_fallbacks(route, sends, results, report)  # delivered, but a code is missing
     for action in actions:
         if isinstance(action, NoteChange):
             report.add(line_for(action))
