@@ -16,6 +16,7 @@ from bridge.errors import MappingError, RecordInvalid
 from bridge.mapping._compile import Compiled, Compiler, FieldPaths
 from bridge.mapping._identity import NaturalKey
 from bridge.mapping._spec import RecordSpec, nest
+from bridge.mapping._unsent import CARRIED, with_unsent_note
 from bridge.mapping._values import DateTimeCodec, MappedCodec, native_key
 from bridge.model import Complaint, FollowUp, RawStatus, Status
 
@@ -50,6 +51,11 @@ class Mapping:
         self._natural_key = NaturalKey(compiled.sync.natural_key)
         # The connector's schema-level settings, read-only and unchecked here.
         self.transport: abc.Mapping[str, Any] = compiled.sync.transport
+        self._unsent_note = compiled.unsent_note
+        self._unwritten = {
+            name: not (name in self.field_paths and self.field_paths[name].write)
+            for name in CARRIED
+        }
 
     def __repr__(self) -> str:
         return f"Mapping(system={self.system!r}, path={str(self.path)!r})"
@@ -91,8 +97,16 @@ class Mapping:
             values["followups"] = self._embedded_followups(record)
         return _build(Complaint, values)
 
-    def to_native(self, complaint: Complaint) -> dict[str, Any]:
-        """The native payload to create ``complaint`` here (attachments are the connector's job)."""
+    def to_native(self, complaint: Complaint, *, origin: str | None = None) -> dict[str, Any]:
+        """The native payload to create ``complaint`` here (attachments are the connector's job).
+
+        With ``unsent_note``, what this system has no field for (the original date, the
+        status in ``origin``, the system it came from) is appended to that text field.
+        """
+        if self._unsent_note is not None:
+            complaint = with_unsent_note(
+                complaint, self._unsent_note, self._unwritten, self.timezone, origin
+            )
         return self._complaint.write(complaint)
 
     def followup_to_canonical(self, record: dict[str, Any]) -> FollowUp:

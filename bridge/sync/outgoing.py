@@ -52,7 +52,7 @@ def outgoing(route: Route, complaint: Complaint | None, ref: str) -> Outgoing | 
     assert complaint is not None  # only mapped records may go to the target
     complaint = leaving(complaint, ref)
     try:
-        payload = route.target_mapping.to_native(complaint)
+        payload = route.target_mapping.to_native(complaint, origin=route.source.name)
     except RecordError as exc:
         return Unwritable(exc.reason, exc.field)
     return Outgoing(complaint, payload, content_hash(complaint))
