@@ -100,10 +100,11 @@ class Mapping:
     def to_native(self, complaint: Complaint, *, origin: str | None = None) -> dict[str, Any]:
         """The native payload to create ``complaint`` here (attachments are the connector's job).
 
-        With ``unsent_note``, what this system has no field for (the original date, the
-        status in ``origin``, the system it came from) is appended to that text field.
+        With ``unsent_note`` and an ``origin`` (the system the complaint came from; the sync
+        passes it), what this system has no field for (the original date, the status in
+        ``origin``) is appended to that text field.
         """
-        if self._unsent_note is not None:
+        if self._unsent_note is not None and origin is not None:
             complaint = with_unsent_note(
                 complaint, self._unsent_note, self._unwritten, self.timezone, origin
             )

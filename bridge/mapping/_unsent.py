@@ -21,18 +21,21 @@ CARRIED = ("created_at", "status")
 
 
 def unsent_line(
-    complaint: Complaint, unwritten: Mapping[str, bool], zone: ZoneInfo, origin: str | None
+    complaint: Complaint, unwritten: Mapping[str, bool], zone: ZoneInfo, origin: str
 ) -> str | None:
     """The note for ``complaint`` ("Tanggal pengaduan asli: …; status di …: …"), or None."""
     parts = []
     if unwritten.get("created_at") and complaint.created_at is not None:
-        local = complaint.created_at.astimezone(zone)
+        try:
+            local = complaint.created_at.astimezone(zone)
+        except OverflowError:  # a date at the very edge of the calendar: shown as it is
+            local = complaint.created_at
         parts.append(f"Tanggal pengaduan asli: {local:%d-%m-%Y %H:%M} {local.tzname()}")
     status = complaint.raw_status.label or complaint.raw_status.code
     if status is None and complaint.status is not None:
         status = complaint.status.value
     if unwritten.get("status") and status:
-        parts.append(f"status di {origin or 'sistem asal'}: {status}")
+        parts.append(f"status di {origin}: {status}")
     return "; ".join(parts) or None
 
 
@@ -41,7 +44,7 @@ def with_unsent_note(
     field: str,
     unwritten: Mapping[str, bool],
     zone: ZoneInfo,
-    origin: str | None,
+    origin: str,
 ) -> Complaint:
     """``complaint`` with the note appended to ``field`` after a blank line (if any note)."""
     line = unsent_line(complaint, unwritten, zone, origin)

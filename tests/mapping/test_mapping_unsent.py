@@ -47,7 +47,13 @@ def test_only_what_the_complaint_has_is_named() -> None:
     undated = mapping.to_native(complaint(created_at=None), origin="sidumas")
     assert undated["content"].endswith("\n\nstatus di sidumas: Menunggu")
     bare = complaint(created_at=None, status=None, raw_status=RawStatus())
-    assert mapping.to_native(bare)["content"] == "Sudah sebulan gelap."
+    assert mapping.to_native(bare, origin="sidumas")["content"] == "Sudah sebulan gelap."
+
+
+def test_without_an_origin_nothing_is_appended() -> None:
+    """to_native without origin (a record written back to its own system) adds no note."""
+    mapping = load_mapping(MAPPINGS / "lapor.toml")
+    assert mapping.to_native(complaint())["content"] == "Sudah sebulan gelap."
 
 
 def test_the_note_is_off_without_the_key(tmp_path: Path) -> None:
