@@ -56,7 +56,9 @@ def test_fields_attachments_and_flags_are_carried(sims: Sims) -> None:
             continue
         [hub] = copies
         assert hub["title"] == record["topik"]
-        assert hub["content"] == record["uraian"]
+        # The text, then the complaint's own date and status (lapor.toml's unsent_note).
+        assert hub["content"].startswith(record["uraian"] + "\n\nTanggal pengaduan asli: ")
+        assert "; status di sidumas: " in hub["content"]
         assert hub["category_id"]
         assert hub["payload"]["location_detail"] == record["alamat"]
         assert hub["payload"]["latitude"] == record["koordinat_lat"]
