@@ -44,12 +44,17 @@ _CONFIG = """\
 [ledger]
 url = "sqlite:///{ledger}"
 
+[agency]
+institution_id = "{badung}"
+location_id = "5103"
+channel = "9"
+name = "Pemerintah Kabupaten Badung"
+
 [connectors.lapor]
 type = "lapor"
 base_url = "{lapor_url}"
 auth_header = "auth"
 mapping = "{mappings}/lapor.toml"
-disposition_id = "{badung}"
 
 [connectors.sidumas]
 type = "rest"

@@ -35,7 +35,7 @@ from bridge.http.retry import RequestFn
 from bridge.http.status import json_body
 from bridge.model import Attachment
 
-from .lapor_settings import ATTACHMENT_PREFIXES, LaporSettings
+from .lapor_settings import ATTACHMENT_PREFIXES, LaporSettings, identity_problems
 from .lapor_wire import (
     add_tag,
     created_id,
@@ -67,6 +67,9 @@ class LaporConnector(HttpConnector[LaporSettings]):
     attachment_prefixes = ATTACHMENT_PREFIXES
 
     _fetch_attachment: AttachmentFetcher | None = None
+
+    def problems(self) -> list[str]:
+        return identity_problems(self.name, self.options)
 
     def auth_headers(self) -> dict[str, str]:
         return {
@@ -146,6 +149,10 @@ class LaporConnector(HttpConnector[LaporSettings]):
 
     def create(self, record: NativeRecord, attachments: Sequence[Attachment], ref: str) -> str:
         payload = dict(record)
+        # The agency's identity comes from [agency]; a record's own location_id wins.
+        for key, value in self.options.identity().items():
+            if payload.get(key) in (None, ""):
+                payload[key] = int(value) if value.isdigit() else value
         if attachments:
             doc_ids = self.upload(attachments)
             # LAPOR! wants a *string* holding a JSON list of document ids (DOMAIN.md §2 #2).
@@ -185,7 +192,10 @@ class LaporConnector(HttpConnector[LaporSettings]):
         """
         # The real clients always send institution_to_id, template_code and rating: the
         # connector's followup_fields fill what the mapping left out.
-        data = form_fields({**self.options.followup_fields, **followup})
+        defaults: dict[str, Any] = dict(self.options.followup_fields)
+        if self.options.disposition_id is not None:
+            defaults.setdefault("institution_from_id", self.options.disposition_id)
+        data = form_fields({**defaults, **followup})
         data["complaint_id"] = record_id
         files = [
             (f"attachment[{i}]", (a.filename, self._attachment_bytes(a), a.content_type))

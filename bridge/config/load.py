@@ -52,7 +52,7 @@ def load_config(
     ledger = loader.ledger(sections.ledger)
     daemon = loader.section(DaemonSettings, "daemon", sections.daemon)
     agency = loader.section(AgencySettings, "agency", sections.agency)
-    connectors = loader.connectors(sections.connectors)
+    connectors = loader.connectors(sections.connectors, agency)
     declared = set(sections.connectors) | overrides.new_connectors
     routes = loader.routes(sections.routes, declared)
     if problems:

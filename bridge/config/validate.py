@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import structlog
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from bridge.config.agency import agency_keys, with_agency
 from bridge.config.env import (
     EnvOverrides,
     EnvValue,
@@ -29,6 +30,7 @@ from bridge.config.env import (
 )
 from bridge.config.settings import (
     DEFAULT_STATE_FILE,
+    AgencySettings,
     ConnectorTypes,
     LedgerSettings,
     RouteSettings,
@@ -86,18 +88,22 @@ class SectionLoader:
         url = sqlite_beside(settings.url, self.base)
         return settings.model_copy(update={"url": url, "state_file": str(state_file)})
 
-    def connectors(self, tables: dict[str, Table]) -> dict[str, ConnectorSettings]:
+    def connectors(
+        self, tables: dict[str, Table], agency: AgencySettings | None = None
+    ) -> dict[str, ConnectorSettings]:
         all_tables = dict(tables)
         for name in self.overrides.new_connectors:
             all_tables.setdefault(name, {})
         loaded = {}
         for name, table in all_tables.items():
-            settings = self._connector(name, table)
+            settings = self._connector(name, table, agency)
             if settings is not None:
                 loaded[name] = settings
         return loaded
 
-    def _connector(self, name: str, table: Table) -> ConnectorSettings | None:
+    def _connector(
+        self, name: str, table: Table, agency: AgencySettings | None
+    ) -> ConnectorSettings | None:
         where = f"connectors.{name}"
         env_type = self.overrides.get(where).get("type")
         type_name = env_type.raw if env_type is not None else table.get("type")
@@ -111,6 +117,8 @@ class SectionLoader:
         if cls is None:
             return None
         model: type[ConnectorSettings] = cls.Settings
+        table, disagree = with_agency(where, table, agency_keys(model), agency)
+        self.problems.extend(disagree)
         settings = self.section(model, where, table)
         if settings is not None:
             self._note_secrets(where, name, settings, table)

@@ -15,11 +15,12 @@ from bridge.mapping._paths import NativePath, overlapping
 from bridge.mapping._schema import COMPLAINT_FIELDS, FOLLOWUP_FIELDS, SPECIAL_FIELDS, Kind
 from bridge.mapping._spec import FieldRule, RecordSpec, StatusRule
 from bridge.mapping._sync import Constants, SyncSections, compile_sync, native_constants
+from bridge.mapping._unsent import NOTE_TARGETS
 from bridge.model import Complaint, FollowUp
 
 TOP_KEYS: tuple[str, ...] = ("mapping", "fields", "required", "defaults", "constants", "values")
 TOP_KEYS += ("followups", "owns", "status_write", "transport")
-HEAD_KEYS = ("system", "timezone", "date_formats", "id", "updated_at", "natural_key")
+HEAD_KEYS = ("system", "timezone", "date_formats", "id", "updated_at", "natural_key", "unsent_note")
 FOLLOWUP_KEYS = ("id", "in_record", "fields", "required", "defaults", "constants")
 GROUPS = ("reporter", "location")
 ZONE_HINT = "use an IANA name: 'Asia/Jakarta' (WIB), 'Asia/Makassar' (WITA), 'Asia/Jayapura' (WIT)"
@@ -44,6 +45,7 @@ class Compiled:
     in_record: NativePath | None
     field_paths: dict[str, FieldPaths]
     sync: SyncSections
+    unsent_note: str | None = None
 
 
 def _flatten(table: dict[str, Any]) -> dict[str, Any]:
@@ -83,6 +85,8 @@ class Compiler(Context):
         followups, in_record = self._followups()
         sync = compile_sync(self, self.doc, head, self.status, self._readable(complaint))
         self.report_unused_maps()
+        paths = self._field_paths(complaint) if complaint is not None else {}
+        unsent_note = self._unsent_note(head.get("unsent_note"), paths)
         self.problems = list(dict.fromkeys(self.problems))
         if self.problems or complaint is None:
             return None
@@ -95,8 +99,9 @@ class Compiler(Context):
             status=self.status,
             followups=followups,
             in_record=in_record,
-            field_paths=self._field_paths(complaint),
+            field_paths=paths,
             sync=sync,
+            unsent_note=unsent_note,
         )
 
     def _head(self) -> dict[str, Any]:
@@ -119,6 +124,19 @@ class Compiler(Context):
                 'date_formats must be a list of strptime formats, e.g. ["%Y-%m-%d %H:%M:%S"]',
             )
         return head
+
+    def _unsent_note(self, value: object, paths: dict[str, FieldPaths]) -> str | None:
+        """``unsent_note``: the written text field the original date and status go into."""
+        if value is None or value is False:
+            return None
+        if value not in NOTE_TARGETS or not paths.get(str(value), FieldPaths(None, None)).write:
+            self.problem(
+                "[mapping]",
+                "unsent_note must name a text field this mapping writes "
+                f"({' or '.join(NOTE_TARGETS)}), or be false",
+            )
+            return None
+        return str(value)
 
     def _zone(self, name: object) -> ZoneInfo:
         if not isinstance(name, str):

@@ -16,6 +16,7 @@ from bridge.errors import MappingError, RecordInvalid
 from bridge.mapping._compile import Compiled, Compiler, FieldPaths
 from bridge.mapping._identity import NaturalKey
 from bridge.mapping._spec import RecordSpec, nest
+from bridge.mapping._unsent import CARRIED, with_unsent_note
 from bridge.mapping._values import DateTimeCodec, MappedCodec, native_key
 from bridge.model import Complaint, FollowUp, RawStatus, Status
 
@@ -50,6 +51,11 @@ class Mapping:
         self._natural_key = NaturalKey(compiled.sync.natural_key)
         # The connector's schema-level settings, read-only and unchecked here.
         self.transport: abc.Mapping[str, Any] = compiled.sync.transport
+        self._unsent_note = compiled.unsent_note
+        self._unwritten = {
+            name: not (name in self.field_paths and self.field_paths[name].write)
+            for name in CARRIED
+        }
 
     def __repr__(self) -> str:
         return f"Mapping(system={self.system!r}, path={str(self.path)!r})"
@@ -113,8 +119,17 @@ class Mapping:
             value = self._complaint.defaults.get("is_secret")
         return value is not False
 
-    def to_native(self, complaint: Complaint) -> dict[str, Any]:
-        """The native payload to create ``complaint`` here (attachments are the connector's job)."""
+    def to_native(self, complaint: Complaint, *, origin: str | None = None) -> dict[str, Any]:
+        """The native payload to create ``complaint`` here (attachments are the connector's job).
+
+        With ``unsent_note`` and an ``origin`` (the system the complaint came from; the sync
+        passes it), what this system has no field for (the original date, the status in
+        ``origin``) is appended to that text field.
+        """
+        if self._unsent_note is not None and origin is not None:
+            complaint = with_unsent_note(
+                complaint, self._unsent_note, self._unwritten, self.timezone, origin
+            )
         return self._complaint.write(complaint)
 
     def followup_to_canonical(self, record: dict[str, Any]) -> FollowUp:
@@ -190,6 +205,21 @@ class Mapping:
                 known = None
             if known is None:
                 found.append(("status", _code_text(raw)))
+        return found
+
+    def fallback_codes(self, record: abc.Mapping[str, Any]) -> list[tuple[str, str, str]]:
+        """(value table, code, fallback) of each unmapped code read as its table's fallback.
+
+        The complaint was delivered with the fallback; the sync flags it for review.
+        """
+        found = []
+        for rule in self._complaint.reads:
+            codec = rule.codec
+            if not isinstance(codec, MappedCodec) or codec.fallback is None:
+                continue
+            raw = rule.read.get(dict(record)) if rule.read is not None else None
+            if raw not in (None, "") and not codec.knows(raw):
+                found.append((codec.table, _code_text(raw), codec.fallback))
         return found
 
     def _read_status(self, record: dict[str, Any]) -> dict[str, Any]:

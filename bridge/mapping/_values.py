@@ -276,6 +276,11 @@ class MappedCodec:
         """The ``[values.NAME]`` table this codec reads."""
         return self._table
 
+    @property
+    def fallback(self) -> str | None:
+        """The canonical value an unmapped code stands for (``fallback``), or None."""
+        return self._fallback
+
     def knows(self, raw: Any) -> bool:
         """Whether ``raw`` is a code of the table (``bridge mapping codes`` asks)."""
         try:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import structlog
 
 from bridge.ledger import CreateIntent, CreateResult, SeenUpdate
+from bridge.sync.codes import flag_fallbacks
 from bridge.sync.duplicate_acts import hold_duplicate, link_duplicate
 from bridge.sync.duplicates import index_sends
 from bridge.sync.outcomes import Tally
@@ -109,6 +110,7 @@ def act(
             released=released(actions, results, page.quarantined) if finished else [],
             owed=page.owed,
         )
+    flag_fallbacks(route, sends, results, report)  # delivered, but a code is missing
     for action in actions:
         if isinstance(action, NoteChange):
             report.add(line_for(action))

@@ -64,7 +64,7 @@ def outgoing(route: Route, complaint: Complaint | None, ref: str) -> Outgoing | 
         keep_location=route.send_anonymous_location,
     )
     try:
-        payload = route.target_mapping.to_native(complaint)
+        payload = route.target_mapping.to_native(complaint, origin=route.source.name)
     except RecordError as exc:
         return Unwritable(exc.reason, exc.field)
     return Outgoing(complaint, payload, content_hash(complaint))

@@ -14,12 +14,14 @@ pytestmark = pytest.mark.e2e
 WIB = ZoneInfo("Asia/Jakarta")
 
 
-def add_agency(sims: Sims, institution_id: str) -> None:
+def add_agency(sims: Sims, institution_id: str, connector_key: str = "") -> None:
+    """The demo's [agency] with another institution id (and a key added to [connectors.lapor])."""
     text = sims.config_path.read_text(encoding="utf-8")
-    agency = (
-        f'[agency]\ninstitution_id = "{institution_id}"\nname = "Pemerintah Kabupaten Badung"\n'
-    )
-    sims.config_path.write_text(agency + "\n" + text, encoding="utf-8")
+    demo = 'institution_id = "1001"'
+    assert demo in text
+    text = text.replace(demo, f'institution_id = "{institution_id}"', 1)
+    text = text.replace("[connectors.lapor]\n", f"[connectors.lapor]\n{connector_key}\n", 1)
+    sims.config_path.write_text(text, encoding="utf-8")
 
 
 def test_doctor_names_a_wrong_agency_a_future_skewed_source_and_an_unknown_code(
@@ -32,7 +34,7 @@ def test_doctor_names_a_wrong_agency_a_future_skewed_source_and_an_unknown_code(
         {
             "title": "Jalan rusak",
             "content": "Jalan rusak parah",
-            "disposition_id": 1001,
+            "disposition_id": 9999,  # pulled as [agency] says
             "category_id": 436,
             "updated_at": ahead.strftime("%Y-%m-%d %H:%M:%S"),
         }
@@ -42,7 +44,6 @@ def test_doctor_names_a_wrong_agency_a_future_skewed_source_and_an_unknown_code(
     text = " ".join(result.stdout.split())
     assert "[agency] institution_id 9999 is not in LAPOR!'s institution master" in text
     assert "fix: set [agency] institution_id to your agency's id: 1001" in text
-    assert "disposition_id is '1001' but [agency] institution_id is '9999'" in text
     assert "code '436' of [values.category] is not mapped (seen 1 times)" in text
     assert "`bridge mapping codes lapor`" in text
     assert "a whole 7 h, so its times are written in a zone 7 h ahead of Asia/Jakarta" in text
@@ -55,3 +56,13 @@ def test_doctor_passes_a_set_up_that_agrees(sims: Sims) -> None:
     result = bridge("doctor", "--config", str(sims.config_path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no problems found" in result.stdout
+
+
+def test_a_connector_naming_another_agency_stops_doctor_naming_both_places(sims: Sims) -> None:
+    """connectors.lapor.disposition_id 1001 beside [agency] 9999: refused at start, with the fix."""
+    add_agency(sims, "9999", 'disposition_id = "1001"')
+    result = bridge("doctor", "--config", str(sims.config_path))
+    assert result.returncode != 0
+    text = " ".join((result.stdout + result.stderr).split())
+    assert "connectors.lapor.disposition_id is '1001' but [agency] institution_id is '9999'" in text
+    assert "remove disposition_id from [connectors.lapor]" in text

@@ -41,6 +41,11 @@ _CONFIG = """\
 [ledger]
 url = "sqlite:///{ledger}"
 
+[agency]
+institution_id = "1001"
+location_id = "5103"
+channel = "9"
+
 [connectors.lapor]
 type = "lapor"
 base_url = "{lapor_url}"

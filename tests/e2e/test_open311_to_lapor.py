@@ -60,7 +60,10 @@ def test_every_request_reaches_lapor_exactly_once(sims: Sims) -> None:
         [hub] = by_ref[ref]
         request = sims.door.state.requests[request_id]
         assert hub["title"] == request["service_name"]
-        assert hub["content"] == request["description"]
+        # The text, then the request's own date and status (lapor.toml's unsent_note).
+        text, note = hub["content"].rsplit("\n\n", 1)
+        assert text == request["description"]
+        assert note.startswith("Tanggal pengaduan asli: ") and "; status di open311: " in note
     assert first.counts["create"] == 20
 
 

@@ -58,11 +58,14 @@ def test_fields_attachments_and_flags_are_carried(sims: Sims) -> None:
         [hub] = copies
         assert hub["title"] == record["topik"]
         assert hub["category_id"]
+        # The text, then the complaint's own date and status (lapor.toml's unsent_note).
+        content, _, note = hub["content"].partition("\n\nTanggal pengaduan asli: ")
+        assert "; status di sidumas: " in note
         if record["hide_identitas"]:  # anonim: text scrubbed, the place stays home (issue 11)
-            assert hub["content"] == scrub_identity(record["uraian"], [record["pelapor"]])
+            assert content == scrub_identity(record["uraian"], [record["pelapor"]])
             assert "location_detail" not in hub["payload"] and "latitude" not in hub["payload"]
         else:
-            assert hub["content"] == record["uraian"]
+            assert content == record["uraian"]
             assert hub["payload"]["location_detail"] == record["alamat"]
             assert hub["payload"]["latitude"] == record["koordinat_lat"]
             assert hub["payload"]["longitude"] == record["koordinat_lng"]

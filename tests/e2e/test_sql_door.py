@@ -45,7 +45,9 @@ def test_every_row_lands_in_lapor_exactly_once_with_its_fields(door: Door) -> No
     for n, complaint_id in enumerate(ids, start=1):
         [hub] = by_ref[make_ref("pengaduan", str(complaint_id))]
         assert hub["title"] == f"Jalan rusak di banjar {n}"
-        assert hub["content"] == content(n)
+        # The text, then the row's own date and status (lapor.toml's unsent_note).
+        assert hub["content"].startswith(content(n) + "\n\nTanggal pengaduan asli: ")
+        assert "; status di pengaduan: " in hub["content"]
         # The typical schema has no anonymity column: every reporter is named.
         _, name, _, phone = CITIZENS[n % len(CITIZENS)]
         assert hub["is_anonymous"] == 0

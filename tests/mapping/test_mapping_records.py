@@ -244,19 +244,18 @@ def test_unreadable_boolean_is_invalid(sidumas: Mapping, raw: object) -> None:
 
 
 def test_lapor_create_payload(lapor: Mapping) -> None:
-    """to_native for LAPOR! carries the constants, d/m/Y incident date, hashtags and 0/1 flags."""
+    """to_native for LAPOR! carries the constants, d/m/Y incident date, hashtags and 0/1 flags.
+
+    The agency's identity is not among them: the connector writes it from [agency].
+    """
     reporter = {"name": "Siti", "phone": "0813", "email": "siti@example.id"}
     payload = lapor.to_native(complaint(reporter=reporter))
     assert payload["is_new_user_slider"] is True
     assert payload["date_of_incident"] == "05/02/2024"
     assert payload["tags_raw"] == "#lampu #lb0123456789abcdef"
     assert (payload["is_anonymous"], payload["is_secret"], payload["is_priority"]) == (1, 0, 0)
-    assert (payload["title"], payload["category_id"], payload["disposition_id"]) == (
-        "Lampu jalan mati",
-        1,
-        1001,
-    )
-    assert isinstance(payload["channel"], int)
+    assert (payload["title"], payload["category_id"]) == ("Lampu jalan mati", 1)
+    assert not {"disposition_id", "channel"} & set(payload)
     assert (payload["nameUser"], payload["phoneUser"], payload["emailUser"]) == (
         "Siti",
         "0813",
@@ -338,7 +337,7 @@ def test_invalid_embedded_followup_names_the_followup_field(sidumas: Mapping) ->
 
 
 def test_lapor_followups_both_ways(lapor: Mapping) -> None:
-    """A LAPOR! follow-up reads d-m-Y times as WIB and is written with this agency as sender."""
+    """A LAPOR! follow-up reads d-m-Y times as WIB; the sender is the connector's ([agency])."""
     record = {"id": 77, "content": "Sedang ditangani", "created_at": "04-03-2024 13:05:00",
               "institution_from_id": 1001, "is_secret": 0}  # fmt: skip
     followup = lapor.followup_to_canonical(record)
@@ -349,7 +348,7 @@ def test_lapor_followups_both_ways(lapor: Mapping) -> None:
         institution_from="1001",
     )
     payload = lapor.followup_to_native(followup.model_copy(update={"is_secret": True}))
-    assert payload == {"institution_from_id": 1001, "content": "Sedang ditangani", "is_secret": 1}
+    assert payload == {"content": "Sedang ditangani", "is_secret": 1}
 
 
 def test_mapping_without_followups_refuses_them(write_mapping: Callable[..., Path]) -> None:

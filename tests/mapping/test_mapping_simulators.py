@@ -74,9 +74,12 @@ def test_every_seeded_lapor_record_maps(lapor: Mapping) -> None:
 
 
 def test_lapor_accepts_the_mapped_payload(lapor: Mapping) -> None:
-    """The create endpoint validates our payload; the stored complaint maps back unchanged."""
+    """The create endpoint validates our payload; the stored complaint maps back unchanged.
+
+    The connector adds the agency's identity ([agency]) before sending; so does this test.
+    """
     state = LaporState()
-    new_id = state.create_complaint(lapor.to_native(_complaint()))
+    new_id = state.create_complaint({**lapor.to_native(_complaint()), "disposition_id": 1001})
     back = lapor.to_canonical(render_detail(state.complaints[new_id], state.docs))
     assert (back.title, back.category, back.is_secret) == ("Sampah menumpuk", "lingkungan", True)
     assert back.tags == ("sampah", "lb0123456789abcdef")

@@ -115,9 +115,9 @@ def test_sidumas_followup_payload_has_text_author_and_official_type(sidumas: Map
 
 
 def test_lapor_followup_payload_has_content_sender_and_secrecy(lapor: Mapping) -> None:
-    """A follow-up for LAPOR! (#6) carries content, institution_from_id and is_secret."""
+    """A follow-up for LAPOR! (#6) carries content and is_secret; the connector adds the sender."""
     payload = lapor.followup_to_native(FollowUp(source_id="1", content="Sudah"))
-    assert payload == {"institution_from_id": 1001, "content": "Sudah", "is_secret": 0}
+    assert payload == {"content": "Sudah", "is_secret": 0}
 
 
 # ---- [owns] -----------------------------------------------------------------------------------
