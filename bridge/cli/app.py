@@ -25,6 +25,7 @@ from bridge.cli.demo import demo, simulate
 from bridge.cli.ledger import ledger_app
 from bridge.cli.mapping import mapping_app
 from bridge.cli.metrics import metrics
+from bridge.cli.privacy import privacy_app
 from bridge.cli.quarantine import quarantine_app
 from bridge.cli.render import err, out
 from bridge.cli.review import review_app
@@ -68,6 +69,7 @@ app.add_typer(mapping_app, name="mapping")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(review_app, name="review")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(privacy_app, name="privacy")
 
 
 def main() -> None:

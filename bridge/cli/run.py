@@ -41,12 +41,32 @@ def run(
     on_cycle = metrics_writer(settings, ledger) if settings.daemon.metrics_file else None
     try:
         code = run_daemon(
-            routes, intervals, replica=replica, lease_ttl=lease_ttl, on_cycle=on_cycle
+            routes,
+            intervals,
+            replica=replica,
+            lease_ttl=lease_ttl,
+            on_cycle=on_cycle,
+            daily=retention_purge(settings, ledger),
         )
     finally:
         close_routes(routes)
         ledger.close()
     raise typer.Exit(code)
+
+
+def retention_purge(settings: BridgeConfig, ledger: Ledger) -> Callable[[], None] | None:
+    """The daemon's daily purge of old set-aside payloads; None when they are kept for ever."""
+    days = settings.ledger.quarantine_retention_days
+    if days == 0:
+        return None
+
+    def purge() -> None:
+        purged = ledger.quarantine.purge(days)
+        structlog.get_logger("bridge.privacy").info(
+            "quarantine.purged", count=len(purged), retention_days=days
+        )
+
+    return purge
 
 
 def metrics_writer(settings: BridgeConfig, ledger: Ledger) -> Callable[[CycleReport], None]:

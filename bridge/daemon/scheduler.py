@@ -40,12 +40,14 @@ def run_daemon(
     on_cycle: Callable[[CycleReport], None] | None = None,
     replica: str | None = None,
     lease_ttl: timedelta = DEFAULT_LEASE_TTL,
+    daily: Callable[[], None] | None = None,
 ) -> int:
     """Run every route on its interval until SIGTERM/SIGINT (or ``stop`` is set).
 
     ``intervals`` maps a route name to ``(interval_seconds, jitter_seconds)``;
     ``on_cycle`` hears every finished cycle (tests wait on it instead of sleeping).
     Each cycle runs under its route's lease, held as ``replica`` for ``lease_ttl``.
+    ``daily`` (the retention purge) runs at start and then once a day.
     """
     stop = stop or threading.Event()
     shutdown.clear()  # a stop requested before this daemon started is not for it
@@ -73,6 +75,17 @@ def run_daemon(
         id="lease-heartbeat",
         name="lease-heartbeat",
     )
+    if daily is not None:
+        scheduler.add_job(
+            _guarded(daily, "daily"),
+            "interval",
+            days=1,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+            id="daily",
+            name="daily",
+        )
     previous = _install_stop_handlers(stop)
     scheduler.start()
     log.info("daemon.started", routes=[r.name for r in routes], replica=leases.replica)
@@ -107,6 +120,16 @@ def _cycle_job(
             on_cycle(report)
 
     return job
+
+
+def _guarded(job: Callable[[], None], name: str) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            job()
+        except Exception as exc:  # noqa: BLE001 - housekeeping never stops the daemon
+            log.warning("daemon.job.failed", job=name, error=failure_reason(exc))
+
+    return run
 
 
 _Handler = Callable[[int, FrameType | None], object] | int | None
