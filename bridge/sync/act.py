@@ -31,7 +31,8 @@ from bridge.errors import (
     ShuttingDown,
 )
 from bridge.ledger import CreateIntent, CreateResult, SeenUpdate
-from bridge.model import Attachment
+from bridge.model import Attachment, Complaint
+from bridge.privacy.processing import personal_fields
 from bridge.sync.adoption import Adoption, claim_links
 from bridge.sync.observe import look_up
 from bridge.sync.plan import (
@@ -143,6 +144,23 @@ def intent(route: Route, action: Sends) -> CreateIntent:
         raw_status_code=complaint.raw_status.code,
         raw_status_label=complaint.raw_status.label,
         status=complaint.status.value if complaint.status else None,
+        # A link sends nothing: no personal field leaves with it.
+        personal=_personal(action.outgoing.complaint) if isinstance(action, Create) else (),
+        anonymous=complaint.is_anonymous,
+    )
+
+
+def _personal(leaving: Complaint) -> tuple[str, ...]:
+    """The personal fields the copy carries, by name, for the record of processing."""
+    who, where = leaving.reporter, leaving.location
+    return personal_fields(
+        name=who.name,
+        nik=who.nik,
+        phone=who.phone,
+        email=who.email,
+        address=where.address,
+        coordinates=where.lat is not None or where.lng is not None,
+        attachments=len(leaving.attachments),
     )
 
 
