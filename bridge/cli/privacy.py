@@ -92,6 +92,7 @@ def summarise(copies: list[SentCopy]) -> dict[str, dict[str, Any]]:
             "complaints": {},
             "fields": {f: [] for f in PERSONAL_FIELDS},
             "anonim": [],
+            "rahasia": [],
             "followups": [],
         }
     )
@@ -105,6 +106,8 @@ def summarise(copies: list[SentCopy]) -> dict[str, dict[str, Any]]:
             entry["fields"].setdefault(name, []).append(copy.ref)
         if copy.anonymous:
             entry["anonim"].append(copy.ref)
+        if copy.secret:
+            entry["rahasia"].append(copy.ref)
     return {name: systems[name] for name in sorted(systems)}
 
 
@@ -126,6 +129,11 @@ def _print(since: datetime, summary: dict[str, dict[str, Any]]) -> None:
                 f"  anonim, identity removed: {len(entry['anonim'])} ({listed})",
                 markup=False,
                 highlight=False,
+            )
+        if entry["rahasia"]:
+            listed = ", ".join(entry["rahasia"])
+            out.print(
+                f"  rahasia: {len(entry['rahasia'])} ({listed})", markup=False, highlight=False
             )
         if entry["followups"]:
             listed = ", ".join(f"{f['ref']} -> {f['remote_id']}" for f in entry["followups"])

@@ -282,6 +282,8 @@ def _intent_events(
             detail = {"attempt": attempt, "personal": list(intent.personal)}
             if intent.anonymous:
                 detail["anonymous"] = True
+            if intent.secret:
+                detail["rahasia"] = True
             yield event_row(cid, key, now, route, "complaint.intent", target, detail)
 
 

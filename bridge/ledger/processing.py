@@ -2,7 +2,7 @@
 
 Read from the complaints' histories: every ``complaint.created`` line (with the
 ``complaint.intent`` line before it, which names the personal fields the copy carried and
-whether the complaint was anonim) and every ``followup.copied`` line. Ids and field
+whether the complaint was anonim or rahasia) and every ``followup.copied`` line. Ids and field
 names only: the ledger holds no personal value to give.
 """
 
@@ -37,6 +37,8 @@ class SentCopy:
     """Names of the personal fields the copy carried (complaints; a reply's text is free)."""
     anonymous: bool = False
     """An anonim complaint: it left with the reporter's identity removed."""
+    secret: bool = False
+    """A rahasia complaint (sent only to a system marked ``receives_confidential``)."""
 
 
 def sent_since(db: Database, since: datetime) -> list[SentCopy]:
@@ -73,6 +75,7 @@ def _copy(row: Row[Any], detail: dict[str, object], intent: dict[str, object]) -
         kind=kind,
         personal=tuple(str(n) for n in named) if isinstance(named, list) else (),
         anonymous=bool(intent.get("anonymous")),
+        secret=bool(intent.get("rahasia")),
     )
 
 

@@ -34,6 +34,8 @@ class CreateIntent:
     """Names (never values) of the personal fields the outgoing copy carries."""
     anonymous: bool = False
     """The complaint is anonim: it leaves with the reporter's identity removed."""
+    secret: bool = False
+    """The complaint is rahasia (only a target marked ``receives_confidential`` gets it)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,6 +147,7 @@ def intent(route: Route, action: Sends) -> CreateIntent:
         # A link sends nothing: no personal field leaves with it.
         personal=_personal(action.outgoing.complaint) if isinstance(action, Create) else (),
         anonymous=complaint.is_anonymous,
+        secret=complaint.is_secret,
     )
 
 
