@@ -26,6 +26,7 @@ from bridge.cli.doctor import doctor
 from bridge.cli.ledger import ledger_app
 from bridge.cli.mapping import mapping_app
 from bridge.cli.metrics import metrics
+from bridge.cli.privacy import privacy_app
 from bridge.cli.quarantine import quarantine_app
 from bridge.cli.render import err, out
 from bridge.cli.review import review_app
@@ -87,6 +88,7 @@ for name, command in DUPLICATE_COMMANDS.items():
     review_app.command(name)(command)
 app.add_typer(review_app, name="review")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(privacy_app, name="privacy")
 
 
 def main() -> None:

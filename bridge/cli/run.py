@@ -57,6 +57,7 @@ def run(
             lease_ttl=lease_ttl,
             on_cycle=_each(hooks) if hooks else None,
             running=service.running if service is not None else None,
+            daily=retention_purge(settings, ledger),
         )
     finally:
         if service is not None:
@@ -72,6 +73,21 @@ def _each(hooks: list[Callable[[CycleReport], None]]) -> Callable[[CycleReport],
             hook(report)
 
     return call
+
+
+def retention_purge(settings: BridgeConfig, ledger: Ledger) -> Callable[[], None] | None:
+    """The daemon's daily purge of old set-aside payloads; None when they are kept for ever."""
+    days = settings.ledger.quarantine_retention_days
+    if days == 0:
+        return None
+
+    def purge() -> None:
+        purged = ledger.quarantine.purge(days)
+        structlog.get_logger("bridge.privacy").info(
+            "quarantine.purged", count=len(purged), retention_days=days
+        )
+
+    return purge
 
 
 def metrics_writer(settings: BridgeConfig, ledger: Ledger) -> Callable[[CycleReport], None]:

@@ -49,6 +49,9 @@ class LedgerSettings(_Section):
     # Who this bridge is, in every reference it writes into LAPOR!: unique per agency, so
     # two pemda that name their connectors alike never take each other's complaints.
     installation: str | None = None
+    quarantine_retention_days: int = Field(default=90, ge=0)
+    """Days a set-aside record's stored payload is kept before it is purged (0: for ever).
+    The quarantine row, its reason and the complaint's history stay; a retry re-reads the source."""
 
     def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
         # A PostgreSQL URL may carry a password; a repr ends up in logs and tracebacks.

@@ -41,6 +41,7 @@ def run_daemon(
     replica: str | None = None,
     lease_ttl: timedelta = DEFAULT_LEASE_TTL,
     running: threading.Event | None = None,
+    daily: Callable[[], None] | None = None,
 ) -> int:
     """Run every route on its interval until SIGTERM/SIGINT (or ``stop`` is set).
 
@@ -48,6 +49,7 @@ def run_daemon(
     ``on_cycle`` hears every finished cycle (tests wait on it instead of sleeping).
     Each cycle runs under its route's lease, held as ``replica`` for ``lease_ttl``.
     ``running`` is set while the scheduler runs (``/readyz`` reads it).
+    ``daily`` (the retention purge) runs at start and then once a day.
     """
     stop = stop or threading.Event()
     shutdown.clear()  # a stop requested before this daemon started is not for it
@@ -75,6 +77,17 @@ def run_daemon(
         id="lease-heartbeat",
         name="lease-heartbeat",
     )
+    if daily is not None:
+        scheduler.add_job(
+            _guarded(daily, "daily"),
+            "interval",
+            days=1,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+            id="daily",
+            name="daily",
+        )
     previous = _install_stop_handlers(stop)
     scheduler.start()
     if running is not None:
@@ -113,6 +126,16 @@ def _cycle_job(
             on_cycle(report)
 
     return job
+
+
+def _guarded(job: Callable[[], None], name: str) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            job()
+        except Exception as exc:  # noqa: BLE001 - housekeeping never stops the daemon
+            log.warning("daemon.job.failed", job=name, error=failure_reason(exc))
+
+    return run
 
 
 _Handler = Callable[[int, FrameType | None], object] | int | None

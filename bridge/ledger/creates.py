@@ -308,7 +308,11 @@ def _intent_events(
         cid, target = ids[intent.ref], intent.target_system
         if attempt := attempts[(cid, target)]:
             key = f"intent:{target}:{attempt}"
-            detail = {"attempt": attempt}
+            detail = {"attempt": attempt, "personal": list(intent.personal)}
+            if intent.anonymous:
+                detail["anonymous"] = True
+            if intent.secret:
+                detail["rahasia"] = True
             yield event_row(cid, key, now, route, "complaint.intent", target, detail)
 
 

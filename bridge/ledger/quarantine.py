@@ -12,17 +12,19 @@ had just arrived.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from bridge.ledger.base import Database
+from bridge.ledger.events import add_events, event_key, event_row
 from bridge.ledger.sql import storable, upsert
-from bridge.ledger.tables import QUARANTINE
+from bridge.ledger.tables import LINK, QUARANTINE
 from bridge.ledger.types import QuarantineInfo, SetAside
 from bridge.privacy import scrub_text
+from bridge.privacy.retention import is_purged, purged_marker
 
 # quarantine.source_id and quarantine.field are VARCHAR(200).
 _ID_LIMIT = 200
@@ -134,6 +136,26 @@ class Quarantine:
                 )
             )
 
+    def purge(self, days: int, *, dry_run: bool = False) -> list[QuarantineInfo]:
+        """Replace the stored payloads set aside more than ``days`` ago by a purge marker.
+
+        The rows stay (id, reason, attempts); returns the records purged, or that would be.
+        """
+        now = self._db.clock()
+        cutoff = now - timedelta(days=days)
+        query = select(QUARANTINE).where(QUARANTINE.c.last_seen < cutoff)
+        with self._db.write() as session:
+            rows = [r for r in session.execute(query) if not is_purged(r.record_json)]
+            if not dry_run:
+                for row in rows:
+                    session.execute(
+                        update(QUARANTINE)
+                        .where(QUARANTINE.c.id == row.id)
+                        .values(record_json=purged_marker(row.record_json, now))
+                    )
+                _record_purges(session, rows, days, now)
+            return [quarantine_info(row) for row in rows]
+
     def drop(self, item_id: int) -> QuarantineInfo | None:
         """Forget a quarantined record (it was handled by hand); returns what was dropped."""
         with self._db.write() as session:
@@ -171,6 +193,24 @@ def set_aside(session: Session, route: str, items: Sequence[SetAside], now: date
         # Set aside again: whatever retry was asked for has now been tried.
         set_={"attempts": QUARANTINE.c.attempts + 1, "retry_requested_at": None},
     )
+
+
+def _record_purges(session: Session, rows: Sequence[Row[Any]], days: int, now: datetime) -> None:
+    """A history line on each linked complaint whose set-aside payload was purged (no value)."""
+    lines = []
+    for row in rows:
+        cid = session.scalar(
+            select(LINK.c.complaint_id).where(
+                LINK.c.system == row.system, LINK.c.remote_id == row.source_id
+            )
+        )
+        if cid is not None:
+            key = event_key("quarantine.purged", row.route, str(row.id), now.isoformat())
+            detail = {"quarantine_id": row.id, "retention_days": days}
+            lines.append(
+                event_row(cid, key, now, row.route, "quarantine.purged", row.system, detail)
+            )
+    add_events(session, lines)
 
 
 def release(session: Session, route: str, keys: Sequence[tuple[str, str]]) -> None:

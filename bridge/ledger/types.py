@@ -30,6 +30,12 @@ class CreateIntent:
     raw_status_code: str | None = None
     raw_status_label: str | None = None
     status: str | None = None
+    personal: tuple[str, ...] = ()
+    """Names (never values) of the personal fields the outgoing copy carries."""
+    anonymous: bool = False
+    """The complaint is anonim: it leaves with the reporter's identity removed."""
+    secret: bool = False
+    """The complaint is rahasia (only a target marked ``receives_confidential`` gets it)."""
 
 
 @dataclass(frozen=True, slots=True)

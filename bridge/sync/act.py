@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import structlog
 
 from bridge.ledger import CreateIntent, CreateResult, SeenUpdate
+from bridge.model import Complaint
+from bridge.privacy.processing import personal_fields
 from bridge.sync.codes import flag_fallbacks
 from bridge.sync.duplicate_acts import hold_duplicate, link_duplicate
 from bridge.sync.duplicates import index_sends
@@ -129,6 +131,24 @@ def intent(route: Route, action: Sends) -> CreateIntent:
         raw_status_code=complaint.raw_status.code,
         raw_status_label=complaint.raw_status.label,
         status=complaint.status.value if complaint.status else None,
+        # A link sends nothing: no personal field leaves with it.
+        personal=_personal(action.outgoing.complaint) if isinstance(action, Create) else (),
+        anonymous=complaint.is_anonymous,
+        secret=complaint.is_secret,
+    )
+
+
+def _personal(leaving: Complaint) -> tuple[str, ...]:
+    """The personal fields the copy carries, by name, for the record of processing."""
+    who, where = leaving.reporter, leaving.location
+    return personal_fields(
+        name=who.name,
+        nik=who.nik,
+        phone=who.phone,
+        email=who.email,
+        address=where.address,
+        coordinates=where.lat is not None or where.lng is not None,
+        attachments=len(leaving.attachments),
     )
 
 

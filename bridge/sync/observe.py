@@ -24,6 +24,7 @@ from bridge.errors import RecordError
 from bridge.model import carried_ref, change_hash, made_by
 from bridge.model import make_ref as reference
 from bridge.privacy import confidential_stub, redact_record
+from bridge.privacy.retention import same_record
 from bridge.sync.adoption import Found, natural_key_text
 from bridge.sync.adoption_who import who_of
 from bridge.sync.duplicates import look_for_duplicates
@@ -113,7 +114,7 @@ def _quarantined_unchanged(
         o.source_id
         for o in observations
         if (stored := quarantined.get(o.source_id)) is not None
-        and stored in (dump(redact_record(o.native)), _stub(o))
+        and any(same_record(stored, copy) for copy in (dump(redact_record(o.native)), _stub(o)))
     }
 
 
