@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bridge.ledger import Ledger
 from bridge.sync import Route, run_cycle
 from bridge.sync.anonymity_gate import KIND, identity_sent
 from bridge.sync.outgoing import Outgoing, outgoing
+from tests.conftest import MAPPINGS
 from tests.engine.conftest import EMAIL, NIK, PHONE, door_of, door_record, hub_of, make_route
 from tests.privacy.test_anonim import _complaint
 
@@ -100,3 +103,27 @@ def test_identity_sent_is_empty_for_an_anonymous_copy(ledger: Ledger) -> None:
     result = outgoing(route, _complaint(), "lb0000000000000001")
     assert isinstance(result, Outgoing)
     assert identity_sent(route, result.complaint, result.payload) == ()
+
+
+def test_a_mapping_that_gains_the_anonim_column_flags_what_it_sent(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """Copied while the door mapping lacked hide_identitas; mapped later: flagged once."""
+    text = (MAPPINGS / "sidumas.toml").read_text(encoding="utf-8")
+    # A column the door's records lack: every complaint reads as not anonymous.
+    without = tmp_path / "sidumas-without-anonim.toml"
+    without.write_text(
+        text.replace('is_anonymous = "hide_identitas"', 'is_anonymous = "kolom_lain"'),
+        encoding="utf-8",
+    )
+    before = make_route(ledger, source_mapping=without)
+    door_of(before).put(door_record(1, hide_identitas=1))
+    run_cycle(before)
+    after = make_route(ledger)
+    assert hub_of(after).records() == hub_of(before).records()
+    door_of(after).change("1", status=1, status_pengaduan="Proses")
+    run_cycle(after)
+    run_cycle(after)
+    [flag] = ledger.reviews.listed()
+    assert flag.kind == KIND and flag.count == 1 and "nameUser" in flag.reason
+    _no_identity(flag.reason + flag.detail)
