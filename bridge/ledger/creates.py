@@ -320,7 +320,10 @@ def _created_event(cid: int, route: str, result: CreateResult, now: datetime) ->
     kind = "complaint.adopted" if result.adopted else "complaint.created"
     # One key for both kinds: a create that is later adopted again is still one step.
     key = f"created:{result.target_system}"
-    detail = {"remote_id": result.remote_id}
+    detail: dict[str, Any] = {"remote_id": result.remote_id}
+    if result.identity_sent:
+        # Names only: if the complaint is later known anonymous, a person must know what went.
+        detail["identity_sent"] = list(result.identity_sent)
     return event_row(cid, key, now, route, kind, result.target_system, detail)
 
 

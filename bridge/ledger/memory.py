@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from bridge.health import ConnectorHealth, PausePolicy
 from bridge.ledger.types import (
     ComplaintState,
+    ComplaintTrace,
     CreateIntent,
     CreateResult,
     FollowupInfo,
@@ -92,6 +93,7 @@ class RouteMemory(Protocol):
         note: str | None = None,
     ) -> None: ...
     def record_decision(self, ref: str, kind: str, detail: Mapping[str, Any]) -> None: ...
+    def trace(self, ref: str) -> ComplaintTrace | None: ...
     def flag_for_review(
         self, ref: str, system: str, kind: str, reason: str, detail: Mapping[str, Any]
     ) -> None: ...

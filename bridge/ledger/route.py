@@ -25,6 +25,7 @@ from bridge.ledger.memory import FollowupIds
 from bridge.ledger.meta import ADOPTED_PREFIX
 from bridge.ledger.types import (
     ComplaintState,
+    ComplaintTrace,
     CreateIntent,
     CreateResult,
     FollowupInfo,
@@ -207,6 +208,10 @@ class RouteLedger:
     def record_decision(self, ref: str, kind: str, detail: Mapping[str, Any]) -> None:
         with self._fenced():
             self.ledger.history.record_decision(self.name, ref, kind, detail)
+
+    def trace(self, ref: str) -> ComplaintTrace | None:
+        """The complaint ``ref``'s whole story, or None when the ledger does not hold it."""
+        return next((t for t in self.ledger.history.find(ref) if t.ref == ref), None)
 
     def flag_for_review(
         self, ref: str, system: str, kind: str, reason: str, detail: Mapping[str, Any]

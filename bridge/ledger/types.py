@@ -47,6 +47,8 @@ class CreateResult:
     remote_id: str
     target_hash: str
     adopted: bool = False
+    identity_sent: tuple[str, ...] = ()
+    """The target's fields that carried the reporter's identity in this copy (names only)."""
 
 
 @dataclass(frozen=True, slots=True)

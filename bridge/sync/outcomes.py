@@ -20,6 +20,7 @@ from bridge.errors import (
     ShuttingDown,
 )
 from bridge.ledger import CreateResult
+from bridge.sync.anonymity_gate import identity_sent
 from bridge.sync.inflight import Outcome
 from bridge.sync.plan import Create
 from bridge.sync.quarantine import quarantine
@@ -93,8 +94,9 @@ def outcome(route: Route, action: Create, future: Outcome[str], report: CycleRep
     line = line_for(action)
     report.add(PlannedLine(line.action, line.source_id, ref, target_id, ticket=line.ticket))
     log.info("complaint.created", route=route.name, ref=ref, target_id=target_id)
-    target_hash = action.outgoing.target_hash
-    return CreateResult(ref, route.target.name, target_id, target_hash, adopted=False)
+    sent = action.outgoing
+    identity = identity_sent(route, sent.complaint, sent.payload)
+    return CreateResult(ref, route.target.name, target_id, sent.target_hash, False, identity)
 
 
 def _refused(route: Route, action: Create, error: RecordError, report: CycleReport) -> Sent:

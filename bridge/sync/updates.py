@@ -26,6 +26,7 @@ import structlog
 from bridge.errors import RecordError, RetryableError
 from bridge.lifecycle import is_final
 from bridge.model import Complaint, Status
+from bridge.sync.anonymity_gate import flag_identity_sent
 from bridge.sync.followups import sync_followups
 from bridge.sync.plan import Action, NoteChange
 from bridge.sync.privacy_gate import withheld_confidential
@@ -112,6 +113,7 @@ def _sync_one(route: Route, item: LinkedItem, state: Any, report: CycleReport) -
         return
     if withheld_confidential(route, item, complaint, report):
         return
+    flag_identity_sent(route, item, complaint, report)
     sync_status(
         route,
         item,
