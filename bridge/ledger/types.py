@@ -30,6 +30,7 @@ class CreateIntent:
     raw_status_code: str | None = None
     raw_status_label: str | None = None
     status: str | None = None
+    ticket: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ class SeenUpdate:
     raw_status_code: str | None = None
     raw_status_label: str | None = None
     status: str | None = None
+    ticket: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,7 @@ class LinkInfo:
     polled_at: datetime | None = None
     # Lets the engine poll older complaints less often without a second query.
     complaint_created_at: datetime | None = None
+    ticket: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

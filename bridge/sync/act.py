@@ -129,6 +129,7 @@ def intent(route: Route, action: Sends) -> CreateIntent:
         raw_status_code=complaint.raw_status.code,
         raw_status_label=complaint.raw_status.label,
         status=complaint.status.value if complaint.status else None,
+        ticket=complaint.ticket,
     )
 
 
@@ -144,7 +145,10 @@ def _seen_updates(actions: Sequence[Action]) -> list[SeenUpdate]:
     updates = []
     for action in actions:
         if isinstance(action, NoteChange) and action.observation.complaint is not None:
-            raw = action.observation.complaint.raw_status
-            seen = action.observation.seen_hash or ""
-            updates.append(SeenUpdate(action.observation.source_id, seen, raw.code, raw.label))
+            complaint = action.observation.complaint
+            raw, seen = complaint.raw_status, action.observation.seen_hash or ""
+            ticket = complaint.ticket
+            updates.append(
+                SeenUpdate(action.observation.source_id, seen, raw.code, raw.label, None, ticket)
+            )
     return updates
