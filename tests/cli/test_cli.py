@@ -89,7 +89,12 @@ def test_trace_finds_a_complaint_by_the_sidumas_ticket_people_are_shown(sims: Si
     (found,) = json.loads(as_json.stdout)
     sidumas = next(link for link in found["links"] if link["system"] == "sidumas")
     assert (sidumas["remote_id"], sidumas["ticket"]) == (str(record["id"]), ticket)
-    assert any(link["system"] == "lapor" for link in found["links"])
+    # The lapor mapping reads its ticket from the tracking id: the LAPOR! link shows it too,
+    # and that number finds the same complaint.
+    lapor = next(link for link in found["links"] if link["system"] == "lapor")
+    assert lapor["ticket"] == lapor["remote_id"]
+    by_tracking = bridge("trace", lapor["ticket"], "--json", "--config", str(sims.config_path))
+    assert [t["ref"] for t in json.loads(by_tracking.stdout)] == [found["ref"]]
 
 
 def test_trace_of_an_unknown_id_says_so(sims: Sims) -> None:
