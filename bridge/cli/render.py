@@ -226,11 +226,12 @@ def print_trace(found: ComplaintTrace) -> None:
         since = when(found.status_at) or "?"
         out.print(f"Status: [bold]{escape(found.status)}[/bold] since {since}{by}")
     links = Table(title="Linked records")
-    for column in ("system", "id", "raw status", "last seen"):
+    for column in ("system", "id", "ticket", "raw status", "last seen"):
         links.add_column(column)
     for link in found.links:
         raw = " ".join(x for x in (link.raw_status_code, link.raw_status_label) if x)
-        links.add_row(*map(Text, (link.system, link.remote_id, raw, when(link.seen_at))))
+        cells = (link.system, link.remote_id, link.ticket or "", raw, when(link.seen_at))
+        links.add_row(*map(Text, cells))
     out.print(links)
     if found.followups:
         followups = Table(title="Follow-ups (tindak lanjut)")

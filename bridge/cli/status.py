@@ -40,7 +40,11 @@ def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
 
 def trace(
     complaint_id: Annotated[
-        str, typer.Argument(help="A LAPOR! tracking id, a local system's id, or a bridge ref.")
+        str,
+        typer.Argument(
+            help="Any number a person knows: a ticket (SDM-2026-000002, a LAPOR! tracking id), "
+            "a system's record id, or a bridge ref."
+        ),
     ],
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -52,7 +56,12 @@ def trace(
     finally:
         ledger.close()
     if not traces:
-        message = f"No complaint with id or reference {complaint_id!r} in the ledger."
+        message = (
+            f"No complaint with ticket, id or reference {complaint_id!r} in the ledger. "
+            "Try the ticket number shown to the reporter, the LAPOR! tracking id, the "
+            "record id in the local system, or a bridge ref from `bridge status`; a "
+            "complaint appears here only after a sync has seen it."
+        )
         err.print(message, markup=False, highlight=False)
         raise typer.Exit(1)
     if as_json:

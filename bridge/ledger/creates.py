@@ -20,7 +20,7 @@ from bridge.ledger import polls
 from bridge.ledger.base import Database
 from bridge.ledger.events import add_events, event_row
 from bridge.ledger.failures import LedgerConflict
-from bridge.ledger.links import link_row, links_by_remote_id
+from bridge.ledger.links import link_row, links_by_remote_id, normal_ticket
 from bridge.ledger.sql import chunks, complaint_ids, require_ids, storable, upsert
 from bridge.ledger.statuses import set_statuses
 from bridge.ledger.tables import COMPLAINT, LINK, PENDING_OP
@@ -236,7 +236,11 @@ def _upsert_source_links(
 ) -> None:
     rows = [
         link_row(ids[i.ref], i.origin_system, i.origin_id, i.source_hash, now)
-        | {"raw_status_code": i.raw_status_code, "raw_status_label": i.raw_status_label}
+        | {
+            "raw_status_code": i.raw_status_code,
+            "raw_status_label": i.raw_status_label,
+            "ticket": normal_ticket(i.ticket),
+        }
         for i in {(i.origin_system, i.origin_id): i for i in intents}.values()
     ]
     upsert(
@@ -244,7 +248,14 @@ def _upsert_source_links(
         LINK,
         rows,
         keys=("system", "remote_id"),
-        copy=("last_seen_hash", "raw_status_code", "raw_status_label", "seen_at", "updated_at"),
+        copy=(
+            "last_seen_hash",
+            "raw_status_code",
+            "raw_status_label",
+            "seen_at",
+            "updated_at",
+            "ticket",
+        ),
     )
     set_statuses(session, [(ids[i.ref], i.status) for i in intents])
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from bridge.ledger.base import Database
 from bridge.ledger.events import add_events, event_key, event_row
 from bridge.ledger.followup_rows import of_complaints
-from bridge.ledger.links import link_info, links_query
+from bridge.ledger.links import link_info, links_query, normal_ticket
 from bridge.ledger.sql import require_ids
 from bridge.ledger.tables import COMPLAINT, EVENT, LINK
 from bridge.ledger.types import ComplaintTrace, EventInfo
@@ -32,11 +32,17 @@ class History:
         self._db = db
 
     def find(self, any_id: str) -> list[ComplaintTrace]:
-        """Complaints whose ref, or whose id in any system, is ``any_id``."""
-        by_ref = select(COMPLAINT.c.id).where(COMPLAINT.c.ref == any_id)
-        by_remote = select(LINK.c.complaint_id).where(LINK.c.remote_id == any_id)
+        """Complaints whose ref, id in any system, or ticket in any system is ``any_id``.
+
+        Refs and ids match exactly (after trimming); a ticket matches whatever its case,
+        since people copy it from a letter or a screen.
+        """
+        wanted = any_id.strip()
+        by_ref = select(COMPLAINT.c.id).where(COMPLAINT.c.ref == wanted)
+        by_remote = select(LINK.c.complaint_id).where(LINK.c.remote_id == wanted)
+        by_ticket = select(LINK.c.complaint_id).where(LINK.c.ticket == normal_ticket(wanted))
         with self._db.read() as session:
-            ids = sorted(session.scalars(union(by_ref, by_remote)))
+            ids = sorted(session.scalars(union(by_ref, by_remote, by_ticket)))
             return [_trace(session, cid) for cid in ids]
 
     def record_decision(self, route: str, ref: str, kind: str, detail: Mapping[str, Any]) -> None:

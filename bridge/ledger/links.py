@@ -59,6 +59,13 @@ class Links:
             note_seen(session, system, updates, self._db.clock())
 
 
+def normal_ticket(ticket: str | None) -> str | None:
+    """A ticket number as the ledger keeps and finds it: trimmed, upper-cased; blank is None."""
+    if ticket is None:
+        return None
+    return ticket.strip().upper() or None
+
+
 def links_query() -> Select[Any]:
     """Links with what their complaint adds, one column per ``LinkInfo`` field, in order."""
     return select(*_LINK_INFO_COLUMNS).join(COMPLAINT, COMPLAINT.c.id == LINK.c.complaint_id)
@@ -96,6 +103,7 @@ def note_seen(session: Session, system: str, updates: Sequence[SeenUpdate], now:
             "hash": seen.content_hash,
             "code": seen.raw_status_code,
             "label": seen.raw_status_label,
+            "ticket": normal_ticket(seen.ticket),
         }
         for seen, (lid, _cid, _old) in ((latest[r], link) for r, link in known.items())
     ]
@@ -108,6 +116,8 @@ def note_seen(session: Session, system: str, updates: Sequence[SeenUpdate], now:
             raw_status_label=bindparam("label"),
             seen_at=now,
             updated_at=now,
+            # A record seen without its ticket keeps the one it showed before.
+            ticket=func.coalesce(bindparam("ticket"), LINK.c.ticket),
         ),
         params,
     )

@@ -75,6 +75,10 @@ class LinkRow(SQLModel, table=True):
     # (a final complaint, or a system that is never re-polled).
     next_poll_at: datetime | None = _at(nullable=True)
     polled_at: datetime | None = _at(nullable=True)
+    # The ticket number the system shows people for this record (SDM-2026-000002,
+    # a LAPOR! tracking id), trimmed and upper-cased so ``bridge trace`` finds it
+    # whatever case a person types. Migration 0010_ticket.
+    ticket: str | None = Field(default=None, max_length=200, index=True)
 
 
 class PendingOpRow(SQLModel, table=True):

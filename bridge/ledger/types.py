@@ -36,6 +36,7 @@ class CreateIntent:
     """The complaint is anonim: it leaves with the reporter's identity removed."""
     secret: bool = False
     """The complaint is rahasia (only a target marked ``receives_confidential`` gets it)."""
+    ticket: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,7 @@ class SeenUpdate:
     raw_status_code: str | None = None
     raw_status_label: str | None = None
     status: str | None = None
+    ticket: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,7 @@ class LinkInfo:
     polled_at: datetime | None = None
     # Lets the engine poll older complaints less often without a second query.
     complaint_created_at: datetime | None = None
+    ticket: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

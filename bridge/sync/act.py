@@ -135,6 +135,7 @@ def intent(route: Route, action: Sends) -> CreateIntent:
         personal=_personal(action.outgoing.complaint) if isinstance(action, Create) else (),
         anonymous=complaint.is_anonymous,
         secret=complaint.is_secret,
+        ticket=complaint.ticket,
     )
 
 
@@ -164,7 +165,10 @@ def _seen_updates(actions: Sequence[Action]) -> list[SeenUpdate]:
     updates = []
     for action in actions:
         if isinstance(action, NoteChange) and action.observation.complaint is not None:
-            raw = action.observation.complaint.raw_status
-            seen = action.observation.seen_hash or ""
-            updates.append(SeenUpdate(action.observation.source_id, seen, raw.code, raw.label))
+            complaint = action.observation.complaint
+            raw, seen = complaint.raw_status, action.observation.seen_hash or ""
+            ticket = complaint.ticket
+            updates.append(
+                SeenUpdate(action.observation.source_id, seen, raw.code, raw.label, None, ticket)
+            )
     return updates

@@ -72,12 +72,38 @@ def test_sync_then_status_and_trace_show_the_route_and_the_complaint(sims: Sims)
     assert "complaint.created" in traced.stdout
 
 
+def test_trace_finds_a_complaint_by_the_sidumas_ticket_people_are_shown(sims: Sims) -> None:
+    """After a sync, trace (and trace --json) finds a complaint by its SDM-… ticket, any case."""
+    synced = bridge("sync", "--once", "--config", str(sims.config_path))
+    assert synced.returncode == 0, synced.stderr
+    record = next(r for r in sims.door_state.records if not r.get("hide_pengaduan"))
+    ticket = str(record["no_tiket"])
+    assert ticket.startswith("SDM-")
+
+    traced = bridge("trace", f" {ticket.lower()} ", "--config", str(sims.config_path))
+    assert traced.returncode == 0, traced.stderr
+    assert ticket in traced.stdout and "complaint.created" in traced.stdout
+
+    as_json = bridge("trace", ticket, "--json", "--config", str(sims.config_path))
+    assert as_json.returncode == 0, as_json.stderr
+    (found,) = json.loads(as_json.stdout)
+    sidumas = next(link for link in found["links"] if link["system"] == "sidumas")
+    assert (sidumas["remote_id"], sidumas["ticket"]) == (str(record["id"]), ticket)
+    # The lapor mapping reads its ticket from the tracking id: the LAPOR! link shows it too,
+    # and that number finds the same complaint.
+    lapor = next(link for link in found["links"] if link["system"] == "lapor")
+    assert lapor["ticket"] == lapor["remote_id"]
+    by_tracking = bridge("trace", lapor["ticket"], "--json", "--config", str(sims.config_path))
+    assert [t["ref"] for t in json.loads(by_tracking.stdout)] == [found["ref"]]
+
+
 def test_trace_of_an_unknown_id_says_so(sims: Sims) -> None:
-    """An id the ledger never saw exits 1 with a plain message."""
+    """An id the ledger never saw exits 1 with a message naming the numbers to try."""
     Ledger.open(sims.config().ledger.url).close()  # an empty ledger: without one, exit 2
     result = bridge("trace", "999999999", "--config", str(sims.config_path))
     assert result.returncode == 1
     assert "No complaint" in result.stderr
+    assert "ticket number" in result.stderr and "LAPOR! tracking id" in result.stderr
 
 
 def test_a_missing_secret_names_the_variable_to_set(sims: Sims) -> None:

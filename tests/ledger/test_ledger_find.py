@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bridge.ledger import Ledger, SeenUpdate
 from tests.ledger.ledger_factories import ROUTE, SOURCE, TARGET, digest, intent, ref_of, result
 
@@ -95,3 +97,38 @@ def test_note_seen_updates_the_link_and_notes_real_changes_only(ledger: Ledger) 
         "Dalam Proses",
     )
     assert link.last_written_hash == result(1).target_hash
+
+
+def test_find_by_a_ticket_ignores_case_and_surrounding_spaces(ledger: Ledger) -> None:
+    """A SIDUMAS ticket noted at intent time finds the complaint, typed in any case with spaces."""
+    ledger.creates.record_intents(ROUTE, [replace(intent(7), ticket=" SDM-2026-000007 ")])
+    ledger.creates.complete(ROUTE, [result(7)])
+
+    (trace,) = ledger.history.find("  sdm-2026-000007\t")
+    assert trace.ref == ref_of(7)
+    tickets = {link.system: link.ticket for link in trace.links}
+    assert tickets == {SOURCE: "SDM-2026-000007", TARGET: None}
+    assert ledger.history.find("SDM-2026-000008") == []
+
+
+def test_a_seen_record_fills_its_ticket_and_a_seen_record_without_one_keeps_it(
+    ledger: Ledger,
+) -> None:
+    """note_seen remembers a LAPOR! record's ticket; a later sighting without one keeps it."""
+    _linked(ledger, 3)
+    ledger.links.note_seen(TARGET, [SeenUpdate("1000003", digest("v2"), ticket="lpr-1000003")])
+    ledger.links.note_seen(TARGET, [SeenUpdate("1000003", digest("v3"))])
+
+    (trace,) = ledger.history.find("LPR-1000003")
+    assert trace.ref == ref_of(3)
+    link = ledger.links.of(ref_of(3), TARGET)
+    assert link is not None and link.ticket == "LPR-1000003"
+
+
+def test_a_ticket_shown_by_several_complaints_lists_them_all(ledger: Ledger) -> None:
+    """Two systems reusing one ticket number: find returns both complaints, not an arbitrary one."""
+    _linked(ledger, 1, 2)
+    ledger.links.note_seen(SOURCE, [SeenUpdate("1", digest("a"), ticket="T-1")])
+    ledger.links.note_seen(TARGET, [SeenUpdate("1000002", digest("b"), ticket="t-1")])
+
+    assert [t.ref for t in ledger.history.find("T-1")] == sorted([ref_of(1), ref_of(2)])

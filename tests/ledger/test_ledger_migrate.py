@@ -87,7 +87,7 @@ def test_a_v0001_ledger_is_upgraded_keeping_its_data(ledger_url: str, engine: En
     with engine.connect() as conn:
         assert (
             conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-            == "0007_duplicates"
+            == "0010_ticket"
         )
 
 
@@ -103,3 +103,25 @@ def test_0002_downgrades_to_0001_and_upgrades_again(ledger_url: str, engine: Eng
     _fill_v0001(engine)
     with Ledger.open(ledger_url) as ledger:
         assert ledger.followups.of([ref_of(1)]) == {ref_of(1): []}
+
+
+def test_0010_adds_the_indexed_ticket_column_and_downgrades_cleanly(
+    ledger_url: str, engine: Engine
+) -> None:
+    """0010 adds link.ticket with its index; downgrading to 0007 removes both, upgrading re-adds."""
+    _migrate(engine, "0007_duplicates")
+    _fill_v0001(engine)  # links made before 0010 exist and get a NULL ticket
+    _migrate(engine, "head")
+    with engine.connect() as conn:
+        schema = inspect(conn)
+        assert "ticket" in {c["name"] for c in schema.get_columns("link")}
+        assert "ix_link_ticket" in {i["name"] for i in schema.get_indexes("link")}
+    with Ledger.open(ledger_url) as ledger:
+        kept = ledger.links.of(ref_of(2), TARGET)
+        assert kept is not None and kept.ticket is None
+    _migrate(engine, "0007_duplicates", down=True)
+    with engine.connect() as conn:
+        schema = inspect(conn)
+        assert "ticket" not in {c["name"] for c in schema.get_columns("link")}
+        assert "ix_link_ticket" not in {i["name"] for i in schema.get_indexes("link")}
+    _migrate(engine, "head")
