@@ -94,7 +94,12 @@ def run_daemon(
         running.set()
     log.info("daemon.started", routes=[r.name for r in routes], replica=leases.replica)
     try:
-        stop.wait()
+        # Wake once a second: a signal the kernel hands to another thread (a worker sending
+        # creates) only marks Python's handler as due, and the handler runs when the main
+        # thread next runs Python code. An untimed wait would never run it (seen under load:
+        # SIGTERM caught, the daemon never stopping).
+        while not stop.wait(timeout=1.0):
+            pass
     finally:
         log.info("daemon.stopping")
         if running is not None:
