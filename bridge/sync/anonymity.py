@@ -5,8 +5,9 @@ route says otherwise (``[routes.privacy]``), the reporter's identity is scrubbed
 title, the text and the attachments' file names, and the address and coordinates stay
 home (the region codes a target needs to route the complaint do go).
 
-Follow-ups leave without their author's name and, like the complaint, with the reporter's
-identity scrubbed from text and file names. Their fingerprint is taken from this form
+A citizen's follow-ups leave without their author's name and, like the complaint, with the
+reporter's identity scrubbed from text and file names; an officer's (official) keeps its
+author and has only the reporter's identity scrubbed. Their fingerprint is taken from this form
 on both sides (``bridge.sync.followups``), so a scrubbed copy coming back is no echo.
 """
 
@@ -36,13 +37,20 @@ def anonymous(complaint: Complaint, *, scrub_text: bool, keep_location: bool) ->
 
 
 def anonymous_reply(complaint: Complaint, followup: FollowUp, *, scrub_text: bool) -> FollowUp:
-    """A follow-up of an anonim complaint without its author, nor (if asked) the reporter's
-    identity in its text and file names: a citizen replies under their own name."""
+    """A follow-up of an anonim complaint without the reporter's identity in its text and file
+    names (if asked), and without its author unless an officer wrote it: a citizen replies
+    under their own name."""
     if not complaint.is_anonymous:
         return followup
-    update: dict[str, object] = {"author": None}
+    # An officer's answer (official) is not the citizen's: its author stays, and only the
+    # reporter's identity is scrubbed from it. Masking the officer's name too turned
+    # "Tanggapan petugas PUPR" into markers (the chaos test caught it).
+    official = followup.is_official
+    update: dict[str, object] = {} if official else {"author": None}
     if scrub_text:
-        names = (complaint.reporter.name, followup.author)
+        names = (
+            (complaint.reporter.name,) if official else (complaint.reporter.name, followup.author)
+        )
         update["content"] = scrub_identity(followup.content, names)
         update["attachments"] = tuple(
             a.model_copy(update={"filename": scrub_file_name(a.filename, names)})

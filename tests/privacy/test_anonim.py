@@ -100,6 +100,20 @@ def test_a_reply_to_an_anonymous_complaint_leaves_without_identity() -> None:
     assert anonymous_reply(_complaint(is_anonymous=False), reply, scrub_text=True) == reply
 
 
+def test_an_officers_answer_to_an_anonymous_complaint_keeps_its_author_and_words() -> None:
+    """An official answer keeps its author and text; only the reporter's identity is scrubbed."""
+    answer = FollowUp(
+        source_id="f2",
+        content="Tanggapan petugas PUPR untuk Bapak Made Wirawan: jalan diperbaiki minggu ini",
+        author="Petugas PUPR",
+        is_official=True,
+    )
+    sent = anonymous_reply(_complaint(), answer, scrub_text=True)
+    assert sent.author == "Petugas PUPR"
+    expected = f"Tanggapan petugas PUPR untuk Bapak {MARKER}: jalan diperbaiki minggu ini"
+    assert sent.content == expected
+
+
 def test_an_anonymous_door_complaint_reaches_the_hub_scrubbed(ledger: Ledger) -> None:
     """End to end over memory connectors: the hub's record holds none of the identity."""
     route = make_route(ledger)
