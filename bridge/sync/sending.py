@@ -67,7 +67,12 @@ def ahead(route: Route, sends: Sequence[Sends]) -> Noted:
     """
     calls = [a for a in sends if isinstance(a, Create)][: route.target.max_concurrency]
     at = time.monotonic()
-    return Noted([a.ref for a in calls if not (a.search_first or a.resend or a.adopt)], at)
+    return Noted([a.ref for a in calls if _starts_at_once(a)], at)
+
+
+def _starts_at_once(action: Create) -> bool:
+    """True for a create sent with no search before it and no wait for a predecessor."""
+    return not (action.search_first or action.resend or action.adopt)
 
 
 def send_all(
@@ -108,11 +113,7 @@ class _Sender:
         self.flight: InFlight[Step, Any] = InFlight(limit, "bridge-create")
         # Creates that may be noted as sending with another that starts: those that start
         # next without a search or an adoption (a resend waits for its predecessor first).
-        self.upcoming = {
-            a.ref: a
-            for a in sends
-            if isinstance(a, Create) and not (a.resend or a.search_first or a.adopt)
-        }
+        self.upcoming = {a.ref: a for a in sends if isinstance(a, Create) and _starts_at_once(a)}
         self._noted, self._noted_at = set(noted.refs), noted.at
 
     def begin(self, action: Sends) -> None:
