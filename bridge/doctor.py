@@ -101,10 +101,9 @@ def _identity(
     agency = config.agency
     if agency.institution_id is None or kind != "lapor":
         return []
+    # The connector's own disposition_id needs no check here: loading the config already
+    # refuses one that disagrees with [agency] (bridge.config.agency).
     found = []
-    configured = getattr(connector.settings, "disposition_id", None)
-    if configured is not None and str(configured) != agency.institution_id:
-        found.append(_disagrees(name, "disposition_id", configured, agency.institution_id))
     if mapping is not None:
         expected = agency.as_constants()
         for key, value in mapping.constant_values().items():
