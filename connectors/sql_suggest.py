@@ -40,7 +40,7 @@ NIK = ("nik", "noktp", "ktp")
 RESPONSE_TEXT = ("tanggapan", "response", "content", "body", "isi", "message", "balasan")
 # Distinct status values a person may write, and the canonical status each most likely is.
 STATUS_WORDS = {
-    "new": ("0", "baru", "new", "menunggu", "pending", "open", "diajukan", "terkirim"),
+    "new": ("0", "baru", "new", "menunggu", "pending", "open", "diajukan", "terkirim", "submitted"),
     "verified": ("verifikasi", "verified", "diterima", "valid"),
     "in_progress": ("proses", "diproses", "process", "processing", "in_progress", "progress"),
     "closed": ("selesai", "done", "closed", "finished", "resolved", "ditutup", "complete"),

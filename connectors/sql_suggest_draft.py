@@ -227,6 +227,7 @@ def _fields(
         found = pick(columns, names)
         if found is not None:
             out.add(f"{canonical} = {q(found)}", guess=f"{why}; yes is 1/true")
+    secret = pick(columns, SECRET)
     if join is not None:
         _reporter_fields(out, schema, join)
     out.add()
@@ -237,6 +238,10 @@ def _fields(
     out.add('title = "Pengaduan masyarakat"')
     out.add('category = "lainnya"', guess="the app has no categories LAPOR! knows")
     out.add(f"channel = {q(str(schema.engine.url.database or 'local-app'))}")
+    if secret is None:
+        # A missing rahasia flag reads as rahasia (fail closed), which would withhold every
+        # complaint from LAPOR!: an app with no such column says so, as pengaduan-php.toml does.
+        out.add("is_secret = false", guess="no rahasia column: no complaint is confidential")
     out.add()
 
 

@@ -37,7 +37,7 @@ AGENCY = 1001  # the institution id the shipped lapor mapping files complaints u
 SECRETS = {k: v for k, v in DEMO_SECRETS.items() if "__LAPOR__" in k}
 """The LAPOR! simulator's demo credentials (the demo's SIDUMAS ones name no connector here)."""
 
-_CONFIG = """\
+LAPOR_HEAD = """\
 [ledger]
 url = "sqlite:///{ledger}"
 
@@ -51,7 +51,12 @@ type = "lapor"
 base_url = "{lapor_url}"
 auth_header = "auth"
 mapping = "{mappings}/lapor.toml"
+"""
+"""A config's ledger, agency and LAPOR! simulator connector (its section still open)."""
 
+_CONFIG = (
+    LAPOR_HEAD
+    + """
 [connectors.pengaduan]
 type = "sql"
 url = "{db_url}"
@@ -68,6 +73,7 @@ name = "{from_lapor}"
 source = "lapor"
 target = "pengaduan"
 """
+)
 
 CITIZENS = (
     ("3201010101010001", "Budi Santoso", "budi", "081234560001"),
@@ -96,16 +102,7 @@ class Door:
         ``later`` moves the route's clock forward, so re-polls scheduled for then are due
         now, without waiting.
         """
-        config = load_config(self.config_path, environ=SECRETS)
-        with Ledger.open(config.ledger.url) as ledger:
-            routes = build_routes(config, ledger, only=route)
-            try:
-                [wired] = routes
-                if later:
-                    wired = dataclasses.replace(wired, clock=lambda: datetime.now(UTC) + later)
-                return run_cycle(wired)
-            finally:
-                close_routes(routes)
+        return sync_route(self.config_path, route, later=later)
 
     def reconfigure(self, *, mapping: Path | None = None, db_url: str | None = None) -> None:
         """Point the sql door at another mapping file or database user (the next sync uses it)."""
@@ -160,6 +157,21 @@ class Door:
             value = conn.execute(query).scalar_one()
         assert isinstance(value, datetime)
         return value
+
+
+def sync_route(config_path: Path, route: str, *, later: timedelta = timedelta(0)) -> CycleReport:
+    """One cycle of ``route`` with the real config (LAPOR!'s demo credentials), connectors and
+    ledger; ``later`` moves the route's clock forward (re-polls due then are due now)."""
+    config = load_config(config_path, environ=SECRETS)
+    with Ledger.open(config.ledger.url) as ledger:
+        routes = build_routes(config, ledger, only=route)
+        try:
+            [wired] = routes
+            if later:
+                wired = dataclasses.replace(wired, clock=lambda: datetime.now(UTC) + later)
+            return run_cycle(wired)
+        finally:
+            close_routes(routes)
 
 
 def db_time_ago(db: SqlDb, seconds: int) -> ColumnElement[Any]:

@@ -10,7 +10,17 @@ Laravel with ULID ids (``CHAR(26)`` keys).
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+import pymysql
+from sqlalchemy import create_engine, text
+
+from tests.pg import PG_PORT, pg_admin
+
+HOST = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -90,11 +100,11 @@ LARAVEL = Shape(
     ),
     (
         "INSERT INTO users (name, email, phone) VALUES ('Ni Luh Ayu', 'ayu@example.com', '0813')",
-        "INSERT INTO complaints (user_id, title, description, status, created_at, updated_at) "
-        "VALUES (1, 'Sampah', 'Sampah menumpuk', 'pending', '2026-03-01 01:00:00', "
-        "'2026-03-01 01:00:00'), (1, 'Banjir', 'Selokan mampet', 'in_review', "
-        "'2026-03-02 01:00:00', '2026-03-02 02:00:00'), (1, 'Parkir', 'Parkir liar', "
-        "'resolved', '2026-03-03 01:00:00', '2026-03-03 05:00:00')",
+        "INSERT INTO complaints (user_id, title, description, status, is_anonymous, "
+        "created_at, updated_at) VALUES (1, 'Sampah', 'Sampah menumpuk', 'pending', 1, "
+        "'2026-03-01 01:00:00', '2026-03-01 01:00:00'), (1, 'Banjir', 'Selokan mampet', "
+        "'in_review', 0, '2026-03-02 01:00:00', '2026-03-02 02:00:00'), (1, 'Parkir', "
+        "'Parkir liar', 'resolved', 0, '2026-03-03 01:00:00', '2026-03-03 05:00:00')",
         "INSERT INTO responses (complaint_id, user_id, body, created_at, updated_at) VALUES "
         "(3, 1, 'Sudah ditertibkan', '2026-03-03 05:00:00', '2026-03-03 05:00:00')",
     ),
@@ -119,14 +129,16 @@ CODEIGNITER = Shape(
     (
         "INSERT INTO masyarakat (nik, nama, no_hp, email) VALUES "
         "('5103010101010002', 'Wayan Sukerta', '0814', 'wayan@example.com')",
-        "INSERT INTO pengaduan (id_masyarakat, judul, isi, status, created_at, updated_at) "
-        "VALUES (1, 'Air', 'Air PDAM mati', 'baru', '2026-03-01 08:00:00', "
-        "'2026-03-01 08:00:00'), (1, 'Jalan', 'Jalan rusak', 'diproses', "
-        "'2026-03-02 08:00:00', '2026-03-02 09:00:00')",
+        "INSERT INTO pengaduan (id_masyarakat, judul, isi, status, rahasia, created_at, "
+        "updated_at) VALUES (1, 'Air', 'Air PDAM mati', 'baru', 0, '2026-03-01 08:00:00', "
+        "'2026-03-01 08:00:00'), (1, 'Jalan', 'Jalan rusak', 'diproses', 0, "
+        "'2026-03-02 08:00:00', '2026-03-02 09:00:00'), (1, 'Pungli', "
+        "'Pungutan liar di kantor desa', 'baru', 1, '2026-03-03 08:00:00', "
+        "'2026-03-03 08:00:00')",
         "INSERT INTO tanggapan (id_pengaduan, tanggapan, created_at, updated_at) VALUES "
         "(2, 'Dijadwalkan', '2026-03-02 09:00:00', '2026-03-02 09:00:00')",
     ),
-    2,
+    3,
     1,
 )
 
@@ -146,10 +158,10 @@ PRISMA = Shape(
     ),
     (
         "INSERT INTO \"User\" VALUES ('clu1user0000', 'Komang', 'komang@example.com')",
-        'INSERT INTO "Complaint" (id, title, content, status, "authorId", "createdAt", '
-        "\"updatedAt\") VALUES ('clu1c0000001', 'Pohon', 'Pohon tumbang', 'OPEN', "
-        "'clu1user0000', '2026-03-01 01:00:00', '2026-03-01 01:00:00'), "
-        "('clu1c0000002', 'Got', 'Got tersumbat', 'CLOSED', 'clu1user0000', "
+        'INSERT INTO "Complaint" (id, title, content, status, "isAnonymous", "authorId", '
+        "\"createdAt\", \"updatedAt\") VALUES ('clu1c0000001', 'Pohon', 'Pohon tumbang', "
+        "'OPEN', true, 'clu1user0000', '2026-03-01 01:00:00', '2026-03-01 01:00:00'), "
+        "('clu1c0000002', 'Got', 'Got tersumbat', 'CLOSED', false, 'clu1user0000', "
         "'2026-03-02 01:00:00', '2026-03-02 03:00:00')",
         'INSERT INTO "Comment" (id, body, "complaintId", "createdAt") VALUES '
         "('clu1m0000001', 'Sudah dibersihkan', 'clu1c0000002', '2026-03-02 03:00:00')",
@@ -183,3 +195,34 @@ ULID = Shape(
 )
 
 SHAPES = (NATIVE_PHP, NATIVE_PHP_NO_UPDATED, LARAVEL, CODEIGNITER, PRISMA, ULID)
+
+
+@contextmanager
+def database(shape: Shape) -> Iterator[str]:
+    """A fresh database holding ``shape``; its plain URL (as a user writes it)."""
+    name = f"lb_sg_{uuid.uuid4().hex[:10]}"
+    if shape.backend == "mariadb":
+        admin = pymysql.connect(host=HOST, port=3306, user="root", autocommit=True)
+        admin.cursor().execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+        driver, url = f"mysql+pymysql://root@{HOST}:3306/{name}", f"mysql://root@{HOST}:3306/{name}"
+    else:
+        found = pg_admin()
+        assert found is not None, "PostgreSQL at 127.0.0.1:5432 is needed"
+        admin_pg, user = found
+        admin_pg.execute(f"CREATE DATABASE {name}")
+        driver = f"postgresql+psycopg://{user}@{HOST}:{PG_PORT}/{name}"
+        url = f"postgresql://{user}@{HOST}:{PG_PORT}/{name}"
+    engine = create_engine(driver)
+    try:
+        with engine.begin() as conn:
+            for statement in (*shape.ddl, *shape.rows):
+                conn.execute(text(statement))
+        yield url
+    finally:
+        engine.dispose()
+        if shape.backend == "mariadb":
+            admin.cursor().execute(f"DROP DATABASE IF EXISTS {name}")
+            admin.close()
+        else:
+            admin_pg.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            admin_pg.close()

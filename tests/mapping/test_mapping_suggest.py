@@ -9,63 +9,25 @@ beside the shape in ``EXPECTED_EDITS`` (the issue note quotes them).
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import pymysql
 import pytest
-from sqlalchemy import create_engine, text
 
 from bridge.connectors.sql import SqlConnector, SqlSettings
 from bridge.connectors.sql_suggest_draft import suggest
 from bridge.mapping import check_mappings, load_mapping
 from tests.cli.test_cli import bridge
-from tests.mapping.suggest_schemas import SHAPES, Shape
-from tests.pg import PG_PORT, pg_admin
+from tests.mapping.suggest_schemas import SHAPES, Shape, database
 
-HOST = "127.0.0.1"
 EXPECTED_EDITS = {
     "native-php-updated-at": 0,
     "native-php-no-updated-at": 0,
     "laravel": 1,
     "codeigniter4": 0,
     "prisma-postgres": 0,
-    "laravel-ulid": 1,
+    "laravel-ulid": 0,
 }
-
-
-@contextmanager
-def database(shape: Shape) -> Iterator[str]:
-    """A fresh database holding ``shape``; its plain URL (as a user writes it)."""
-    name = f"lb_sg_{uuid.uuid4().hex[:10]}"
-    if shape.backend == "mariadb":
-        admin = pymysql.connect(host=HOST, port=3306, user="root", autocommit=True)
-        admin.cursor().execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
-        driver, url = f"mysql+pymysql://root@{HOST}:3306/{name}", f"mysql://root@{HOST}:3306/{name}"
-    else:
-        found = pg_admin()
-        assert found is not None, "PostgreSQL at 127.0.0.1:5432 is needed"
-        admin_pg, user = found
-        admin_pg.execute(f"CREATE DATABASE {name}")
-        driver = f"postgresql+psycopg://{user}@{HOST}:{PG_PORT}/{name}"
-        url = f"postgresql://{user}@{HOST}:{PG_PORT}/{name}"
-    engine = create_engine(driver)
-    try:
-        with engine.begin() as conn:
-            for statement in (*shape.ddl, *shape.rows):
-                conn.execute(text(statement))
-        yield url
-    finally:
-        engine.dispose()
-        if shape.backend == "mariadb":
-            admin.cursor().execute(f"DROP DATABASE IF EXISTS {name}")
-            admin.close()
-        else:
-            admin_pg.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            admin_pg.close()
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=[s.name for s in SHAPES])
