@@ -222,6 +222,20 @@ class Mapping:
                 found.append((codec.table, _code_text(raw), codec.fallback))
         return found
 
+    def fallback_values(self, complaint: Complaint) -> list[tuple[str, str, str]]:
+        """(value table, canonical value, fallback) of each value written as the fallback's code.
+
+        The write side of ``fallback_codes``: the complaint was delivered; the sync flags it.
+        """
+        found = []
+        for rule in self._complaint.writes:
+            codec, value = rule.codec, rule.getter(complaint)
+            if not isinstance(codec, MappedCodec) or codec.fallback is None:
+                continue
+            if value not in (None, "") and not codec.writes(value):
+                found.append((codec.table, str(value)[:40], codec.fallback))
+        return found
+
     def _read_status(self, record: dict[str, Any]) -> dict[str, Any]:
         assert self._status is not None
         code = self._status.read.get(record) if self._status.read is not None else None

@@ -288,6 +288,13 @@ class MappedCodec:
         except ValueError:
             return False
 
+    def writes(self, value: Any) -> bool:
+        """Whether canonical ``value`` has a code of its own here (else the fallback's)."""
+        try:
+            return value in self._reverse
+        except TypeError:  # an unhashable value has no code
+            return False
+
     def decode(self, raw: Any) -> Any:
         key = native_key(raw)
         if key in self._values:

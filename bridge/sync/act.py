@@ -112,7 +112,9 @@ def act(
             released=released(actions, results, page.quarantined) if finished else [],
             owed=page.owed,
         )
-    flag_fallbacks(route, sends, results, report)  # delivered, but a code is missing
+        # Delivered, but a code is missing: flagged also when the page stopped part-way,
+        # or the flag would be lost (the next cycle finds these linked, sends them no more).
+        flag_fallbacks(route, sends, results, report)
     for action in actions:
         if isinstance(action, NoteChange):
             report.add(line_for(action))
