@@ -228,6 +228,9 @@ def test_the_draft_syncs_every_complaint_to_lapor_once(shape: Shape, tmp_path: P
     for text, complaint in hub.items():
         anonymous = text in expected.anonymous
         assert complaint["is_anonymous"] == int(anonymous), text
+        # On the wire as JSON booleans, as the real LAPOR! clients send them.
+        assert complaint["payload"]["is_anonymous"] is anonymous, text
+        assert complaint["payload"]["is_secret"] is False, text
         assert ("nameUser" in complaint["payload"]) is not anonymous, text
     assert before == {text: expected.answered.get(text, []) for text in hub}
     after = {text: [f["content"] for f in c["followups"]] for text, c in hub.items()}
@@ -247,3 +250,4 @@ def test_a_rahasia_row_goes_to_a_target_cleared_for_it(tmp_path: Path) -> None:
         "Jalan rusak": 0,
         "Pungutan liar di kantor desa": 1,
     }
+    assert hub["Pungutan liar di kantor desa"]["payload"]["is_secret"] is True
