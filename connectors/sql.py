@@ -26,7 +26,7 @@ schema, so it lives in the mapping file's ``[transport]`` table, beside the fiel
 Every name must be a plain identifier and is checked against the live schema at first
 use; values are always bound parameters. No SQL text is ever taken from configuration.
 
-Change feed: with ``updated_at_column`` pages are ordered by (updated_at, id) and
+Change feed (``sql_pull``): with ``updated_at_column`` pages are ordered by (updated_at, id) and
 ``pull(since)`` returns rows updated at or after ``since``; rows updated within
 ``hold_back_seconds`` of the *database's* clock are left for the next pull, because
 transactions still open may commit rows with earlier timestamps (TRAPS.md "Losing").
@@ -37,8 +37,8 @@ zone to the server's).
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -52,8 +52,9 @@ from bridge.model import Attachment
 from .sql_database import SqlDatabase
 from .sql_errors import db_errors
 from .sql_file import read_sql_mapping
-from .sql_params import coerce_id, db_time, row_values
-from .sql_query import CursorKey, RecordQueries
+from .sql_params import coerce_id, row_values
+from .sql_pull import SqlPull
+from .sql_query import RecordQueries
 from .sql_schema import TransportSpec, parse_transport, reflect_layout
 from .sql_values import database_url
 
@@ -96,6 +97,10 @@ class SqlConnector(Connector[SqlSettings]):
         secret = self.options.password.get_secret_value() if self.options.password else None
         self._url = database_url(self.options.url, secret, where)
         self._db = SqlDatabase(name, self._url, self.spec, self._source)
+        options = self.options
+        self._pull = SqlPull(
+            name, self._db, options.page_size, options.hold_back_seconds, self._zone
+        )
         self._queries: RecordQueries | None = None
         self.change_feed = "cursor" if self.spec.updated_at_column else "scan"
         self.can_create = self.spec.create
@@ -116,11 +121,7 @@ class SqlConnector(Connector[SqlSettings]):
     # -- the contract ------------------------------------------------------------------
 
     def pull(self, since: datetime | None = None) -> Iterator[list[NativeRecord]]:
-        queries = self._ready()
-        if queries.layout.updated_at is None:
-            yield from self._scan(queries)
-        else:
-            yield from self._follow(queries, since)
+        yield from self._pull.pages(self._ready(), since)
 
     def get(self, record_id: str) -> NativeRecord | None:
         queries = self._ready()
@@ -128,7 +129,7 @@ class SqlConnector(Connector[SqlSettings]):
         if key is None:
             return None
         rows = self._db.fetch(queries.by_id(key), "get")
-        records = self._records(queries, rows)
+        records = self._pull.records(queries, rows)
         return records[0] if records else None
 
     def followups(self, record_id: str) -> list[NativeRecord]:
@@ -206,82 +207,6 @@ class SqlConnector(Connector[SqlSettings]):
 
     def close(self) -> None:
         self._db.close()
-
-    # -- pulling -----------------------------------------------------------------------
-
-    def _follow(
-        self, queries: RecordQueries, since: datetime | None
-    ) -> Iterator[list[NativeRecord]]:
-        updated = queries.layout.updated_at
-        assert updated is not None
-        boundary = self._db.now(updated) - timedelta(seconds=self.options.hold_back_seconds)
-        since_value = None if since is None else db_time(since, updated, self._zone)
-        after: CursorKey | None = None
-        pages = rows_total = 0
-        while True:
-            query = queries.cursor_page(boundary, since_value, after, self.options.page_size)
-            rows = self._db.fetch(query, "pull")
-            if not rows:
-                break
-            pages, rows_total = pages + 1, rows_total + len(rows)
-            yield self._records(queries, rows)
-            if len(rows) < self.options.page_size:
-                break
-            after = queries.cursor_key(rows[-1])
-        if since_value is not None:
-            rows_total += yield from self._answered(queries, since_value)
-        log.info("sql.pull.finished", connector=self.name, pages=pages, rows=rows_total)
-
-    def _answered(
-        self, queries: RecordQueries, since: datetime
-    ) -> Generator[list[NativeRecord], None, int]:
-        """Older complaints with a response since ``since``: their answers must flow too."""
-        after: Any = None
-        total = 0
-        while (query := queries.answered_page(since, after, self.options.page_size)) is not None:
-            rows = self._db.fetch(query, "pull answered")
-            if not rows:
-                break
-            total += len(rows)
-            yield self._records(queries, rows)
-            if len(rows) < self.options.page_size:
-                break
-            after = queries.raw_id(rows[-1])
-        return total
-
-    def _scan(self, queries: RecordQueries) -> Iterator[list[NativeRecord]]:
-        after: Any = None
-        pages = rows_total = 0
-        while True:
-            rows = self._db.fetch(queries.scan_page(after, self.options.page_size), "pull")
-            if not rows:
-                break
-            pages, rows_total = pages + 1, rows_total + len(rows)
-            yield self._records(queries, rows)
-            if len(rows) < self.options.page_size:
-                break
-            after = queries.raw_id(rows[-1])
-        log.info("sql.pull.finished", connector=self.name, pages=pages, rows=rows_total)
-
-    def _records(self, queries: RecordQueries, rows: Sequence[Any]) -> list[NativeRecord]:
-        """Rows as records, with every response of the page read by one ``IN`` query."""
-        records: list[NativeRecord] = []
-        seen: set[str] = set()
-        for row in rows:
-            record_id = str(queries.raw_id(row))
-            if record_id in seen:
-                # A join that is not one-to-one repeats the row; keep the first.
-                log.warning("sql.join.not_one_to_one", connector=self.name)
-                continue
-            seen.add(record_id)
-            records.append(queries.record(row))
-        responses = queries.layout.responses
-        if responses is not None and records:
-            ids = list(dict.fromkeys(queries.raw_id(row) for row in rows))
-            grouped = queries.response_records(self._db.fetch(queries.responses_of(ids), "pull"))
-            for raw, record in zip(ids, records, strict=True):
-                record[responses.key] = grouped.get(str(raw), [])
-        return records
 
     # -- database access ---------------------------------------------------------------
 
