@@ -249,6 +249,8 @@ class Open311Connector(Open311Http):
     def _needs_updates(self) -> None:
         if not self.options.updates:
             raise NotImplementedError(f"connector {self.name!r} has updates = false")
+        if self.updates_note is not None:  # never post to a route the server showed is absent
+            raise NotImplementedError(self.updates_note)
 
     def _stamped(self, form: NativeRecord) -> NativeRecord:
         stamped = {**form, "updated_datetime": wire_time(self._clock())}

@@ -20,10 +20,11 @@ class Open311Settings(HttpApiSettings):
     - ``max_results``: the server's cap per listing (the standard's 1000); a window that
       returns this many is split in half and asked again.
     - ``filter_field``: the time the server's ``start_date``/``end_date`` filter on:
-      ``"updated_datetime"`` (most servers; a cursor feed) or ``"requested_datetime"``
-      (the standard's letter; every cycle then reads the whole history and compares).
-      Check it by closing an old request and listing the last hour: if it is not
-      listed, the server filters on ``requested_datetime``.
+      ``"updated_datetime"`` (a cursor feed) or ``"requested_datetime"`` (the standard's
+      letter; every cycle then reads the whole history and compares). The one real server
+      held against so far, the Helsinki region's Django server, filters on
+      ``requested_datetime``. Check yours by closing an old request and listing the last
+      hour: if it is not listed, the server filters on ``requested_datetime``.
     - ``page_size``: asked of a server that pages by ``page``/``page_size`` but announces
       nothing (no ``X-Next-Page-URL``, ``X-Page-Count``, ``X-Result-Count``, ``next``):
       a page this full is followed by the next one. Unset, no ``page_size`` is sent and

@@ -4,7 +4,7 @@
 `servicerequestupdates` extension (FixMyStreet's, for notes and status changes) when
 `updates=True`, and unauthenticated control routes under `/_sim/` (faults: see
 `faults`). Every refusal is the standard's error list
-`[{"code": 400, "description": "..."}]`.
+`[{"code": 400, "description": "..."}]` unless `errors="django"` (below).
 
 Choices where servers differ:
 - `start_date`/`end_date` filter on `filter_field` (`updated_datetime` by default; the
@@ -18,6 +18,10 @@ Choices where servers differ:
 - `updates_dialect="mysociety"`: the extension as mySociety's open311-adapter serves it.
 - `formats="xml"`: an XML-only server (the standard requires XML, JSON is optional);
   `"both"` serves both.
+- `errors="django"`: refusals as the Django server of the Helsinki region
+  (6aika/issue-reporting) writes them: `{"code": 400, "detail": ["Invalid API key"]}` (an
+  invalid api_key is a 400 there), `<requests><code>…<detail>…` in XML, whose requests
+  also have the root `<requests>`.
 - `create_response="token"` answers a create with a token only, which `tokens/{token}.json`
   turns into the id when `token_ready` (else it shows the token alone, still pending).
 """
@@ -29,16 +33,20 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from bridge.testing.simulators._http import BadBody, read_fields, read_object, route_key
+from bridge.testing.simulators._http import read_fields, read_object, route_key
 from bridge.testing.simulators.faults import Faults, install_faults
-from bridge.testing.simulators.open311_paging import InvalidPage, paged
+from bridge.testing.simulators.open311_errors import (
+    ErrorStyle,
+    Open311Error,
+    install_error_handlers,
+    refusal,
+)
+from bridge.testing.simulators.open311_paging import paged
 from bridge.testing.simulators.open311_state import (
     Open311State,
     PayloadError,
-    UnknownRequest,
     parse_time,
     service_list,
 )
@@ -48,20 +56,6 @@ DEMO_API_KEY = "demo-open311-key"  # public on purpose: the simulator guards not
 DEFAULT_WINDOW = timedelta(days=90)
 PREFIX = "/open311/v2"
 FilterField = Literal["updated_datetime", "requested_datetime"]
-
-
-class Open311Error(Exception):
-    """A refusal with an HTTP status, rendered as the standard's error list."""
-
-    def __init__(self, status_code: int, description: str) -> None:
-        super().__init__(description)
-        self.status_code = status_code
-        self.description = description
-
-
-def error_list(status_code: int, description: str) -> JSONResponse:
-    body = [{"code": status_code, "description": description}]
-    return JSONResponse(body, status_code=status_code)
 
 
 def _time_param(request: Request, name: str) -> datetime | None:
@@ -102,6 +96,7 @@ def create_app(
     page_size: int | None = None,
     updates_dialect: Literal["plain", "mysociety"] = "plain",
     formats: Literal["json", "xml", "both"] = "json",
+    errors: ErrorStyle = "standard",
 ) -> FastAPI:
     """Build the simulator over `state` (a fresh in-memory one by default)."""
     if max_results < 1:
@@ -118,6 +113,8 @@ def create_app(
         """The form's fields, once its api_key is the right one (403 otherwise)."""
         fields, _ = await read_fields(request)
         if fields.get("api_key") != api_key:
+            if errors == "django":  # a serializer's ValidationError: 400, not 403
+                raise Open311Error(400, "Invalid API key")
             raise Open311Error(403, "api_key is missing or not valid")
         if fields.get("jurisdiction_id") not in (None, "", jurisdiction_id):
             raise Open311Error(404, "jurisdiction_id not found")
@@ -125,9 +122,9 @@ def create_app(
 
     app = FastAPI(title="Open311 GeoReport v2 simulator")
     app.state.sim = sim
-    _install_error_handlers(app)
+    install_error_handlers(app, errors)
     faults = Faults()
-    install_faults(app, faults, lambda status, message: error_list(status, message))
+    install_faults(app, faults, lambda status, message: refusal(status, message, errors))
     api = APIRouter(prefix=PREFIX, dependencies=[Depends(count)])
 
     @api.get("/services.json")
@@ -176,7 +173,7 @@ def create_app(
     app.include_router(api)
     app.include_router(_control_routes(sim, faults))
     if formats != "json":
-        install_xml(app, prefix=PREFIX, json=formats == "both")
+        install_xml(app, prefix=PREFIX, json=formats == "both", django=errors == "django")
     return app
 
 
@@ -230,34 +227,6 @@ def _update_routes(
         if mysociety:
             fields = _mysociety_update(fields)
         return [{"update_id": sim.add_update(fields)["update_id"]}]
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(Open311Error)
-    async def on_error(_: Request, exc: Open311Error) -> JSONResponse:
-        return error_list(exc.status_code, exc.description)
-
-    @app.exception_handler(PayloadError)
-    async def on_payload(_: Request, exc: PayloadError) -> JSONResponse:
-        return error_list(400, str(exc))
-
-    @app.exception_handler(BadBody)
-    async def on_bad_body(_: Request, exc: BadBody) -> JSONResponse:
-        return error_list(400, str(exc))
-
-    @app.exception_handler(InvalidPage)
-    async def on_invalid_page(_: Request, exc: InvalidPage) -> JSONResponse:
-        return error_list(404, str(exc))
-
-    @app.exception_handler(UnknownRequest)
-    async def on_unknown(_: Request, exc: UnknownRequest) -> JSONResponse:
-        return error_list(404, f"service request {exc.args[0]} not found")
-
-    @app.exception_handler(RequestValidationError)
-    async def on_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0]
-        field = str(first["loc"][-1]) if first.get("loc") else "request"
-        return error_list(400, f"{field} is not valid: {first.get('msg', '')}")
 
 
 def _control_routes(state: Open311State, faults: Faults) -> APIRouter:
