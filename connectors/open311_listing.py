@@ -19,7 +19,7 @@ from bridge.errors import ProtocolError
 
 from .open311_pages import Page, check_total, next_page_number, same_origin
 from .open311_settings import Open311Settings
-from .open311_wire import halves, page_key, windows, wire_time
+from .open311_wire import ONE_SECOND, halves, page_key, windows, wire_time
 
 log = structlog.get_logger("connectors.open311")
 
@@ -27,6 +27,24 @@ ReadPage = Callable[[str, str, "dict[str, str] | None"], Page]
 """(what, path or absolute URL, query or None to keep the URL's own) -> one answer."""
 MAX_PAGES = 10_000
 """A server whose next link never ends is stopped here rather than looped on forever."""
+
+
+def bounds(low: datetime, high: datetime, *, by_update: bool) -> dict[str, str]:
+    """The query bounding one window [low, high].
+
+    ``start_date``/``end_date`` (inclusive) by default. ``by_update``: CitySDK's
+    ``updated_after``/``updated_before``, which filter on ``updated_datetime`` but exclude
+    both ends (the Django server of the Helsinki region), so each is widened by a second:
+    a request changed exactly on a window's edge is listed by both neighbours and its
+    copy dropped, never by neither. ``start_date`` is then not sent: it filters on
+    ``requested_datetime`` and would hide an old request that changed.
+    """
+    if by_update:
+        return {
+            "updated_after": wire_time(low - ONE_SECOND),
+            "updated_before": wire_time(high + ONE_SECOND),
+        }
+    return {"start_date": wire_time(low), "end_date": wire_time(high)}
 
 
 class Listing:
@@ -41,20 +59,37 @@ class Listing:
         self._base_url = base_url
 
     def walk(
-        self, path: str, what: str, start: datetime, end: datetime, extra: dict[str, str]
+        self,
+        path: str,
+        what: str,
+        start: datetime,
+        end: datetime,
+        extra: dict[str, str],
+        *,
+        by_update: bool = False,
     ) -> Iterator[list[NativeRecord]]:
-        """Pages of one listing, one per time window from ``start`` to ``end``, oldest first."""
+        """Pages of one listing, one per time window from ``start`` to ``end``, oldest first.
+
+        ``by_update``: bound the windows with ``updated_after``/``updated_before`` (see
+        ``bounds``) instead of ``start_date``/``end_date``.
+        """
         step = timedelta(days=self.options.window_days)
         for low, high in windows(start, end, step):
-            yield from self._window(path, what, low, high, extra)
+            yield from self._window(path, what, low, high, extra, by_update)
 
     def _window(
-        self, path: str, what: str, low: datetime, high: datetime, extra: dict[str, str]
+        self,
+        path: str,
+        what: str,
+        low: datetime,
+        high: datetime,
+        extra: dict[str, str],
+        by_update: bool,
     ) -> Iterator[list[NativeRecord]]:
         jurisdiction = self.options.jurisdiction_id
         params = {} if jurisdiction is None else {"jurisdiction_id": jurisdiction}
-        params.update(extra, start_date=wire_time(low))
-        params["end_date"] = wire_time(high)
+        params.update(extra)
+        params.update(bounds(low, high, by_update=by_update))
         found, paged = self._listing(path, what, params)
         # A server that pages told us when it was done; one that does not page may have
         # cut the window off at its cap, so a full answer is asked again in halves.
@@ -71,7 +106,7 @@ class Listing:
             )
         log.info("open311.window.split", connector=self.name, listing=what, start=wire_time(low))
         for part_low, part_high in parts:
-            yield from self._window(path, what, part_low, part_high, extra)
+            yield from self._window(path, what, part_low, part_high, extra, by_update)
 
     def _listing(
         self, path: str, what: str, params: dict[str, str]

@@ -273,3 +273,47 @@ def test_the_simulator_in_django_style_is_held_like_the_real_server() -> None:
     assert len(pulled) == 130 and set(pulled.values()) == {1}
     assert state.route_counts["GET /open311/v2/requests.json"] == 2
     assert len(state.requests) == 130
+
+
+def by_its_bounds(request: httpx.Request) -> httpx.Response:
+    """The recorded server: start_date on requested_datetime, updated_after on updates."""
+    if "updated_after" in request.url.params:
+        return recorded("closed_listed_by_updated_after")
+    return recorded("closed_listed_by_start_date")
+
+
+@pytest.mark.parametrize(
+    ("filter_field", "expected"),
+    [("updated_datetime", Counter()), ("updated_after", Counter({"g9uem95a": 1}))],
+)
+def test_an_old_request_closed_since_the_cursor_is_pulled_by_updated_after(
+    server: respx.MockRouter, filter_field: str, expected: Counter[str]
+) -> None:
+    """The server's dates filter on requested_datetime: only updated_after lists the closing."""
+    listing = server.get("/requests.json").mock(side_effect=by_its_bounds)
+    since = datetime(2026, 12, 7, 22, 41, 56, tzinfo=UTC)
+    connector = make(filter_field=filter_field)
+    pulled = Counter(r["service_request_id"] for page in connector.pull(since) for r in page)
+    assert pulled == expected
+    assert connector.change_feed == "cursor"
+    asked = listing.calls.last.request.url.params
+    if filter_field == "updated_after":  # widened by a second: the server excludes both ends
+        assert asked["updated_after"] == "2026-12-07T22:41:55Z" and "start_date" not in asked
+
+
+@pytest.mark.e2e
+def test_the_simulator_lists_by_updated_after_whatever_its_dates_filter_on() -> None:
+    """A simulator filtering dates on requested_datetime: updated_after pulls the closing once."""
+    state = seeded_state(130, NOW)
+    app = create_app(state, filter_field="requested_datetime", page_size=100, jurisdiction_id="x")
+    old = min(state.requests, key=lambda rid: state.requests[rid]["requested_datetime"])
+    with serve_in_thread(app) as sim:
+        connector = make(base_url=sim.url + "/open311/v2/", filter_field="updated_after")
+        try:
+            first = Counter(r["service_request_id"] for p in connector.pull(None) for r in p)
+            state.close(old, "Sudah diperbaiki")
+            later = [r for p in connector.pull(NOW - timedelta(minutes=1)) for r in p]
+        finally:
+            connector.close()
+    assert len(first) == 130 and set(first.values()) == {1}
+    assert [(r["service_request_id"], r["status"]) for r in later] == [(old, "closed")]

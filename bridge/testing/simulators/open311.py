@@ -16,6 +16,9 @@ Choices where servers differ:
   `page_size`) in the query, `X-Next-Page-URL`, `X-Previous-Page-URL`, `X-Page-Count`,
   `X-Page-Size` and `X-Result-Count` in the answer's headers, never in the body.
 - `updates_dialect="mysociety"`: the extension as mySociety's open311-adapter serves it.
+- `updated_after`/`updated_before` in a request listing (CitySDK's, as the Helsinki
+  server has them) filter on `updated_datetime`, both ends excluded, whatever
+  `filter_field` is.
 - `formats="xml"`: an XML-only server (the standard requires XML, JSON is optional);
   `"both"` serves both.
 - `errors="django"`: refusals as the Django server of the Helsinki region
@@ -29,7 +32,7 @@ Choices where servers differ:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -76,6 +79,19 @@ def _window(request: Request, state: Open311State) -> tuple[datetime, datetime]:
     if start is None:
         start = end - DEFAULT_WINDOW
     return start, end
+
+
+def _changed(request: Request) -> tuple[datetime, datetime] | None:
+    """CitySDK's ``updated_after``/``updated_before`` (both exclusive), when asked.
+
+    The Django server of the Helsinki region has them: they filter on ``updated_datetime``
+    whatever ``filter_field`` is; here they replace the date window (the standard's 90-day
+    default included).
+    """
+    after, before = _time_param(request, "updated_after"), _time_param(request, "updated_before")
+    if after is None and before is None:
+        return None
+    return after or datetime.min.replace(tzinfo=UTC), before or datetime.max.replace(tzinfo=UTC)
 
 
 def _split(value: str | None) -> set[str] | None:
@@ -153,15 +169,18 @@ def create_app(
         ids = _split(params.get("service_request_id"))
         if ids is not None:  # the standard: ids given, every other filter is ignored
             return [sim.listed(sim.requests[i]) for i in sorted(ids) if i in sim.requests]
-        start, end = _window(request, sim)
+        changed = _changed(request)
+        start, end = _window(request, sim) if changed is None else changed
         found = sim.select_requests(
             start=start,
             end=end,
-            field=filter_field,
+            field=filter_field if changed is None else "updated_datetime",
             status=_split(params.get("status")),
             codes=_split(params.get("service_code")),
             limit=max_results if page_size is None else len(sim.requests),
         )
+        if changed is not None:  # CitySDK's bounds are exclusive; select_requests' are not
+            found = [r for r in found if parse_time(r["updated_datetime"]) not in changed]
         return found if page_size is None else paged(request, found, page_size)
 
     @api.get("/requests/{request_id}.json")
