@@ -226,3 +226,38 @@ def test_the_lmw_admin_apps_request_sequence_is_accepted_and_filed_once(
     assert len(state.docs) == 2
     assert stored["is_anonymous"] == 1 and stored["date_of_incident"] == body["date_of_incident"]
     assert [f["content"] for page_rows in pages for f in page_rows].count("Ditangani") == 1
+
+
+def test_the_laravel_clients_follow_up_and_reads_are_accepted(
+    real_sim: tuple[RunningServer, LaporState],
+) -> None:
+    """LaporForwardingService's follow-up (multipart, every field a string), then its reads."""
+    server, state = real_sim
+    complaint_id = state.create_complaint({**REAL_CREATE, "attachments": ""})
+    # sendFollowUpToLapor: (string) of each value, so null is "" and 0 is "0"; Laravel's
+    # asMultipart() adds its CSRF _token; the answer's text is the officer's reply.
+    form = {
+        "user_id": "52676",
+        "institution_from_id": "1003",
+        "institution_to_id": "1003",
+        "complaint_id": str(complaint_id),
+        "info_disposition": "",
+        "template_code": "reply_lmw",
+        "rating": "0",
+        "is_secret": "0",
+        "content": "Sudah kami tindak lanjuti",
+        "_token": "csrf-token-of-the-app",
+    }
+    multipart = [(key, (None, value.encode())) for key, value in form.items()]
+    with httpx.Client(base_url=server.url, headers=HEADERS) as client:
+        added = client.post("/complaints/followup/add", files=multipart)
+        assert added.status_code == 200, added.text
+        detail = client.get(f"/complaints/{complaint_id}/complaint").json()["results"]
+        followups = client.get(f"/complaints/{complaint_id}/followups").json()["results"]
+        templates = client.get("/masters/templates", params={"page_size": 1000}).json()
+    assert detail["data"]["id"] == complaint_id and "data_logs" in detail
+    [followup] = followups["data"]
+    assert followup["content"] == form["content"] and followup["template_code"] == "reply_lmw"
+    assert followup["institution_from_id"]["id"] == 1003  # nested, as production shows it
+    assert templates["results"]["data"]
+    assert len(state.complaints[complaint_id]["followups"]) == 1
