@@ -46,6 +46,7 @@ from bridge.testing.simulators.open311_errors import (
     install_error_handlers,
     refusal,
 )
+from bridge.testing.simulators.open311_mysociety import check_listing, posted_update
 from bridge.testing.simulators.open311_paging import paged
 from bridge.testing.simulators.open311_state import (
     Open311State,
@@ -199,27 +200,6 @@ def create_app(
 Authorise = Callable[[Request], Awaitable[dict[str, Any]]]
 
 
-MYSOCIETY_CLOSED = {
-    "CLOSED",
-    "FIXED",
-    "DUPLICATE",
-    "NOT_COUNCILS_RESPONSIBILITY",
-    "NO_FURTHER_ACTION",
-}
-MYSOCIETY_OPEN = {"OPEN", "IN_PROGRESS", "ACTION_SCHEDULED", "INVESTIGATING", "INTERNAL_REFERRAL"}
-
-
-def _mysociety_update(fields: dict[str, Any]) -> dict[str, Any]:
-    """open311-adapter's rules for a posted update, its status mapped to open/closed."""
-    if not fields.get("update_id"):
-        raise Open311Error(400, "update_id is required")
-    status = str(fields.get("status") or "")
-    if status not in MYSOCIETY_CLOSED | MYSOCIETY_OPEN:
-        known = ", ".join(sorted(MYSOCIETY_CLOSED | MYSOCIETY_OPEN))
-        raise Open311Error(400, f"status must be one of {known}")
-    return {**fields, "status": "closed" if status in MYSOCIETY_CLOSED else "open"}
-
-
 def _update_routes(
     api: APIRouter, sim: Open311State, authorised: Authorise, max_results: int, *, mysociety: bool
 ) -> None:
@@ -234,8 +214,8 @@ def _update_routes(
     async def list_updates(request: Request) -> list[dict[str, Any]]:
         start, end = _window(request, sim)
         request_id = request.query_params.get("service_request_id") or None
-        if mysociety and request_id is not None:
-            raise Open311Error(400, "service_request_id not allowed")
+        if mysociety:
+            check_listing(request.query_params.keys())
         return sim.select_updates(start=start, end=end, request_id=request_id, limit=max_results)
 
     @api.post("/servicerequestupdates.json")
@@ -244,7 +224,7 @@ def _update_routes(
         if not fields.get("service_request_id"):
             raise Open311Error(400, "service_request_id is required")
         if mysociety:
-            fields = _mysociety_update(fields)
+            fields = posted_update(fields)
         return [{"update_id": sim.add_update(fields)["update_id"]}]
 
 
