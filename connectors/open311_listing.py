@@ -27,6 +27,12 @@ ReadPage = Callable[[str, str, "dict[str, str] | None"], Page]
 """(what, path or absolute URL, query or None to keep the URL's own) -> one answer."""
 MAX_PAGES = 10_000
 """A server whose next link never ends is stopped here rather than looped on forever."""
+MOVED_RETRIES = 3
+"""Walks of one window while the server's declared total keeps changing under us."""
+
+
+class _Moved(Exception):
+    """The server's declared total changed between two pages of one walk."""
 
 
 def bounds(low: datetime, high: datetime, *, by_update: bool) -> dict[str, str]:
@@ -90,7 +96,7 @@ class Listing:
         params = {} if jurisdiction is None else {"jurisdiction_id": jurisdiction}
         params.update(extra)
         params.update(bounds(low, high, by_update=by_update))
-        found, paged = self._listing(path, what, params)
+        found, paged = self._steady(path, what, params)
         # A server that pages told us when it was done; one that does not page may have
         # cut the window off at its cap, so a full answer is asked again in halves.
         if paged or len(found) < self.options.max_results:
@@ -108,6 +114,30 @@ class Listing:
         for part_low, part_high in parts:
             yield from self._window(path, what, part_low, part_high, extra, by_update)
 
+    def _steady(
+        self, path: str, what: str, params: dict[str, str]
+    ) -> tuple[list[NativeRecord], bool]:
+        """``_listing``, read again while the listing moves under the walk.
+
+        A request filed (or hidden) while the pages of a newest-first listing are read
+        shifts every later page by one: one request is read twice and the new one never,
+        or an older one never. The declared total then changes between two pages; such a
+        walk is thrown away and the window read again.
+        """
+        for attempt in range(1, MOVED_RETRIES + 1):
+            try:
+                return self._listing(path, what, params)
+            except _Moved:
+                log.info(
+                    "open311.listing.moved", connector=self.name, listing=what, attempt=attempt
+                )
+        raise ProtocolError(
+            f"{self.name}: {what}: the server's listing changed while it was read, "
+            f"{MOVED_RETRIES} times in a row (requests filed or removed meanwhile); nothing "
+            "of it is taken as read and the next cycle asks again. If this repeats, lower "
+            "window_days so that each window holds fewer pages"
+        )
+
     def _listing(
         self, path: str, what: str, params: dict[str, str]
     ) -> tuple[list[NativeRecord], bool]:
@@ -122,8 +152,12 @@ class Listing:
         query: dict[str, str] | None = asked
         url: str = path
         number, found, keys = 1, list[NativeRecord](), set[tuple[str, str]]()
+        declared: int | None = None
         for _ in range(MAX_PAGES):
             page = self._read(what, url, query)
+            if page.total is not None and declared not in (None, page.total):
+                raise _Moved
+            declared = page.total if declared is None else declared
             fresh = [r for r in page.records if page_key(r) not in keys]
             if number > 1 and not fresh:
                 check_total(page, len(found), f"{self.name}: {what}")

@@ -317,3 +317,42 @@ def test_the_simulator_lists_by_updated_after_whatever_its_dates_filter_on() -> 
             connector.close()
     assert len(first) == 130 and set(first.values()) == {1}
     assert [(r["service_request_id"], r["status"]) for r in later] == [(old, "closed")]
+
+
+class MovingServer:
+    """The server's newest-first pages of 100, its requests changed once page 1 was read."""
+
+    def __init__(self, before: list[dict[str, Any]], after: list[dict[str, Any]]) -> None:
+        self.current, self.after, self.calls = before, after, 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        number = int(request.url.params.get("page", "1"))
+        rows, size = self.current, 100
+        if self.calls == 1:  # a request filed (or hidden) right after the first page
+            self.current = self.after
+        pages = -(-len(rows) // size)
+        headers = {"X-Page-Count": str(pages), "X-Page-Size": str(size)}
+        headers["X-Result-Count"] = str(len(rows))  # the recorded header names
+        if number < pages:
+            headers["X-Next-Page-URL"] = str(request.url.copy_merge_params({"page": number + 1}))
+        return httpx.Response(200, json=rows[(number - 1) * size : number * size], headers=headers)
+
+
+@pytest.mark.parametrize("change", ["filed", "hidden"])
+def test_a_listing_that_moves_while_paged_is_read_again_whole(
+    server: respx.MockRouter, change: str
+) -> None:
+    """A request filed or hidden between pages shifts them: the window is read again, and
+    every request is pulled once (none lost to the shift, the new one included)."""
+    records = seeded(130)
+    new = {**records[0], "service_request_id": "baru", "updated_datetime": NOW.isoformat()}
+    after = [new, *records] if change == "filed" else [r for r in records if r is not records[5]]
+    moving = MovingServer(records, after)
+    server.get("/requests.json").mock(side_effect=moving)
+    connector = make()
+    pulled = Counter(
+        r["service_request_id"] for page in connector.pull(NOW - timedelta(days=30)) for r in page
+    )
+    assert pulled == Counter(r["service_request_id"] for r in after)
+    assert moving.calls == 4  # two pages, then the same two again
