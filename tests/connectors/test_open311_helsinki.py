@@ -356,3 +356,45 @@ def test_a_listing_that_moves_while_paged_is_read_again_whole(
     )
     assert pulled == Counter(r["service_request_id"] for r in after)
     assert moving.calls == 4  # two pages, then the same two again
+
+
+class FilesAfterFirstPage(httpx.HTTPTransport):
+    """The network, where a citizen files a request right after the first page is sent."""
+
+    def __init__(self, state: Any) -> None:
+        super().__init__()
+        self.state, self.pages = state, 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if request.url.path.endswith("/requests.json"):
+            self.pages += 1
+            if self.pages == 1:
+                stamp = NOW.isoformat()
+                self.state.insert_raw(
+                    {"status": "open", "requested_datetime": stamp, "updated_datetime": stamp}
+                )
+        return response
+
+
+@pytest.mark.e2e
+def test_the_simulator_pages_newest_first_and_a_request_filed_meanwhile_arrives_once() -> None:
+    """Simulator pages of 100, newest first; one filed after page 1: 131 pulled, each once."""
+    state = seeded_state(130, NOW)
+    app = create_app(state, page_size=100, jurisdiction_id="x")
+    with serve_in_thread(app) as sim:
+        network = FilesAfterFirstPage(state)
+        settings = make(base_url=sim.url + "/open311/v2/").options
+        retry = RetrySettings(attempts=1, wait_initial=0, wait_max=0)
+        connector = Open311Connector(
+            "helsinki", settings, retry=retry, clock=lambda: NOW, transport=network
+        )
+        try:
+            pulled = Counter(
+                r["service_request_id"] for p in connector.pull(NOW - timedelta(days=10)) for r in p
+            )
+        finally:
+            connector.close()
+    assert len(state.requests) == 131
+    assert pulled == Counter(dict.fromkeys(state.requests, 1))
+    assert network.pages == 4  # two pages, the listing moved, the same two again

@@ -12,8 +12,8 @@ Choices where servers differ:
   default window (the last 90 days) applies.
 - At most `max_results` requests (the standard's 1000) per listing; v2 has no pagination.
   With `page_size` set, listings are paged the way the City of Helsinki's Django
-  GeoReport v2 server pages them: `page` (from 1) and `page_size`/`per_page` (capped at
-  `page_size`) in the query, `X-Next-Page-URL`, `X-Previous-Page-URL`, `X-Page-Count`,
+  GeoReport v2 server pages them: newest first, `page` (from 1) and `page_size`/`per_page`
+  (capped at `page_size`) in the query, `X-Next-Page-URL`, `X-Previous-Page-URL`, `X-Page-Count`,
   `X-Page-Size` and `X-Result-Count` in the answer's headers, never in the body.
 - `updates_dialect="mysociety"`: the extension as mySociety's open311-adapter serves it.
 - `updated_after`/`updated_before` in a request listing (CitySDK's, as the Helsinki
@@ -182,7 +182,15 @@ def create_app(
         )
         if changed is not None:  # CitySDK's bounds are exclusive; select_requests' are not
             found = [r for r in found if parse_time(r["updated_datetime"]) not in changed]
-        return found if page_size is None else paged(request, found, page_size)
+        if page_size is None:
+            return found
+        # The Django server pages newest first (by creation): a request filed while a client
+        # walks the pages shifts every later page by one.
+        oldest = datetime.min.replace(tzinfo=UTC)
+        newest = sorted(
+            found, key=lambda r: parse_time(r.get("requested_datetime")) or oldest, reverse=True
+        )
+        return paged(request, newest, page_size)
 
     @api.get("/requests/{request_id}.json")
     async def one_request(request_id: str) -> list[dict[str, Any]]:
