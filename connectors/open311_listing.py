@@ -17,7 +17,7 @@ import structlog
 from bridge.connector import NativeRecord
 from bridge.errors import ProtocolError
 
-from .open311_pages import Page, check_total, next_page_number, same_origin
+from .open311_pages import Page, check_total, next_page_number, next_request
 from .open311_settings import Open311Settings
 from .open311_wire import ONE_SECOND, halves, page_key, windows, wire_time
 
@@ -165,8 +165,7 @@ class Listing:
             keys.update(page_key(r) for r in fresh)
             found.extend(fresh)
             if page.next_url is not None:
-                base = self._base_url
-                url, query = str(same_origin(httpx.URL(page.next_url), base, what)), None
+                url, query = next_request(page.next_url, self._base_url, path, what)
             elif (following := next_page_number(page, number, len(found), size)) is not None:
                 url, query = path, {**asked, "page": str(following)}
             else:
