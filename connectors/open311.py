@@ -8,10 +8,13 @@ server's default window (the last 90 days) would lose older changes.
 Decisions ([A] = our assumption about servers, to check against the real one):
 
 - Change feed: the standard says ``start_date``/``end_date`` filter on
-  ``requested_datetime``; many servers filter on ``updated_datetime``. ``filter_field``
+  ``requested_datetime``; some servers filter on ``updated_datetime``. ``filter_field``
   says which: ``updated_datetime`` (the default) is a cursor feed; ``requested_datetime``
   makes the connector a scan (every cycle lists the whole history from ``start_date``),
-  so a change to an old request is still seen on the next cycle, not at re-poll speed.
+  so a change to an old request is still seen on the next cycle, not at re-poll speed;
+  ``updated_after`` lists by CitySDK's ``updated_after``/``updated_before`` (the Django
+  server of the Helsinki region has them), a cursor feed on a server whose dates filter
+  on ``requested_datetime``.
 - The bridge's reference travels as the description's last line, ``[ref: lb…]``
   [A: Open311 has no field for it], shown as ``bridge_ref`` on every record read.
   ``find_by_ref`` walks every window for that exact line (only a lost create needs it).
@@ -219,7 +222,10 @@ class Open311Connector(Open311Http):
     ) -> Iterator[list[NativeRecord]]:
         """Pages of one listing, one per time window from ``start`` to now, oldest first."""
         listing = Listing(self.name, self.options, self._page, self._client.base_url)
-        return listing.walk(path, what, start, self._clock() + CLOCK_SKEW, extra)
+        # updated_after is a filter of the request listing only; updates take the dates.
+        by_update = self.options.filter_field == "updated_after" and not path.startswith(_UPDATES)
+        end = self._clock() + CLOCK_SKEW
+        return listing.walk(path, what, start, end, extra, by_update=by_update)
 
     def _page(self, what: str, url: str, params: dict[str, str] | None) -> Page:
         try:
@@ -249,6 +255,8 @@ class Open311Connector(Open311Http):
     def _needs_updates(self) -> None:
         if not self.options.updates:
             raise NotImplementedError(f"connector {self.name!r} has updates = false")
+        if self.updates_note is not None:  # never post to a route the server showed is absent
+            raise NotImplementedError(self.updates_note)
 
     def _stamped(self, form: NativeRecord) -> NativeRecord:
         stamped = {**form, "updated_datetime": wire_time(self._clock())}

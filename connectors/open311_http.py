@@ -27,6 +27,14 @@ _NOT_JSON = (400, 404, 406, 415)
 """What a server without JSON answers ``….json`` with; ``format = "auto"`` then tries XML."""
 
 
+def accept(path: str) -> dict[str, str]:
+    """The ``Accept`` header a ``….xml`` path needs: a server that negotiates (Django REST
+    framework) answers 406 to ``….xml`` asked with our default ``Accept: application/json``."""
+    if httpx.URL(path).path.endswith(".xml"):
+        return {"Accept": "application/xml, text/xml;q=0.9"}
+    return {}
+
+
 class Open311Http(HttpConnector[Open311Settings]):
     """GET and POST to the server, each answer checked and parsed into a list of objects."""
 
@@ -70,7 +78,10 @@ class Open311Http(HttpConnector[Open311Settings]):
         return f"{name}.{self._format or 'json'}"
 
     def _get(self, context: str, path: str, params: dict[str, str] | None) -> httpx.Response:
-        return self._call(context, lambda c: c.get(path, params=params), write=False)
+        headers = accept(path)
+        return self._call(
+            context, lambda c: c.get(path, params=params, headers=headers), write=False
+        )
 
     def _write(self, what: str, path: str, form: NativeRecord) -> list[NativeRecord]:
         """POST a form once: a lost answer may hide a write that happened."""
@@ -82,7 +93,10 @@ class Open311Http(HttpConnector[Open311Settings]):
             )
         data["api_key"] = key.get_secret_value()
         context = f"{self.name}: {what}"
-        response = self._call(context, lambda c: c.post(path, data=data), write=True)
+        headers = accept(path)
+        response = self._call(
+            context, lambda c: c.post(path, data=data, headers=headers), write=True
+        )
         body = list_of_objects(body_of(response, context))
         if body is None:
             raise ProtocolError(f"{context}: expected a list of objects")

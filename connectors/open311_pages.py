@@ -21,8 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import structlog
 
 from bridge.errors import ProtocolError
+
+log = structlog.get_logger("connectors.open311")
 
 
 @dataclass(frozen=True)
@@ -97,11 +100,24 @@ def check_total(page: Page, received: int, context: str) -> None:
         )
 
 
-def same_origin(url: httpx.URL, base: httpx.URL, context: str) -> httpx.URL:
-    """``url`` when it is on ``base``'s origin; a next link elsewhere is refused."""
-    if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
+def next_request(
+    link: str, base: httpx.URL, path: str, context: str
+) -> tuple[str, dict[str, str] | None]:
+    """Where to ask a next page announced as ``link``: (URL or path, query or None).
+
+    On ``base``'s origin, the link itself. Elsewhere, the link's query asked of our own
+    ``path``: behind a proxy that ends TLS, the Django server builds its next links with
+    its own view of the request (``http://`` for an ``https://`` base, or an internal host
+    name), and following them would fail or leave the server we were configured for. A
+    link to another resource than ``path`` is refused.
+    """
+    url = httpx.URL(link)
+    if (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port):
+        return str(url), None
+    if url.path.rsplit("/", 1)[-1] != path.rsplit("/", 1)[-1]:
         raise ProtocolError(
-            f"{context}: the server's next page is on another origin ({url.host}); "
-            "refusing to follow it. Check base_url"
+            f"{context}: the server's next page is on another origin ({url.host}) and "
+            f"another resource ({url.path}); refusing to follow it. Check base_url"
         )
-    return url
+    log.info("open311.next_link.rebased", host=url.host, scheme=url.scheme)
+    return path, dict(url.params)

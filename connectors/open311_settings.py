@@ -20,10 +20,14 @@ class Open311Settings(HttpApiSettings):
     - ``max_results``: the server's cap per listing (the standard's 1000); a window that
       returns this many is split in half and asked again.
     - ``filter_field``: the time the server's ``start_date``/``end_date`` filter on:
-      ``"updated_datetime"`` (most servers; a cursor feed) or ``"requested_datetime"``
-      (the standard's letter; every cycle then reads the whole history and compares).
-      Check it by closing an old request and listing the last hour: if it is not
-      listed, the server filters on ``requested_datetime``.
+      ``"updated_datetime"`` (a cursor feed) or ``"requested_datetime"`` (the standard's
+      letter; every cycle then reads the whole history and compares). The one real server
+      held against so far, the Helsinki region's Django server, filters on
+      ``requested_datetime``. Check yours by closing an old request and listing the last
+      hour: if it is not listed, the server filters on ``requested_datetime``. Such a
+      server may have CitySDK's ``updated_after``/``updated_before`` (Helsinki's does: list
+      with ``updated_after`` and see the closed request): ``"updated_after"`` then lists by
+      them, a cursor feed again instead of reading the whole history every cycle.
     - ``page_size``: asked of a server that pages by ``page``/``page_size`` but announces
       nothing (no ``X-Next-Page-URL``, ``X-Page-Count``, ``X-Result-Count``, ``next``):
       a page this full is followed by the next one. Unset, no ``page_size`` is sent and
@@ -49,7 +53,9 @@ class Open311Settings(HttpApiSettings):
     api_key: SecretStr | None = None
     window_days: int = Field(30, ge=1)
     max_results: int = Field(1000, ge=1)
-    filter_field: Literal["updated_datetime", "requested_datetime"] = "updated_datetime"
+    filter_field: Literal["updated_datetime", "requested_datetime", "updated_after"] = (
+        "updated_datetime"
+    )
     page_size: int | None = Field(None, ge=1)
     start_date: datetime | None = None
     updates: bool = True

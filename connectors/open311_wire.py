@@ -188,6 +188,22 @@ def split_ref(record: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- answers -------------------------------------------------------------------------------
+def _texts(value: Any) -> list[str]:
+    """Every message in a ``detail``: a string, a list of them, or Django REST framework's
+    field errors ``{"non_field_errors": [...], "service_code": [...]}`` (fields named)."""
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return [str(value).strip()] if str(value).strip() else []
+    if isinstance(value, list):
+        return [text for item in value for text in _texts(item)]
+    if isinstance(value, dict):
+        return [
+            text if key == "non_field_errors" else f"{key}: {text}"
+            for key, item in value.items()
+            for text in _texts(item)
+        ]
+    return []
+
+
 def _error_text(item: Any) -> str:
     """One error's text: the standard's ``description``, or the common ``detail``/``message``."""
     if isinstance(item, str):
@@ -195,8 +211,8 @@ def _error_text(item: Any) -> str:
     if not isinstance(item, dict):
         return ""
     for key in ("description", "detail", "message"):
-        if isinstance(item.get(key), str | int) and str(item[key]).strip():
-            return str(item[key]).strip()
+        if texts := _texts(item.get(key)):
+            return "; ".join(texts)
     return ""
 
 

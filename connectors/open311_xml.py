@@ -22,9 +22,22 @@ from bridge.errors import ProtocolError
 from bridge.http.status import json_body
 
 ROOTS = frozenset(
-    {"service_requests", "service_request_updates", "errors", "services", "service_definition"}
+    {
+        "service_requests",
+        "service_request_updates",
+        "errors",
+        "services",
+        "service_definition",
+        "requests",
+    }
 )
-"""The root elements of GeoReport v2 answers (the updates extension's included)."""
+"""The root elements of GeoReport v2 answers (the updates extension's included).
+
+``requests`` is the Django server of the Helsinki region (6aika/issue-reporting): its
+request listings, single requests and refusals all have that root."""
+ERROR_FIELDS = frozenset({"code", "detail"})
+"""A root holding these directly is one refusal, not a list: the Django server's
+``<requests><code>400</code><detail><request>Invalid API key</request></detail></requests>``."""
 
 
 def looks_like_xml(content: bytes, content_type: str) -> bool:
@@ -42,6 +55,27 @@ def _value(element: Element) -> Any:
     return text or None
 
 
+_UNNAMED = frozenset({"request", "list-item", "non_field_errors"})
+"""Elements that hold a message without naming a field (Django REST framework's items)."""
+
+
+def _messages(element: Element) -> list[str]:
+    """The texts under ``element``, each led by the field it is about, if any."""
+    if not len(element):
+        text = (element.text or "").strip()
+        return [text] if text else []
+    return [
+        text if child.tag in _UNNAMED else f"{child.tag}: {text}"
+        for child in element
+        for text in _messages(child)
+    ]
+
+
+def _refusal(root: Element) -> dict[str, Any]:
+    """A refusal document as one error object, each field a list of its messages."""
+    return {child.tag: _messages(child) for child in root}
+
+
 def parse_xml(content: bytes, context: str) -> list[dict[str, Any]]:
     """The objects of an XML answer, each a dict of its fields; ProtocolError if unreadable."""
     try:
@@ -52,6 +86,8 @@ def parse_xml(content: bytes, context: str) -> list[dict[str, Any]]:
         raise ProtocolError(
             f"{context}: the server's answer is not GeoReport v2 XML (its root is <{root.tag}>)"
         )
+    if any(child.tag in ERROR_FIELDS for child in root):
+        return [_refusal(root)]
     objects = []
     for item in root:
         value = _value(item)

@@ -144,12 +144,38 @@ def test_a_server_ignoring_page_falls_back_to_splitting_the_window(
     assert any("page" not in call.request.url.params for call in route.calls[2:])
 
 
-def test_a_next_link_to_another_origin_is_refused(
+@pytest.mark.parametrize(
+    "link",
+    [
+        # Django behind a proxy that ends TLS builds its links with http://
+        "http://311.example.go.id/open311/v2/requests.json?page=2",
+        # or with the application server's own name
+        "http://app-internal:8000/open311/v2/requests.json?page=2",
+        "https://evil.example.com/requests.json?page=2",
+    ],
+)
+def test_a_next_link_on_another_origin_is_asked_of_our_own_server(
+    mocked: respx.MockRouter, recorded: dict[str, Any], link: str
+) -> None:
+    """The link's query is asked of base_url's listing; no other host is ever asked."""
+    first = dict(recorded["first"])
+    first["headers"] = {**first["headers"], "X-Next-Page-URL": link}
+    second = mocked.get(f"{BASE}/requests.json", params={"page": "2"}).mock(
+        return_value=answer(recorded["second"])
+    )
+    mocked.get(f"{BASE}/requests.json").mock(return_value=answer(first))
+    ids = pulled_ids(make(BASE + "/"), NOW - timedelta(days=40))
+    assert ids == Counter({"101": 1, "102": 1, "103": 1})
+    assert second.call_count == 1
+    assert {call.request.url.host for call in mocked.calls} == {"311.example.go.id"}
+
+
+def test_a_next_link_to_another_resource_elsewhere_is_refused(
     mocked: respx.MockRouter, recorded: dict[str, Any]
 ) -> None:
-    """A next page on another host is not followed: the listing stops with the reason."""
+    """A next page on another host and another path is not followed: the listing stops."""
     first = dict(recorded["first"])
-    first["headers"] = {"X-Next-Page-URL": "https://evil.example.com/requests.json?page=2"}
+    first["headers"] = {"X-Next-Page-URL": "https://evil.example.com/steal.json?page=2"}
     mocked.get(f"{BASE}/requests.json").mock(return_value=answer(first))
     with pytest.raises(ProtocolError, match="another origin"):
         pulled_ids(make(BASE + "/"), NOW - timedelta(days=40))

@@ -4,28 +4,27 @@
 unauthenticated control routes under `/_sim/` that tests use to inspect state and inject faults.
 The rules live in `lapor_rules`, the state in `lapor_state`, the fault
 switches in `faults` (shared) and `lapor_faults` (held creates, failing the
-next requests); this module only parses requests and renders responses.
+next requests), the `/_sim/` routes in `lapor_control`; this module only parses
+requests and renders responses.
 """
 
 from __future__ import annotations
 
-import io
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 
 from bridge.testing.simulators._http import (
     BadBody,
     Upload,
     read_fields,
     read_json,
-    read_object,
     route_key,
 )
 from bridge.testing.simulators.faults import install_faults
-from bridge.testing.simulators.lapor_export import write_export
+from bridge.testing.simulators.lapor_control import control_routes
 from bridge.testing.simulators.lapor_faults import LaporFaults
 from bridge.testing.simulators.lapor_rules import (
     INSTITUTIONS,
@@ -33,14 +32,12 @@ from bridge.testing.simulators.lapor_rules import (
     TEMPLATES,
     PayloadError,
     UnknownComplaint,
-    as_int,
     institution_name,
     parse_since,
 )
 from bridge.testing.simulators.lapor_shapes import followup_row, upload_answer
 from bridge.testing.simulators.lapor_state import LaporState
 
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CreateShape = Literal["top", "nested", "alternate"]
 _SHAPES = ("top", "nested", "alternate")
 _SUMMARY_FIELDS = (
@@ -261,7 +258,7 @@ def create_app(
         return page_of(request, rows, page, page_size)
 
     app.include_router(api)
-    app.include_router(_control_routes(sim_state, faults))
+    app.include_router(control_routes(sim_state, faults))
     return app
 
 
@@ -287,99 +284,3 @@ def _install_error_handlers(app: FastAPI) -> None:
         first = exc.errors()[0]
         field = str(first["loc"][-1]) if first.get("loc") else "request"
         return envelope(None, f"The {field} is invalid: {first.get('msg', '')}", 422)
-
-
-def _brief(rec: dict[str, Any]) -> dict[str, Any]:
-    """What an admin action answers: the complaint's id, status and disposition."""
-    return {
-        "id": rec["id"],
-        "status_code": rec["status_code"],
-        "status_name": STATUSES[rec["status_code"]],
-        "disposition_id": rec["disposition_id"],
-        "updated_at": rec["updated_at"],
-    }
-
-
-def _control_routes(state: LaporState, faults: LaporFaults) -> APIRouter:
-    """Unauthenticated `/_sim/` routes for tests and demos: inspect, reset, seed, inject faults."""
-    sim = APIRouter(prefix="/_sim")
-
-    @sim.get("/complaints")
-    async def all_complaints() -> list[dict[str, Any]]:
-        return [
-            {**rec, "status_name": STATUSES[rec["status_code"]]}
-            for rec in state.complaints.values()
-        ]
-
-    @sim.post("/complaints")
-    async def file_directly(request: Request) -> dict[str, Any]:
-        """A citizen files on lapor.go.id itself: no auth, no held response, not counted."""
-        return {"id": state.create_complaint(await read_json(request))}
-
-    @sim.post("/complaints/{complaint_id}/status")
-    async def set_status(complaint_id: int, request: Request) -> dict[str, Any]:
-        body = await read_object(request)
-        rec = state.set_status(complaint_id, as_int("status_code", body.get("status_code")) or 0)
-        return {"id": rec["id"], "status_code": rec["status_code"]}
-
-    @sim.post("/complaints/{complaint_id}/verify")
-    async def verify(complaint_id: int) -> dict[str, Any]:
-        """The admin verifies a new complaint (0 → 1)."""
-        return _brief(state.verify(complaint_id))
-
-    @sim.post("/complaints/{complaint_id}/dispose")
-    async def dispose(complaint_id: int, request: Request) -> dict[str, Any]:
-        """The admin disposes the complaint to {"institution_id"}; a new one becomes verified."""
-        body = await read_object(request)
-        return _brief(state.dispose(complaint_id, body.get("institution_id")))
-
-    @sim.post("/complaints/{complaint_id}/followups")
-    async def write_followup(complaint_id: int, request: Request) -> dict[str, Any]:
-        """A follow-up written in LAPOR! itself: {content, institution_from_id, author}."""
-        body = await read_object(request)
-        fields = {**body, "complaint_id": complaint_id}
-        followup = state.add_followup(fields, [])
-        return {"id": followup["id"], "complaint_id": complaint_id}
-
-    @sim.post("/complaints/{complaint_id}/close")
-    async def close(complaint_id: int) -> dict[str, Any]:
-        """The admin closes the complaint (status 6)."""
-        return _brief(state.close(complaint_id))
-
-    @sim.get("/stats")
-    async def stats() -> dict[str, Any]:
-        return {
-            "routes": dict(state.route_counts),
-            "creates": state.create_count,
-            "held": faults.held,
-        }
-
-    @sim.post("/reset")
-    async def reset() -> dict[str, Any]:
-        await faults.release()
-        faults.reset()
-        state.reset()
-        return {"reset": True}
-
-    @sim.post("/seed")
-    async def seed(request: Request) -> dict[str, Any]:
-        body = await read_object(request)
-        return {"added": state.seed_from_corpus(as_int("n", body.get("n", 20)) or 0)}
-
-    @sim.post("/release")
-    async def release() -> dict[str, Any]:
-        return {"released": await faults.release()}
-
-    @sim.get("/wait_held")
-    async def wait_held(timeout: float = Query(30.0, ge=0, le=600)) -> dict[str, Any]:
-        return {"held": await faults.wait_held(timeout)}
-
-    @sim.get("/export.xlsx")
-    async def export(disposition_id: int | None = None) -> Response:
-        """The admin panel's Excel export (optionally of one institution's complaints)."""
-        buffer = io.BytesIO()
-        write_export(state, buffer, institution_id=disposition_id)
-        headers = {"Content-Disposition": 'attachment; filename="lapor-export.xlsx"'}
-        return Response(buffer.getvalue(), media_type=XLSX_MEDIA_TYPE, headers=headers)
-
-    return sim

@@ -140,8 +140,11 @@ def _check_attachments(payload: Mapping[str, Any], docs: Mapping[int, Any]) -> l
     # The real API wants a string holding a JSON list, e.g. "[123,456]", not a JSON array.
     if not isinstance(value, str):
         raise PayloadError("attachments", "The attachments must be a string holding a JSON list.")
+    # A production client (admin_lmw_v2's LaporForwardingService) sends the list with a
+    # trailing "." ("[123,456]."), on purpose; its complaints are filed, so the API takes it.
+    # How the API reads the dot is not public [A]: here it is ignored.
     try:
-        ids = json.loads(value)
+        ids = json.loads(value.removesuffix("."))
     except json.JSONDecodeError:
         raise PayloadError("attachments", "The attachments must be a JSON list of ids.") from None
     if not isinstance(ids, list) or not all(type(i) is int for i in ids):

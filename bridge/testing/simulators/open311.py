@@ -4,7 +4,7 @@
 `servicerequestupdates` extension (FixMyStreet's, for notes and status changes) when
 `updates=True`, and unauthenticated control routes under `/_sim/` (faults: see
 `faults`). Every refusal is the standard's error list
-`[{"code": 400, "description": "..."}]`.
+`[{"code": 400, "description": "..."}]` unless `errors="django"` (below).
 
 Choices where servers differ:
 - `start_date`/`end_date` filter on `filter_field` (`updated_datetime` by default; the
@@ -12,12 +12,19 @@ Choices where servers differ:
   default window (the last 90 days) applies.
 - At most `max_results` requests (the standard's 1000) per listing; v2 has no pagination.
   With `page_size` set, listings are paged the way the City of Helsinki's Django
-  GeoReport v2 server pages them: `page` (from 1) and `page_size`/`per_page` (capped at
-  `page_size`) in the query, `X-Next-Page-URL`, `X-Previous-Page-URL`, `X-Page-Count`,
+  GeoReport v2 server pages them: newest first, `page` (from 1) and `page_size`/`per_page`
+  (capped at `page_size`) in the query, `X-Next-Page-URL`, `X-Previous-Page-URL`, `X-Page-Count`,
   `X-Page-Size` and `X-Result-Count` in the answer's headers, never in the body.
 - `updates_dialect="mysociety"`: the extension as mySociety's open311-adapter serves it.
+- `updated_after`/`updated_before` in a request listing (CitySDK's, as the Helsinki
+  server has them) filter on `updated_datetime`, both ends excluded, whatever
+  `filter_field` is.
 - `formats="xml"`: an XML-only server (the standard requires XML, JSON is optional);
   `"both"` serves both.
+- `errors="django"`: refusals as the Django server of the Helsinki region
+  (6aika/issue-reporting) writes them: `{"code": 400, "detail": ["Invalid API key"]}` (an
+  invalid api_key is a 400 there), `<requests><code>…<detail>…` in XML, whose requests
+  also have the root `<requests>`.
 - `create_response="token"` answers a create with a token only, which `tokens/{token}.json`
   turns into the id when `token_ready` (else it shows the token alone, still pending).
 """
@@ -25,20 +32,25 @@ Choices where servers differ:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from bridge.testing.simulators._http import BadBody, read_fields, read_object, route_key
+from bridge.testing.simulators._http import read_fields, read_object, route_key
 from bridge.testing.simulators.faults import Faults, install_faults
-from bridge.testing.simulators.open311_paging import InvalidPage, paged
+from bridge.testing.simulators.open311_errors import (
+    ErrorStyle,
+    Open311Error,
+    install_error_handlers,
+    refusal,
+)
+from bridge.testing.simulators.open311_mysociety import check_listing, posted_update
+from bridge.testing.simulators.open311_paging import paged
 from bridge.testing.simulators.open311_state import (
     Open311State,
     PayloadError,
-    UnknownRequest,
     parse_time,
     service_list,
 )
@@ -48,20 +60,6 @@ DEMO_API_KEY = "demo-open311-key"  # public on purpose: the simulator guards not
 DEFAULT_WINDOW = timedelta(days=90)
 PREFIX = "/open311/v2"
 FilterField = Literal["updated_datetime", "requested_datetime"]
-
-
-class Open311Error(Exception):
-    """A refusal with an HTTP status, rendered as the standard's error list."""
-
-    def __init__(self, status_code: int, description: str) -> None:
-        super().__init__(description)
-        self.status_code = status_code
-        self.description = description
-
-
-def error_list(status_code: int, description: str) -> JSONResponse:
-    body = [{"code": status_code, "description": description}]
-    return JSONResponse(body, status_code=status_code)
 
 
 def _time_param(request: Request, name: str) -> datetime | None:
@@ -84,6 +82,19 @@ def _window(request: Request, state: Open311State) -> tuple[datetime, datetime]:
     return start, end
 
 
+def _changed(request: Request) -> tuple[datetime, datetime] | None:
+    """CitySDK's ``updated_after``/``updated_before`` (both exclusive), when asked.
+
+    The Django server of the Helsinki region has them: they filter on ``updated_datetime``
+    whatever ``filter_field`` is; here they replace the date window (the standard's 90-day
+    default included).
+    """
+    after, before = _time_param(request, "updated_after"), _time_param(request, "updated_before")
+    if after is None and before is None:
+        return None
+    return after or datetime.min.replace(tzinfo=UTC), before or datetime.max.replace(tzinfo=UTC)
+
+
 def _split(value: str | None) -> set[str] | None:
     items = {part.strip() for part in (value or "").split(",") if part.strip()}
     return items or None
@@ -102,6 +113,7 @@ def create_app(
     page_size: int | None = None,
     updates_dialect: Literal["plain", "mysociety"] = "plain",
     formats: Literal["json", "xml", "both"] = "json",
+    errors: ErrorStyle = "standard",
 ) -> FastAPI:
     """Build the simulator over `state` (a fresh in-memory one by default)."""
     if max_results < 1:
@@ -118,6 +130,8 @@ def create_app(
         """The form's fields, once its api_key is the right one (403 otherwise)."""
         fields, _ = await read_fields(request)
         if fields.get("api_key") != api_key:
+            if errors == "django":  # a serializer's ValidationError: 400, not 403
+                raise Open311Error(400, "Invalid API key")
             raise Open311Error(403, "api_key is missing or not valid")
         if fields.get("jurisdiction_id") not in (None, "", jurisdiction_id):
             raise Open311Error(404, "jurisdiction_id not found")
@@ -125,9 +139,9 @@ def create_app(
 
     app = FastAPI(title="Open311 GeoReport v2 simulator")
     app.state.sim = sim
-    _install_error_handlers(app)
+    install_error_handlers(app, errors)
     faults = Faults()
-    install_faults(app, faults, lambda status, message: error_list(status, message))
+    install_faults(app, faults, lambda status, message: refusal(status, message, errors))
     api = APIRouter(prefix=PREFIX, dependencies=[Depends(count)])
 
     @api.get("/services.json")
@@ -156,16 +170,27 @@ def create_app(
         ids = _split(params.get("service_request_id"))
         if ids is not None:  # the standard: ids given, every other filter is ignored
             return [sim.listed(sim.requests[i]) for i in sorted(ids) if i in sim.requests]
-        start, end = _window(request, sim)
+        changed = _changed(request)
+        start, end = _window(request, sim) if changed is None else changed
         found = sim.select_requests(
             start=start,
             end=end,
-            field=filter_field,
+            field=filter_field if changed is None else "updated_datetime",
             status=_split(params.get("status")),
             codes=_split(params.get("service_code")),
             limit=max_results if page_size is None else len(sim.requests),
         )
-        return found if page_size is None else paged(request, found, page_size)
+        if changed is not None:  # CitySDK's bounds are exclusive; select_requests' are not
+            found = [r for r in found if parse_time(r["updated_datetime"]) not in changed]
+        if page_size is None:
+            return found
+        # The Django server pages newest first (by creation): a request filed while a client
+        # walks the pages shifts every later page by one.
+        oldest = datetime.min.replace(tzinfo=UTC)
+        newest = sorted(
+            found, key=lambda r: parse_time(r.get("requested_datetime")) or oldest, reverse=True
+        )
+        return paged(request, newest, page_size)
 
     @api.get("/requests/{request_id}.json")
     async def one_request(request_id: str) -> list[dict[str, Any]]:
@@ -176,32 +201,11 @@ def create_app(
     app.include_router(api)
     app.include_router(_control_routes(sim, faults))
     if formats != "json":
-        install_xml(app, prefix=PREFIX, json=formats == "both")
+        install_xml(app, prefix=PREFIX, json=formats == "both", django=errors == "django")
     return app
 
 
 Authorise = Callable[[Request], Awaitable[dict[str, Any]]]
-
-
-MYSOCIETY_CLOSED = {
-    "CLOSED",
-    "FIXED",
-    "DUPLICATE",
-    "NOT_COUNCILS_RESPONSIBILITY",
-    "NO_FURTHER_ACTION",
-}
-MYSOCIETY_OPEN = {"OPEN", "IN_PROGRESS", "ACTION_SCHEDULED", "INVESTIGATING", "INTERNAL_REFERRAL"}
-
-
-def _mysociety_update(fields: dict[str, Any]) -> dict[str, Any]:
-    """open311-adapter's rules for a posted update, its status mapped to open/closed."""
-    if not fields.get("update_id"):
-        raise Open311Error(400, "update_id is required")
-    status = str(fields.get("status") or "")
-    if status not in MYSOCIETY_CLOSED | MYSOCIETY_OPEN:
-        known = ", ".join(sorted(MYSOCIETY_CLOSED | MYSOCIETY_OPEN))
-        raise Open311Error(400, f"status must be one of {known}")
-    return {**fields, "status": "closed" if status in MYSOCIETY_CLOSED else "open"}
 
 
 def _update_routes(
@@ -218,8 +222,8 @@ def _update_routes(
     async def list_updates(request: Request) -> list[dict[str, Any]]:
         start, end = _window(request, sim)
         request_id = request.query_params.get("service_request_id") or None
-        if mysociety and request_id is not None:
-            raise Open311Error(400, "service_request_id not allowed")
+        if mysociety:
+            check_listing(request.query_params.keys())
         return sim.select_updates(start=start, end=end, request_id=request_id, limit=max_results)
 
     @api.post("/servicerequestupdates.json")
@@ -228,36 +232,8 @@ def _update_routes(
         if not fields.get("service_request_id"):
             raise Open311Error(400, "service_request_id is required")
         if mysociety:
-            fields = _mysociety_update(fields)
+            fields = posted_update(fields)
         return [{"update_id": sim.add_update(fields)["update_id"]}]
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(Open311Error)
-    async def on_error(_: Request, exc: Open311Error) -> JSONResponse:
-        return error_list(exc.status_code, exc.description)
-
-    @app.exception_handler(PayloadError)
-    async def on_payload(_: Request, exc: PayloadError) -> JSONResponse:
-        return error_list(400, str(exc))
-
-    @app.exception_handler(BadBody)
-    async def on_bad_body(_: Request, exc: BadBody) -> JSONResponse:
-        return error_list(400, str(exc))
-
-    @app.exception_handler(InvalidPage)
-    async def on_invalid_page(_: Request, exc: InvalidPage) -> JSONResponse:
-        return error_list(404, str(exc))
-
-    @app.exception_handler(UnknownRequest)
-    async def on_unknown(_: Request, exc: UnknownRequest) -> JSONResponse:
-        return error_list(404, f"service request {exc.args[0]} not found")
-
-    @app.exception_handler(RequestValidationError)
-    async def on_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0]
-        field = str(first["loc"][-1]) if first.get("loc") else "request"
-        return error_list(400, f"{field} is not valid: {first.get('msg', '')}")
 
 
 def _control_routes(state: Open311State, faults: Faults) -> APIRouter:
