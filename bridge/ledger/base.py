@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,6 +42,11 @@ class Database:
         # waits for the write lock (see db._sqlite_on_begin).
         reader = engine.execution_options(ledger_write=False)
         self._reader = sessionmaker(reader, expire_on_commit=False)
+        # One read statement needs no transaction around it (it sees one snapshot): on
+        # PostgreSQL, autocommit saves the BEGIN and COMMIT round trips. SQLite's reads
+        # stay a deferred transaction of one statement, as ``read`` opens them.
+        one = {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {}
+        self._statement = reader.execution_options(**one)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -55,6 +60,15 @@ class Database:
     def read(self) -> Iterator[Session]:
         with _translated(), self._reader.begin() as session:
             yield session
+
+    @contextmanager
+    def statement(self) -> Iterator[Connection]:
+        """A connection for one read statement on a hot path (no ORM session, no transaction).
+
+        Only for a single SELECT: two statements on it may see two different snapshots.
+        """
+        with _translated(), self._statement.connect() as conn:
+            yield conn
 
     @contextmanager
     def route_write(self, route: str, *, renew: bool = False) -> Iterator[Session]:

@@ -82,8 +82,8 @@ class Duplicates:
             return []
         params: dict[str, object] = {f"k{i}": key for i, key in enumerate(keys)}
         params.update(cap=cap, system=system)
-        with self._db.read() as session:
-            rows = session.execute(candidates_query(len(keys)), params).all()
+        with self._db.statement() as conn:
+            rows = conn.execute(candidates_query(len(keys)), params).all()
         return [
             Indexed(
                 row.ref,
