@@ -48,7 +48,10 @@ _CANDIDATES = (
     "EXISTS (SELECT 1 FROM link WHERE link.complaint_id = dup_entry.complaint_id "
     "AND link.system = :system) AS own "
     "FROM best JOIN dup_entry ON dup_entry.id = best.entry_id "
-    "JOIN complaint ON complaint.id = dup_entry.complaint_id ORDER BY best.shared DESC"
+    "JOIN complaint ON complaint.id = dup_entry.complaint_id "
+    # Ties broken as in ``best``: the order reaches ``decide`` (its first best wins), so
+    # both backends, and every plan, give one decision.
+    "ORDER BY best.shared DESC, best.entry_id DESC"
 )
 
 

@@ -82,8 +82,7 @@ class Duplicates:
             return []
         params: dict[str, object] = {f"k{i}": key for i, key in enumerate(keys)}
         params.update(cap=cap, system=system)
-        with self._db.read() as session:
-            rows = session.execute(candidates_query(len(keys)), params).all()
+        rows = self._db.select(candidates_query(len(keys)), params)
         return [
             Indexed(
                 row.ref,

@@ -87,7 +87,7 @@ def test_a_v0001_ledger_is_upgraded_keeping_its_data(ledger_url: str, engine: En
     with engine.connect() as conn:
         assert (
             conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-            == "0010_ticket"
+            == "0012_dup_speed"
         )
 
 
@@ -125,3 +125,25 @@ def test_0010_adds_the_indexed_ticket_column_and_downgrades_cleanly(
         assert "ticket" not in {c["name"] for c in schema.get_columns("link")}
         assert "ix_link_ticket" not in {i["name"] for i in schema.get_indexes("link")}
     _migrate(engine, "head")
+
+
+AUTOVACUUM = "autovacuum_vacuum_insert_scale_factor=0.01"
+
+
+def _dup_key_options(engine: Engine) -> list[str]:
+    if engine.dialect.name != "postgresql":
+        return []
+    with engine.connect() as conn:
+        query = text("SELECT reloptions FROM pg_class WHERE relname = 'dup_key'")
+        return list(conn.execute(query).scalar_one() or [])
+
+
+def test_0012_has_autovacuum_keep_the_key_index_readable_alone(engine: Engine) -> None:
+    """On PostgreSQL dup_key is vacuumed after every 1 % of new rows; the downgrade resets it."""
+    _migrate(engine, "0012_dup_speed")
+    postgres = engine.dialect.name == "postgresql"
+    assert _dup_key_options(engine) == ([AUTOVACUUM] if postgres else [])
+    _migrate(engine, "0010_ticket", down=True)
+    assert _dup_key_options(engine) == []
+    with engine.connect() as conn:
+        assert "ix_dup_key_key_entry" in {i["name"] for i in inspect(conn).get_indexes("dup_key")}
