@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, exists, update
 from sqlalchemy.orm import Session
 
+from bridge.ledger import route_links
 from bridge.ledger.base import Database
 from bridge.ledger.links import link_info, links_query
 from bridge.ledger.sql import chunks
@@ -96,7 +97,8 @@ def schedule_polls(
 
 
 def first_poll(session: Session, cids: Sequence[int], now: datetime) -> None:
-    """Newly linked complaints are due at once, on every system they are linked in.
+    """Newly linked complaints are due at once, on every system they are linked in, for
+    every route that now carries them (``route_links.join``).
 
     Links that already carry a schedule keep it.
     """
@@ -106,6 +108,7 @@ def first_poll(session: Session, cids: Sequence[int], now: datetime) -> None:
             .where(LINK.c.complaint_id.in_(part), LINK.c.next_poll_at.is_(None))
             .values(next_poll_at=now)
         )
+    route_links.join(session, cids, now)
 
 
 # Due "since ever": re-polls are taken oldest-due first, so work owed goes before any
