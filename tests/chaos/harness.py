@@ -50,7 +50,7 @@ import sqlalchemy as sa
 
 from bridge.demo import BADUNG, DEMO_SECRETS, write_config
 from bridge.ledger.polls import OWED
-from bridge.ledger.tables import FOLLOWUP_COPY, LINK, PENDING_OP, ROUTE_LEASE
+from bridge.ledger.tables import FOLLOWUP_COPY, PENDING_OP, ROUTE_LEASE, ROUTE_LINK
 from bridge.ledger.types import COPY_DONE, PENDING_STARTED
 from bridge.mapping import load_mapping
 from bridge.model import make_ref as _make_ref
@@ -113,6 +113,7 @@ jitter_seconds = 0
 repoll_budget = 200
 linked_retry_seconds = 1
 """
+DUPLICATES_ON = "\n[routes.duplicates]\nenabled = true\n"
 BRIDGE_RUN = (sys.executable, "-m", "bridge", "run")
 WRITES = ("create", "link", "adopt", "followup", "status", "forward")
 
@@ -132,6 +133,8 @@ class ChaosSettings:
     faults: dict[str, Any] = field(default_factory=lambda: dict(FAULTS))
     lost_ledger: bool = True
     """Swap the ledger mid-run (see ``tests/chaos/ledger_swap.py``); needs 4 kills or more."""
+    duplicates: bool = False
+    """Turn the cross-door duplicate check (``[routes.duplicates]``) on in every route."""
 
 
 @dataclass
@@ -325,6 +328,9 @@ def _write_config(settings: ChaosSettings, workdir: Path, hub_url: str, door_url
     for name in ("lapor", "sidumas"):
         text = text.replace(f"[connectors.{name}]\n", f"[connectors.{name}]\n{CONNECTOR_KEYS}", 1)
     text = text.replace("[[routes]]\n", f"[[routes]]\n{ROUTE_KEYS}")
+    if settings.duplicates:  # a sub-table closes its route's block: appended to each
+        head, *blocks = text.split("[[routes]]\n")
+        text = head + "".join(f"[[routes]]\n{b.rstrip()}\n{DUPLICATES_ON}\n" for b in blocks)
     text += "\n[daemon]\n" + DAEMON_KEYS.format(lease_seconds=settings.lease_seconds)
     path.write_text(text, encoding="utf-8")
     return path
@@ -521,7 +527,9 @@ def _quiet(ledger: sa.Engine) -> bool:
         # A link marked owed has a change not carried over yet. (Routine re-polls that
         # are due, such as the first look at every new link, are not work owed.)
         owed = conn.execute(
-            sa.select(sa.func.count()).select_from(LINK).where(LINK.c.next_poll_at <= OWED)
+            sa.select(sa.func.count())
+            .select_from(ROUTE_LINK)
+            .where(ROUTE_LINK.c.next_poll_at <= OWED)
         ).scalar_one()
     return not (unconfirmed or pending or owed)
 
@@ -685,6 +693,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deadline", type=float, default=1200, help="Give up after (s).")
     parser.add_argument("--workdir", type=Path, default=Path(".chaos"))
     parser.add_argument("--json", type=Path, help="Also write the summary to this file.")
+    parser.add_argument(
+        "--duplicates", action="store_true", help="Turn [routes.duplicates] on in every route."
+    )
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     settings = ChaosSettings(
@@ -695,6 +706,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         followups_per_round=args.followups_per_round,
         deadline_seconds=args.deadline,
+        duplicates=args.duplicates,
     )
     result = run_chaos(settings, args.workdir.resolve())
     summary = json.dumps(result.summary(), indent=2)
