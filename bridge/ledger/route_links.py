@@ -36,6 +36,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bridge.ledger.base import Database
@@ -63,8 +64,9 @@ class RouteLinks:
                 if name in known:  # its systems changed: what it saw was of other records
                     session.execute(delete(ROUTE_LINK).where(ROUTE_LINK.c.route == name))
                     session.execute(delete(ROUTE_DEF).where(ROUTE_DEF.c.route == name))
-                session.execute(insert(ROUTE_DEF).values(route=name, source=source, target=target))
-                session.execute(_seed(name, source, target))
+                # Replicas start together: only the one that adds the route fills its rows.
+                if _added(session, name, source, target):
+                    session.execute(_seed(name, source, target))
                 known[name] = (source, target)
 
     def due(
@@ -152,6 +154,14 @@ def _set_polls(
 
 def _link_ids(system: str, remote_ids: Sequence[str]) -> Select[Any]:
     return select(LINK.c.id).where(LINK.c.system == system, LINK.c.remote_id.in_(remote_ids))
+
+
+def _added(session: Session, route: str, source: str, target: str) -> bool:
+    dialect = session.get_bind().dialect.name
+    stmt = postgresql.insert(ROUTE_DEF) if dialect == "postgresql" else sqlite.insert(ROUTE_DEF)
+    values = stmt.values(route=route, source=source, target=target)
+    result = session.execute(values.on_conflict_do_nothing(index_elements=["route"]))
+    return bool(getattr(result, "rowcount", 0))
 
 
 _COLUMNS = ("route", "link_id", "seen_hash", "next_poll_at", "polled_at")
