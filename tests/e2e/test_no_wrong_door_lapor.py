@@ -3,7 +3,7 @@ office and the WhatsApp desk typed already (real HTTP, simulators, the check on 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -15,6 +15,7 @@ from tests.e2e.test_duplicates_across_doors import (
     CHECK_ON,
     SECRETS,
     TwoDoors,
+    answer_routes,
     copy_to_desk,
     doors,
 )
@@ -81,3 +82,40 @@ def test_a_third_copy_filed_on_lapor_is_held_not_created_at_home(doors: TwoDoors
     assert again.ok and not again.counts.get("create")
     by_ref = hub_by_ref(doors.hub.complaints.values())
     assert len(by_ref[ref]) == 1 and make_ref("wadesk", "901") not in by_ref
+
+
+ANSWER = "Petugas meja WhatsApp: laporan sudah diteruskan ke UPT Jalan."
+
+
+def _due_now(doors: TwoDoors, route: str, system: str, remote_id: str) -> None:
+    """The route's next re-poll of the record comes: as the schedule would, minutes later."""
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    with open_ledger(doors.config, SECRETS) as ledger:
+        ledger.route_links.schedule(route, system, [(remote_id, past)])
+
+
+def test_a_follow_up_typed_at_one_door_reaches_lapor_once_and_the_other_door_from_there(
+    doors: TwoDoors,
+) -> None:
+    """The hub is the one place answers go: the desk's answer goes to LAPOR! once, reaches
+    the front office from LAPOR! at that route's next re-poll, and never comes back."""
+    doors.sync()
+    original = doors.public()[0]
+    copy_to_desk(doors, original, 902, tanggapans=[])
+    assert doors.sync()[1].counts.get("duplicate") == 1
+    routes = answer_routes(doors)
+    for route in routes:
+        assert sync_route(doors.config, route, SECRETS).ok
+    doors.desk.add_tanggapan(902, {"tanggapan": ANSWER, "tipe": 1, "nama": "Petugas"})
+    _due_now(doors, "wadesk-to-lapor", "wadesk", "902")
+    assert sync_route(doors.config, "wadesk-to-lapor", SECRETS).ok
+    [hub_copy] = hub_by_ref(doors.hub.complaints.values())[make_ref("sidumas", str(original["id"]))]
+    _due_now(doors, HOME, "lapor", str(hub_copy["id"]))
+    for _ in range(2):
+        for route in ("sidumas-to-lapor", "wadesk-to-lapor", *routes):
+            report = sync_route(doors.config, route, SECRETS)
+            assert report.ok, report.error
+    in_hub = [f["content"] for f in doors.hub.get(hub_copy["id"])["followups"]]
+    in_front = [t["tanggapan"] for t in doors.front.find(original["id"])["tanggapans"]]
+    in_desk = [t["tanggapan"] for t in doors.desk.find(902)["tanggapans"]]
+    assert (in_hub.count(ANSWER), in_front.count(ANSWER), in_desk.count(ANSWER)) == (1, 1, 1)
