@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine, inspect
 
 from bridge.ledger import CreateResult, Ledger, SeenUpdate
+from bridge.ledger.route_links import due_query
 from bridge.ledger.timestamps import UTCDateTime
 from tests.ledger.ledger_factories import ROUTE, SOURCE, TARGET, Clock, digest, linked, ref_of
 from tests.ledger.test_ledger_migrate import _fill_v0001, _migrate, engine
@@ -141,3 +142,21 @@ def test_0011_downgrades_to_0010_and_upgrades_again(engine: Engine) -> None:
     with engine.connect() as conn:
         indexes = {i["name"] for i in inspect(conn).get_indexes("route_link")}
     assert "ix_route_link_route_next_poll" in indexes
+
+
+def test_a_routes_due_polls_are_an_index_range_scan_on_sqlite(
+    timed: tuple[Ledger, Clock], ledger_url: str
+) -> None:
+    """The due query walks ix_route_link_route_next_poll in order: no table scan, no sort."""
+    if not ledger_url.startswith("sqlite"):
+        pytest.skip("the query plan is checked on SQLite; PostgreSQL plans by its statistics")
+    ledger, _ = timed
+    ledger.route_links.register(ROUTES)
+    linked(ledger, *range(50))
+    query = due_query(TO_DOOR, TARGET, SOURCE, LATER, 10)
+    with ledger.db.engine.connect() as conn:
+        compiled = query.compile(dialect=conn.dialect)
+        params = tuple(compiled.construct_params()[name] for name in compiled.positiontup or ())
+        steps = [row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", params)]
+    assert any("USING INDEX ix_route_link_route_next_poll" in step for step in steps)
+    assert not any("TEMP B-TREE" in step or step.startswith("SCAN") for step in steps)
