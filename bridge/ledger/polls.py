@@ -1,11 +1,11 @@
-"""The re-poll schedule of systems without a change feed.
+"""The re-poll schedule of systems without a change feed, as the links hold it.
 
 The engine decides when each linked complaint is due again (older complaints less
-often, final ones never); the ledger keeps that schedule on the link and hands out
-the due ones oldest-due first, through ``ix_link_system_next_poll``.
-The session functions run inside the caller's transaction: a new link is due at
-once (``first_poll``, with its create) and work owed is due first (``owe``, with
-the page that saw it).
+often, final ones never). Since several routes may read one system, the schedule the
+engine reads and writes is each route's (``bridge.ledger.route_links``; work owed is
+due first there, ``OWED``); the link keeps its own, from which a route new to the
+ledger starts. ``first_poll`` runs inside the caller's transaction: a new link is due
+at once, on the link and for every route that now carries its complaint.
 """
 
 from __future__ import annotations
@@ -114,17 +114,3 @@ def first_poll(session: Session, cids: Sequence[int], now: datetime) -> None:
 # Due "since ever": re-polls are taken oldest-due first, so work owed goes before any
 # routine re-poll, however long the backlog of those (a burst of new links) is.
 OWED = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-def owe(session: Session, system: str, remote_ids: Sequence[str]) -> None:
-    """These links have linked work owed (a change seen, not yet carried over): due first.
-
-    Committed with the page that saw the change, so a process that dies before the
-    follow-ups and status are carried leaves them due for the next cycle's re-poll.
-    """
-    for part in chunks(sorted(set(remote_ids))):
-        session.execute(
-            update(LINK)
-            .where(LINK.c.system == system, LINK.c.remote_id.in_(part))
-            .values(next_poll_at=OWED)
-        )

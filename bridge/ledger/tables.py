@@ -60,7 +60,7 @@ class LinkRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("system", "remote_id", name="uq_link_system_remote_id"),
         UniqueConstraint("complaint_id", "system", name="uq_link_complaint_system"),
-        # due_for_poll walks this index in next_poll_at order, never the whole table.
+        # Polls.due walks this index in next_poll_at order (a route's own schedule: route_link).
         Index("ix_link_system_next_poll", "system", "next_poll_at"),
     )
 
