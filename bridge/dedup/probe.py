@@ -17,6 +17,7 @@ from bridge.dedup.minhash import band_keys
 from bridge.dedup.normalise import normalise, text_hash
 from bridge.dedup.reporter import reporter_keys
 from bridge.model import Complaint
+from bridge.privacy.identity import scrub_identity
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,10 @@ class Indexed:
 
 def probe_of(complaint: Complaint, secret: bytes, now: datetime) -> Probe:
     """The probe of a complaint; its time is when it was made, else ``now``."""
-    text = normalise(complaint.content)
+    title, content = _indexable(complaint)
+    text = normalise(content)
     if len(text) < 40:  # a short body says little: the title helps tell complaints apart
-        text = f"{normalise(complaint.title)} {text}".strip()
+        text = f"{normalise(title)} {text}".strip()
     at = complaint.created_at or now
     return Probe(
         text=text,
@@ -70,6 +72,20 @@ def probe_of(complaint: Complaint, secret: bytes, now: datetime) -> Probe:
         region=_lower(complaint.location.regency or complaint.location.province),
         category=_lower(complaint.category),
     )
+
+
+def _indexable(complaint: Complaint) -> tuple[str, str]:
+    """Title and text as the index may keep them.
+
+    An *anonim* complaint's text is indexed scrubbed (``scrub_identity``, as it leaves
+    the source), whatever the route's ``[routes.privacy]`` says: the ledger must not hold
+    the name, NIK, phone or e-mail its reporter typed. Two copies scrub alike, so they
+    still match.
+    """
+    if not complaint.is_anonymous:
+        return complaint.title, complaint.content
+    names = (complaint.reporter.name,)
+    return scrub_identity(complaint.title, names), scrub_identity(complaint.content, names)
 
 
 def evidence(probe: Probe, other: Indexed, *, confirmed: bool = False) -> Evidence:

@@ -43,6 +43,7 @@ from bridge.ledger.meta import LedgerIdentity, Meta
 from bridge.ledger.polls import Polls
 from bridge.ledger.quarantine import Quarantine
 from bridge.ledger.reviews import Reviews
+from bridge.ledger.route_links import RouteLinks
 from bridge.ledger.statuses import Statuses
 from bridge.ledger.systems import Systems
 
@@ -62,6 +63,7 @@ class Ledger:
         self.statuses = Statuses(self.db)
         self.reviews = Reviews(self.db)
         self.polls = Polls(self.db)
+        self.route_links = RouteLinks(self.db)
         self.history = History(self.db)
         self.cycles = Cycles(self.db)
         self.health = Health(self.db)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Row, Select, func, insert, select, union, update
 from sqlalchemy.orm import Session
 
-from bridge.ledger import creates, links, meta, polls, quarantine, reviews
+from bridge.ledger import creates, links, meta, polls, quarantine, reviews, route_links
 from bridge.ledger.base import Database
 from bridge.ledger.sql import storable, upsert
 from bridge.ledger.tables import CURSOR, CYCLE_RUN, PENDING_OP, QUARANTINE, REVIEW
@@ -73,13 +73,14 @@ class Cycles:
             creates.complete_creates(session, route, results, now)
             for system, updates in (seen or {}).items():
                 links.note_seen(session, system, updates, now)
+                route_links.note_seen(session, route, system, updates)
             quarantine.set_aside(session, route, set_aside, now)
             quarantine.release(session, route, released)
             if cursor is not None:
                 cursor_route, system, value = cursor
                 _set_cursor(session, cursor_route, system, value, now)
             if owed is not None:
-                polls.owe(session, owed[0], owed[1])
+                route_links.owe(session, route, owed[0], owed[1], polls.OWED)
 
     def start(self, route: str) -> int:
         """Record a cycle's start and count one more generation, in one transaction."""

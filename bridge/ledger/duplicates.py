@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bridge.dedup import Indexed, Probe
 from bridge.dedup.reporter import REPORTER_KINDS
+from bridge.ledger import route_links
 from bridge.ledger.base import Database
 from bridge.ledger.dup_candidates import candidates_query, utc
 from bridge.ledger.events import add_events, event_key, event_row
@@ -220,6 +221,7 @@ def _unlink(session: Session, pair: PairInfo) -> None:
     """Take the record's link off the complaint it was linked to (nothing else of it)."""
     cid = complaint_ids(session, [pair.candidate]).get(pair.candidate)
     if cid is not None:
+        route_links.forget(session, cid, pair.system)
         session.execute(
             delete(LINK).where(
                 LINK.c.complaint_id == cid,

@@ -14,14 +14,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, func, select, update
+from sqlalchemy import Row, Select, and_, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from bridge.ledger.base import Database
 from bridge.ledger.events import add_events, event_row
 from bridge.ledger.sql import chunks
 from bridge.ledger.statuses import set_statuses
-from bridge.ledger.tables import COMPLAINT, LINK
+from bridge.ledger.tables import COMPLAINT, LINK, ROUTE_LINK
 from bridge.ledger.types import LinkInfo, SeenUpdate
 
 
@@ -31,12 +31,19 @@ class Links:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def by_remote(self, system: str, remote_ids: Sequence[str]) -> dict[str, LinkInfo]:
-        """remote id → link, for those of ``remote_ids`` the ledger knows in ``system``."""
+    def by_remote(
+        self, system: str, remote_ids: Sequence[str], *, route: str | None = None
+    ) -> dict[str, LinkInfo]:
+        """remote id → link, for those of ``remote_ids`` the ledger knows in ``system``.
+
+        With ``route``: what that route last saw and when it polls (``links_query``).
+        """
         with self._db.read() as session:
             found: dict[str, LinkInfo] = {}
             for part in chunks(sorted(set(remote_ids))):
-                query = links_query().where(LINK.c.system == system, LINK.c.remote_id.in_(part))
+                query = links_query(route).where(
+                    LINK.c.system == system, LINK.c.remote_id.in_(part)
+                )
                 found.update({i.remote_id: i for i in map(link_info, session.execute(query))})
             return found
 
@@ -66,9 +73,36 @@ def normal_ticket(ticket: str | None) -> str | None:
     return ticket.strip().upper() or None
 
 
-def links_query() -> Select[Any]:
-    """Links with what their complaint adds, one column per ``LinkInfo`` field, in order."""
-    return select(*_LINK_INFO_COLUMNS).join(COMPLAINT, COMPLAINT.c.id == LINK.c.complaint_id)
+def links_query(route: str | None = None) -> Select[Any]:
+    """Links with what their complaint adds, one column per ``LinkInfo`` field, in order.
+
+    With ``route``, the hash last seen and the poll schedule are that route's
+    (``route_link``: several routes may read one system), the link's own where the route
+    keeps none for it (a complaint it does not carry).
+    """
+    if route is None:
+        return select(*_LINK_INFO_COLUMNS).join(COMPLAINT, COMPLAINT.c.id == LINK.c.complaint_id)
+    mine = and_(ROUTE_LINK.c.link_id == LINK.c.id, ROUTE_LINK.c.route == route)
+    columns = (
+        case((ROUTE_LINK.c.id.is_(None), column), else_=ROUTE_LINK.c[_PER_ROUTE[name]]).label(name)
+        if name in _PER_ROUTE
+        else column
+        for name, column in zip(LinkInfo.__dataclass_fields__, _LINK_INFO_COLUMNS, strict=True)
+    )
+    return (
+        select(*columns)
+        .select_from(LINK)
+        .join(COMPLAINT, COMPLAINT.c.id == LINK.c.complaint_id)
+        .outerjoin(ROUTE_LINK, mine)
+    )
+
+
+# LinkInfo fields a route keeps for itself (``bridge.ledger.route_links``) → route_link column.
+_PER_ROUTE = {
+    "last_seen_hash": "seen_hash",
+    "next_poll_at": "next_poll_at",
+    "polled_at": "polled_at",
+}
 
 
 # Built positionally: naming 15 attributes of each Row cost more than the query

@@ -1,11 +1,11 @@
-"""The re-poll schedule of systems without a change feed.
+"""The re-poll schedule of systems without a change feed, as the links hold it.
 
 The engine decides when each linked complaint is due again (older complaints less
-often, final ones never); the ledger keeps that schedule on the link and hands out
-the due ones oldest-due first, through ``ix_link_system_next_poll``.
-The session functions run inside the caller's transaction: a new link is due at
-once (``first_poll``, with its create) and work owed is due first (``owe``, with
-the page that saw it).
+often, final ones never). Since several routes may read one system, the schedule the
+engine reads and writes is each route's (``bridge.ledger.route_links``; work owed is
+due first there, ``OWED``); the link keeps its own, from which a route new to the
+ledger starts. ``first_poll`` runs inside the caller's transaction: a new link is due
+at once, on the link and for every route that now carries its complaint.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, exists, update
 from sqlalchemy.orm import Session
 
+from bridge.ledger import route_links
 from bridge.ledger.base import Database
 from bridge.ledger.links import link_info, links_query
 from bridge.ledger.sql import chunks
@@ -96,7 +97,8 @@ def schedule_polls(
 
 
 def first_poll(session: Session, cids: Sequence[int], now: datetime) -> None:
-    """Newly linked complaints are due at once, on every system they are linked in.
+    """Newly linked complaints are due at once, on every system they are linked in, for
+    every route that now carries them (``route_links.join``).
 
     Links that already carry a schedule keep it.
     """
@@ -106,22 +108,9 @@ def first_poll(session: Session, cids: Sequence[int], now: datetime) -> None:
             .where(LINK.c.complaint_id.in_(part), LINK.c.next_poll_at.is_(None))
             .values(next_poll_at=now)
         )
+    route_links.join(session, cids, now)
 
 
 # Due "since ever": re-polls are taken oldest-due first, so work owed goes before any
 # routine re-poll, however long the backlog of those (a burst of new links) is.
 OWED = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-def owe(session: Session, system: str, remote_ids: Sequence[str]) -> None:
-    """These links have linked work owed (a change seen, not yet carried over): due first.
-
-    Committed with the page that saw the change, so a process that dies before the
-    follow-ups and status are carried leaves them due for the next cycle's re-poll.
-    """
-    for part in chunks(sorted(set(remote_ids))):
-        session.execute(
-            update(LINK)
-            .where(LINK.c.system == system, LINK.c.remote_id.in_(part))
-            .values(next_poll_at=OWED)
-        )

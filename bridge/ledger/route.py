@@ -46,6 +46,7 @@ class RouteLedger:
         self.source = source
         self.target = target
         self.fence = fence
+        self._registered = False
 
     def __repr__(self) -> str:
         return f"RouteLedger({self.name!r}: {self.source!r} → {self.target!r})"
@@ -74,7 +75,14 @@ class RouteLedger:
         return self.ledger.health.note_failure(connector, error, policy)
 
     def start_cycle(self) -> int:
+        self.register()
         return self.ledger.cycles.start(self.name)
+
+    def register(self) -> None:
+        """Name the route's systems in the ledger, once (``bridge.ledger.route_links``)."""
+        if not self._registered:
+            self.ledger.route_links.register([(self.name, self.source, self.target)])
+            self._registered = True
 
     def finish_cycle(
         self, run_id: int, *, ok: bool, counts: Mapping[str, int], error: str | None
@@ -99,7 +107,8 @@ class RouteLedger:
         return self.ledger.links.count(self.source)
 
     def links_for_source(self, source_ids: Sequence[str]) -> dict[str, LinkInfo]:
-        return self.ledger.links.by_remote(self.source, source_ids)
+        # What this route saw of them: another route may read the same system.
+        return self.ledger.links.by_remote(self.source, source_ids, route=self.name)
 
     def links_for_target(self, target_ids: Sequence[str]) -> dict[str, LinkInfo]:
         return self.ledger.links.by_remote(self.target, target_ids)
@@ -145,6 +154,7 @@ class RouteLedger:
 
         ``released`` and ``owed`` are source ids; ``cursor`` is the source's new cursor.
         """
+        self.register()  # its new links get this route's rows
         with self._fenced():
             self.ledger.cycles.complete_page(
                 self.name,
@@ -238,12 +248,15 @@ class RouteLedger:
             self.ledger.followups.fail(self.name, ref, fingerprint, self.target, error)
 
     def due_for_poll(self, *, now: datetime, limit: int) -> list[LinkInfo]:
-        """Source links due by ``now`` whose complaint the target holds too."""
-        return self.ledger.polls.due(self.source, now=now, limit=limit, require_link_in=self.target)
+        """Source links due by ``now`` for this route, whose complaint the target holds too."""
+        self.register()
+        return self.ledger.route_links.due(
+            self.name, self.source, self.target, now=now, limit=limit
+        )
 
     def schedule_polls(self, schedule: Sequence[tuple[str, datetime | None]]) -> None:
         """(source id, next poll or None) for the route's source links."""
-        self.ledger.polls.schedule(self.source, schedule)
+        self.ledger.route_links.schedule(self.name, self.source, schedule)
 
     # the lease
 

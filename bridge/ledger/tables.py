@@ -17,7 +17,10 @@ from typing import Any
 from sqlalchemy import Index, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from bridge.ledger import dup_tables  # noqa: F401  (registers the duplicate index's tables)
+from bridge.ledger import (
+    dup_tables,  # noqa: F401  (registers the duplicate index's tables)
+    route_link_tables,  # noqa: F401  (registers route_def, route_link)
+)
 from bridge.ledger.timestamps import UTCDateTime
 
 
@@ -57,7 +60,7 @@ class LinkRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("system", "remote_id", name="uq_link_system_remote_id"),
         UniqueConstraint("complaint_id", "system", name="uq_link_complaint_system"),
-        # due_for_poll walks this index in next_poll_at order, never the whole table.
+        # Polls.due walks this index in next_poll_at order (a route's own schedule: route_link).
         Index("ix_link_system_next_poll", "system", "next_poll_at"),
     )
 
@@ -301,3 +304,5 @@ LEDGER_META = _table("ledger_meta")
 DUP_ENTRY = _table("dup_entry")
 DUP_KEY = _table("dup_key")
 DUP_PAIR = _table("dup_pair")
+ROUTE_DEF = _table("route_def")
+ROUTE_LINK = _table("route_link")

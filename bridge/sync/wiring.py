@@ -25,6 +25,9 @@ def build_routes(config: BridgeConfig, ledger: Ledger, *, only: str | None = Non
     while the ledger holds records of a system no connector is named after any more.
     """
     check_systems(config, ledger)
+    # All at once, before any cycle: a route new to the ledger starts from what the links
+    # hold, before another route reading the same system moves them on.
+    ledger.route_links.register([(r.name, r.source, r.target) for r in config.routes if r.enabled])
     selected = [config.route(only)] if only else [r for r in config.routes if r.enabled]
     connectors: dict[str, Connector] = {}
     mappings: dict[str, Mapping] = {}

@@ -50,7 +50,7 @@ import sqlalchemy as sa
 
 from bridge.demo import BADUNG, DEMO_SECRETS, write_config
 from bridge.ledger.polls import OWED
-from bridge.ledger.tables import FOLLOWUP_COPY, LINK, PENDING_OP, ROUTE_LEASE
+from bridge.ledger.tables import FOLLOWUP_COPY, PENDING_OP, QUARANTINE, ROUTE_LEASE, ROUTE_LINK
 from bridge.ledger.types import COPY_DONE, PENDING_STARTED
 from bridge.mapping import load_mapping
 from bridge.model import make_ref as _make_ref
@@ -61,7 +61,7 @@ from bridge.testing.simulators.lapor_state import LaporState
 from bridge.testing.simulators.server import RunningServer, serve_in_thread
 from bridge.testing.simulators.sidumas_data import STATUS_LABELS
 from bridge.testing.simulators.sidumas_state import SidumasState
-from tests.chaos import ledger_swap
+from tests.chaos import ledger_swap, review
 from tests.simulated import hub_by_ref as complaints_by_ref
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
@@ -113,6 +113,7 @@ jitter_seconds = 0
 repoll_budget = 200
 linked_retry_seconds = 1
 """
+DUPLICATES_ON = "\n[routes.duplicates]\nenabled = true\n"
 BRIDGE_RUN = (sys.executable, "-m", "bridge", "run")
 WRITES = ("create", "link", "adopt", "followup", "status", "forward")
 
@@ -132,6 +133,8 @@ class ChaosSettings:
     faults: dict[str, Any] = field(default_factory=lambda: dict(FAULTS))
     lost_ledger: bool = True
     """Swap the ledger mid-run (see ``tests/chaos/ledger_swap.py``); needs 4 kills or more."""
+    duplicates: bool = False
+    """Turn the cross-door duplicate check (``[routes.duplicates]``) on in every route."""
 
 
 @dataclass
@@ -150,6 +153,8 @@ class ChaosResult:
     status_problems: list[str] = field(default_factory=list)
     ledger_problems: list[str] = field(default_factory=list)
     ledger_swaps: list[str] = field(default_factory=list)
+    held_for_review: int = 0
+    """Records the duplicate check held for a person, then delivered on her word (``review``)."""
 
     @property
     def problems(self) -> list[str]:
@@ -175,6 +180,7 @@ class ChaosResult:
             "statuses_set": self.statuses_set,
             "kills": self.kills,
             "ledger_swaps": self.ledger_swaps,
+            "held_for_review": self.held_for_review,
             "faults_injected": self.faults_injected,
             "duplicates": len(self.duplicates),
             "lost": len(self.lost),
@@ -244,6 +250,15 @@ def run_chaos(settings: ChaosSettings, workdir: Path) -> ChaosResult:
             injected = sims.injected()
             sims.faults(FAULTS_OFF)
             _wait_quiet(ledger, fleet, deadline)
+            held = 0
+            url = config_ledger_url(settings, workdir)
+            while settings.duplicates:
+                # Quiet again means two write-free cycles begun after the person decided.
+                after = _last_cycle(ledger)
+                if not (decided := review.review_all(url)):
+                    break
+                held += decided  # each then fetched again and delivered on its own
+                _wait_quiet(ledger, fleet, deadline, after=after)
             fleet.stop()
         result = ChaosResult(
             complaints=settings.complaints,
@@ -255,6 +270,7 @@ def run_chaos(settings: ChaosSettings, workdir: Path) -> ChaosResult:
             faults_injected=injected,
             seconds=0.0,
             ledger_swaps=swapped,
+            held_for_review=held,
         )
         _count(result, hub_state, door_state, typed, ledger)
     finally:
@@ -325,6 +341,9 @@ def _write_config(settings: ChaosSettings, workdir: Path, hub_url: str, door_url
     for name in ("lapor", "sidumas"):
         text = text.replace(f"[connectors.{name}]\n", f"[connectors.{name}]\n{CONNECTOR_KEYS}", 1)
     text = text.replace("[[routes]]\n", f"[[routes]]\n{ROUTE_KEYS}")
+    if settings.duplicates:  # a sub-table closes its route's block: appended to each
+        head, *blocks = text.split("[[routes]]\n")
+        text = head + "".join(f"[[routes]]\n{b.rstrip()}\n{DUPLICATES_ON}\n" for b in blocks)
     text += "\n[daemon]\n" + DAEMON_KEYS.format(lease_seconds=settings.lease_seconds)
     path.write_text(text, encoding="utf-8")
     return path
@@ -488,16 +507,22 @@ def _fleet(config: Path, replicas: int, workdir: Path) -> Iterator[_Fleet]:
                 process.wait()
 
 
-def _wait_quiet(ledger: sa.Engine, fleet: _Fleet, deadline: float) -> None:
-    """Until every route has had two finished cycles in a row that wrote nothing."""
-    while not _quiet(ledger):
+def _wait_quiet(ledger: sa.Engine, fleet: _Fleet, deadline: float, *, after: int = 0) -> None:
+    """Until every route has had two finished cycles in a row that wrote nothing (of those
+    with an id above ``after``)."""
+    while not _quiet(ledger, after):
         fleet.check_alive()
         if time.monotonic() > deadline:
             raise TimeoutError("the chaos run passed its deadline before the sides converged")
         time.sleep(0.2)  # polling a condition; nothing is timed on it
 
 
-def _quiet(ledger: sa.Engine) -> bool:
+def _last_cycle(ledger: sa.Engine) -> int:
+    with ledger.connect() as conn:
+        return conn.execute(sa.text("SELECT COALESCE(MAX(id), 0) FROM cycle_run")).scalar_one()
+
+
+def _quiet(ledger: sa.Engine, after: int = 0) -> bool:
     """Two write-free cycles of every route, and no work owed in the ledger."""
     with ledger.connect() as conn:
         routes = [r for (r,) in conn.execute(sa.text("SELECT DISTINCT route FROM cycle_run"))]
@@ -506,10 +531,10 @@ def _quiet(ledger: sa.Engine) -> bool:
         for route in routes:
             rows = conn.execute(
                 sa.text(
-                    "SELECT ok, counts FROM cycle_run WHERE route = :route "
+                    "SELECT ok, counts FROM cycle_run WHERE route = :route AND id > :after "
                     "AND finished_at IS NOT NULL ORDER BY id DESC LIMIT 2"
                 ),
-                {"route": route},
+                {"route": route, "after": after},
             ).all()
             if len(rows) < 2:
                 return False
@@ -518,12 +543,20 @@ def _quiet(ledger: sa.Engine) -> bool:
                 if not ok or written:
                     return False
         pending, unconfirmed = _unfinished(conn)
+        # A record a person asked to fetch again (``bridge review``) is work owed too.
+        retries = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(QUARANTINE)
+            .where(QUARANTINE.c.retry_requested_at.is_not(None))
+        ).scalar_one()
         # A link marked owed has a change not carried over yet. (Routine re-polls that
         # are due, such as the first look at every new link, are not work owed.)
         owed = conn.execute(
-            sa.select(sa.func.count()).select_from(LINK).where(LINK.c.next_poll_at <= OWED)
+            sa.select(sa.func.count())
+            .select_from(ROUTE_LINK)
+            .where(ROUTE_LINK.c.next_poll_at <= OWED)
         ).scalar_one()
-    return not (unconfirmed or pending or owed)
+    return not (unconfirmed or pending or owed or retries)
 
 
 def _unfinished(conn: sa.Connection) -> tuple[int, int]:
@@ -685,6 +718,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deadline", type=float, default=1200, help="Give up after (s).")
     parser.add_argument("--workdir", type=Path, default=Path(".chaos"))
     parser.add_argument("--json", type=Path, help="Also write the summary to this file.")
+    parser.add_argument(
+        "--duplicates", action="store_true", help="Turn [routes.duplicates] on in every route."
+    )
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     settings = ChaosSettings(
@@ -695,6 +731,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         followups_per_round=args.followups_per_round,
         deadline_seconds=args.deadline,
+        duplicates=args.duplicates,
     )
     result = run_chaos(settings, args.workdir.resolve())
     summary = json.dumps(result.summary(), indent=2)

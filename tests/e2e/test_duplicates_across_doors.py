@@ -237,15 +237,6 @@ def answer_routes(doors: TwoDoors) -> tuple[str, ...]:
     return routes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known gap (issue 14, group follow-ups): what was last seen of a LAPOR! complaint "
-        "(link.last_seen_hash, link.next_poll_at) is kept per link, not per route, so the "
-        "first route reading LAPOR! (lapor-to-sidumas) consumes the change and "
-        "lapor-to-wadesk sees it unchanged: the desk's record gets nothing"
-    ),
-)
 def test_a_follow_up_and_status_in_lapor_reach_every_linked_record_once(doors: TwoDoors) -> None:
     """A complaint linked to a front-office and a desk record: LAPOR!'s answer and status
     reach both records, once each."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0012_dup_speed"
-down_revision: str | None = "0010_ticket"
+down_revision: str | None = "0011_route_link"
 branch_labels: str | None = None
 depends_on: str | None = None
 
