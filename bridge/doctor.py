@@ -16,11 +16,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
-from typing import Any
 
 from bridge.config.settings import BridgeConfig, build_connector
 from bridge.connector import Connector, NativeRecord
-from bridge.errors import AuthError, BridgeError, RecordError
+from bridge.errors import AuthError, BridgeError, ConfigError, RecordError
 from bridge.mapping import Mapping, load_mapping
 
 FUTURE_SLACK = timedelta(minutes=30)
@@ -52,13 +51,18 @@ def check_connector(config: BridgeConfig, name: str, *, limit: int, now: datetim
     settings = config.connector_settings(name)
     try:
         connector = build_connector(config, name)
-        mapping = load_mapping(settings.mapping) if settings.mapping else None
+        mapping = (
+            load_mapping(settings.mapping, config.agency.model_dump()) if settings.mapping else None
+        )
+    except ConfigError as exc:
+        # One finding per problem: each names its key and the fix already.
+        return [Finding(name, problem, "as the problem says") for problem in exc.problems]
     except BridgeError as exc:
         return [Finding(name, f"cannot be set up: {exc}", "fix the settings named above")]
     try:
         sample, found = _sample(connector, limit)
         found += [Finding(name, note, "see the note") for note in _notices(connector)]
-        found += _identity(config, name, settings.type, mapping, connector)
+        found += _identity(config, name, settings.type, connector)
         if mapping is not None:
             found += _codes(name, str(settings.mapping), mapping, sample)
             found += _clock(name, mapping, sample, now)
@@ -95,35 +99,20 @@ def _agency_declared(config: BridgeConfig) -> Iterable[Finding]:
         )
 
 
-def _identity(
-    config: BridgeConfig, name: str, kind: str, mapping: Mapping | None, connector: Connector
-) -> list[Finding]:
+def _identity(config: BridgeConfig, name: str, kind: str, connector: Connector) -> list[Finding]:
+    """The agency against LAPOR!'s institution master.
+
+    Every other copy of the identity (the connector's settings, the mapping's constants)
+    is checked where it is read, when the connector is built: ``bridge.config.agency``
+    and the connector's ``problems()``, which ``check_connector`` reports one by one.
+    """
     agency = config.agency
     if agency.institution_id is None or kind != "lapor":
         return []
-    # The connector's own disposition_id needs no check here: loading the config already
-    # refuses one that disagrees with [agency] (bridge.config.agency).
-    found = []
-    if mapping is not None:
-        expected = agency.as_constants()
-        for key, value in mapping.constant_values().items():
-            want = expected.get(key.removeprefix("followups."))
-            if want is not None and str(value) != want:
-                where = f"{config.connector_settings(name).mapping} [constants]"
-                found.append(_disagrees(where, key, value, want))
     institutions = getattr(connector, "institutions", None)
-    if callable(institutions):
-        found += _in_master(name, agency.institution_id, agency.name, institutions())
-    return found
-
-
-def _disagrees(where: str, key: str, value: Any, want: str) -> Finding:
-    return Finding(
-        where,
-        f"{key} is {value!r} but [agency] institution_id is {want!r}",
-        f"set {key} to {want} (or remove it where [agency] is read), so every complaint is "
-        "filed for the same agency",
-    )
+    if not callable(institutions):
+        return []
+    return _in_master(name, agency.institution_id, agency.name, institutions())
 
 
 def _in_master(
