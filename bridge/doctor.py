@@ -14,18 +14,14 @@ import difflib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from itertools import islice
 
 from bridge.config.settings import BridgeConfig, build_connector
 from bridge.connector import Connector, NativeRecord
 from bridge.errors import AuthError, BridgeError, ConfigError, RecordError
 from bridge.mapping import Mapping, load_mapping
-
-FUTURE_SLACK = timedelta(minutes=30)
-"""A source's newest row may run this far ahead of our clock before it is a problem."""
-WHOLE_HOUR = timedelta(minutes=10)
-"""How close to a whole number of hours a skew must be to be called a time zone."""
+from bridge.skew import future_skew
 
 
 @dataclass(frozen=True)
@@ -61,7 +57,7 @@ def check_connector(config: BridgeConfig, name: str, *, limit: int, now: datetim
         return [Finding(name, f"cannot be set up: {exc}", "fix the settings named above")]
     try:
         sample, found = _sample(connector, limit)
-        found += [Finding(name, note, "see the note") for note in _notices(connector)]
+        found += [Finding(name, note, "see the note") for note in connector.notices()]
         found += _identity(config, name, settings.type, connector)
         if mapping is not None:
             found += _codes(name, str(settings.mapping), mapping, sample)
@@ -81,11 +77,6 @@ def _sample(connector: Connector, limit: int) -> tuple[list[NativeRecord], list[
     except BridgeError as exc:
         fix = "check base_url and that the server is up; the error says which call failed"
         return [], [Finding(name, f"cannot be read: {exc}", fix)]
-
-
-def _notices(connector: Connector) -> list[str]:
-    notices = getattr(connector, "notices", None)
-    return list(notices()) if callable(notices) else []
 
 
 # -- the agency's identity ---------------------------------------------------------------
@@ -167,25 +158,5 @@ def _clock(name: str, mapping: Mapping, sample: list[NativeRecord], now: datetim
             continue
         if stamp is not None:
             stamps.append(stamp)
-    if not stamps or (skew := max(stamps) - now) <= FUTURE_SLACK:
-        return []
-    hours = round(skew / timedelta(hours=1))
-    ahead = f"its newest row is {skew_text(skew)} in the future ({max(stamps).isoformat()})"
-    if hours >= 1 and abs(skew - timedelta(hours=hours)) <= WHOLE_HOUR:
-        zone = mapping.timezone.key
-        return [
-            Finding(
-                name,
-                f"{ahead}: a whole {hours} h, so its times are written in a zone {hours} h "
-                f"ahead of {zone}, the [mapping] timezone its mapping reads them in",
-                "set [mapping] timezone to the zone the application writes in (a Laravel "
-                "app writes in its APP_TIMEZONE, a database server may be on UTC); until "
-                "then new rows wait behind the cursor's hold-back for hours",
-            )
-        ]
-    return [Finding(name, ahead, "set that server's clock right (NTP)")]
-
-
-def skew_text(skew: timedelta) -> str:
-    minutes = int(skew.total_seconds() // 60)
-    return f"{minutes // 60} h {minutes % 60} min"
+    skew = future_skew(max(stamps), now, mapping.timezone.key) if stamps else None
+    return [] if skew is None else [Finding(name, skew.problem, skew.fix)]

@@ -43,11 +43,12 @@ from typing import Any
 
 import structlog
 from pydantic import Field, SecretStr
-from sqlalchemy import Engine, Table, select, update
+from sqlalchemy import Engine, Table, func, select, update
 
 from bridge.connector import Connector, ConnectorSettings, NativeRecord
 from bridge.errors import ConfigError, RemoteRejected
 from bridge.model import Attachment
+from bridge.skew import future_skew
 
 from .sql_database import SqlDatabase
 from .sql_errors import db_errors
@@ -97,6 +98,7 @@ class SqlConnector(Connector[SqlSettings]):
         self._url = database_url(self.options.url, secret, where)
         self._db = SqlDatabase(name, self._url, self.spec, self._source)
         self._queries: RecordQueries | None = None
+        self._clock_note: str | None = None
         self.change_feed = "cursor" if self.spec.updated_at_column else "scan"
         self.can_create = self.spec.create
         self.can_find_by_ref = self.spec.ref_column is not None
@@ -214,7 +216,9 @@ class SqlConnector(Connector[SqlSettings]):
     ) -> Iterator[list[NativeRecord]]:
         updated = queries.layout.updated_at
         assert updated is not None
-        boundary = self._db.now(updated) - timedelta(seconds=self.options.hold_back_seconds)
+        db_now = self._db.now(updated)
+        boundary = db_now - timedelta(seconds=self.options.hold_back_seconds)
+        self._check_clock(updated, db_now)
         since_value = None if since is None else db_time(since, updated, self._zone)
         after: CursorKey | None = None
         pages = rows_total = 0
@@ -231,6 +235,21 @@ class SqlConnector(Connector[SqlSettings]):
         if since_value is not None:
             rows_total += yield from self._answered(queries, since_value)
         log.info("sql.pull.finished", connector=self.name, pages=pages, rows=rows_total)
+
+    def _check_clock(self, updated: Any, db_now: datetime) -> None:
+        """Rows hours ahead of the database's clock wait behind the hold-back: say so, once
+        per pull, as a log line and as a notice (``bridge status``)."""
+        newest = self._db.fetch(select(func.max(updated)), "pull")[0][0]
+        skew = None
+        if isinstance(newest, datetime):
+            skew = future_skew(newest, db_now, self._zone.key, clock="the database's clock")
+        self._clock_note = None if skew is None else f"{self.name}: {skew.problem}; {skew.fix}"
+        if skew is not None:
+            log.warning("sql.clock.ahead", connector=self.name, problem=skew.problem, fix=skew.fix)
+
+    def notices(self) -> list[str]:
+        """A source whose rows sit hours ahead of the database's clock (``_check_clock``)."""
+        return [] if self._clock_note is None else [self._clock_note]
 
     def _answered(
         self, queries: RecordQueries, since: datetime
