@@ -82,6 +82,7 @@ def run_cycle(
         route.memory.finish_cycle(
             run_id, ok=report.ok, counts=dict(report.counts), error=report.error
         )
+        _note_notices(route)
     bound.info("route.cycle.finished", ok=report.ok, **dict(report.counts))
     return report
 
@@ -113,6 +114,15 @@ def _heard_from(route: Route, report: CycleReport) -> list[str]:
     if _made_progress(report):
         return [route.source.name, route.target.name]
     return [route.source.name]
+
+
+def _note_notices(route: Route) -> None:
+    """Keep what the route's connectors say about their set-up now, for ``bridge status``."""
+    try:
+        for connector in (route.source, route.target):
+            route.memory.note_notices(connector.name, connector.notices())
+    except BridgeError as exc:  # the cycle is recorded; the next one says it again
+        log.warning("route.notices.unsaved", route=route.name, error=type(exc).__name__)
 
 
 def _note_failure(route: Route, error: BaseException) -> None:
