@@ -6,19 +6,18 @@ import json
 import os
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from bridge.cli.common import load_settings
 from bridge.cli.options import ConfigOption
 from bridge.cli.render import err, out
-from bridge.config.settings import build_connector
-from bridge.connector import Connector
-from bridge.connectors.sql_suggest_draft import suggest
 from bridge.errors import ConfigError
-from bridge.mapping import CHECK_ONLY, Mapping, check_mappings, load_mapping
+
+if TYPE_CHECKING:
+    from bridge.connector import Connector
+    from bridge.mapping import Mapping
 
 mapping_app = typer.Typer(
     help="Check mapping files and try them on a record.", no_args_is_help=True
@@ -42,6 +41,8 @@ def check(
     ] = None,
 ) -> None:
     """Validate mapping files; every problem is listed with its key and the fix."""
+    from bridge.mapping import CHECK_ONLY, check_mappings
+
     paths = files or sorted(Path("mappings").glob("*.toml"))
     if not paths:
         raise ConfigError(["no mapping files found: pass their paths, or run from the repo root"])
@@ -69,6 +70,8 @@ def try_(
 
     A value taken from [agency] shows as its stand-in, e.g. "<[agency] name>".
     """
+    from bridge.mapping import CHECK_ONLY, load_mapping
+
     loaded = load_mapping(mapping, CHECK_ONLY)
     try:
         native = json.loads(record.read_text(encoding="utf-8"))
@@ -94,6 +97,9 @@ def codes(
     Read-only: one pull from the start, nothing written. The output is TOML to paste into
     the mapping's [values.NAME] tables, each code's canonical value left for you to fill.
     """
+    from bridge.config.settings import build_connector
+    from bridge.mapping import load_mapping
+
     settings = load_settings(config, log_format="console")
     mapping_path = settings.connector_settings(connector).mapping
     if not mapping_path:
@@ -150,6 +156,10 @@ def suggest_mapping(
     Every guess is marked `# GUESS:`, every decision left to you `# EDIT:`; the draft
     passes `bridge mapping check` as written.
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bridge.connectors.sql_suggest_draft import suggest
+
     try:
         written = suggest(sql, os.environ.get("BRIDGE_SQL_PASSWORD"))
     except ValueError as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Group
@@ -21,12 +21,15 @@ from bridge.cli.render import (
     status_table,
     when,
 )
-from bridge.ledger import Ledger
-from bridge.ledger.notices import Notice
+
+if TYPE_CHECKING:
+    from bridge.ledger.notices import Notice
 
 
 def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Per route: the last cycle, its counts and error, what waits, and which replica runs it."""
+    from bridge.ledger import Ledger
+
     settings = load_settings(config, log_format="console")
     ledger = Ledger.open(settings.ledger.url, create=False)
     try:
