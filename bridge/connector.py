@@ -214,6 +214,14 @@ class Connector(ABC, Generic[SettingsT]):
             )
         return attachment.content
 
+    def notices(self) -> list[str]:
+        """What a person should know about this connector's set-up, as it stands now (an
+        extension the server lacks, a clock hours ahead): one sentence each, with the fix,
+        never a record's content. Kept per system in the ledger after every cycle (until
+        no longer said for a while, ``bridge.ledger.notices``) and shown by ``bridge
+        status``, ``bridge doctor`` and the status page."""
+        return []
+
     def close(self) -> None:
         """Release connections. Called once when the bridge stops."""
 

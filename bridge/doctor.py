@@ -14,19 +14,14 @@ import difflib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from itertools import islice
-from typing import Any
 
 from bridge.config.settings import BridgeConfig, build_connector
 from bridge.connector import Connector, NativeRecord
-from bridge.errors import AuthError, BridgeError, RecordError
+from bridge.errors import AuthError, BridgeError, ConfigError, RecordError
 from bridge.mapping import Mapping, load_mapping
-
-FUTURE_SLACK = timedelta(minutes=30)
-"""A source's newest row may run this far ahead of our clock before it is a problem."""
-WHOLE_HOUR = timedelta(minutes=10)
-"""How close to a whole number of hours a skew must be to be called a time zone."""
+from bridge.skew import future_skew
 
 
 @dataclass(frozen=True)
@@ -52,13 +47,18 @@ def check_connector(config: BridgeConfig, name: str, *, limit: int, now: datetim
     settings = config.connector_settings(name)
     try:
         connector = build_connector(config, name)
-        mapping = load_mapping(settings.mapping) if settings.mapping else None
+        mapping = (
+            load_mapping(settings.mapping, config.agency.model_dump()) if settings.mapping else None
+        )
+    except ConfigError as exc:
+        # One finding per problem: each names its key and the fix already.
+        return [Finding(name, problem, "as the problem says") for problem in exc.problems]
     except BridgeError as exc:
         return [Finding(name, f"cannot be set up: {exc}", "fix the settings named above")]
     try:
         sample, found = _sample(connector, limit)
-        found += [Finding(name, note, "see the note") for note in _notices(connector)]
-        found += _identity(config, name, settings.type, mapping, connector)
+        found += [Finding(name, note, "see the note") for note in connector.notices()]
+        found += _identity(config, name, settings.type, connector)
         if mapping is not None:
             found += _codes(name, str(settings.mapping), mapping, sample)
             found += _clock(name, mapping, sample, now)
@@ -79,11 +79,6 @@ def _sample(connector: Connector, limit: int) -> tuple[list[NativeRecord], list[
         return [], [Finding(name, f"cannot be read: {exc}", fix)]
 
 
-def _notices(connector: Connector) -> list[str]:
-    notices = getattr(connector, "notices", None)
-    return list(notices()) if callable(notices) else []
-
-
 # -- the agency's identity ---------------------------------------------------------------
 def _agency_declared(config: BridgeConfig) -> Iterable[Finding]:
     if config.agency.institution_id is None:
@@ -95,35 +90,20 @@ def _agency_declared(config: BridgeConfig) -> Iterable[Finding]:
         )
 
 
-def _identity(
-    config: BridgeConfig, name: str, kind: str, mapping: Mapping | None, connector: Connector
-) -> list[Finding]:
+def _identity(config: BridgeConfig, name: str, kind: str, connector: Connector) -> list[Finding]:
+    """The agency against LAPOR!'s institution master.
+
+    Every other copy of the identity (the connector's settings, the mapping's constants)
+    is checked where it is read, when the connector is built: ``bridge.config.agency``
+    and the connector's ``problems()``, which ``check_connector`` reports one by one.
+    """
     agency = config.agency
     if agency.institution_id is None or kind != "lapor":
         return []
-    # The connector's own disposition_id needs no check here: loading the config already
-    # refuses one that disagrees with [agency] (bridge.config.agency).
-    found = []
-    if mapping is not None:
-        expected = agency.as_constants()
-        for key, value in mapping.constant_values().items():
-            want = expected.get(key.removeprefix("followups."))
-            if want is not None and str(value) != want:
-                where = f"{config.connector_settings(name).mapping} [constants]"
-                found.append(_disagrees(where, key, value, want))
     institutions = getattr(connector, "institutions", None)
-    if callable(institutions):
-        found += _in_master(name, agency.institution_id, agency.name, institutions())
-    return found
-
-
-def _disagrees(where: str, key: str, value: Any, want: str) -> Finding:
-    return Finding(
-        where,
-        f"{key} is {value!r} but [agency] institution_id is {want!r}",
-        f"set {key} to {want} (or remove it where [agency] is read), so every complaint is "
-        "filed for the same agency",
-    )
+    if not callable(institutions):
+        return []
+    return _in_master(name, agency.institution_id, agency.name, institutions())
 
 
 def _in_master(
@@ -178,25 +158,5 @@ def _clock(name: str, mapping: Mapping, sample: list[NativeRecord], now: datetim
             continue
         if stamp is not None:
             stamps.append(stamp)
-    if not stamps or (skew := max(stamps) - now) <= FUTURE_SLACK:
-        return []
-    hours = round(skew / timedelta(hours=1))
-    ahead = f"its newest row is {skew_text(skew)} in the future ({max(stamps).isoformat()})"
-    if hours >= 1 and abs(skew - timedelta(hours=hours)) <= WHOLE_HOUR:
-        zone = mapping.timezone.key
-        return [
-            Finding(
-                name,
-                f"{ahead}: a whole {hours} h, so its times are written in a zone {hours} h "
-                f"ahead of {zone}, the [mapping] timezone its mapping reads them in",
-                "set [mapping] timezone to the zone the application writes in (a Laravel "
-                "app writes in its APP_TIMEZONE, a database server may be on UTC); until "
-                "then new rows wait behind the cursor's hold-back for hours",
-            )
-        ]
-    return [Finding(name, ahead, "set that server's clock right (NTP)")]
-
-
-def skew_text(skew: timedelta) -> str:
-    minutes = int(skew.total_seconds() // 60)
-    return f"{minutes // 60} h {minutes % 60} min"
+    skew = future_skew(max(stamps), now, mapping.timezone.key) if stamps else None
+    return [] if skew is None else [Finding(name, skew.problem, skew.fix)]

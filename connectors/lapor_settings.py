@@ -103,9 +103,17 @@ def identity_problems(name: str, settings: LaporSettings) -> list[str]:
             section = section.get(part, {}) if isinstance(section, dict) else {}
         have = section.get(key) if isinstance(section, dict) else None
         want = getattr(settings, setting)
+        agency_key = "institution_id" if setting == "disposition_id" else setting
+        if isinstance(have, dict) and list(have) == ["agency"]:
+            # { agency = "KEY" }: the mapping takes [agency]'s value; only the key can be wrong.
+            if have["agency"] != agency_key:
+                problems.append(
+                    f"{settings.mapping} [{table}] {key} takes [agency] {have['agency']}: it "
+                    f'must be {{ agency = "{agency_key}" }} (connector {name!r})'
+                )
+            continue
         if have is None or want is None or str(have) == want:
             continue
-        agency_key = "institution_id" if setting == "disposition_id" else setting
         problems.append(
             f"{settings.mapping} [{table}] {key} is {have!r} but [agency] {agency_key} is "
             f"{want!r} (connector {name!r}): remove {key} from the mapping's [{table}], the "

@@ -208,6 +208,11 @@ class SqlConnector(Connector[SqlSettings]):
     def close(self) -> None:
         self._db.close()
 
+    def notices(self) -> list[str]:
+        """A source whose rows sit hours ahead of the database's clock (``SqlPull``)."""
+        note = self._pull.clock_note
+        return [] if note is None else [note]
+
     # -- database access ---------------------------------------------------------------
 
     def _existing_key(self, queries: RecordQueries, record_id: str) -> Any:

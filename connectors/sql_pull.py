@@ -14,9 +14,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import Select
+from sqlalchemy import Select, func, select
 
 from bridge.connector import NativeRecord
+from bridge.skew import future_skew
 
 from .sql_database import SqlDatabase
 from .sql_params import db_time
@@ -36,6 +37,8 @@ class SqlPull:
         self._page_size = page_size
         self._hold_back = timedelta(seconds=hold_back)
         self._zone = zone
+        # What the last pull saw of the source's clock (``_check_clock``), for notices().
+        self.clock_note: str | None = None
 
     def pages(self, queries: RecordQueries, since: datetime | None) -> Iterator[list[NativeRecord]]:
         """Every page changed since ``since`` (all, without an update-time column)."""
@@ -69,7 +72,9 @@ class SqlPull:
     ) -> Iterator[list[NativeRecord]]:
         updated = queries.layout.updated_at
         assert updated is not None
-        boundary = self._db.now(updated) - self._hold_back
+        db_now = self._db.now(updated)
+        boundary = db_now - self._hold_back
+        self._check_clock(updated, db_now)
         since_value = None if since is None else db_time(since, updated, self._zone)
 
         def page(after: CursorKey | None) -> Select[Any]:
@@ -84,6 +89,17 @@ class SqlPull:
             _, more = yield from self._paged(queries, answered, queries.raw_id, "pull answered")
             rows += more
         log.info("sql.pull.finished", connector=self.name, pages=pages, rows=rows)
+
+    def _check_clock(self, updated: Any, db_now: datetime) -> None:
+        """Rows hours ahead of the database's clock wait behind the hold-back: say so, once
+        per pull, as a log line and as a notice (``bridge status``)."""
+        newest = self._db.fetch(select(func.max(updated)), "pull")[0][0]
+        skew = None
+        if isinstance(newest, datetime):
+            skew = future_skew(newest, db_now, self._zone.key, clock="the database's clock")
+        self.clock_note = None if skew is None else f"{self.name}: {skew.problem}; {skew.fix}"
+        if skew is not None:
+            log.warning("sql.clock.ahead", connector=self.name, problem=skew.problem, fix=skew.fix)
 
     def _scan(self, queries: RecordQueries) -> Iterator[list[NativeRecord]]:
         def page(after: Any) -> Select[Any]:

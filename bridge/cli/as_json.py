@@ -10,11 +10,12 @@ import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from bridge.ledger import ComplaintTrace, LeaseInfo, RouteStatus
+if TYPE_CHECKING:
+    from bridge.ledger import ComplaintTrace, LeaseInfo, RouteStatus
 
 
 def echo(document: object) -> None:

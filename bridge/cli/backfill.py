@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -30,11 +30,11 @@ from rich.progress import (
 from bridge.cli.common import lease_holder, load_settings, open_dry_run_ledger
 from bridge.cli.options import ConfigOption
 from bridge.cli.render import err, print_backfill
-from bridge.daemon import open_for_cycles, replica_name
 from bridge.errors import ConfigError
-from bridge.ledger import Ledger
-from bridge.replica import ReplicaIdentity
-from bridge.sync import BackfillProgress, BackfillSummary, build_routes, close_routes, run_backfill
+
+if TYPE_CHECKING:
+    from bridge.ledger import Ledger
+    from bridge.sync import BackfillProgress, BackfillSummary
 
 EXIT_INTERRUPTED = 130
 _PER = {"s": 1.0, "sec": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0}
@@ -127,6 +127,9 @@ def _run(
     rate: float | None,
     as_json: bool,
 ) -> BackfillSummary:
+    from bridge.daemon import open_for_cycles
+    from bridge.sync import build_routes, close_routes, run_backfill
+
     settings = load_settings(config, log_format="console")
     ledger = open_dry_run_ledger(settings.ledger.url) if dry_run else open_for_cycles(settings)
     routes = build_routes(settings, ledger, only=route_name)
@@ -154,6 +157,9 @@ def _run(
 
 @contextmanager
 def _route_lease(ledger: Ledger, route: str, ttl: timedelta, *, needed: bool) -> Iterator[None]:
+    from bridge.daemon import replica_name
+    from bridge.replica import ReplicaIdentity
+
     if not needed:
         yield
         return

@@ -7,18 +7,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bridge.cli.render import use_zone
-from bridge.config import BridgeConfig, load_config
-from bridge.daemon import RouteLeases, replica_name
-from bridge.ledger import Ledger, LedgerMissing
 from bridge.log import configure_logging
-from bridge.sync import CycleOptions, CycleReport, Route, run_cycle
+
+if TYPE_CHECKING:
+    from bridge.config import BridgeConfig
+    from bridge.ledger import Ledger
+    from bridge.sync import CycleOptions, CycleReport, Route
 
 
 def load_settings(path: Path | None, *, log_format: str | None) -> BridgeConfig:
     """The configuration, with logging set up for a person (``log_format``) or the daemon."""
+    from bridge.config import load_config
+
     # Log set-up comes first so that warnings raised while loading are redacted too.
     configure_logging("console" if log_format else "json", "warning")
     settings = load_config(path)
@@ -32,11 +36,15 @@ def load_settings(path: Path | None, *, log_format: str | None) -> BridgeConfig:
 
 def open_ledger(config: Path | None) -> Ledger:
     """The configured ledger, for a command a person runs: never created nor migrated."""
+    from bridge.ledger import Ledger
+
     return Ledger.open(load_settings(config, log_format="console").ledger.url, create=False)
 
 
 def open_dry_run_ledger(url: str) -> Ledger:
     """A dry run writes nothing, not even a new ledger: a missing one reads as empty."""
+    from bridge.ledger import Ledger, LedgerMissing
+
     try:
         return Ledger.open(url, create=False)
     except LedgerMissing:
@@ -60,6 +68,9 @@ def cycle_each(
     A real cycle runs under the route's lease, like the daemon's, so it never runs beside
     a daemon's cycle of the same route; a dry run writes nothing and needs none.
     """
+    from bridge.daemon import RouteLeases, replica_name
+    from bridge.sync import run_cycle
+
     leases = RouteLeases(replica_name(), timedelta(seconds=lease_seconds))
     reports: list[CycleReport] = []
     held: list[str] = []

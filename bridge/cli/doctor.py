@@ -9,7 +9,6 @@ import typer
 from bridge.cli.common import load_settings
 from bridge.cli.options import ConfigOption
 from bridge.cli.render import out
-from bridge.doctor import check_all
 
 
 def doctor(
@@ -22,6 +21,8 @@ def doctor(
 
     Nothing is written anywhere. Exit code 1 when a problem was found.
     """
+    from bridge.doctor import check_all
+
     settings = load_settings(config, log_format="console")
     findings = check_all(settings, limit=limit)
     for finding in findings:

@@ -21,21 +21,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.engine import URL
 
 from bridge.cli.common import cycle_each, load_settings, open_dry_run_ledger
 from bridge.cli.options import ConfigOption, RouteOption
 from bridge.cli.render import err, out, rebuild_table
-from bridge.config import BridgeConfig
-from bridge.daemon import accept, open_for_cycles, read_state, state_path
 from bridge.errors import ConfigError
-from bridge.ledger import Ledger, SystemNameTaken
-from bridge.ledger.backup import backup_sqlite, check_is_ledger, pg_commands, restore_sqlite
-from bridge.ledger.db import normalise_url, sqlite_file
-from bridge.sync import CycleOptions, build_routes, close_routes
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
+    from bridge.config import BridgeConfig
+    from bridge.ledger import Ledger
 
 ledger_app = typer.Typer(
     help="Look after the ledger: back it up, restore it, accept a new one, rebuild its links, "
@@ -56,6 +55,8 @@ def rename_system(
     Rename the connector in the configuration file first, stop every bridge using this
     ledger, run this, then start them again.
     """
+    from bridge.ledger import Ledger, SystemNameTaken
+
     settings = load_settings(config, log_format="console")
     if new not in settings.connectors:
         raise ConfigError(
@@ -98,6 +99,9 @@ def accept_(
     Every route's next cycle then looks each record up by the bridge's reference before
     creating it, so complaints the ledger no longer remembers are adopted, not doubled.
     """
+    from bridge.daemon import accept, read_state, state_path
+    from bridge.ledger import Ledger
+
     settings = load_settings(config, log_format="console")
     ledger = Ledger.open(settings.ledger.url)
     try:
@@ -135,6 +139,9 @@ def backup(
 
     For PostgreSQL, print the pg_dump and pg_restore commands to use instead.
     """
+    from bridge.ledger import Ledger
+    from bridge.ledger.backup import backup_sqlite
+
     settings = load_settings(config, log_format="console")
     path = _sqlite_path(settings, file)
     if path is None:
@@ -155,6 +162,10 @@ def restore(
     A backup misses what was sent after it was made: every route's next cycle looks each
     record up by the bridge's reference before creating it, so nothing is sent twice.
     """
+    from bridge.daemon import accept
+    from bridge.ledger import Ledger
+    from bridge.ledger.backup import check_is_ledger, restore_sqlite
+
     settings = load_settings(config, log_format="console")
     path = _sqlite_path(settings, file)
     if path is None:
@@ -177,6 +188,8 @@ def restore(
 
 def _sqlite_path(settings: BridgeConfig, file: Path) -> Path | None:
     """The ledger's file; for PostgreSQL None, once the commands to use are printed."""
+    from bridge.ledger.db import normalise_url, sqlite_file
+
     url = normalise_url(settings.ledger.url)
     if url.get_backend_name() != "sqlite":
         _print_pg_commands(url, file, settings)
@@ -191,6 +204,8 @@ def _sqlite_path(settings: BridgeConfig, file: Path) -> Path | None:
 
 
 def _print_pg_commands(url: URL, file: Path, settings: BridgeConfig) -> None:
+    from bridge.ledger.backup import pg_commands
+
     dump, load = pg_commands(url, file, str(settings.path))
     out.print("The ledger is a PostgreSQL database; copy it with PostgreSQL's own tools.")
     out.print("Set PGPASSWORD (or use ~/.pgpass) for the password, then back up with:")
@@ -227,6 +242,9 @@ def rebuild(
     copies found are linked and nothing is created: what the target does not have is sent by
     the next `bridge sync` or `bridge run`, after one more look-up.
     """
+    from bridge.daemon import open_for_cycles
+    from bridge.sync import CycleOptions, build_routes, close_routes
+
     settings = load_settings(config, log_format="console")
     ledger = open_for_cycles(settings) if apply else open_dry_run_ledger(settings.ledger.url)
     routes = build_routes(settings, ledger, only=route)

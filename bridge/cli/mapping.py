@@ -6,19 +6,18 @@ import json
 import os
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from bridge.cli.common import load_settings
 from bridge.cli.options import ConfigOption
 from bridge.cli.render import err, out
-from bridge.config.settings import build_connector
-from bridge.connector import Connector
-from bridge.connectors.sql_suggest_draft import suggest
 from bridge.errors import ConfigError
-from bridge.mapping import Mapping, check_mappings, load_mapping
+
+if TYPE_CHECKING:
+    from bridge.connector import Connector
+    from bridge.mapping import Mapping
 
 mapping_app = typer.Typer(
     help="Check mapping files and try them on a record.", no_args_is_help=True
@@ -31,17 +30,32 @@ def check(
         list[Path] | None,
         typer.Argument(help="Mapping files (default: every mappings/*.toml)."),
     ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Check references to [agency] against this configuration's values "
+            "(without it only their keys are checked).",
+        ),
+    ] = None,
 ) -> None:
     """Validate mapping files; every problem is listed with its key and the fix."""
+    from bridge.mapping import CHECK_ONLY, check_mappings
+
     paths = files or sorted(Path("mappings").glob("*.toml"))
     if not paths:
         raise ConfigError(["no mapping files found: pass their paths, or run from the repo root"])
-    problems = check_mappings(paths)
+    agency = CHECK_ONLY
+    if config is not None:
+        agency = load_settings(config, log_format="console").agency.model_dump()
+    problems = check_mappings(paths, agency)
     for path, found in problems.items():
         if found:
             err.print(f"[red]✗[/red] {path}")
             for problem in found:
-                err.print(f"    - {problem}")
+                # markup off: problems name sections, such as [agency], in brackets
+                err.print(f"    - {problem}", markup=False, highlight=False)
         else:
             out.print(f"[green]✓[/green] {path}")
     raise typer.Exit(2 if any(problems.values()) else 0)
@@ -52,8 +66,13 @@ def try_(
     mapping: Annotated[Path, typer.Argument(help="The mapping file.")],
     record: Annotated[Path, typer.Argument(help="A native record as a JSON file.")],
 ) -> None:
-    """Print the canonical complaint a native record becomes, and the record it maps back to."""
-    loaded = load_mapping(mapping)
+    """Print the canonical complaint a native record becomes, and the record it maps back to.
+
+    A value taken from [agency] shows as its stand-in, e.g. "<[agency] name>".
+    """
+    from bridge.mapping import CHECK_ONLY, load_mapping
+
+    loaded = load_mapping(mapping, CHECK_ONLY)
     try:
         native = json.loads(record.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -78,11 +97,14 @@ def codes(
     Read-only: one pull from the start, nothing written. The output is TOML to paste into
     the mapping's [values.NAME] tables, each code's canonical value left for you to fill.
     """
+    from bridge.config.settings import build_connector
+    from bridge.mapping import load_mapping
+
     settings = load_settings(config, log_format="console")
     mapping_path = settings.connector_settings(connector).mapping
     if not mapping_path:
         raise ConfigError([f"connectors.{connector}.mapping is missing: name its mapping file"])
-    loaded = load_mapping(mapping_path)
+    loaded = load_mapping(mapping_path, settings.agency.model_dump())
     seen, read = count_unmapped(build_connector(settings, connector), loaded, limit)
     out.print(f"# {read} records of {connector} read; codes {mapping_path} does not map:")
     if not seen:
@@ -134,6 +156,10 @@ def suggest_mapping(
     Every guess is marked `# GUESS:`, every decision left to you `# EDIT:`; the draft
     passes `bridge mapping check` as written.
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bridge.connectors.sql_suggest_draft import suggest
+
     try:
         written = suggest(sql, os.environ.get("BRIDGE_SQL_PASSWORD"))
     except ValueError as exc:

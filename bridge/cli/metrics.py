@@ -14,8 +14,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from bridge.cli.as_json import echo
 from bridge.cli.common import load_settings
 from bridge.cli.options import ConfigOption, JsonOption
-from bridge.daemon import render_metrics, write_atomically
-from bridge.ledger import Ledger
 
 
 def metrics(
@@ -27,6 +25,9 @@ def metrics(
     as_json: JsonOption = False,
 ) -> None:
     """Print the bridge's state as Prometheus metrics (or write them to a file)."""
+    from bridge.daemon import render_metrics, write_atomically
+    from bridge.ledger import Ledger
+
     settings = load_settings(config, log_format="console")
     ledger = Ledger.open(settings.ledger.url, create=False)
     try:

@@ -15,16 +15,16 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from bridge.cli.common import load_settings
 from bridge.cli.options import ConfigOption
 from bridge.cli.render import out
-from bridge.ledger import Ledger
-from bridge.ledger.processing import SentCopy, sent_since
-from bridge.privacy.processing import PERSONAL_FIELDS
+
+if TYPE_CHECKING:
+    from bridge.ledger.processing import SentCopy
 
 privacy_app = typer.Typer(
     help="Personal data the bridge sends and keeps: the record of processing, and the purge.",
@@ -40,6 +40,8 @@ def purge(
     config: ConfigOption = None,
 ) -> None:
     """Purge the stored payloads of records set aside longer than the retention setting."""
+    from bridge.ledger import Ledger
+
     settings = load_settings(config, log_format="console")
     days = settings.ledger.quarantine_retention_days
     if days == 0:
@@ -71,6 +73,9 @@ def report(
     config: ConfigOption = None,
 ) -> None:
     """Which complaints' personal fields left the bridge toward each system since DATE."""
+    from bridge.ledger import Ledger
+    from bridge.ledger.processing import sent_since
+
     settings = load_settings(config, log_format="console")
     ledger = Ledger.open(settings.ledger.url, create=False)
     try:
@@ -87,6 +92,8 @@ def report(
 
 def summarise(copies: list[SentCopy]) -> dict[str, dict[str, Any]]:
     """Per system: complaints sent (ref → its id there), per personal field, anonim, follow-ups."""
+    from bridge.privacy.processing import PERSONAL_FIELDS
+
     systems: dict[str, dict[str, Any]] = defaultdict(
         lambda: {
             "complaints": {},

@@ -13,7 +13,7 @@ data, and nothing here prints a secret.
 from __future__ import annotations
 
 import json
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.text import Text
@@ -22,11 +22,11 @@ from bridge.cli.as_json import echo, items_document
 from bridge.cli.common import cycle_each, load_settings, open_ledger
 from bridge.cli.options import ConfigOption, JsonOption, RouteOption
 from bridge.cli.render import err, item_list, out, print_report, shortened, when
-from bridge.config import BridgeConfig
-from bridge.daemon import open_for_cycles
 from bridge.errors import ConfigError
-from bridge.ledger import Ledger, QuarantineInfo
-from bridge.sync import CycleOptions, build_routes, close_routes
+
+if TYPE_CHECKING:
+    from bridge.config import BridgeConfig
+    from bridge.ledger import Ledger, QuarantineInfo
 
 quarantine_app = typer.Typer(
     help="Quarantined records (set aside): list them, show one, retry them, or drop one.",
@@ -118,6 +118,8 @@ def retry(
 
     Fix the cause first (the mapping file, or the record in its source); then retry.
     """
+    from bridge.daemon import open_for_cycles
+
     if bool(item_ids) == all_:
         raise ConfigError(
             ["name the records to retry (their ids), or pass --all, but not both"],
@@ -181,6 +183,8 @@ def _run_routes(settings: BridgeConfig, ledger: Ledger, names: list[str]) -> boo
     A route whose lease a running daemon holds is left to it: the records stay marked,
     and that daemon's next cycle retries them.
     """
+    from bridge.sync import CycleOptions, build_routes, close_routes
+
     failed = False
     for name in names:
         if name not in {r.name for r in settings.routes}:

@@ -18,12 +18,12 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
-from bridge.ledger import ComplaintTrace, Ledger, RouteStatus
 from bridge.privacy import neutralise
-from bridge.sync import BackfillSummary, CycleReport
 
 if TYPE_CHECKING:
     from bridge.demo import DemoResult  # the demo pulls in the simulators: not at run time
+    from bridge.ledger import ComplaintTrace, Ledger, RouteStatus
+    from bridge.sync import BackfillSummary, CycleReport
 
 
 class _SafeConsole(Console):

@@ -16,7 +16,7 @@ identifiers are only ever compared as keyed hashes and are never shown.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.table import Table
@@ -24,7 +24,9 @@ from rich.table import Table
 from bridge.cli.common import open_ledger
 from bridge.cli.options import ConfigOption
 from bridge.cli.render import err, out, shortened, when
-from bridge.ledger.duplicates import LINKED, NOT_DUPLICATE, REVIEW, SPLIT, PairInfo
+
+if TYPE_CHECKING:
+    from bridge.ledger.duplicates import PairInfo
 
 PairId = Annotated[int, typer.Argument(metavar="ID", help="Shown by `bridge review duplicates`.")]
 
@@ -46,6 +48,8 @@ def duplicates(
     all_: Annotated[bool, typer.Option("--all", help="Decided pairs too.")] = False,
 ) -> None:
     """Records that may duplicate a complaint already sent: id, record, candidate, evidence."""
+    from bridge.ledger.duplicates import REVIEW
+
     with open_ledger(config) as ledger:
         pairs = ledger.duplicates.pairs(None if all_ else REVIEW)
     if not pairs:
@@ -76,6 +80,8 @@ def compare(pair_id: PairId, config: ConfigOption = None) -> None:
 
 def link(pair_id: PairId, config: ConfigOption = None) -> None:
     """The record is the same complaint: link it there, create nothing."""
+    from bridge.ledger.duplicates import LINKED
+
     pair = _pair(config, pair_id)
     if pair.evidence.get("same_system"):
         # The link would take the complaint's record of that system away (one per system).
@@ -86,11 +92,15 @@ def link(pair_id: PairId, config: ConfigOption = None) -> None:
 
 def not_duplicate(pair_id: PairId, config: ConfigOption = None) -> None:
     """A different complaint: send it on its own; the pair is never proposed again."""
+    from bridge.ledger.duplicates import NOT_DUPLICATE
+
     _decide(config, pair_id, NOT_DUPLICATE, "sends it on its own")
 
 
 def split(pair_id: PairId, config: ConfigOption = None) -> None:
     """Undo a link: the record leaves the complaint and is sent on its own; nothing is lost."""
+    from bridge.ledger.duplicates import LINKED, SPLIT
+
     pair = _pair(config, pair_id)
     if pair.decision != LINKED:
         err.print(f"Pair {pair_id} is not linked ({pair.decision}): only a link can be split.")

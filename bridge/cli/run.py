@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import structlog
 import typer
@@ -13,17 +13,12 @@ import typer
 from bridge.cli.common import cycle_each, load_settings, open_dry_run_ledger
 from bridge.cli.options import ConfigOption, RouteOption
 from bridge.cli.render import err, print_report
-from bridge.config import BridgeConfig
-from bridge.daemon import (
-    StatusService,
-    open_for_cycles,
-    render_metrics,
-    run_daemon,
-    write_atomically,
-)
 from bridge.errors import BridgeError
-from bridge.ledger import Ledger
-from bridge.sync import CycleOptions, CycleReport, build_routes, close_routes
+
+if TYPE_CHECKING:
+    from bridge.config import BridgeConfig
+    from bridge.ledger import Ledger
+    from bridge.sync import CycleReport
 
 
 def run(
@@ -39,6 +34,9 @@ def run(
     ] = None,
 ) -> None:
     """Run the daemon: every route on its schedule, until SIGTERM or Ctrl-C."""
+    from bridge.daemon import StatusService, open_for_cycles, run_daemon
+    from bridge.sync import build_routes, close_routes
+
     settings = load_settings(config, log_format=None)
     ledger = open_for_cycles(settings)
     routes = build_routes(settings, ledger)
@@ -92,6 +90,8 @@ def retention_purge(settings: BridgeConfig, ledger: Ledger) -> Callable[[], None
 
 def metrics_writer(settings: BridgeConfig, ledger: Ledger) -> Callable[[CycleReport], None]:
     """After every cycle, rewrite ``daemon.metrics_file``; a failure is logged, never fatal."""
+    from bridge.daemon import render_metrics, write_atomically
+
     assert settings.daemon.metrics_file is not None
     path = Path(settings.daemon.metrics_file)
 
@@ -117,6 +117,9 @@ def sync(
     route: RouteOption = None,
 ) -> None:
     """Run one sync cycle of every route (or one route) and report what was done."""
+    from bridge.daemon import open_for_cycles
+    from bridge.sync import CycleOptions, build_routes, close_routes
+
     settings = load_settings(config, log_format="console")
     ledger = open_dry_run_ledger(settings.ledger.url) if dry_run else open_for_cycles(settings)
     routes = build_routes(settings, ledger, only=route)

@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bridge.cli.common import load_settings
 from bridge.cli.options import ConfigOption, JsonOption
 from bridge.cli.render import out, text_table
-from bridge.daemon.snapshot import deadline_rows
-from bridge.ledger import Ledger
-from bridge.sla import BREACH_STAGES, Deadline, agency_zone, deadlines, due_within, sla_calendar
+
+if TYPE_CHECKING:
+    from bridge.sla import Deadline
 
 _SPAN = re.compile(r"^(\d+)([dh])$")
 STAGE_WORDS = {
@@ -37,6 +37,10 @@ def sla(
     as_json: JsonOption = False,
 ) -> None:
     """List open complaints due or overdue, soonest first, in the agency's time zone."""
+    from bridge.daemon.snapshot import deadline_rows
+    from bridge.ledger import Ledger
+    from bridge.sla import BREACH_STAGES, agency_zone, deadlines, due_within, sla_calendar
+
     settings = load_settings(config, log_format="console")
     window = _span(due) if due else timedelta(days=settings.daemon.sla_due_soon_days)
     now = datetime.now(UTC)
@@ -72,6 +76,8 @@ def sla(
 
 
 def _table(found: list[Deadline], now: datetime, zone: str) -> object:
+    from bridge.sla import BREACH_STAGES
+
     rows = []
     for d in found:
         local = d.due_at.strftime("%Y-%m-%d %H:%M")

@@ -2,25 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import dataclasses
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Group
 
 from bridge.cli.as_json import echo, status_document, trace_document
 from bridge.cli.common import load_settings, open_ledger
 from bridge.cli.options import ConfigOption, JsonOption
-from bridge.cli.render import err, health_table, lease_table, out, print_trace, status_table
-from bridge.ledger import Ledger
+from bridge.cli.render import (
+    err,
+    health_table,
+    item_list,
+    lease_table,
+    out,
+    print_trace,
+    status_table,
+    when,
+)
+
+if TYPE_CHECKING:
+    from bridge.ledger.notices import Notice
 
 
 def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Per route: the last cycle, its counts and error, what waits, and which replica runs it."""
+    from bridge.ledger import Ledger
+
     settings = load_settings(config, log_format="console")
     ledger = Ledger.open(settings.ledger.url, create=False)
     try:
         statuses = {route.name: ledger.cycles.status(route.name) for route in settings.routes}
+        ends = {end for r in settings.routes for end in (r.source, r.target)}
+        notices = ledger.notices.listed(sorted(ends))
         if as_json:
-            echo(status_document(ledger.url_for_display, statuses, ledger.leases.listed()))
+            document = status_document(ledger.url_for_display, statuses, ledger.leases.listed())
+            echo(document | {"notices": [dataclasses.asdict(n) for n in notices]})
             return
         table = status_table(ledger.url_for_display, statuses)
         health = health_table(ledger)
@@ -36,6 +54,17 @@ def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     out.print(leases)
     if health is not None:
         out.print(health)
+    if notices:
+        out.print(notice_list(notices))
+
+
+def notice_list(notices: list[Notice]) -> Group:
+    """What connectors said about their set-up in their last cycle, each with its fix."""
+    items = [
+        ((n.system, f"since {when(n.first_seen)}", f"last {when(n.last_seen)}"), n.text)
+        for n in notices
+    ]
+    return item_list("Connector notices (see `bridge doctor`)", items)
 
 
 def trace(

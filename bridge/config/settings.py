@@ -132,10 +132,12 @@ class AgencySettings(_Section):
 
     - ``institution_id``: the agency's id in LAPOR!'s institution master (#7); the
       ``lapor`` connector's ``disposition_id`` and the mapping's ``disposition_id`` /
-      ``institution_from_id`` constants must agree with it (``bridge doctor`` checks).
+      ``institution_from_id`` constants must agree with it (checked when it is built).
     - ``location_id``: its region id in LAPOR! (``location_id`` on create).
     - ``channel``: the LAPOR! channel id its complaints are filed under.
     - ``name``: its name as LAPOR!'s master spells it, e.g. "Pemerintah Kabupaten Badung".
+
+    A mapping file takes any of them as ``{ agency = "KEY" }`` (``bridge.mapping._agency``).
     """
 
     institution_id: str | None = None
@@ -148,16 +150,6 @@ class AgencySettings(_Section):
     def _id_text(cls, value: object) -> object:
         # LAPOR! ids are numbers in its answers and text in ours: 1001 and "1001" agree.
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-    def as_constants(self) -> dict[str, str]:
-        """The identity as the native keys LAPOR!'s create payload and follow-ups use."""
-        pairs = {
-            "disposition_id": self.institution_id,
-            "institution_from_id": self.institution_id,
-            "location_id": self.location_id,
-            "channel": self.channel,
-        }
-        return {key: value for key, value in pairs.items() if value is not None}
 
 
 class DaemonSettings(_Section):

@@ -22,6 +22,7 @@ from bridge.config import BridgeConfig
 from bridge.errors import BridgeError
 from bridge.health import ConnectorHealth
 from bridge.ledger import LeaseInfo, Ledger, RouteStatus
+from bridge.ledger.notices import Notice
 from bridge.privacy import scrub_text
 from bridge.sla import Deadline, agency_zone, deadlines, due_within, sla_calendar, summary
 
@@ -47,6 +48,8 @@ class Snapshot:
     soon: timedelta
     errors: tuple[str, ...] = field(default=())
     """What could not be read (the ledger down): shown instead of hiding the problem."""
+    notices: tuple[Notice, ...] = field(default=())
+    """What the configured connectors said about their set-up (``ledger.notices``)."""
 
     def to_json(self) -> dict[str, Any]:
         """The snapshot as ``/status.json`` serves it (times ISO 8601 with their offset)."""
@@ -77,6 +80,15 @@ class Snapshot:
                 "near": [_deadline_json(d, now) for d in self.near],
             },
             "errors": list(self.errors),
+            "notices": [
+                {
+                    "system": n.system,
+                    "text": n.text,
+                    "first_seen": _iso(n.first_seen),
+                    "last_seen": _iso(n.last_seen),
+                }
+                for n in self.notices
+            ],
         }
 
 
@@ -111,6 +123,7 @@ def take_snapshot(ledger: Ledger, settings: BridgeConfig, now: datetime | None =
         zone=settings.daemon.time_zone,
         soon=soon,
         errors=tuple(errors),
+        notices=tuple(ledger.notices.listed(_systems(settings))),
     )
 
 
@@ -161,6 +174,11 @@ class SnapshotKeeper:
                 self.refresh_now()
             except Exception as exc:  # noqa: BLE001 - the last snapshot stays; the next try may work
                 log.warning("status.snapshot.failed", error=type(exc).__name__)
+
+
+def _systems(settings: BridgeConfig) -> list[str]:
+    """The systems the routes connect: the only ones a cycle notes notices for."""
+    return sorted({end for r in settings.routes for end in (r.source, r.target)})
 
 
 def _iso(at: datetime | None) -> str | None:

@@ -13,6 +13,7 @@ short transaction::
     ledger.history      a complaint's story, decisions             (bridge.ledger.history)
     ledger.cycles       runs, cursors, page commits, status        (bridge.ledger.cycles)
     ledger.health       connector failures and pauses              (bridge.ledger.health)
+    ledger.notices      what connectors say about their set-up     (bridge.ledger.notices)
     ledger.leases       route leases and fencing                   (bridge.ledger.leases)
     ledger.systems      system names, renaming one                 (bridge.ledger.systems)
     ledger.meta         ledger_meta keys                           (bridge.ledger.meta)
@@ -40,6 +41,7 @@ from bridge.ledger.history import History
 from bridge.ledger.leases import Leases
 from bridge.ledger.links import Links
 from bridge.ledger.meta import LedgerIdentity, Meta
+from bridge.ledger.notices import Notices
 from bridge.ledger.polls import Polls
 from bridge.ledger.quarantine import Quarantine
 from bridge.ledger.reviews import Reviews
@@ -67,6 +69,7 @@ class Ledger:
         self.history = History(self.db)
         self.cycles = Cycles(self.db)
         self.health = Health(self.db)
+        self.notices = Notices(self.db)
         self.leases = Leases(self.db)
         self.systems = Systems(self.db)
         self.meta = Meta(self.db)

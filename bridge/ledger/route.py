@@ -74,6 +74,10 @@ class RouteLedger:
     ) -> ConnectorHealth:
         return self.ledger.health.note_failure(connector, error, policy)
 
+    def note_notices(self, system: str, texts: Sequence[str]) -> None:
+        """What ``system``'s connector says now about its set-up (``ledger.notices``)."""
+        self.ledger.notices.note(system, texts)
+
     def start_cycle(self) -> int:
         self.register()
         return self.ledger.cycles.start(self.name)

@@ -26,6 +26,7 @@ from bridge.ledger.tables import (
     PENDING_OP,
     QUARANTINE,
     REVIEW,
+    SYSTEM_NOTICE,
 )
 
 # Every column that holds a system's name.
@@ -41,6 +42,7 @@ SYSTEM_COLUMNS: tuple[ColumnElement[str], ...] = (
     FOLLOWUP_COPY.c.system,
     REVIEW.c.system,
     CONNECTOR_HEALTH.c.connector,
+    SYSTEM_NOTICE.c.system,
 )
 # Where a system that already holds any of these has a memory of its own: no merging.
 _OWN_RECORDS: tuple[ColumnElement[str], ...] = (
@@ -88,6 +90,7 @@ class Systems:
             # a failure count) gives way to the old name's memory.
             session.execute(delete(CURSOR).where(CURSOR.c.system == new))
             session.execute(delete(CONNECTOR_HEALTH).where(CONNECTOR_HEALTH.c.connector == new))
+            session.execute(delete(SYSTEM_NOTICE).where(SYSTEM_NOTICE.c.system == new))
             for column in SYSTEM_COLUMNS:
                 table = column.table
                 statement = update(table).where(column == old).values({column: new})

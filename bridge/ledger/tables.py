@@ -284,6 +284,22 @@ class LedgerMetaRow(SQLModel, table=True):
     value: str = Field(sa_type=Text)
 
 
+class SystemNoticeRow(SQLModel, table=True):
+    """What a connector says a person should know about its set-up (``ledger.notices``).
+
+    Written by the connector, never from a record: no personal data. Migration 0013_notices.
+    """
+
+    __tablename__ = "system_notice"
+    __table_args__ = (UniqueConstraint("system", "text", name="uq_system_notice_text"),)
+
+    id: int | None = _id()
+    system: str = Field(max_length=100)
+    text: str = Field(max_length=500)
+    first_seen: datetime = _at()
+    last_seen: datetime = _at()
+
+
 def _table(name: str) -> Table:
     return SQLModel.metadata.tables[name]
 
@@ -301,6 +317,7 @@ REVIEW = _table("review")
 ROUTE_LEASE = _table("route_lease")
 CONNECTOR_HEALTH = _table("connector_health")
 LEDGER_META = _table("ledger_meta")
+SYSTEM_NOTICE = _table("system_notice")
 DUP_ENTRY = _table("dup_entry")
 DUP_KEY = _table("dup_key")
 DUP_PAIR = _table("dup_pair")

@@ -34,6 +34,7 @@ The format::
 
     [constants]                        # native values every to_native payload carries
     is_new_user_slider = true
+    instansi = { agency = "name" }     # bridge.toml's [agency] name (also in [defaults])
 
     [values.status]                    # native code = canonical value; the reverse direction
     "0" = "new"                        # (canonical → code) takes the first code listed
@@ -115,8 +116,18 @@ outside the years 1990 to 2100 are rejected as typos.
 
 from __future__ import annotations
 
+from bridge.mapping._agency import AGENCY_KEYS, CHECK_ONLY, AgencyValues
 from bridge.mapping._compile import FieldPaths
 from bridge.mapping._identity import followup_fingerprint
 from bridge.mapping._mapping import Mapping, check_mappings, load_mapping
 
-__all__ = ["FieldPaths", "Mapping", "check_mappings", "followup_fingerprint", "load_mapping"]
+__all__ = [
+    "AGENCY_KEYS",
+    "CHECK_ONLY",
+    "AgencyValues",
+    "FieldPaths",
+    "Mapping",
+    "check_mappings",
+    "followup_fingerprint",
+    "load_mapping",
+]

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel
 
+from bridge.mapping._agency import UNRESOLVED, AgencyValues
 from bridge.mapping._context import Context, quoted
 from bridge.mapping._fields import canonical_default, compile_field, compile_status
 from bridge.mapping._paths import NativePath, overlapping
@@ -67,8 +68,10 @@ def _model_required(model: type[BaseModel]) -> frozenset[str]:
 class Compiler(Context):
     """Compiles one parsed mapping file; ``problems`` lists everything wrong with it."""
 
-    def __init__(self, source: str, doc: dict[str, Any]) -> None:
-        super().__init__(source)
+    def __init__(
+        self, source: str, doc: dict[str, Any], agency: AgencyValues | None = None
+    ) -> None:
+        super().__init__(source, agency)
         self.doc = doc
         self.status: StatusRule | None = None
 
@@ -223,6 +226,9 @@ class Compiler(Context):
         defaults: dict[str, Any] = {}
         for name, value in _flatten(table).items():
             if not self._known(f"[{prefix}defaults]", name, registry):
+                continue
+            value = self.agency_value(f"[{prefix}defaults]", name, value)
+            if value is UNRESOLVED:
                 continue
             try:
                 defaults[name] = canonical_default(self, registry[name], value)

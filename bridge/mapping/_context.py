@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bridge.mapping._agency import AgencyValues, resolved
 from bridge.mapping._paths import NativePath, path_problem
 from bridge.mapping._schema import Kind
 from bridge.mapping._values import is_int_text
@@ -24,8 +25,9 @@ def quoted(key: str) -> str:
 class Context:
     """Collects every problem of one file, each naming the file, the key and the fix."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, agency: AgencyValues | None = None) -> None:
         self.source = source
+        self.agency = agency
         self.problems: list[str] = []
         self.zone = ZoneInfo("UTC")
         self.formats: tuple[str, ...] = ()
@@ -40,6 +42,13 @@ class Context:
         for key in table:
             if key not in allowed:
                 self.problem(where, f"key {key!r} is unknown; use one of: {', '.join(allowed)}")
+
+    def agency_value(self, where: str, key: str, value: Any) -> Any:
+        """``value``, or the ``[agency]`` value it refers to (``UNRESOLVED``, reported)."""
+        found, problem = resolved(value, self.agency)
+        if problem is not None:
+            self.problem(where, f"{quoted(key)} {problem}")
+        return found
 
     def table(self, parent: dict[str, Any], key: str, where: str) -> dict[str, Any]:
         """``parent[key]`` as a table ({} when absent), reporting a value of another type."""

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ValidationError
 
 from bridge.errors import MappingError, RecordInvalid
+from bridge.mapping._agency import CHECK_ONLY, AgencyValues
 from bridge.mapping._compile import Compiled, Compiler, FieldPaths
 from bridge.mapping._identity import NaturalKey
 from bridge.mapping._spec import RecordSpec, nest
@@ -176,16 +177,6 @@ class Mapping:
             return None
         return self._status.status(raw_code, raw_label)
 
-    def constant_values(self) -> dict[str, Any]:
-        """Every constant the mapping writes, by native path (``followups.`` for follow-ups).
-
-        ``bridge doctor`` compares the agency identity written here with ``[agency]``.
-        """
-        found = {path.text: value for path, value in self._complaint.constants}
-        if self._followups is not None:
-            found.update({f"followups.{p.text}": v for p, v in self._followups.constants})
-        return found
-
     def unmapped_codes(self, record: dict[str, Any]) -> list[tuple[str, str]]:
         """(value table, code) of each code in ``record`` its value tables do not map.
 
@@ -283,8 +274,12 @@ def _build(model: type[_Model], values: dict[str, Any]) -> _Model:
         raise RecordInvalid(first["msg"], field=field or None) from None
 
 
-def load_mapping(path: str | Path) -> Mapping:
-    """Read and validate a mapping file; ``MappingError`` lists every problem at once."""
+def load_mapping(path: str | Path, agency: AgencyValues | None = None) -> Mapping:
+    """Read and validate a mapping file; ``MappingError`` lists every problem at once.
+
+    ``agency``: the configuration's ``[agency]`` values, which ``{ agency = "KEY" }``
+    references take; without it a reference is a problem (see ``bridge.mapping._agency``).
+    """
     path = Path(path)
     source = str(path)
     try:
@@ -301,19 +296,25 @@ def load_mapping(path: str | Path) -> Mapping:
         raise MappingError(
             [f"{source}: is not valid TOML ({exc}); fix the syntax there"], source=source
         ) from None
-    compiler = Compiler(source, doc)
+    compiler = Compiler(source, doc, agency)
     compiled = compiler.compile()
     if compiled is None:
         raise MappingError(compiler.problems, source=source)
     return Mapping(path, compiled)
 
 
-def check_mappings(paths: Iterable[Path]) -> dict[Path, list[str]]:
-    """Every file's problems ([] when it is fine); never raises for a bad file."""
+def check_mappings(
+    paths: Iterable[Path], agency: AgencyValues = CHECK_ONLY
+) -> dict[Path, list[str]]:
+    """Every file's problems ([] when it is fine); never raises for a bad file.
+
+    Without the configuration's ``agency``, references to ``[agency]`` are checked by
+    their keys only.
+    """
     results: dict[Path, list[str]] = {}
     for path in paths:
         try:
-            load_mapping(path)
+            load_mapping(path, agency)
         except MappingError as exc:
             results[path] = exc.problems
         else:

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from bridge.errors import RecordInvalid
+from bridge.mapping._agency import UNRESOLVED
 from bridge.mapping._context import Context
 from bridge.mapping._paths import NativePath, overlapping
 from bridge.mapping._schema import COMPLAINT_FIELDS, Kind
@@ -189,7 +190,9 @@ def native_constants(ctx: Context, where: str, table: dict[str, Any]) -> Constan
                 where, f"{key} is a TOML date/time; write it as a string in the native format"
             )
         elif (path := ctx.path(where, "key", key, write=True)) is not None:
-            constants.append((path, value))
+            value = ctx.agency_value(where, key, value)
+            if value is not UNRESOLVED:
+                constants.append((path, value))
     return tuple(constants)
 
 

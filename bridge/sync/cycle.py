@@ -28,6 +28,7 @@ from bridge.sync.plan import Create, Link, plan
 from bridge.sync.quarantine import native_id, retries
 from bridge.sync.report import CycleReport, line_for
 from bridge.sync.route import CycleOptions, Route
+from bridge.sync.skew_watch import NewestSeen
 from bridge.sync.updates import changed, read_only_note, repoll, reschedule, sync_linked
 
 log = structlog.get_logger("bridge.engine")
@@ -56,8 +57,9 @@ def run_cycle(
     run_id = None if dry_run else route.memory.start_cycle()
     bound.info("route.cycle.started")
     failure: BaseException | None = None  # a failure that got nothing done: held against a system
+    newest = NewestSeen(route)
     try:
-        _run_pages(route, report, options)
+        _run_pages(route, report, options, newest)
     except KeyboardInterrupt:
         # Ctrl-C (a backfill at the keyboard): what the page in flight delivered is
         # committed already; close the cycle row, or `bridge status` shows it running.
@@ -78,10 +80,13 @@ def run_cycle(
         _note_failure(route, failure)
     elif any(h.failures for h in health):  # empty in a dry run
         route.memory.note_connector_success(_heard_from(route, report))
+    if clock_note := newest.notice():
+        report.notes.append(clock_note)
     if run_id is not None:
         route.memory.finish_cycle(
             run_id, ok=report.ok, counts=dict(report.counts), error=report.error
         )
+        _note_notices(route, [clock_note] if clock_note else [])
     bound.info("route.cycle.finished", ok=report.ok, **dict(report.counts))
     return report
 
@@ -115,6 +120,16 @@ def _heard_from(route: Route, report: CycleReport) -> list[str]:
     return [route.source.name]
 
 
+def _note_notices(route: Route, source_notes: list[str]) -> None:
+    """Keep what the route's connectors say about their set-up now (and what the cycle saw
+    of its source's clock), for ``bridge status``."""
+    try:
+        route.memory.note_notices(route.source.name, route.source.notices() + source_notes)
+        route.memory.note_notices(route.target.name, route.target.notices())
+    except BridgeError as exc:  # the cycle is recorded; the next one says it again
+        log.warning("route.notices.unsaved", route=route.name, error=type(exc).__name__)
+
+
 def _note_failure(route: Route, error: BaseException) -> None:
     """Count the failure against the connector that raised it; it may be paused now."""
     connector = failing_connector(error, (route.source, route.target))
@@ -131,7 +146,9 @@ def _note_failure(route: Route, error: BaseException) -> None:
         )
 
 
-def _run_pages(route: Route, report: CycleReport, options: CycleOptions) -> None:
+def _run_pages(
+    route: Route, report: CycleReport, options: CycleOptions, newest: NewestSeen
+) -> None:
     options = adoption.prepare(route, options)
     since = options.since if options.since is not None else _pull_since(route, options)
     quarantined_ids = route.memory.quarantined_ids()
@@ -145,6 +162,7 @@ def _run_pages(route: Route, report: CycleReport, options: CycleOptions) -> None
     listed = 0
     for page in route.source.pull(since):
         listed += len(page)
+        newest.page(page)
         # A rebuild leaves the unlinked records unknown: the cursor must not pass them.
         moves = options.since is None and not options.link_only
         if retried:  # fetched and handled just now; once per cycle is enough

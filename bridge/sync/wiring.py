@@ -130,4 +130,4 @@ def _mapping_for(config: BridgeConfig, name: str) -> Mapping:
         raise ConfigError(
             [f"connectors.{name}.mapping is missing: name the mapping file for this system"]
         )
-    return load_mapping(path)
+    return load_mapping(path, config.agency.model_dump())

@@ -37,6 +37,7 @@ def render_status_page(snapshot: Snapshot, lang: str = "en") -> str:
         *(f'<p class="bad">{escape(words["problems"])}: {escape(e)}</p>' for e in snapshot.errors),
         _routes(snapshot, words, zone),
         _systems(snapshot, words, zone),
+        _notices(snapshot, words, zone),
         _set_aside(snapshot, words),
         _deadlines(snapshot, words, zone),
         "</body></html>",
@@ -80,6 +81,18 @@ def _systems(snap: Snapshot, words: dict[str, str], zone: ZoneInfo) -> str:
         if s.paused_until is not None
     )
     return out + f"<ul>{items}</ul>"
+
+
+def _notices(snap: Snapshot, words: dict[str, str], zone: ZoneInfo) -> str:
+    """What connectors said about their set-up; nothing at all when they said nothing."""
+    if not snap.notices:
+        return ""
+    items = "".join(
+        f"<li><b>{escape(n.system)}</b> ({escape(words['since'])} "
+        f"{_when(n.first_seen, zone)}): {escape(n.text)}</li>"
+        for n in snap.notices
+    )
+    return f"<h2>{escape(words['notices'])}</h2><ul>{items}</ul>"
 
 
 def _set_aside(snap: Snapshot, words: dict[str, str]) -> str:

@@ -18,6 +18,8 @@ WORDS: dict[str, dict[str, str]] = {
         "systems": "Systems paused",
         "no_paused": "No system is paused.",
         "paused_until": "paused until",
+        "notices": "Set-up notices (run `bridge doctor`)",
+        "since": "since",
         "set_aside": "Records set aside",
         "set_aside_none": "No record is set aside.",
         "set_aside_do": "Fix the field named, then run `bridge quarantine retry` (list them with "
@@ -59,6 +61,8 @@ WORDS: dict[str, dict[str, str]] = {
         "systems": "Sistem yang dijeda",
         "no_paused": "Tidak ada sistem yang dijeda.",
         "paused_until": "dijeda sampai",
+        "notices": "Catatan pengaturan (jalankan `bridge doctor`)",
+        "since": "sejak",
         "set_aside": "Data yang disisihkan",
         "set_aside_none": "Tidak ada data yang disisihkan.",
         "set_aside_do": "Perbaiki kolom yang disebut, lalu jalankan `bridge quarantine retry` "

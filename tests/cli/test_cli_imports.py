@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import bridge.cli
@@ -40,3 +42,15 @@ def test_the_shared_modules_import_no_command_module() -> None:
     for name in sorted(SHARED):
         found = _cli_imports(PACKAGE / f"{name.rsplit('.', 1)[1]}.py")
         assert found <= allowed.get(name, set()), name
+
+
+def test_building_the_app_imports_no_ledger_engine_or_database_library() -> None:
+    """`bridge --version` and `--help` load only the CLI: the commands import the ledger, the
+    engine, the configuration loader and SQLAlchemy when they run (about 1 s of start-up)."""
+    heavy = ["sqlalchemy", "alembic", "bridge.ledger", "bridge.sync", "bridge.daemon"]
+    heavy += ["bridge.config", "bridge.mapping", "httpx"]
+    code = "import sys, bridge.cli.app; print(' '.join(sorted(sys.modules)))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert [m for m in loaded if any(m == h or m.startswith(f"{h}.") for h in heavy)] == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -66,3 +67,25 @@ def test_a_connector_naming_another_agency_stops_doctor_naming_both_places(sims:
     text = " ".join((result.stdout + result.stderr).split())
     assert "connectors.lapor.disposition_id is '1001' but [agency] institution_id is '9999'" in text
     assert "remove disposition_id from [connectors.lapor]" in text
+
+
+def test_doctor_names_each_mapping_constant_that_names_another_agency(sims: Sims) -> None:
+    """A literal disposition_id of another agency and a reference to the wrong [agency] key:
+    each its own finding, in the words the connector refuses them with at start."""
+    add_agency(sims, "1001")
+    shipped = sims.config_path.read_text(encoding="utf-8").split('mapping = "', 2)[1]
+    shipped = shipped.split('"', 1)[0]
+    assert shipped.endswith("lapor.toml")
+    text = Path(shipped).read_text(encoding="utf-8")
+    text = text.replace("is_priority = 0\n", "is_priority = 0\ndisposition_id = 2002\n", 1)
+    text += '\n[followups.constants]\ninstitution_from_id = { agency = "location_id" }\n'
+    mapping = sims.config_path.parent / "lapor-old.toml"
+    mapping.write_text(text, encoding="utf-8")
+    config = sims.config_path.read_text(encoding="utf-8").replace(shipped, str(mapping), 1)
+    sims.config_path.write_text(config, encoding="utf-8")
+    result = bridge("doctor", "--config", str(sims.config_path))
+    assert result.returncode == 1, result.stdout + result.stderr
+    text = " ".join(result.stdout.split())
+    assert "[constants] disposition_id is 2002 but [agency] institution_id is '1001'" in text
+    assert "institution_from_id takes [agency] location_id: it must be" in text
+    assert '{ agency = "institution_id" }' in text

@@ -155,3 +155,23 @@ def test_unknown_paths_and_writes_are_refused(served: Served) -> None:
     posted = httpx.post(served.url + "/status", content=b"x")
     assert missing.status_code == 404 and "/status" in missing.text
     assert posted.status_code == 405
+
+
+def test_status_shows_what_connectors_noticed_in_both_languages(
+    tmp_path: Path, ledger: Ledger
+) -> None:
+    """A connector's notice on a route's system is in /status.json and on the page; one of a
+    system no route names any more is not."""
+    said = "sidumas: its newest row is 7 h 0 min in the future; set [mapping] timezone"
+    ledger.notices.note("sidumas", [said])
+    ledger.notices.note("old-door", ["old-door: something"])
+    for served in serve(settings_for(tmp_path), ledger):
+        data = served.get("/status.json").json()
+        english = served.get("/status").text
+        bahasa = served.get("/status?lang=id").text
+    [notice] = data["notices"]
+    assert (notice["system"], notice["text"]) == ("sidumas", said)
+    assert notice["first_seen"].endswith("+00:00")
+    assert "Set-up notices" in english and said in english
+    assert "Catatan pengaturan" in bahasa and said in bahasa
+    assert "old-door" not in english

@@ -87,7 +87,7 @@ def test_a_v0001_ledger_is_upgraded_keeping_its_data(ledger_url: str, engine: En
     with engine.connect() as conn:
         assert (
             conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-            == "0012_dup_speed"
+            == "0013_notices"
         )
 
 

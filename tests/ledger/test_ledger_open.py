@@ -29,7 +29,7 @@ def test_open_runs_migrations_to_head(ledger: Ledger, ledger_url: str) -> None:
         assert set(inspect(conn).get_table_names()) >= TABLES
         assert (
             conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-            == "0012_dup_speed"
+            == "0013_notices"
         )
     engine.dispose()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.mapping import check_mappings
+from bridge.mapping import AGENCY_KEYS, check_mappings
 from bridge.mapping._compile import FOLLOWUP_KEYS, HEAD_KEYS, TOP_KEYS
 from bridge.mapping._fields import FIELD_KEYS, ON_UNKNOWN, WRITE_AS
 from bridge.mapping._schema import ATTACHMENT_ITEMS, COMPLAINT_FIELDS, FOLLOWUP_FIELDS, NATIVE_TYPES
@@ -27,6 +27,7 @@ KEY_LISTS = {
     "FOLLOWUP_FIELDS": tuple(FOLLOWUP_FIELDS),
     "OWNS_KEYS": OWNS_KEYS,
     "STATUS_WRITE_KEYS": STATUS_WRITE_KEYS,
+    "AGENCY_KEYS": AGENCY_KEYS,
 }
 
 
