@@ -16,12 +16,11 @@ from typing import Any
 from sqlalchemy import Row, Update, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from bridge.ledger import polls
+from bridge.ledger import polls, sending_log
 from bridge.ledger.base import Database
 from bridge.ledger.events import add_events, event_row
 from bridge.ledger.failures import LedgerConflict
 from bridge.ledger.links import link_row, links_by_remote_id, normal_ticket
-from bridge.ledger.sending_log import SendingLog, ledger_key
 from bridge.ledger.sql import chunks, complaint_ids, require_ids, storable, upsert
 from bridge.ledger.statuses import set_statuses
 from bridge.ledger.tables import COMPLAINT, LINK, PENDING_OP
@@ -45,7 +44,7 @@ class Creates:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self.log = SendingLog(ledger_key(db.engine.url))
+        self.log = sending_log.for_ledger(db.engine.url)
 
     def record_intents(
         self,

@@ -19,6 +19,7 @@ waits as it always did. A ``start`` that cannot be written stops the create
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -38,7 +39,7 @@ NOTED, START = "noted", "start"
 
 
 class SendingLog:
-    """One file per route of one ledger, in a private folder of the machine's temp dir."""
+    """One file per route of one ledger, in an owner-only folder (``for_ledger``)."""
 
     def __init__(self, ledger_key: str, folder: Path | None = None) -> None:
         self._key = ledger_key
@@ -46,6 +47,7 @@ class SendingLog:
         self._folder = folder or Path(tempfile.gettempdir()) / f"lapor-bridge-{uid}"
         self._open: dict[Path, int] = {}  # kept open: a create costs one write
         self._broken = False
+        self._logged: dict[str, set[str]] = {}  # route → refs in notes written here
 
     def path(self, route: str) -> Path:
         digest = hashlib.sha256(f"{self._key}\0{route}".encode()).hexdigest()[:24]
@@ -65,15 +67,26 @@ class SendingLog:
         except OSError as exc:
             self._broken = True  # every later note goes the safe way: sent_at alone
             log.warning("ledger.sending_log.unwritable", error=type(exc).__name__, hint=str(exc))
+            return
+        logged = self._logged.setdefault(route, set())
+        if fresh:
+            logged.clear()
+        logged.update(refs)
 
     def starting(self, route: str, ref: str) -> None:
-        """Right before the create of ``ref`` leaves; it must not leave unlogged."""
+        """Right before the create of ``ref`` leaves: one this log noted must not leave unlogged.
+
+        A create the log never noted (a resend, or a note that could not be written) is
+        waited for by a successor anyway; its line is only written if it can be.
+        """
         try:
             self._write(route, f"{START} {ref}\n", truncate=False)
         except OSError as exc:
+            if ref not in self._logged.get(route, ()):
+                return
             raise LedgerUnavailable(
                 f"cannot note that a create starts in {self.path(route)} ({exc.strerror}); "
-                "free space in the temp dir or make it writable, then run again"
+                f"free space there or make {self._folder} writable, then run again"
             ) from None
 
     def never_started(self, route: str, ref: str, sent_at: datetime) -> bool:
@@ -97,6 +110,9 @@ class SendingLog:
             if _same_file(path, fd):  # another replica may hold the route, and the file, now
                 path.unlink(missing_ok=True)
             os.close(fd)
+        if self._open:
+            with contextlib.suppress(OSError):
+                self._folder.rmdir()  # only when empty: another's files stay
         self._open.clear()
 
     def _write(self, route: str, line: str, *, truncate: bool) -> None:
@@ -136,11 +152,19 @@ def _stamp(at: datetime) -> str:
     return f"{at.timestamp():.6f}"
 
 
-def ledger_key(url: URL) -> str:
-    """What names one ledger on this machine: its file, or its server and database."""
+def for_ledger(url: URL) -> SendingLog:
+    """The log of the ledger at ``url``: beside an SQLite file, else in the temp dir.
+
+    Beside the file, every bridge sharing the ledger shares the log, even under systemd's
+    ``PrivateTmp`` (each unit its own /tmp). A PostgreSQL ledger's replicas on one machine
+    share the temp dir unless ``PrivateTmp`` parts them; then a successor finds no log
+    and waits for the noted creates as it always did.
+    """
     database = url.database or ""
     if url.get_backend_name() != "sqlite":
-        return url.render_as_string(hide_password=True)
+        return SendingLog(url.render_as_string(hide_password=True))
     if database and database != ":memory:" and not database.startswith("file:"):
-        return "sqlite:" + str(Path(database).resolve())
-    return f"sqlite-memory:{os.getpid()}:{uuid.uuid4()}"  # no other process can reach it
+        path = Path(database).resolve()
+        return SendingLog(f"sqlite:{path}", path.parent / f"{path.name}.sending")
+    # No other process can reach an in-memory database.
+    return SendingLog(f"sqlite-memory:{os.getpid()}:{uuid.uuid4()}")
