@@ -92,6 +92,7 @@ class Ledger:
             return meta.identity(session)
 
     def close(self) -> None:
+        self.creates.log.close()
         self.db.close()
 
     def __enter__(self) -> Self:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Row, Update, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from bridge.ledger import polls
+from bridge.ledger import polls, sending_log
 from bridge.ledger.base import Database
 from bridge.ledger.events import add_events, event_row
 from bridge.ledger.failures import LedgerConflict
@@ -44,14 +44,22 @@ class Creates:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.log = sending_log.for_ledger(db.engine.url)
 
     def record_intents(
-        self, route: str, intents: Sequence[CreateIntent], *, sending: Sequence[str] = ()
+        self,
+        route: str,
+        intents: Sequence[CreateIntent],
+        *,
+        sending: Sequence[str] = (),
+        fresh_log: bool = False,
     ) -> None:
         """Commit the intent to create, before the remote call (never two LAPOR! complaints).
 
-        ``sending``: refs of these creates about to start, noted as ``sending_many`` would,
-        in the same transaction (one commit fewer per page).
+        ``sending``: refs of these creates that may start in this page, noted as
+        ``sending_many`` would, in the same transaction (one commit, not one per create),
+        and in the sending log (``bridge.ledger.sending_log``), which ``starting`` then
+        tells which of them started. ``fresh_log`` starts the route's log over.
         """
         with self._db.route_write(route, renew=bool(sending)) as session:
             now = self._db.clock()
@@ -59,6 +67,16 @@ class Creates:
             targets = {i.ref: i.target_system for i in intents}
             for target in set(targets.values()):
                 _stamp_sent(session, [r for r in sending if targets.get(r) == target], target, now)
+        self.log.noted(route, sending, now, fresh=fresh_log)
+
+    def starting(self, route: str, ref: str) -> None:
+        """Right before the remote create of ``ref`` leaves (after its ``sent_at`` note)."""
+        self.log.starting(route, ref)
+
+    def never_started(self, route: str, pending: PendingInfo) -> bool:
+        """True when the create of ``pending``, noted as sending, provably never left."""
+        sent_at = pending.sent_at
+        return sent_at is not None and self.log.never_started(route, pending.ref, sent_at)
 
     def pending(
         self, route: str, target_system: str, refs: Sequence[str] | None = None

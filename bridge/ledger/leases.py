@@ -39,14 +39,16 @@ its TTL has passed, so a long cycle keeps its route page after page.
 **Remote creates.** A remote create is not a ledger write, so fencing alone cannot
 stop a replica whose lease ran out from sending one. What is guaranteed:
 
-1. Right before each remote create, ``ledger.creates.sending_many`` (called by
-   ``bridge.sync.sending``) checks the lease, renews it for a *whole* TTL (a
-   plain fence check renews only once a third of the TTL has passed) and stamps
-   the create's ``sent_at``, in one transaction: a create that starts on a live
-   lease keeps the route for at least one TTL, whatever was left of it before.
-   One such check covers the creates of a page that start within
-   ``bridge.sync.sending.NOTE_FRESH`` (1 s) of it, so the window below grows by
-   at most that.
+1. Before a remote create the lease is checked and renewed for a *whole* TTL (a
+   plain fence check renews only once a third of the TTL has passed), and the
+   create's ``sent_at`` is stamped: a create that starts on a live lease keeps the
+   route for at least one TTL, whatever was left of it before. A page's first
+   attempts are stamped with their intents, in that commit; a resend or an
+   adoption alone right before it starts (``ledger.creates.sending_many``). One
+   check covers the creates that start within ``bridge.sync.sending.NOTE_FRESH``
+   (1 s) of it by the ledger's clock, so the window below grows by at most that;
+   and each create is written to the sending log as started right before it
+   leaves (``bridge.ledger.sending_log``).
 2. So another replica takes the route over only after A has been out of touch
    with the ledger for a whole TTL after its last check. It then resumes A's
    started creates: the engine plans a ``Resume`` for every pending create of the
@@ -58,8 +60,8 @@ stop a replica whose lease ran out from sending one. What is guaranteed:
    that was sent (``sent_at``) is not sent again before A's lease would have
    expired (``Leases.resend_wait``): the cycle stops with a ``RetryableError`` and the
    next one looks again. The same TTL after A's last check thus holds for every
-   takeover; a create A never sent (no ``sent_at``) cannot be on its way, and
-   goes at once.
+   takeover; a create A never sent (no ``sent_at``, or stamped with its page and
+   never started by the sending log) cannot be on its way, and goes at once.
 3. A cannot commit anything after losing the route: its result and cursor writes
    fail with ``LeaseLost``, and the create that was in flight is reported as
    ``complaint.create.outlived_lease`` with its reference and remote id.

@@ -78,6 +78,10 @@ class RouteLedger:
         """What ``system``'s connector says now about its set-up (``ledger.notices``)."""
         self.ledger.notices.note(system, texts)
 
+    def now(self) -> datetime:
+        """The ledger's clock: the one leases are measured by."""
+        return self.ledger.db.clock()
+
     def start_cycle(self) -> int:
         self.register()
         return self.ledger.cycles.start(self.name)
@@ -131,8 +135,16 @@ class RouteLedger:
     def record_intents(
         self, intents: Sequence[CreateIntent], *, sending: Sequence[str] = ()
     ) -> None:
+        # The sending log starts over unless it may still tell what a gone holder sent.
+        fresh = self.resend_wait() is None
         with self._fenced():
-            self.ledger.creates.record_intents(self.name, intents, sending=sending)
+            self.ledger.creates.record_intents(self.name, intents, sending=sending, fresh_log=fresh)
+
+    def starting_create(self, ref: str) -> None:
+        self.ledger.creates.starting(self.name, ref)
+
+    def never_started(self, pending: PendingInfo) -> bool:
+        return self.ledger.creates.never_started(self.name, pending)
 
     def sending_create(self, ref: str) -> None:
         self.sending_creates([ref])

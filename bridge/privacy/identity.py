@@ -34,12 +34,32 @@ def scrub_identity(text: str, names: Iterable[str | None] = (), *, marker: str =
     """``text`` with the reporter's ``names`` and any NIK, phone or e-mail as ``marker``."""
     if not text:
         return text
-    text = EMAIL_SHAPE.sub(marker, text)
+    if "@" in text:  # every e-mail has one
+        text = EMAIL_SHAPE.sub(marker, text)
     text = NIK_SHAPE.sub(marker, text)
     text = PHONE_SHAPE.sub(marker, text)
-    text = INTRODUCED_NAME.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + marker, text)
+    if _may_hold(text, ("nama",)):  # every introduction says "nama" ("bernama" too)
+        text = INTRODUCED_NAME.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + marker, text)
+    names = tuple(names)
+    words = [w for name in names for w in _words(name)]
+    if not _may_hold(text, words):
+        return text  # a name (whole or a part) matches only where one of its words is
     pattern = _name_pattern(names)
     return pattern.sub(marker, text) if pattern is not None else text
+
+
+def _may_hold(text: str, words: Iterable[str]) -> bool:
+    """False only when none of ``words`` can match in ``text``, in any case.
+
+    Decided by lower-casing only when both are ASCII: Unicode case-insensitive matching
+    has exceptions (the Kelvin sign matches "k", the long s "s"). Saves the regex passes
+    (and the compiling of a name's pattern) that most texts would run for nothing.
+    """
+    words = list(words)
+    if not text.isascii() or not all(w.isascii() for w in words):
+        return True
+    lowered = text.lower()
+    return any(w.lower() in lowered for w in words)
 
 
 def scrub_file_name(name: str, names: Iterable[str | None] = ()) -> str:
@@ -61,11 +81,15 @@ def mask_names(text: str, names: Iterable[str | None], replace: Callable[[str], 
     return pattern.sub(lambda match: replace(match.group()), text) if pattern else text
 
 
+def _words(name: str | None) -> list[str]:
+    return re.findall(r"[^\W\d_]+", name or "")
+
+
 def _name_pattern(names: Iterable[str | None]) -> re.Pattern[str] | None:
     parts: set[str] = set()
     wholes: list[str] = []
     for name in names:
-        words = re.findall(r"[^\W\d_]+", name or "")
+        words = _words(name)
         if not words:
             continue
         wholes.append(r"[\s._-]*".join(re.escape(word) for word in words))

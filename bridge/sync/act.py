@@ -91,7 +91,7 @@ def act(
                 report.add(line_for(action))
     noted = ahead(route, sends)
     if sends:
-        # The intents, and the first creates noted as sending: one commit.
+        # The intents, and the page's first attempts noted as sending: one commit.
         route.memory.record_intents([intent(route, a) for a in sends], sending=noted.refs)
         index_sends(route, [a for a in sends if isinstance(a, Create)])
     # A record still owed (a create not confirmed, a look-up not yet due) holds the cursor.

@@ -127,12 +127,13 @@ def wait_for_predecessor(route: Route, ref: str) -> None:
     if until is None:
         return
     pending = route.memory.pending_creates([ref]).get(ref)
-    if pending is not None and pending.sent_at is not None:  # never sent: nothing on its way
-        raise RetryableError(
-            f"route {route.name} was taken over from a bridge that died on this machine, and "
-            f"its create of {ref} may still be on its way to {route.target.name}: it is looked "
-            f"up again, and only then sent, from {until.isoformat(timespec='seconds')}"
-        )
+    if pending is None or pending.sent_at is None or route.memory.never_started(pending):
+        return  # never sent: nothing on its way
+    raise RetryableError(
+        f"route {route.name} was taken over from a bridge that died on this machine, and "
+        f"its create of {ref} may still be on its way to {route.target.name}: it is looked "
+        f"up again, and only then sent, from {until.isoformat(timespec='seconds')}"
+    )
 
 
 def _check_lease_after_create(route: Route, ref: str, target_id: str) -> None:

@@ -13,9 +13,9 @@ delivered is kept, so the page's commit records every create that was made.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import InitVar, dataclass
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -37,10 +37,10 @@ from bridge.sync.route import CycleOptions, Route
 log = structlog.get_logger("bridge.engine")
 
 
-NOTE_FRESH = 1.0
-"""Seconds a sending note stays good for the creates it named. The window of
-bridge.ledger.leases (a create reaching the target a whole TTL after the last check)
-grows by at most this."""
+NOTE_FRESH = timedelta(seconds=1)
+"""How long, by the ledger's clock, a lease check stays good for the creates that start
+after it. The window of bridge.ledger.leases (a create reaching the target a whole TTL
+after the last check) grows by at most this."""
 
 
 @dataclass(frozen=True)
@@ -56,23 +56,26 @@ class Noted:
     """Creates noted as sending with their intents, and when (before that commit)."""
 
     refs: Sequence[str] = ()
-    at: float = -NOTE_FRESH
+    at: datetime | None = None
+    """The ledger's time before that commit (which renewed the lease); None: not checked."""
 
 
 def ahead(route: Route, sends: Sequence[Sends]) -> Noted:
-    """The creates a page's intents may note as sending: those that start at once.
+    """The creates a page's intents note as sending: every first attempt of the page.
 
-    The first ``max_concurrency`` calls of the page start together; among them, the
-    creates that need no search and no wait for a predecessor.
+    Noting them all in the intents' commit saves a commit per create; the sending log
+    (``bridge.ledger.sending_log``) then tells a successor which of them never started,
+    and it sends those at once. A resend or an adoption is noted alone when it starts,
+    as before: an earlier attempt of it may still be on its way.
     """
-    calls = [a for a in sends if isinstance(a, Create)][: route.target.max_concurrency]
-    at = time.monotonic()
-    return Noted([a.ref for a in calls if _starts_at_once(a)], at)
+    return Noted(
+        [a.ref for a in sends if isinstance(a, Create) and _first_attempt(a)], route.memory.now()
+    )
 
 
-def _starts_at_once(action: Create) -> bool:
-    """True for a create sent with no search before it and no wait for a predecessor."""
-    return not (action.search_first or action.resend or action.adopt)
+def _first_attempt(action: Create) -> bool:
+    """True for a create never tried before and offered no copy to adopt."""
+    return not (action.resend or action.adopt)
 
 
 def send_all(
@@ -111,15 +114,11 @@ class _Sender:
     def __post_init__(self, sends: Sequence[Sends], noted: Noted) -> None:
         limit = self.route.target.max_concurrency
         self.flight: InFlight[Step, Any] = InFlight(limit, "bridge-create")
-        # Creates that may be noted as sending with another that starts: those that start
-        # next without a search or an adoption (a resend waits for its predecessor first).
-        self.upcoming = {a.ref: a for a in sends if isinstance(a, Create) and _starts_at_once(a)}
-        self._noted, self._noted_at = set(noted.refs), noted.at
+        self._noted, self._checked_at = set(noted.refs), noted.at
 
     def begin(self, action: Sends) -> None:
         """Link it, or start its search or its create (both remote: on a worker)."""
         if isinstance(action, Link):
-            self.upcoming.pop(action.ref, None)
             self.tally.add(_linked(self.route, action, self.report))
         elif action.search_first:
             search = partial(look_up, self.route, action.ref, action.observation.source_id)
@@ -139,7 +138,6 @@ class _Sender:
 
     def _create(self, action: Create, found: list[Found]) -> None:
         settled = _settled(action, found, self.options.adopt)
-        self.upcoming.pop(action.ref, None)
         if isinstance(settled, Link):
             self.tally.add(_linked(self.route, settled, self.report))
             return
@@ -152,20 +150,23 @@ class _Sender:
         self.flight.start(Step(settled, False), partial(_create, self.route, settled))
 
     def _note_sending(self, ref: str) -> None:
-        """The last thing before a create starts: the lease fence and the ``sent_at`` note.
+        """The last thing before a create starts: the lease fence and the sending note.
 
         Never create for a route another replica took; renew the lease for a whole TTL so a
-        slow create keeps it; note the sending for a successor (bridge.ledger.leases). One
-        note covers the creates that start with it (as many as may be in flight, those
-        that need no search first), for ``NOTE_FRESH`` seconds. Only those: a create
-        noted as sent that never left would make a successor wait for it after a crash.
+        slow create keeps it (bridge.ledger.leases): one check covers the creates that
+        start within ``NOTE_FRESH`` of it. A create noted with the page's intents is
+        written to the sending log as started; any other is noted (``sent_at``) alone.
         """
-        if ref in self._noted and time.monotonic() - self._noted_at < NOTE_FRESH:
-            return
-        room = self.route.target.max_concurrency - self.flight.running()
-        batch = [ref, *(r for r in self.upcoming if r != ref)][: max(1, room)]
-        self.route.memory.sending_creates(batch)
-        self._noted, self._noted_at = set(batch), time.monotonic()
+        memory = self.route.memory
+        now = memory.now()
+        if ref not in self._noted:
+            memory.sending_creates([ref])  # the fence, renewing, and the note: one commit
+            self._checked_at = now
+        elif self._checked_at is None or now - self._checked_at >= NOTE_FRESH:
+            # A rate limit may have waited since: the check comes after it, right here.
+            memory.check_fence()
+            self._checked_at = now
+        memory.starting_create(ref)
 
     def _wait_for_room(self) -> None:
         while self.flight.full():

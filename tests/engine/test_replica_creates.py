@@ -165,3 +165,40 @@ def test_a_gone_holders_create_that_was_never_sent_is_sent_at_once(
     assert report is not None and report.ok, report
     assert [line.action for line in report.lines] == ["create"]
     assert hub_of(route_b).creates == 1
+
+
+def test_a_gone_holders_page_noted_together_resumes_at_once_all_but_the_create_it_started(
+    two_replicas: tuple[Route, Route], clock: Clock
+) -> None:
+    """A page's creates are noted as sending in one commit; the sending log tells B which left.
+
+    A sends the first of three, then dies as the second is about to leave (its page's
+    commit keeps the first's link): B sends the second and third at once, though both
+    were noted as sending, because neither started.
+    """
+    route_a, route_b = two_replicas
+    for i in (1, 2, 3):
+        door_of(route_b).put(door_record(i))
+    a = RouteLeases("replica-a", TTL, identity=gone_identity())
+    starts: list[None] = []
+
+    class Killed(BaseException):
+        """Stands for SIGKILL: nothing after it runs, not even except-blocks for Exception."""
+
+    def second_dies() -> None:
+        starts.append(None)
+        if len(starts) == 2:
+            raise Killed
+
+    with pytest.raises(Killed):
+        a.run(route_a, CycleOptions(before_create=second_dies))
+    pending = route_b.ledger.creates.pending(route_b.name, "hub")
+    assert len(pending) == 2 and all(p.sent_at is not None for p in pending.values())
+    assert hub_of(route_b).creates == 1
+
+    report = RouteLeases("replica-b", TTL).run(route_b)
+
+    assert report is not None and report.ok, report
+    assert [line.action for line in report.lines] == ["skip", "create", "create"]
+    assert hub_of(route_b).creates == 3
+    assert len({r["tags_raw"] for r in hub_of(route_b).records()}) == 3
