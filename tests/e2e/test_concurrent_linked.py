@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -20,10 +20,9 @@ from typing import Any
 import pytest
 
 from bridge.errors import RateLimited
-from bridge.ledger import Ledger
 from bridge.model import make_ref
-from bridge.sync import CycleReport, Route, build_routes, close_routes, run_cycle
-from tests.simulated import Sims, hub_by_ref
+from bridge.sync import CycleReport, Route, run_cycle
+from tests.simulated import Sims, hub_by_ref, one_route
 
 pytestmark = pytest.mark.e2e
 
@@ -88,17 +87,6 @@ def _concurrent(sims: Sims) -> None:
     sims.config_path.write_text(text, encoding="utf-8")
 
 
-@contextlib.contextmanager
-def _route(sims: Sims) -> Iterator[Route]:
-    config = sims.config()
-    with Ledger.open(config.ledger.url) as ledger:
-        routes = build_routes(config, ledger, only="sidumas-to-lapor")
-        try:
-            yield routes[0]
-        finally:
-            close_routes(routes)
-
-
 def _answered(sims: Sims) -> dict[str, list[str]]:
     """Officers answer eight linked, open, named complaints three times each: door id → texts."""
     by_ref = hub_by_ref(sims.hub_state.complaints.values())
@@ -139,7 +127,7 @@ def test_follow_ups_of_different_complaints_overlap_and_each_complaints_keep_the
 ) -> None:
     """8 complaints, 3 answers each, 4 at once: complaints overlap, each one's answers in order."""
     _concurrent(sims)
-    with _route(sims) as route:
+    with one_route(sims, "sidumas-to-lapor") as route:
         assert run_cycle(route).ok
         answered = _answered(sims)
         watch = Watch()
@@ -158,7 +146,7 @@ def test_follow_ups_of_different_complaints_overlap_and_each_complaints_keep_the
 def test_a_429_mid_batch_keeps_what_was_in_flight_and_loses_nothing(sims: Sims) -> None:
     """A 429 on one complaint while two others are in flight: theirs are kept, the rest follow."""
     _concurrent(sims)
-    with _route(sims) as route:
+    with one_route(sims, "sidumas-to-lapor") as route:
         assert run_cycle(route).ok
         answered = _answered(sims)
         watch = Watch()
