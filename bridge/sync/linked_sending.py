@@ -75,7 +75,7 @@ class _Batch:
     ) -> None:
         self.route, self.work, self.report = route, work, report
         self.failed, self.refused = failed, refused
-        limit = route.target.max_concurrency
+        limit = _limit(route)
         self.desk = Desk()
         self.flight: InFlight[Tag, None] = InFlight(limit, "bridge-linked")
         self.on_workers = _on_workers(route, self.desk) if limit > 1 else route
@@ -144,6 +144,14 @@ class _Batch:
     def _stop(self, error: BaseException) -> None:
         if self.stop is None:
             self.stop = error
+
+
+def _limit(route: Route) -> int:
+    """Complaints in flight: the target's ``max_concurrency``, and no more than the source's
+    when the workers call the source too (one not made for threads is called on the
+    engine's thread, one call at a time, whatever the number of workers)."""
+    target, source = route.target.max_concurrency, route.source.max_concurrency
+    return target if source <= 1 else min(target, source)
 
 
 def _keys(item: LinkedItem) -> set[tuple[str, str]]:
