@@ -102,14 +102,15 @@ def door_answers(count: int, answers: int, latency: float, concurrency: int) -> 
             if any(make_ref("sidumas", str(r["id"])) in tags for tags in in_hub)
             and not r.get("hide_identitas")  # an anonim one's answers are scrubbed: kept simple
         ]
-        before = _hub_followups(sims)
+        before = _hub_followups(sims, "Jawaban ")
         for record in linked:
             for n in range(1, answers + 1):
                 text = f"Jawaban {n} untuk aduan {record['id']}."
                 sims.door.add_tanggapan(record["id"], {"tanggapan": text, "nama": "PUPR"})
         seconds, counts = _timed_cycle(route, sims, latency)
-        posted = _hub_followups(sims) - before
-        assert posted == counts["followup"] == len(linked) * answers, (posted, counts)
+        # Answers already in the seed are carried with them (the complaint changed).
+        posted = _hub_followups(sims, "Jawaban ") - before
+        assert posted == len(linked) * answers <= counts["followup"], (posted, counts)
         return Figure(seconds, len(linked), counts["followup"] + counts["status"])
 
 
@@ -123,7 +124,7 @@ def hub_answers(count: int, answers: int, latency: float, concurrency: int) -> F
         assert run_cycle(route).ok
         home = {r.get("ref_eksternal") for r in sims.door.records}
         carried = [t for t in sims.hub.complaints if make_ref("lapor", str(t)) in home]
-        before = _door_answers(sims)
+        before = _door_answers(sims, "Tindak lanjut ")
         for tracking_id in carried:
             if sims.hub.complaints[tracking_id]["status_code"] == 0:
                 sims.hub.verify(tracking_id)
@@ -131,17 +132,21 @@ def hub_answers(count: int, answers: int, latency: float, concurrency: int) -> F
                 text = f"Tindak lanjut {n} untuk laporan {tracking_id}."
                 sims.hub.add_followup({"complaint_id": tracking_id, "content": text}, [])
         seconds, counts = _timed_cycle(route, sims, latency)
-        typed = _door_answers(sims) - before
-        assert typed == counts["followup"] == len(carried) * answers, (typed, counts)
+        typed = _door_answers(sims, "Tindak lanjut ") - before
+        assert typed == len(carried) * answers <= counts["followup"], (typed, counts)
         return Figure(seconds, len(carried), counts["followup"] + counts["status"])
 
 
-def _hub_followups(sims: Sims) -> int:
-    return sum(len(c["followups"]) for c in sims.hub.complaints.values())
+def _hub_followups(sims: Sims, text: str) -> int:
+    return sum(
+        text in str(f["content"]) for c in sims.hub.complaints.values() for f in c["followups"]
+    )
 
 
-def _door_answers(sims: Sims) -> int:
-    return sum(len(r.get("tanggapans") or []) for r in sims.door.records)
+def _door_answers(sims: Sims, text: str) -> int:
+    return sum(
+        text in str(t["tanggapan"]) for r in sims.door.records for t in r.get("tanggapans") or []
+    )
 
 
 def backfill(count: int, latency: float, concurrency: int) -> Figure:
