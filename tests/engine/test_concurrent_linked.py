@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from bridge.errors import RemoteRejected
 from bridge.ledger import Ledger
 from bridge.sync import Route, run_cycle
 from tests.engine.conftest import door_of, door_record, hub_of, make_route
@@ -60,6 +61,7 @@ class Threads:
 
 
 def _answered(ledger: Ledger) -> Route:
+    """Six linked complaints, two answers typed on each; then LAPOR! takes 3 at once."""
     route = make_route(ledger)
     door = door_of(route)
     for i in range(1, COMPLAINTS + 1):
@@ -69,6 +71,7 @@ def _answered(ledger: Ledger) -> Route:
         for n in range(1, ANSWERS + 1):
             answer = {"tanggapan": f"Jawaban {n} untuk {record['id']}", "nama": "Petugas PUPR"}
             door.post_followup(record["id"], {**answer, "created_at": "2026-03-02 09:00:00"})
+    hub_of(route).max_concurrency = 3
     return route
 
 
@@ -78,7 +81,6 @@ def test_remote_calls_overlap_on_workers_while_the_ledger_and_the_door_stay_on_t
     """Answers of two complaints overlap on workers; ledger and door calls stay on the engine."""
     route = _answered(ledger)
     hub = hub_of(route)
-    hub.max_concurrency = 3
     threads = Threads()
     for name in ("followups", "add_followup", "set_status", "get"):
         threads.watch(hub, name, f"hub.{name}", guard=True)
@@ -102,3 +104,38 @@ def test_remote_calls_overlap_on_workers_while_the_ledger_and_the_door_stay_on_t
         texts = [f.get("content", "") for f in hub.followups(record["id"])]
         mine = [t for t in texts if "Jawaban" in t]
         assert len(mine) == ANSWERS and mine == sorted(mine)
+
+
+def test_a_refused_answer_is_flagged_while_the_other_complaints_go_through(
+    ledger: Ledger,
+) -> None:
+    """One complaint's answer refused (a 422) under concurrency: flagged, the others all copied."""
+    route = _answered(ledger)
+    hub = hub_of(route)
+    refused_id = hub.records()[0]["id"]
+    add_followup, lock = hub.add_followup, threading.RLock()
+
+    def add(record_id: str, *args: Any) -> str | None:
+        if record_id == refused_id:
+            raise RemoteRejected("HTTP 422: content rejected", status_code=422)
+        with lock:
+            return add_followup(record_id, *args)
+
+    hub.add_followup = add  # type: ignore[method-assign]
+    hub.followups = _locked(hub.followups, lock)  # type: ignore[method-assign]
+
+    report = run_cycle(route)
+
+    assert report.ok, report.error
+    assert report.counts["followup"] == (COMPLAINTS - 1) * ANSWERS
+    assert report.counts["followup_failed"] >= 1
+    flagged = [r for r in ledger.reviews.listed(route.name) if r.kind == "write"]
+    assert [r.ref for r in flagged] == [route.memory.links_for_target([refused_id])[refused_id].ref]
+
+
+def _locked(call: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:
+    def locked(*args: Any) -> Any:
+        with lock:
+            return call(*args)
+
+    return locked
