@@ -1,7 +1,7 @@
 """Linked sync and `bridge backfill` over HTTP with latency: one at a time against concurrent.
 
     .venv/bin/python bench/linked_http.py [--count 200] [--answers 2] [--latency 50]
-        [--concurrency 1 16] [--backfill 200]
+        [--concurrency 1 16] [--backfill 200] [--rate 20]
 
 Everything on loopback in this process (the simulators' uvicorn threads share the GIL with
 the bridge), each run on fresh simulators and a fresh SQLite ledger, for each
@@ -20,7 +20,9 @@ the bridge), each run on fresh simulators and a fresh SQLite ledger, for each
   counting pass over the door, the adoption index from one pull of LAPOR!, then the run).
 
 Each run checks its result: every answer once in the other system, every due complaint
-created once.
+created once. With ``--rate``, one more linked SIDUMAS → LAPOR! run at the highest
+concurrency sets ``max_requests_per_second`` on both connectors and prints the most LAPOR!
+requests the bridge sent within any one second.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.http_vs_serial import Sims, due, simulators
+from bench.http_vs_serial import Sims, _busiest_second, due, simulators
 from bridge.config import load_config
 from bridge.demo import BADUNG, DEMO_SECRETS, write_config
 from bridge.ledger import Ledger
@@ -57,15 +59,19 @@ class Figure:
     """Complaints carried (linked) or created (backfill)."""
     writes: int
     """Follow-ups and statuses written (linked); creates (backfill)."""
+    busiest: int = 0
+    """The most LAPOR! requests the bridge sent within one second of the timed part."""
 
 
 @contextmanager
-def _route(sims: Sims, name: str, concurrency: int) -> Iterator[Route]:
+def _route(sims: Sims, name: str, concurrency: int, rate: float | None = None) -> Iterator[Route]:
     with tempfile.TemporaryDirectory() as tmp:
         path = write_config(Path(tmp), sims.hub_url, sims.door_url, Path(tmp) / "bench.db")
         text = path.read_text(encoding="utf-8")
         for kind in ('type = "lapor"\n', 'type = "rest"\n'):
             text = text.replace(kind, f"{kind}max_concurrency = {concurrency}\n")
+            if rate is not None:
+                text = text.replace(kind, f"{kind}max_requests_per_second = {rate}\n")
         path.write_text(text, encoding="utf-8")
         config = load_config(path, environ=DEMO_SECRETS)
         with Ledger.open(config.ledger.url) as ledger:
@@ -90,9 +96,11 @@ def _timed_cycle(route: Route, sims: Sims, latency: float) -> tuple[float, dict[
     return seconds, {kind: report.counts.get(kind, 0) for kind in (*WRITES, "change")}
 
 
-def door_answers(count: int, answers: int, latency: float, concurrency: int) -> Figure:
+def door_answers(
+    count: int, answers: int, latency: float, concurrency: int, rate: float | None = None
+) -> Figure:
     """SIDUMAS officers answer; one cycle carries the answers into LAPOR!."""
-    with simulators(0) as sims, _route(sims, "sidumas-to-lapor", concurrency) as route:
+    with simulators(0) as sims, _route(sims, "sidumas-to-lapor", concurrency, rate) as route:
         sims.seed(count)
         assert run_cycle(route).ok
         in_hub = {str(c.get("tags_raw")) for c in sims.hub.complaints.values() if c.get("tags_raw")}
@@ -107,11 +115,15 @@ def door_answers(count: int, answers: int, latency: float, concurrency: int) -> 
             for n in range(1, answers + 1):
                 text = f"Jawaban {n} untuk aduan {record['id']}."
                 sims.door.add_tanggapan(record["id"], {"tanggapan": text, "nama": "PUPR"})
+        sent: list[float] = []
+        hub_client = route.target._client  # type: ignore[attr-defined]  # the bench watches
+        hub_client.event_hooks["request"].append(lambda _request: sent.append(time.monotonic()))
         seconds, counts = _timed_cycle(route, sims, latency)
         # Answers already in the seed are carried with them (the complaint changed).
         posted = _hub_followups(sims, "Jawaban ") - before
         assert posted == len(linked) * answers <= counts["followup"], (posted, counts)
-        return Figure(seconds, len(linked), counts["followup"] + counts["status"])
+        writes = counts["followup"] + counts["status"]
+        return Figure(seconds, len(linked), writes, _busiest_second(sent))
 
 
 def hub_answers(count: int, answers: int, latency: float, concurrency: int) -> Figure:
@@ -179,6 +191,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=50)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--backfill", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=None)
     args = parser.parse_args()
     configure_logging("console", "warning")
     print(f"latency {args.latency:g} ms on every API request of both simulators")
@@ -198,6 +211,14 @@ def main() -> None:
             print(_row(what, concurrency, figure, unit))
         first, last = figures[args.concurrency[0]], figures[args.concurrency[-1]]
         print(f"{'':32} {'ratio':>11}  {first.seconds / last.seconds:8.1f}x")
+    if args.rate is not None:
+        top = args.concurrency[-1]
+        limited = door_answers(args.count, args.answers, args.latency, top, args.rate)
+        print(
+            f"linked SIDUMAS -> LAPOR! with max_requests_per_second={args.rate:g}: "
+            f"{limited.seconds:.2f} s; busiest second as sent to LAPOR!: {limited.busiest} "
+            f"requests ({'within' if limited.busiest <= args.rate else 'ABOVE'} the rate)"
+        )
 
 
 def _bind(
