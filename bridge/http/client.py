@@ -8,8 +8,10 @@ anything but loopback. Redirects are never followed (see ``make_client``).
 from __future__ import annotations
 
 import ipaddress
+import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -80,6 +82,11 @@ class RateLimiter:
         self._sleep = sleep
         self._next = 0.0
         self._lock = threading.Lock()
+        # When the last requests actually left: a thread that wakes late from its slot
+        # (many threads, one GIL) must not leave together with the next one.
+        self._left: deque[float] | None = (
+            deque(maxlen=max(1, math.floor(per_second))) if per_second else None
+        )
 
     def acquire(self) -> float:
         """Wait for this request's slot; return how long it waited."""
@@ -90,7 +97,22 @@ class RateLimiter:
         wait = start - now
         if wait > 0:
             self._sleep(wait)
-        return wait
+        return max(wait, 0.0) + self._leave()
+
+    def _leave(self) -> float:
+        """Wait until fewer than the rate's requests left in the last second; note this one."""
+        left, waited = self._left, 0.0
+        if left is None:
+            return waited
+        while True:
+            with self._lock:
+                now = self._clock()
+                if len(left) < (left.maxlen or 1) or now - left[0] >= 1.0:
+                    left.append(now)
+                    return waited
+                wait = left[0] + 1.0 - now
+            self._sleep(wait)
+            waited += wait
 
     def pause(self, seconds: float) -> None:
         """No request of this connector starts for ``seconds`` (a 429's ``Retry-After``)."""
