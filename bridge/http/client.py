@@ -64,7 +64,9 @@ class RateLimiter:
     requests start in any second (spaced for ``RATE_MARGIN`` of it); after a 429, no
     request starts before its ``Retry-After`` (``pause``), whichever thread got the 429.
     A request that would come too early waits for its slot; the slot is taken before
-    waiting, so concurrent callers queue up in order instead of all waking at once.
+    waiting, so concurrent callers queue up in order instead of all waking at once. A
+    thread that wakes late from its slot (many threads, one GIL) then waits once more, so
+    that no more than ``per_second`` requests ever leave within one second.
     ``clock`` and ``sleep`` are injected so tests can check the spacing without waiting.
     """
 
@@ -97,7 +99,7 @@ class RateLimiter:
         wait = start - now
         if wait > 0:
             self._sleep(wait)
-        return max(wait, 0.0) + self._leave()
+        return wait + self._leave()
 
     def _leave(self) -> float:
         """Wait until fewer than the rate's requests left in the last second; note this one."""
