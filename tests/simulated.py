@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from bridge.config import BridgeConfig, load_config
 from bridge.demo import DEMO_SECRETS, write_config
 from bridge.ledger import Ledger
-from bridge.sync import CycleReport, build_routes, close_routes, run_cycle
+from bridge.sync import CycleReport, Route, build_routes, close_routes, run_cycle
 from bridge.testing.simulators import lapor, sidumas
 from bridge.testing.simulators.corpus import load_corpus
 from bridge.testing.simulators.lapor_state import LaporState
@@ -94,6 +95,18 @@ def sync_route(config_path: Path, route: str, secrets: dict[str, str]) -> CycleR
         routes = build_routes(config, ledger, only=route)
         try:
             return run_cycle(routes[0])
+        finally:
+            close_routes(routes)
+
+
+@contextmanager
+def one_route(sims: Sims, name: str) -> Iterator[Route]:
+    """The route ``name`` of the simulators' configuration as it stands, on its ledger."""
+    config = sims.config()
+    with Ledger.open(config.ledger.url) as ledger:
+        routes = build_routes(config, ledger, only=name)
+        try:
+            yield routes[0]
         finally:
             close_routes(routes)
 

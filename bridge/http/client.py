@@ -8,8 +8,10 @@ anything but loopback. Redirects are never followed (see ``make_client``).
 from __future__ import annotations
 
 import ipaddress
+import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -62,7 +64,9 @@ class RateLimiter:
     requests start in any second (spaced for ``RATE_MARGIN`` of it); after a 429, no
     request starts before its ``Retry-After`` (``pause``), whichever thread got the 429.
     A request that would come too early waits for its slot; the slot is taken before
-    waiting, so concurrent callers queue up in order instead of all waking at once.
+    waiting, so concurrent callers queue up in order instead of all waking at once. A
+    thread that wakes late from its slot (many threads, one GIL) then waits once more, so
+    that no more than ``per_second`` requests ever leave within one second.
     ``clock`` and ``sleep`` are injected so tests can check the spacing without waiting.
     """
 
@@ -80,6 +84,11 @@ class RateLimiter:
         self._sleep = sleep
         self._next = 0.0
         self._lock = threading.Lock()
+        # When the last requests actually left: a thread that wakes late from its slot
+        # (many threads, one GIL) must not leave together with the next one.
+        self._left: deque[float] | None = (
+            deque(maxlen=max(1, math.floor(per_second))) if per_second else None
+        )
 
     def acquire(self) -> float:
         """Wait for this request's slot; return how long it waited."""
@@ -90,7 +99,22 @@ class RateLimiter:
         wait = start - now
         if wait > 0:
             self._sleep(wait)
-        return wait
+        return wait + self._leave()
+
+    def _leave(self) -> float:
+        """Wait until fewer than the rate's requests left in the last second; note this one."""
+        left, waited = self._left, 0.0
+        if left is None:
+            return waited
+        while True:
+            with self._lock:
+                now = self._clock()
+                if len(left) < (left.maxlen or 1) or now - left[0] >= 1.0:
+                    left.append(now)
+                    return waited
+                wait = left[0] + 1.0 - now
+            self._sleep(wait)
+            waited += wait
 
     def pause(self, seconds: float) -> None:
         """No request of this connector starts for ``seconds`` (a 429's ``Retry-After``)."""

@@ -83,6 +83,9 @@ class HttpApiSettings(HttpConnectorSettings):
     max_concurrency: int = Field(DEFAULT_CONCURRENCY, ge=1, le=64)
     """Requests to this system in flight at once: creates (with their uploads), detail reads.
 
+    Linked complaints' follow-up and status writes and re-polls too, one complaint's in
+    order (``bridge.sync.linked_sending``); above 1, listing reads ahead one page.
+
     Still under ``max_requests_per_second``; a 429 pauses them all. 1: one at a time.
     """
 

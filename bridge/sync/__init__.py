@@ -10,6 +10,9 @@ The package, in the order a complaint goes through it:
 - ``quarantine``: records set aside, retried and released;
 - ``adoption``: linking to copies the target holds already (first pass, backfill);
 - ``updates``, ``statuses``, ``followups``, ``repoll``: linked complaints afterwards;
+- ``inflight``, ``sending``, ``linked_sending``, ``desk``, ``prefetch``: remote calls run
+  concurrently (creates, linked complaints, the next listing page), the ledger's stay on the
+  engine's thread;
 - ``report``: what a cycle reports (``line_for`` serves the dry run and the real run);
 - ``backfill``: one cycle over a window of history; ``wiring``: configuration → routes.
 

@@ -11,6 +11,7 @@ on it: it shares every decision with the real run.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import closing
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from bridge.sync.act import Page, act, settle
 from bridge.sync.facts import Observation
 from bridge.sync.observe import observe
 from bridge.sync.plan import Create, Link, plan
+from bridge.sync.prefetch import read_ahead
 from bridge.sync.quarantine import native_id, retries
 from bridge.sync.report import CycleReport, line_for
 from bridge.sync.route import CycleOptions, Route
@@ -160,16 +162,20 @@ def _run_pages(
             _run_page(route, page, report, options, quarantined_ids, handled, {}, moves=False)
             retried.update(native_id(route, n) or "" for n in page)
     listed = 0
-    for page in route.source.pull(since):
-        listed += len(page)
-        newest.page(page)
-        # A rebuild leaves the unlinked records unknown: the cursor must not pass them.
-        moves = options.since is None and not options.link_only
-        if retried:  # fetched and handled just now; once per cycle is enough
-            page = [n for n in page if native_id(route, n) not in retried]
-        _run_page(route, page, report, options, quarantined_ids, handled, quarantined, moves)
-        if options.enough is not None and options.enough():
-            break
+    # The next page is read while this one is acted on (a source made for threads only).
+    threads = route.source.max_concurrency > 1
+    pages = read_ahead(route.source.pull(since), threads=threads, name=route.name)
+    with closing(pages):
+        for page in pages:
+            listed += len(page)
+            newest.page(page)
+            # A rebuild leaves the unlinked records unknown: the cursor must not pass them.
+            moves = options.since is None and not options.link_only
+            if retried:  # fetched and handled just now; once per cycle is enough
+                page = [n for n in page if native_id(route, n) not in retried]
+            _run_page(route, page, report, options, quarantined_ids, handled, quarantined, moves)
+            if options.enough is not None and options.enough():
+                break
     if not options.dry_run and options.linked_sync:
         repoll(route, report, already=handled, now=route.clock())
     if listed == 0 and since is None and route.memory.count_source_links() > 0:

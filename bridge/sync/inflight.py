@@ -73,16 +73,18 @@ class InFlight(Generic[Tag, Out]):
         """True when a call has ended: its outcome may be taken without waiting."""
         return any(future.done() for _, future in self._started)
 
-    def start(self, tag: Tag, call: Callable[[], Out]) -> None:
-        """Start ``call`` (on a worker thread when the limit is above 1)."""
+    def start(self, tag: Tag, call: Callable[[], Out]) -> Outcome[Out]:
+        """Start ``call`` (on a worker thread when the limit is above 1); its outcome."""
         if self._pool is not None:
-            self._started.append((tag, self._pool.submit(call)))
-            return
+            future = self._pool.submit(call)
+            self._started.append((tag, future))
+            return future
         try:
             done: Done[Out] = Done(call(), None)
         except Exception as exc:  # noqa: BLE001 - handed over to whoever takes the outcome
             done = Done(None, exc)
         self._started.append((tag, done))
+        return done
 
     def take(self) -> tuple[Tag, Outcome[Out]]:
         """The oldest call that has ended (waiting for one if none has), and its future.

@@ -12,6 +12,10 @@ Linked complaints that did not change are looked at again on a schedule by their
 (``bridge.sync.repoll``), within the route's re-poll budget.
 
 Once both sides agree, a cycle makes no writes at all.
+
+Complaints are carried up to the target's ``max_concurrency`` at once, each one's reads
+and writes in their order, every ledger call on the engine's thread
+(``bridge.sync.linked_sending``).
 """
 
 from __future__ import annotations
@@ -23,11 +27,12 @@ from typing import Any
 
 import structlog
 
-from bridge.errors import RecordError, RetryableError
+from bridge.errors import RecordError
 from bridge.lifecycle import is_final
 from bridge.model import Complaint, Status
 from bridge.sync.anonymity_gate import flag_identity_sent
 from bridge.sync.followups import sync_followups
+from bridge.sync.linked_sending import send_linked
 from bridge.sync.plan import Action, NoteChange
 from bridge.sync.privacy_gate import withheld_confidential
 from bridge.sync.repoll import next_poll
@@ -90,16 +95,13 @@ def sync_linked(
     if not items:
         return failed
     states = route.memory.complaint_states([item.ref for item in items])
+
+    def one(route: Route, item: LinkedItem, report: CycleReport) -> None:
+        _sync_one(route, item, states.get(item.ref), report)
+
     try:
-        for item in items:
-            try:
-                _sync_one(route, item, states.get(item.ref), report)
-            except RecordError as exc:
-                _flag_write(route, item, exc, report)
-                failed.add(item.ref)
-            except RetryableError:
-                failed.add(item.ref)
-                raise
+        # Up to the target's max_concurrency complaints at once, each in its own order.
+        send_linked(route, items, one, report, failed=failed, refused=_flag_write)
     finally:
         retry = [(i.source_id, now + route.linked_retry) for i in items if i.ref in failed]
         if retry:

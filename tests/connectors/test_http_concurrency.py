@@ -41,6 +41,32 @@ def test_a_429_pause_and_the_rate_add_up_in_order() -> None:
     assert waits == pytest.approx([1, spacing, spacing])
 
 
+class LateWake:
+    """A clock whose first sleep overshoots by 0.4 s: a thread that wakes late (one GIL)."""
+
+    def __init__(self) -> None:
+        self.now, self.late = 0.0, 0.4
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds + self.late
+        self.late = 0.0
+
+
+def test_a_request_that_leaves_late_does_not_bunch_up_with_the_next_ones() -> None:
+    """Rate 2/s, the second request wakes 0.4 s late: never three leave within one second."""
+    late = LateWake()
+    limiter = http.RateLimiter(2, clock=late.clock, sleep=late.sleep)
+    left = []
+    for _ in range(4):
+        limiter.acquire()
+        left.append(late.now)
+    # Spaced by slots alone they would leave at 0, 0.93, 1.05 and 1.58.
+    assert all(third - first >= 1.0 for first, third in zip(left, left[2:], strict=False))
+
+
 @pytest.mark.parametrize(
     ("retry_after", "pause"), [(None, DEFAULT_PAUSE), ("3600", MAX_PAUSE), ("0", 0.0)]
 )
