@@ -51,8 +51,16 @@ class Desk:
         self._calls.put(_WAKE)
 
     def serve(self) -> None:
-        """On the engine's thread: wait for one handed call (and make it) or one wake."""
-        item = self._calls.get()
+        """On the engine's thread: wait for one handed call (and make it) or one wake.
+
+        It waits a second at most: the engine's thread may be the main thread (``bridge
+        sync``), where a SIGTERM delivered to a worker only runs its handler once the main
+        thread runs Python again (see ``bridge.daemon.scheduler``). Callers loop.
+        """
+        try:
+            item = self._calls.get(timeout=1.0)
+        except queue.Empty:
+            return
         if item is _WAKE:
             return
         future, method = item

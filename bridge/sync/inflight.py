@@ -64,10 +64,14 @@ class InFlight(Generic[Tag, Out]):
         return self.running() >= self.limit
 
     def wait(self) -> None:
-        """Until one of the calls still running ends."""
+        """Until one of the calls still running ends, or a second passed (callers loop).
+
+        Never an untimed wait: on the main thread (``bridge sync``) a SIGTERM delivered to
+        a worker only runs its handler once the main thread runs Python again.
+        """
         running = [f for _, f in self._started if isinstance(f, Future) and not f.done()]
         if running:
-            wait(running, return_when=FIRST_COMPLETED)
+            wait(running, timeout=1.0, return_when=FIRST_COMPLETED)
 
     def ready(self) -> bool:
         """True when a call has ended: its outcome may be taken without waiting."""

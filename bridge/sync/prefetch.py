@@ -15,7 +15,7 @@ unseen — the next cycle lists it again from the cursor that did not move.
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import suppress
 from typing import TypeVar
 
@@ -34,12 +34,21 @@ def read_ahead(pages: Iterator[Page], *, threads: bool, name: str) -> Generator[
     with ThreadPoolExecutor(1, thread_name_prefix=f"{name}-list") as pool:
         ahead: Future[Page | None] = pool.submit(next, pages, None)
         try:
-            while (page := ahead.result()) is not None:
+            while (page := _result(ahead)) is not None:
                 ahead = pool.submit(next, pages, None)
                 yield page
         finally:
             with suppress(Exception):  # a page not acted on, or a failed read: unseen
-                ahead.result()
+                _result(ahead)
             close = getattr(pages, "close", None)
             if close is not None:
                 close()
+
+
+def _result(future: Future[Page | None]) -> Page | None:
+    """The page read ahead, waited for a second at a time: the engine's thread may be the
+    main thread, where a SIGTERM delivered to a worker runs its handler only once the main
+    thread runs Python again (``bridge.daemon.scheduler``)."""
+    while not future.done():
+        wait([future], timeout=1.0)
+    return future.result()
