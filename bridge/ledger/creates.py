@@ -63,10 +63,12 @@ class Creates:
         """
         with self._db.route_write(route, renew=bool(sending)) as session:
             now = self._db.clock()
-            record_intents(session, route, intents, now)
+            # The intents' complaint ids, just looked up: no second SELECT for the notes.
+            ids = record_intents(session, route, intents, now)
             targets = {i.ref: i.target_system for i in intents}
             for target in set(targets.values()):
-                _stamp_sent(session, [r for r in sending if targets.get(r) == target], target, now)
+                cids = [ids[r] for r in sending if targets.get(r) == target]
+                _stamp_sent_ids(session, cids, target, now)
         self.log.noted(route, sending, now, fresh=fresh_log)
 
     def starting(self, route: str, ref: str) -> None:
@@ -126,11 +128,14 @@ class Creates:
 
 def record_intents(
     session: Session, route: str, intents: Sequence[CreateIntent], now: datetime
-) -> None:
-    """Complaint, source link and a started create, all before the remote call."""
+) -> dict[str, int]:
+    """Complaint, source link and a started create, all before the remote call.
+
+    Returns ref → complaint id of the intents' complaints.
+    """
     intents = list({(i.ref, i.target_system): i for i in intents}.values())
     if not intents:
-        return
+        return {}
     _upsert_complaints(session, intents, now)
     ids = complaint_ids(session, [i.ref for i in intents])
     _check_source_links(session, intents, ids)
@@ -139,6 +144,7 @@ def record_intents(
     attempts = _attempts(session, [(ids[i.ref], i.target_system) for i in intents])
     # A create already done has no attempt pending (0): it gets no intent event.
     add_events(session, _intent_events(route, intents, ids, attempts, now))
+    return ids
 
 
 def complete_creates(
@@ -193,9 +199,14 @@ def _fail_create(
 
 def _stamp_sent(session: Session, refs: Sequence[str], target_system: str, now: datetime) -> None:
     """``sent_at`` of the pending creates of ``refs``: one UPDATE per chunk, not one each."""
-    if not refs:
-        return
-    for part in chunks(list(require_ids(session, refs).values())):
+    if refs:
+        _stamp_sent_ids(session, list(require_ids(session, refs).values()), target_system, now)
+
+
+def _stamp_sent_ids(
+    session: Session, cids: Sequence[int], target_system: str, now: datetime
+) -> None:
+    for part in chunks(cids):
         session.execute(
             update(PENDING_OP)
             .where(

@@ -16,7 +16,7 @@ from bridge.errors import MappingError, RecordInvalid
 from bridge.mapping._agency import CHECK_ONLY, AgencyValues
 from bridge.mapping._compile import Compiled, Compiler, FieldPaths
 from bridge.mapping._identity import NaturalKey
-from bridge.mapping._spec import RecordSpec, nest
+from bridge.mapping._spec import FieldRule, RecordSpec, nest, rules_under
 from bridge.mapping._unsent import CARRIED, with_unsent_note
 from bridge.mapping._values import DateTimeCodec, MappedCodec, native_key
 from bridge.model import Complaint, FollowUp, RawStatus, Status
@@ -57,6 +57,7 @@ class Mapping:
             name: not (name in self.field_paths and self.field_paths[name].write)
             for name in CARRIED
         }
+        self._parts: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[FieldRule, ...]]] = {}
 
     def __repr__(self) -> str:
         return f"Mapping(system={self.system!r}, path={str(self.path)!r})"
@@ -127,11 +128,32 @@ class Mapping:
         passes it), what this system has no field for (the original date, the status in
         ``origin``) is appended to that text field.
         """
+        return self._complaint.write(self._noted(complaint, origin))
+
+    def written_from(self, fields: tuple[str, ...]) -> tuple[str, ...]:
+        """The payload's top-level keys written from any of ``fields`` (canonical names, or
+        a group such as ``"reporter"`` for all of its fields); worked out once per mapping."""
+        return self._part(fields)[0]
+
+    def to_native_part(
+        self, complaint: Complaint, fields: tuple[str, ...], *, origin: str | None = None
+    ) -> dict[str, Any]:
+        """``to_native`` under the keys ``written_from(fields)`` only, with the same errors
+        for the fields written there (the rest of the payload may hold anything else)."""
+        return self._complaint.write(self._noted(complaint, origin), self._part(fields)[1])
+
+    def _part(self, fields: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[FieldRule, ...]]:
+        part = self._parts.get(fields)
+        if part is None:
+            part = self._parts[fields] = rules_under(self._complaint.writes, fields)
+        return part
+
+    def _noted(self, complaint: Complaint, origin: str | None) -> Complaint:
         if self._unsent_note is not None and origin is not None:
-            complaint = with_unsent_note(
+            return with_unsent_note(
                 complaint, self._unsent_note, self._unwritten, self.timezone, origin
             )
-        return self._complaint.write(complaint)
+        return complaint
 
     def followup_to_canonical(self, record: dict[str, Any]) -> FollowUp:
         """A native follow-up record as a ``FollowUp``."""

@@ -83,12 +83,13 @@ class RecordSpec:
                 raise RecordInvalid("required field is missing or empty", field=name)
         return values
 
-    def write(self, obj: Any) -> dict[str, Any]:
-        """The native payload for ``obj``: constants, then every field with a write path."""
+    def write(self, obj: Any, rules: tuple[FieldRule, ...] | None = None) -> dict[str, Any]:
+        """The native payload for ``obj``: constants, then every field with a write path
+        (only ``rules``, when given: a part of the payload, with the same errors for them)."""
         out: dict[str, Any] = {}
         for path, constant in self.constants:
             path.set(out, copy_value(constant))
-        for rule in self.writes:
+        for rule in self.writes if rules is None else rules:
             value = rule.getter(obj)
             if _missing(value):
                 value = self.defaults.get(rule.name)
@@ -114,6 +115,19 @@ class RecordSpec:
             return rule.codec.encode(value)
         except ValueError as exc:
             raise RecordInvalid(str(exc), field=rule.name) from None
+
+
+def _named(rule: FieldRule, fields: tuple[str, ...]) -> bool:
+    return any(rule.name == f or rule.name.startswith(f"{f}.") for f in fields)
+
+
+def rules_under(
+    writes: tuple[FieldRule, ...], fields: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[FieldRule, ...]]:
+    """The top-level native keys that ``fields`` are written under, and every write rule
+    under those keys (a key may also hold other fields, nested beside them)."""
+    keys = tuple(dict.fromkeys(r.write.keys[0] for r in writes if r.write and _named(r, fields)))
+    return keys, tuple(r for r in writes if r.write is not None and r.write.keys[0] in keys)
 
 
 def copy_value(value: Any) -> Any:

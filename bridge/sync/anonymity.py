@@ -16,6 +16,18 @@ from __future__ import annotations
 from bridge.model import Complaint, FollowUp
 from bridge.privacy.identity import scrub_file_name, scrub_identity
 
+IDENTITY_FIELDS = (
+    "reporter",
+    "title",
+    "content",
+    "attachments",
+    "location.address",
+    "location.lat",
+    "location.lng",
+)
+"""The canonical fields ``anonymous`` may change: nothing else of a complaint can carry its
+reporter's identity to a target (a test holds ``anonymous`` to this list)."""
+
 
 def anonymous(complaint: Complaint, *, scrub_text: bool, keep_location: bool) -> Complaint:
     """``complaint`` (anonim) without its reporter's identity."""

@@ -16,7 +16,7 @@ import structlog
 
 from bridge.errors import RecordError
 from bridge.model import Complaint
-from bridge.sync.anonymity import anonymous
+from bridge.sync.anonymity import IDENTITY_FIELDS, anonymous
 
 if TYPE_CHECKING:
     from bridge.connector import NativeRecord
@@ -40,10 +40,13 @@ def identity_sent(route: Route, leaving: Complaint, payload: NativeRecord) -> tu
     """The target's fields of ``payload`` that carry the reporter's identity (names only).
 
     Those that an anonymous copy of ``leaving`` would have written differently or not at
-    all; none for a complaint that leaves anonymous already.
+    all; none for a complaint that leaves anonymous already. Only the keys the target's
+    mapping writes the identity fields under are mapped again (``Mapping.written_from``,
+    worked out once per mapping): every other key an anonymous copy writes alike.
     """
     if leaving.is_anonymous:
         return ()
+    mapping, origin = route.target_mapping, route.source.name
     bare = anonymous(
         leaving,
         scrub_text=route.scrub_anonymous_text,
@@ -51,17 +54,19 @@ def identity_sent(route: Route, leaving: Complaint, payload: NativeRecord) -> tu
     )
     flagged = leaving.model_copy(update={"is_anonymous": True})
     try:
-        hidden = route.target_mapping.to_native(bare, origin=route.source.name)
+        hidden = mapping.to_native_part(bare, IDENTITY_FIELDS, origin=origin)
         # Differs from the payload in the anonymity flag alone, which is no identity.
-        flag = route.target_mapping.to_native(flagged, origin=route.source.name)
+        flag = mapping.to_native_part(flagged, IDENTITY_FIELDS, origin=origin)
     except RecordError:
         # Cannot tell field by field: every field the copy wrote may carry it.
         return tuple(sorted(k for k, v in payload.items() if v not in (None, "")))
     return tuple(
         sorted(
             key
-            for key, value in payload.items()
-            if value not in (None, "") and hidden.get(key) != value and flag.get(key) == value
+            for key in mapping.written_from(IDENTITY_FIELDS)
+            if (value := payload.get(key)) not in (None, "")
+            and hidden.get(key) != value
+            and flag.get(key) == value
         )
     )
 
