@@ -10,6 +10,7 @@ on it: it shares every decision with the real run.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from contextlib import closing
 from datetime import datetime, timedelta
@@ -158,8 +159,12 @@ def _run_pages(
     handled: set[str] = set()
     retried: set[str] = set()
     if not options.dry_run and options.since is None:
+        # A record fetched again may have waited (in quarantine, or for a person deciding a
+        # duplicate) since a first pass in a lost or restored ledger: its copy may be in the
+        # target from before, so the target is searched first, as on that first pass.
+        again = dataclasses.replace(options, search_first=True)
         for page in retries(route, report):
-            _run_page(route, page, report, options, quarantined_ids, handled, {}, moves=False)
+            _run_page(route, page, report, again, quarantined_ids, handled, {}, moves=False)
             retried.update(native_id(route, n) or "" for n in page)
     listed = 0
     # The next page is read while this one is acted on (a source made for threads only).

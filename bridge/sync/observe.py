@@ -67,7 +67,7 @@ def observe(
         quarantined_unchanged=_quarantined_unchanged(observations, quarantined),
         own_ref=lambda ref: made_by(ref, route.installation),
         reverse_adopting=options.reverse_adopting,
-        first_pass=options.adopting,
+        first_pass=options.adopting or options.search_first,
         link_only=options.link_only,
     )
     # What the target holds matters only for the records the plan would send there.

@@ -120,6 +120,10 @@ class CycleOptions:
     adopting: bool = False
     """A full pass that looks every new record up in the target before creating it (set on
     a route's first pass in a ledger, ``bridge.sync.adoption``; ``bridge ledger rebuild`` too)."""
+    search_first: bool = False
+    """Look every record up in the target by reference before creating it (set by the cycle
+    for the records it fetches again: one held for a person or set aside may have waited
+    across a lost or restored ledger, and its copy may be there from before)."""
     reverse_adopting: bool = False
     """A route the other way has not made its first pass yet (set by the cycle): records
     carrying a reference this ledger does not know wait for it (``bridge.sync.plan`` step 6)."""

@@ -155,6 +155,9 @@ class ChaosResult:
     ledger_swaps: list[str] = field(default_factory=list)
     held_for_review: int = 0
     """Records the duplicate check held for a person, then delivered on her word (``review``)."""
+    joined_as_duplicates: int = 0
+    """With the check on: originals not copied because the check linked them to the other
+    door's record of the same text (the run seeds both doors from one corpus: twins)."""
 
     @property
     def problems(self) -> list[str]:
@@ -181,6 +184,7 @@ class ChaosResult:
             "kills": self.kills,
             "ledger_swaps": self.ledger_swaps,
             "held_for_review": self.held_for_review,
+            "joined_as_duplicates": self.joined_as_duplicates,
             "faults_injected": self.faults_injected,
             "duplicates": len(self.duplicates),
             "lost": len(self.lost),
@@ -272,7 +276,7 @@ def run_chaos(settings: ChaosSettings, workdir: Path) -> ChaosResult:
             ledger_swaps=swapped,
             held_for_review=held,
         )
-        _count(result, hub_state, door_state, typed, ledger)
+        _count(result, hub_state, door_state, typed, ledger, joins=settings.duplicates)
     finally:
         ledger.dispose()
     result.seconds = time.monotonic() - started
@@ -581,8 +585,15 @@ def _count(
     door_state: SidumasState,
     typed: _Typed,
     ledger: sa.Engine,
+    *,
+    joins: bool = False,
 ) -> None:
     hub_by_ref = complaints_by_ref(hub_state.complaints.values())
+    # With the duplicate check on, an original may rightly be joined to the other door's
+    # record of the same text instead of copied: one complaint, two records, no copy.
+    joined = _joined(ledger) if joins else {}
+    hub_ids = hub_originals_ids(hub_state)
+    door_ids = {str(r["id"]) for r in door_state.records if not r.get("ref_eksternal")}
     door_by_ref = Counter(str(r.get("ref_eksternal") or "") for r in door_state.records)
     door_originals = [r for r in door_state.records if not r.get("ref_eksternal")]
     hub_originals = [c for c in hub_state.complaints.values() if "#lb" not in str(c["tags_raw"])]
@@ -591,7 +602,11 @@ def _count(
     result.door_expected = len(expected_in_hub)
     for record in expected_in_hub:
         ref = make_ref("sidumas", str(record["id"]))
-        _once(result, f"SIDUMAS {record['id']} in LAPOR!", len(hub_by_ref.get(ref, [])))
+        copies = len(hub_by_ref.get(ref, []))
+        if copies == 0 and joined.get(("sidumas", str(record["id"]))) in hub_ids:
+            result.joined_as_duplicates += 1
+            continue
+        _once(result, f"SIDUMAS {record['id']} in LAPOR!", copies)
     for record in door_originals:
         ref = make_ref("sidumas", str(record["id"]))
         if record.get("hide_pengaduan") and ref in hub_by_ref:
@@ -601,11 +616,40 @@ def _count(
     result.hub_expected = len(expected_in_door)
     for complaint in expected_in_door:
         ref = make_ref("lapor", str(complaint["id"]))
-        _once(result, f"LAPOR! {complaint['id']} in SIDUMAS", door_by_ref.get(ref, 0))
+        copies = door_by_ref.get(ref, 0)
+        if copies == 0 and joined.get(("lapor", str(complaint["id"]))) in door_ids:
+            result.joined_as_duplicates += 1
+            continue
+        _once(result, f"LAPOR! {complaint['id']} in SIDUMAS", copies)
 
     _count_followups(result, hub_state, door_state, hub_by_ref, typed)
     _count_statuses(result, hub_state, door_state, hub_by_ref, typed)
     _count_ledger(result, hub_state, door_state, ledger)
+
+
+def hub_originals_ids(hub_state: LaporState) -> set[str]:
+    """The tracking ids of the complaints filed in LAPOR! itself (not the bridge's copies)."""
+    return {str(c["id"]) for c in hub_state.complaints.values() if "#lb" not in str(c["tags_raw"])}
+
+
+def _joined(ledger: sa.Engine) -> dict[tuple[str, str], str]:
+    """(system, record id) → the other system's record id, for complaints holding one of each
+    where the duplicate check linked them (``duplicate.linked``)."""
+    query = sa.text(
+        "SELECT l.complaint_id, l.system, l.remote_id FROM link l WHERE l.complaint_id IN "
+        "(SELECT complaint_id FROM event WHERE kind = 'duplicate.linked')"
+    )
+    with ledger.connect() as conn:
+        rows = conn.execute(query).all()
+    by_complaint: dict[int, dict[str, str]] = {}
+    for complaint_id, system, remote_id in rows:
+        by_complaint.setdefault(complaint_id, {})[system] = str(remote_id)
+    joined: dict[tuple[str, str], str] = {}
+    for records in by_complaint.values():
+        if {"lapor", "sidumas"} <= records.keys():
+            joined[("sidumas", records["sidumas"])] = records["lapor"]
+            joined[("lapor", records["lapor"])] = records["sidumas"]
+    return joined
 
 
 def _once(result: ChaosResult, what: str, copies: int) -> None:
@@ -623,7 +667,10 @@ def _count_followups(
     typed: _Typed,
 ) -> None:
     for door_id, text in typed.in_door:
-        [copy] = hub_by_ref[make_ref("sidumas", door_id)]
+        copies = hub_by_ref.get(make_ref("sidumas", door_id), [])
+        if len(copies) != 1:
+            continue  # counted already: lost, doubled, or joined to a twin (no copy to read)
+        [copy] = copies
         there = [f["content"] for f in copy["followups"]].count(text)
         here = [t["tanggapan"] for t in door_state.find(door_id)["tanggapans"]].count(text)
         if (there, here) != (1, 1):
