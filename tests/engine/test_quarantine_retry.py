@@ -92,3 +92,31 @@ def test_an_unchanged_record_set_aside_is_not_tried_every_cycle(
     door_of(route).change("1", uraian="Ditambah keterangan lokasi.")
     assert run_cycle(route).counts["create"] == 1
     assert ledger.quarantine.listed() == []
+
+
+def test_a_retry_after_a_lost_ledger_finds_the_copy_made_before_and_creates_none(
+    cursor_mapping: Path, tmp_path: Path
+) -> None:
+    """Delivered with one ledger; the ledger is lost; the new ledger's first pass sets the
+    record aside (here a date its mapping cannot read; in the chaos run, a duplicate held for
+    a person). Released later, it is looked up in the target first: its copy is there."""
+    fixed = load_mapping(_fixed(cursor_mapping, tmp_path))
+    first = Ledger.open(f"sqlite:///{tmp_path / 'first.db'}")
+    delivered = dataclasses.replace(_route(first, cursor_mapping), source_mapping=fixed)
+    door_of(delivered).put(door_record(1, tanggal=ODD_DATE))
+    assert run_cycle(delivered).counts["create"] == 1
+    first.close()
+
+    ledger = Ledger.open(f"sqlite:///{tmp_path / 'replacement.db'}")
+    route = _route(ledger, cursor_mapping)
+    run_cycle(route)  # the first pass in the new ledger: the record is set aside
+    assert [q.source_id for q in ledger.quarantine.listed()] == ["1"]
+    assert route.memory.adopted()  # the first pass is over: creates no longer search
+
+    ledger.quarantine.request_retry(route="door-to-hub")
+    report = run_cycle(dataclasses.replace(route, source_mapping=fixed))
+
+    assert report.counts["create"] == 0
+    assert len(hub_of(route).records()) == 1  # linked to the copy made before, not doubled
+    assert ledger.quarantine.listed() == []
+    ledger.close()
