@@ -246,10 +246,10 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _url(backend: str, size: int, folder: str, prefix: str) -> str:
+def _url(backend: str, size: int, folder: str, prefix: str, port: int) -> str:
     if backend == "sqlite":
         return f"sqlite:///{folder}/{prefix}_{size}.db"
-    return f"postgresql://postgres@127.0.0.1:5432/{prefix}_{size}"
+    return f"postgresql://postgres@127.0.0.1:{port}/{prefix}_{size}"
 
 
 def _drop(url: str) -> None:
@@ -259,8 +259,10 @@ def _drop(url: str) -> None:
         return
     import psycopg
 
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as conn:
+    server, name = url.rsplit("/", 1)
+    port = server.rsplit(":", 1)[1]
+    admin = f"host=127.0.0.1 port={port} user=postgres dbname=postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name}")
 
@@ -273,6 +275,9 @@ def main() -> None:
     parser.add_argument("--measure", metavar="URL", help="only measure this filled ledger")
     parser.add_argument("--reuse", action="store_true", help="keep the ledgers; reuse filled ones")
     parser.add_argument("--prefix", default="lb_bench_dedup", help="the ledgers' name")
+    parser.add_argument(
+        "--pg-port", type=int, default=5432, help="the PostgreSQL server's port (127.0.0.1)"
+    )
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.measure, args.data)))
@@ -280,7 +285,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
         for size in args.sizes:
             folder = tempfile.gettempdir() if args.reuse else tmp
-            url = _url(args.backend, size, folder, args.prefix)
+            url = _url(args.backend, size, folder, args.prefix, args.pg_port)
             seconds = load(url, size, args.data, reuse=args.reuse)
             out = subprocess.run(
                 [sys.executable, __file__, "--measure", url, "--data", str(args.data)],
