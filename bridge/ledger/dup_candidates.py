@@ -22,8 +22,10 @@ def candidates_query(count: int) -> TextClause:
     the ``cap`` entries sharing the most keys are kept, with which reporter kinds they
     share. Plain SQL built once per key count: composing the same statement with the
     expression language on every check cost more than running it. ``own`` says whether the
-    complaint holds a record of the new record's own system already (it cannot be linked
-    there: one record per system), so a copy within one door is found, not created again.
+    complaint holds a record of the new record's own system already, or a create to it still
+    unfinished (it cannot be linked there: one record per system, and a link made before that
+    create lands would be overwritten by it), so a copy within one door is found, not created
+    again.
     """
     arm = "SELECT * FROM (SELECT entry_id, key FROM dup_key WHERE key = :k{i} ORDER BY entry_id"
     arms = " UNION ALL ".join(
@@ -45,8 +47,11 @@ _CANDIDATES = (
     "GROUP BY entry_id ORDER BY shared DESC, entry_id DESC LIMIT :cap) "
     "SELECT complaint.ref, dup_entry.text, dup_entry.text_hash, dup_entry.at, "
     "dup_entry.region, dup_entry.category, best.shared, {columns}, "
-    "EXISTS (SELECT 1 FROM link WHERE link.complaint_id = dup_entry.complaint_id "
-    "AND link.system = :system) AS own "
+    "(EXISTS (SELECT 1 FROM link WHERE link.complaint_id = dup_entry.complaint_id "
+    "AND link.system = :system) OR EXISTS (SELECT 1 FROM pending_op "
+    "WHERE pending_op.kind = 'create' AND pending_op.target_system = :system "
+    "AND pending_op.complaint_id = dup_entry.complaint_id AND pending_op.state <> 'done')) "
+    "AS own "
     "FROM best JOIN dup_entry ON dup_entry.id = best.entry_id "
     "JOIN complaint ON complaint.id = dup_entry.complaint_id "
     # Ties broken as in ``best``: the order reaches ``decide`` (its first best wins), so

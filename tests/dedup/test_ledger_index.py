@@ -89,3 +89,23 @@ def test_split_takes_the_records_link_off_and_asks_for_it_again(ledger: Ledger) 
     assert ledger.quarantine.to_retry("r2", "door-b") == ["7"]
     [trace] = ledger.history.find("ref-1")
     assert {"duplicate.linked", "duplicate.split"} <= {e.kind for e in trace.events}
+
+
+def test_a_complaint_whose_create_to_the_records_system_is_unfinished_is_marked_own(
+    ledger: Ledger,
+) -> None:
+    """A LAPOR! copy of a door complaint whose create to LAPOR! has not landed yet: linking it
+    there would be overwritten when that create lands, so the candidate counts as own."""
+    intent = CreateIntent("ref-1", "door-a", "1", "h", "lapor")
+    ledger.creates.record_intents("r", [intent])  # the create to lapor is started, not done
+    ledger.duplicates.index({"ref-1": probe_of(complaint("1", TEXT), b"k", NOW)})
+    probe = probe_of(complaint("L7", TEXT), b"k", NOW)
+    [pending] = ledger.duplicates.candidates(probe, system="lapor", cap=5)
+    assert pending.ref == "ref-1" and pending.own
+    ledger.cycles.complete_page(
+        "r", [CreateResult("ref-1", "door-a", "1", "h"), CreateResult("ref-1", "lapor", "L1", "h")]
+    )
+    [landed] = ledger.duplicates.candidates(probe, system="lapor", cap=5)
+    assert landed.own  # now by its link
+    [other] = ledger.duplicates.candidates(probe, system="door-b", cap=5)
+    assert not other.own
