@@ -117,7 +117,7 @@ def released(
     """Quarantined records that went through: they leave the quarantine.
 
     A create counts once it was delivered (or linked); anything else but another
-    quarantine means the record reads well now.
+    quarantine, or a wait, means the record reads well now.
     """
     delivered = {r.ref for r in results}
     leaving = []
@@ -127,6 +127,11 @@ def released(
             continue
         if isinstance(action, Skip) and action.reason == QUARANTINED_UNCHANGED:
             continue  # not even tried again
+        if isinstance(action, Skip) and action.owed:
+            # Waiting (a copy of a record the page creates, a create not confirmed yet):
+            # nothing went. Released, a record fetched by retry would be lost, as the
+            # cursor passed it long ago; kept, with its retry still asked, it comes again.
+            continue
         if isinstance(action, Create | Link) and action.ref not in delivered:
             continue
         leaving.append(source_id)
