@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, select, update
+from sqlalchemy import ColumnElement, Row, bindparam, case, delete, null, select, update
 from sqlalchemy.orm import Session
 
 from bridge.ledger.base import Database
@@ -44,11 +44,17 @@ class Quarantine:
         reason: str,
         field: str | None,
         record_json: str,
+        *,
+        tried_since: datetime | None = None,
     ) -> None:
-        """Quarantine a record (already masked by the caller); again counts one more attempt."""
+        """Quarantine a record (already masked by the caller); again counts one more attempt.
+
+        A retry asked for after ``tried_since`` (when the cycle setting it aside began) is
+        kept: the cycle read the record before the person asked, so it was not tried.
+        """
         item = SetAside(system, source_id, reason, field, record_json)
         with self._db.route_write(route) as session:
-            set_aside(session, route, [item], self._db.clock())
+            set_aside(session, route, [item], self._db.clock(), tried_since)
 
     def release(self, route: str, system: str, source_id: str) -> None:
         """Take a record out of quarantine: it went through."""
@@ -166,8 +172,17 @@ class Quarantine:
             return quarantine_info(row)
 
 
-def set_aside(session: Session, route: str, items: Sequence[SetAside], now: datetime) -> None:
-    """Quarantine records; a record already set aside counts one more attempt."""
+def set_aside(
+    session: Session,
+    route: str,
+    items: Sequence[SetAside],
+    now: datetime,
+    tried_since: datetime | None = None,
+) -> None:
+    """Quarantine records; a record already set aside counts one more attempt.
+
+    Its retry request is taken as tried, unless it was made after ``tried_since``.
+    """
     # A reason or a record may quote what the source sent (a NUL, an overlong field):
     # escaped and cut, so that setting a record aside can never fail.
     rows = [
@@ -190,9 +205,19 @@ def set_aside(session: Session, route: str, items: Sequence[SetAside], now: date
         rows,
         keys=("route", "system", "source_id"),
         copy=("reason", "field", "record_json", "last_seen"),
-        # Set aside again: whatever retry was asked for has now been tried.
-        set_={"attempts": QUARANTINE.c.attempts + 1, "retry_requested_at": None},
+        # Set aside again: whatever retry was asked for has now been tried, but for one asked
+        # while the cycle ran (a person's duplicate decision, `bridge quarantine retry`):
+        # cleared, it was lost, and the record stayed aside with nothing left to decide.
+        set_={"attempts": QUARANTINE.c.attempts + 1, "retry_requested_at": _tried(tried_since)},
     )
+
+
+def _tried(tried_since: datetime | None) -> ColumnElement[Any]:
+    """The retry request left once a record is set aside again (see ``set_aside``)."""
+    if tried_since is None:
+        return null()
+    asked = QUARANTINE.c.retry_requested_at
+    return case((asked > tried_since, asked), else_=null())
 
 
 def _record_purges(session: Session, rows: Sequence[Row[Any]], days: int, now: datetime) -> None:

@@ -47,6 +47,8 @@ class RouteLedger:
         self.target = target
         self.fence = fence
         self._registered = False
+        # When this cycle began: a retry asked for after it was not tried by it.
+        self._cycle_began: datetime | None = None
 
     def __repr__(self) -> str:
         return f"RouteLedger({self.name!r}: {self.source!r} → {self.target!r})"
@@ -84,6 +86,7 @@ class RouteLedger:
 
     def start_cycle(self) -> int:
         self.register()
+        self._cycle_began = self.ledger.db.clock()
         return self.ledger.cycles.start(self.name)
 
     def register(self) -> None:
@@ -196,7 +199,13 @@ class RouteLedger:
     def quarantine(self, source_id: str, reason: str, field: str | None, record_json: str) -> None:
         with self._fenced():
             self.ledger.quarantine.add(
-                self.name, self.source, source_id, reason, field, record_json
+                self.name,
+                self.source,
+                source_id,
+                reason,
+                field,
+                record_json,
+                tried_since=self._cycle_began,
             )
 
     def retry_failed(self, source_id: str, reason: str) -> None:

@@ -137,6 +137,27 @@ def test_the_quarantine_of_the_route_source(ledger: Ledger) -> None:
     assert memory.quarantine_to_retry() == []
 
 
+def test_a_retry_asked_for_while_a_cycle_runs_survives_its_setting_aside(ledger_url: str) -> None:
+    """A cycle read record 7 before a person asked to retry it (`bridge quarantine retry`, or
+    a duplicate decision) and then sets it aside again: the request is kept for the next
+    cycle. One asked before the cycle began was tried by it, and is cleared."""
+    clock = Clock(T0)
+    with Ledger.open(ledger_url, clock=clock) as ledger:
+        memory = memory_of(ledger)
+        memory.quarantine("7", "may duplicate complaint lb-1", None, '{"id": "7"}')
+        memory.quarantine("8", "may duplicate complaint lb-1", None, '{"id": "8"}')
+        item = {q.source_id: q.id for q in ledger.quarantine.listed(ROUTE)}
+        ledger.quarantine.request_retry([item["8"]])
+        clock.advance(timedelta(seconds=1))
+        memory.start_cycle()
+        clock.advance(timedelta(seconds=1))
+        ledger.quarantine.request_retry([item["7"]])  # while the cycle runs
+        clock.advance(timedelta(seconds=1))
+        memory.quarantine("7", "may duplicate complaint lb-2", None, '{"id": "7"}')
+        memory.quarantine("8", "may duplicate complaint lb-2", None, '{"id": "8"}')
+        assert memory.quarantine_to_retry() == ["7"]
+
+
 def test_status_decisions_reviews_and_followups_of_linked_complaints(ledger: Ledger) -> None:
     """Two-way writes take the route, its source as the setter and its target as the copy."""
     memory = memory_of(ledger)
