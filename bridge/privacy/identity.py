@@ -28,6 +28,10 @@ INTRODUCED_NAME = re.compile(
     r"((?:[A-Z][\w'-]*)(?:\s+[A-Z][\w'-]*){0,3})"
 )
 _MIN_NAME_PART = 3  # "Al", "M." alone would mask half of every text
+# The fewest digits a match holds: a NIK has 16; a phone "08" and at least 6 more.
+_NIK_DIGITS = 16
+_PHONE_DIGITS = 8
+_ASCII_DIGITS = b"0123456789"
 
 
 def scrub_identity(text: str, names: Iterable[str | None] = (), *, marker: str = MARKER) -> str:
@@ -36,8 +40,11 @@ def scrub_identity(text: str, names: Iterable[str | None] = (), *, marker: str =
         return text
     if "@" in text:  # every e-mail has one
         text = EMAIL_SHAPE.sub(marker, text)
-    text = NIK_SHAPE.sub(marker, text)
-    text = PHONE_SHAPE.sub(marker, text)
+    digits = _ascii_digits(text)
+    if digits is None or digits >= _NIK_DIGITS:
+        text = NIK_SHAPE.sub(marker, text)
+    if digits is None or digits >= _PHONE_DIGITS:  # a NIK masked above only lowers the count
+        text = PHONE_SHAPE.sub(marker, text)
     if _may_hold(text, ("nama",)):  # every introduction says "nama" ("bernama" too)
         text = INTRODUCED_NAME.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + marker, text)
     names = tuple(names)
@@ -60,6 +67,19 @@ def _may_hold(text: str, words: Iterable[str]) -> bool:
         return True
     lowered = text.lower()
     return any(w.lower() in lowered for w in words)
+
+
+def _ascii_digits(text: str) -> int | None:
+    """How many digits ``text`` holds, told cheaply only for ASCII text (None otherwise).
+
+    Most texts hold too few digits for a NIK or a phone number: counting them (in C) saves
+    those two regex passes, which try every position of the text. Only for ASCII, where
+    ``\\d`` means 0-9; other scripts have their own digits, so the regexes decide there.
+    """
+    if not text.isascii():
+        return None
+    raw = text.encode("ascii")
+    return len(raw) - len(raw.translate(None, _ASCII_DIGITS))
 
 
 def scrub_file_name(name: str, names: Iterable[str | None] = ()) -> str:

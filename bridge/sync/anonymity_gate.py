@@ -20,6 +20,7 @@ from bridge.sync.anonymity import IDENTITY_FIELDS, anonymous
 
 if TYPE_CHECKING:
     from bridge.connector import NativeRecord
+    from bridge.mapping import Mapping
     from bridge.sync.report import CycleReport
     from bridge.sync.route import Route
     from bridge.sync.updates import LinkedItem
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger("bridge.privacy")
 
 KIND = "anonymity"
+ANONYMITY_FLAG = ("is_anonymous",)
 
 SENT_WITH_IDENTITY = (
     "the complaint is anonim at {source} now, but the bridge copied it to {target} before "
@@ -52,11 +54,9 @@ def identity_sent(route: Route, leaving: Complaint, payload: NativeRecord) -> tu
         scrub_text=route.scrub_anonymous_text,
         keep_location=route.send_anonymous_location,
     )
-    flagged = leaving.model_copy(update={"is_anonymous": True})
     try:
         hidden = mapping.to_native_part(bare, IDENTITY_FIELDS, origin=origin)
-        # Differs from the payload in the anonymity flag alone, which is no identity.
-        flag = mapping.to_native_part(flagged, IDENTITY_FIELDS, origin=origin)
+        flag = _flagged(mapping, leaving, origin)
     except RecordError:
         # Cannot tell field by field: every field the copy wrote may carry it.
         return tuple(sorted(k for k, v in payload.items() if v not in (None, "")))
@@ -66,9 +66,22 @@ def identity_sent(route: Route, leaving: Complaint, payload: NativeRecord) -> tu
             for key in mapping.written_from(IDENTITY_FIELDS)
             if (value := payload.get(key)) not in (None, "")
             and hidden.get(key) != value
-            and flag.get(key) == value
+            and (flag is None or flag.get(key) == value)
         )
     )
+
+
+def _flagged(mapping: Mapping, leaving: Complaint, origin: str) -> NativeRecord | None:
+    """The identity's keys as a copy of ``leaving`` flagged anonim writes them, or None
+    when the flag is written under none of them (LAPOR!): then they are the payload's own.
+
+    A key whose value differs in the flag alone carries no identity. Every rule under
+    those keys reads its own field, so only the flag's own rule can make them differ.
+    """
+    if not set(mapping.written_from(ANONYMITY_FLAG)) & set(mapping.written_from(IDENTITY_FIELDS)):
+        return None
+    flagged = leaving.model_copy(update={"is_anonymous": True})
+    return mapping.to_native_part(flagged, IDENTITY_FIELDS, origin=origin)
 
 
 def flag_identity_sent(

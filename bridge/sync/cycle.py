@@ -14,12 +14,11 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from contextlib import closing
 from datetime import datetime, timedelta
-from typing import Any
 
 import structlog
 
 from bridge.connector import NativeRecord
-from bridge.errors import BridgeError, RecordError, RetryableError, RouteError, SourceEmpty
+from bridge.errors import BridgeError, RetryableError, RouteError, SourceEmpty
 from bridge.health import failing_connector
 from bridge.log import failure_reason
 from bridge.sync import adoption
@@ -31,7 +30,7 @@ from bridge.sync.prefetch import read_ahead
 from bridge.sync.quarantine import native_id, retries
 from bridge.sync.report import CycleReport, line_for
 from bridge.sync.route import CycleOptions, Route
-from bridge.sync.skew_watch import NewestSeen
+from bridge.sync.skew_watch import NewestSeen, updated_at
 from bridge.sync.updates import changed, read_only_note, repoll, reschedule, sync_linked
 
 log = structlog.get_logger("bridge.engine")
@@ -173,12 +172,14 @@ def _run_pages(
     with closing(pages):
         for page in pages:
             listed += len(page)
-            newest.page(page)
             # A rebuild leaves the unlinked records unknown: the cursor must not pass them.
             moves = options.since is None and not options.link_only
             if retried:  # fetched and handled just now; once per cycle is enough
+                newest.page([n for n in page if native_id(route, n) in retried])
                 page = [n for n in page if native_id(route, n) not in retried]
-            _run_page(route, page, report, options, quarantined_ids, handled, quarantined, moves)
+            _run_page(
+                route, page, report, options, quarantined_ids, handled, quarantined, moves, newest
+            )
             if options.enough is not None and options.enough():
                 break
     if not options.dry_run and options.linked_sync:
@@ -201,9 +202,15 @@ def _run_page(
     handled: set[str],
     quarantined: Mapping[str, str],
     moves: bool,
+    newest: NewestSeen | None = None,
 ) -> None:
-    """Observe, plan and act on one page; a dry run reports the plan instead of acting."""
+    """Observe, plan and act on one page; a dry run reports the plan instead of acting.
+
+    ``newest`` (a listed page's) notes the update times observe read.
+    """
     facts = observe(route, page, options, quarantined)
+    if newest is not None:
+        newest.observed(facts.listed)
     actions = plan(facts)
     adoption.claim_links(options.adopt, (a.found for a in actions if isinstance(a, Link)))
     if options.dry_run:
@@ -247,7 +254,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 def _page_cursor(route: Route, observations: Sequence[Observation]) -> str | None:
     if route.source.change_feed != "cursor":
         return None
-    stamps = [s for s in (_updated_at(route, o.native) for o in observations) if s is not None]
+    stamps = [s for s in (updated_at(route, o) for o in observations) if s is not None]
     if not stamps:
         return None
     # A record stamped in the future (a wrong clock, a time zone misread) must not carry
@@ -258,10 +265,3 @@ def _page_cursor(route: Route, observations: Sequence[Observation]) -> str | Non
     if current is not None and datetime.fromisoformat(current) >= newest:
         return None
     return newest.isoformat()
-
-
-def _updated_at(route: Route, native: Mapping[str, Any]) -> datetime | None:
-    try:
-        return route.source_mapping.native_updated_at(dict(native))
-    except RecordError:
-        return None

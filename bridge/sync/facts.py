@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from bridge.dedup import DedupRules, Probe, Verdict
@@ -29,6 +30,11 @@ class Observation:
     mapped: bool = True
     """False for a record recognised as unchanged from the route's memo without mapping it
     again; observe maps it after all when it needs more than a skip."""
+    updated_at: datetime | None = None
+    """The record's update time as its mapping reads it (``native_updated_at``), if ``stamped``."""
+    stamped: bool = False
+    """True when ``updated_at`` was read (mapped, or remembered): the cursor and the clock
+    watch take it from here instead of parsing the record once more."""
 
     @property
     def ticket(self) -> str | None:
@@ -86,3 +92,6 @@ class Facts:
     """Source id → what the duplicate index keeps of the record once it is sent."""
     duplicate_rules: DedupRules | None = None
     """The route's duplicate check, to compare a page's new records with each other."""
+    listed: Sequence[Observation] = ()
+    """Every record of the page as observed, before a selection (``CycleOptions.select``):
+    the clock watch (``bridge.sync.skew_watch``) reads their update times."""

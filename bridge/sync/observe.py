@@ -41,7 +41,7 @@ def observe(
     quarantined: Mapping[str, str],
 ) -> Facts:
     """The facts about one source page; ``quarantined`` maps source id → stored record."""
-    observations = [_remembered(route, native, options.memo) for native in page]
+    observations = listed = [_remembered(route, native, options.memo) for native in page]
     known = _known(route, [o.source_id for o in observations])
     refs = {o.source_id: _ref(route, o.source_id, known) for o in observations}
     pending = route.memory.pending_creates(list(refs.values()))
@@ -69,6 +69,7 @@ def observe(
         reverse_adopting=options.reverse_adopting,
         first_pass=options.adopting or options.search_first,
         link_only=options.link_only,
+        listed=listed,
     )
     # What the target holds matters only for the records the plan would send there.
     bound = bound_for_target(facts)
@@ -93,11 +94,15 @@ def observe(
     )
 
 
+# ASCII escapes: a record may hold a lone surrogate (a JSON "\ud800"), which cannot
+# be encoded for the memo's digest nor stored in PostgreSQL as text. Built once:
+# ``json.dumps`` with options builds an encoder for every record (a quarter of its time).
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=True, default=str)
+
+
 def dump(record: Mapping[str, Any]) -> str:
     """A record as canonical JSON: the memo's digest, and the quarantine's stored copy."""
-    # ASCII escapes: a record may hold a lone surrogate (a JSON "\ud800"), which cannot
-    # be encoded for the memo's digest nor stored in PostgreSQL as text.
-    return json.dumps(record, sort_keys=True, ensure_ascii=True, default=str)
+    return _CANONICAL.encode(record)
 
 
 def _quarantined_unchanged(
@@ -153,13 +158,16 @@ def _remembered(route: Route, native: NativeRecord, use_memo: bool) -> Observati
     digest = hashlib.blake2b(dump(native).encode(), digest_size=16).hexdigest()
     remembered = route.memo.get(digest)
     if remembered is not None:
-        source_id, seen_hash = remembered
-        return Observation(source_id, native, seen_hash=seen_hash, mapped=False)
+        source_id, seen_hash, stamp = remembered
+        return Observation(
+            source_id, native, seen_hash=seen_hash, mapped=False, updated_at=stamp, stamped=True
+        )
     observation = _map(route, native)
     if observation.complaint is not None:
         if len(route.memo) >= MEMO_LIMIT:
             route.memo.clear()
-        route.memo[digest] = (observation.source_id, observation.seen_hash or "")
+        seen = observation.seen_hash or ""
+        route.memo[digest] = (observation.source_id, seen, observation.updated_at)
     return observation
 
 
@@ -176,7 +184,10 @@ def _map(route: Route, native: NativeRecord) -> Observation:
         storable.check_complaint(complaint)
     except RecordError as exc:
         return Observation(source_id, native, problem=exc.reason, problem_field=exc.field)
-    return Observation(source_id, native, complaint, change_hash(complaint))
+    seen = change_hash(complaint)
+    return Observation(
+        source_id, native, complaint, seen, updated_at=complaint.updated_at, stamped=True
+    )
 
 
 def _adoptable(

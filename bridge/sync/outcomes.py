@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import structlog
+from structlog.typing import FilteringBoundLogger
 
 from bridge.errors import (
     AttachmentUnavailable,
@@ -73,8 +74,18 @@ class Tally:
             self.results.append(sent)
 
 
-def outcome(route: Route, action: Create, future: Outcome[str], report: CycleReport) -> Sent:
-    """What a started create came to, recorded on the engine's thread."""
+def outcome(
+    route: Route,
+    action: Create,
+    future: Outcome[str],
+    report: CycleReport,
+    bound: FilteringBoundLogger,
+) -> Sent:
+    """What a started create came to, recorded on the engine's thread.
+
+    ``bound`` is the engine's logger with the route bound, once per page: binding it for
+    each line (what a module's logger does) cost as much as a regex pass over the text.
+    """
     ref = action.ref
     try:
         target_id = future.result()
@@ -93,7 +104,7 @@ def outcome(route: Route, action: Create, future: Outcome[str], report: CycleRep
     _check_lease_after_create(route, ref, target_id)
     line = line_for(action)
     report.add(PlannedLine(line.action, line.source_id, ref, target_id, ticket=line.ticket))
-    log.info("complaint.created", route=route.name, ref=ref, target_id=target_id)
+    bound.info("complaint.created", ref=ref, target_id=target_id)
     sent = action.outgoing
     identity = identity_sent(route, sent.complaint, sent.payload)
     return CreateResult(ref, route.target.name, target_id, sent.target_hash, False, identity)

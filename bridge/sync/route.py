@@ -62,9 +62,11 @@ class Route:
     """The cross-door duplicate check before a create (None: off; ``bridge.sync.duplicates``)."""
     reporter_secret: bytes = b""
     """Keys the reporter hashes the duplicate check compares (the ledger's id)."""
-    memo: dict[str, tuple[str, str]] = field(default_factory=dict, compare=False, repr=False)
-    """Raw record digest → (source id, seen hash): a daemon lists the same unchanged
-    records every cycle, and mapping them again is most of an idle cycle's CPU."""
+    memo: dict[str, tuple[str, str, datetime | None]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """Raw record digest → (source id, seen hash, updated_at): a daemon lists the same
+    unchanged records every cycle, and mapping them again is most of an idle cycle's CPU."""
 
     @cached_property
     def memory(self) -> RouteMemory:

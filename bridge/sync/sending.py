@@ -20,6 +20,7 @@ from functools import partial
 from typing import Any
 
 import structlog
+from structlog.typing import FilteringBoundLogger
 
 from bridge import storable
 from bridge.connector import Connector
@@ -115,11 +116,12 @@ class _Sender:
         limit = self.route.target.max_concurrency
         self.flight: InFlight[Step, Any] = InFlight(limit, "bridge-create")
         self._noted, self._checked_at = set(noted.refs), noted.at
+        self.log: FilteringBoundLogger = log.bind(route=self.route.name)  # once per page
 
     def begin(self, action: Sends) -> None:
         """Link it, or start its search or its create (both remote: on a worker)."""
         if isinstance(action, Link):
-            self.tally.add(_linked(self.route, action, self.report))
+            self.tally.add(_linked(self.route, action, self.report, self.log))
         elif action.search_first:
             search = partial(look_up, self.route, action.ref, action.observation.source_id)
             self._wait_for_room()
@@ -134,12 +136,12 @@ class _Sender:
             # A failed search stops the page (the target is not answering), as before.
             self._create(step.action, future.result())
         else:
-            self.tally.add(outcome(self.route, step.action, future, self.report))
+            self.tally.add(outcome(self.route, step.action, future, self.report, self.log))
 
     def _create(self, action: Create, found: list[Found]) -> None:
         settled = _settled(action, found, self.options.adopt)
         if isinstance(settled, Link):
-            self.tally.add(_linked(self.route, settled, self.report))
+            self.tally.add(_linked(self.route, settled, self.report, self.log))
             return
         self._wait_for_room()
         if settled.resend:
@@ -179,7 +181,7 @@ class _Sender:
             if step.search:
                 continue  # nothing was written
             try:
-                sent = outcome(self.route, step.action, future, self.report)
+                sent = outcome(self.route, step.action, future, self.report, self.log)
             except Exception as exc:  # noqa: BLE001 - the page already stops for the first error
                 error = type(exc).__name__
                 log.warning("complaint.unconfirmed", route=self.route.name, error=error)
@@ -208,9 +210,11 @@ def _settled(action: Create, found: list[Found], adoption: Adoption | None) -> C
     return action
 
 
-def _linked(route: Route, action: Link, report: CycleReport) -> CreateResult:
+def _linked(
+    route: Route, action: Link, report: CycleReport, bound: FilteringBoundLogger
+) -> CreateResult:
     report.add(line_for(action))
-    log.info("complaint.adopted", route=route.name, ref=action.ref, target_id=action.target_id)
+    bound.info("complaint.adopted", ref=action.ref, target_id=action.target_id)
     target_hash = action.outgoing.target_hash
     return CreateResult(action.ref, route.target.name, action.target_id, target_hash, adopted=True)
 

@@ -8,17 +8,34 @@ in ``bridge doctor``'s words, and kept as the source's notice for ``bridge statu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import structlog
 
 from bridge.connector import NativeRecord
 from bridge.errors import RecordError
 from bridge.skew import future_skew
+from bridge.sync.facts import Observation
 from bridge.sync.route import Route
 
 log = structlog.get_logger("bridge.engine")
+
+
+def updated_at(route: Route, observation: Observation) -> datetime | None:
+    """The record's update time: as observe read it when it mapped (or remembered) the
+    record, else read now; None when it has none or it cannot be read."""
+    if observation.stamped:
+        return observation.updated_at
+    return read_updated_at(route, observation.native)
+
+
+def read_updated_at(route: Route, native: Mapping[str, Any]) -> datetime | None:
+    try:
+        return route.source_mapping.native_updated_at(dict(native))
+    except RecordError:
+        return None  # the record's own problem, set aside with it
 
 
 class NewestSeen:
@@ -29,13 +46,17 @@ class NewestSeen:
         self.newest: datetime | None = None
 
     def page(self, page: Sequence[NativeRecord]) -> None:
-        for native in page:
-            try:
-                stamp = self.route.source_mapping.native_updated_at(dict(native))
-            except RecordError:
-                continue  # the record's own problem, set aside with it
-            if stamp is not None and (self.newest is None or stamp > self.newest):
-                self.newest = stamp
+        """Records listed and not observed on this page (handled earlier in the cycle)."""
+        self._note(read_updated_at(self.route, native) for native in page)
+
+    def observed(self, observations: Sequence[Observation]) -> None:
+        """A listed page as observed: the update times its mapping read already."""
+        self._note(updated_at(self.route, o) for o in observations)
+
+    def _note(self, stamps: Iterable[datetime | None]) -> None:
+        newest = max((s for s in stamps if s is not None), default=None)
+        if newest is not None and (self.newest is None or newest > self.newest):
+            self.newest = newest
 
     def notice(self) -> str | None:
         """The source's clock problem, logged once, or None when its rows are on time."""

@@ -4,17 +4,20 @@ full re-mapping of an anonymous copy would name."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bridge.errors import RecordError
 from bridge.ledger import Ledger
+from bridge.mapping import load_mapping
 from bridge.model import Complaint
 from bridge.sync.anonymity import IDENTITY_FIELDS, anonymous
 from bridge.sync.anonymity_gate import identity_sent
 from bridge.sync.outgoing import Outgoing, outgoing
 from bridge.sync.route import Route
+from tests.conftest import MAPPINGS
 from tests.engine.conftest import make_route
 from tests.privacy.test_anonim import _complaint
 
@@ -103,4 +106,50 @@ def test_identity_sent_names_what_the_full_remapping_names(
     assert isinstance(result, Outgoing)
     expected = _by_full_remapping(route, result.complaint, result.payload)
     assert expected  # a public copy with a reporter always carries something
+    assert identity_sent(route, result.complaint, result.payload) == expected
+
+
+def test_the_flagged_copy_is_not_mapped_when_the_flag_is_written_apart(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LAPOR! writes is_anonymous under a key of its own: one part mapped (the anonymous copy)."""
+    route = make_route(ledger)
+    result = outgoing(route, _complaint(is_anonymous=False), "lb0000000000000001")
+    assert isinstance(result, Outgoing)
+    mapping = route.target_mapping
+    mapped: list[Complaint] = []
+    part = mapping.to_native_part
+
+    def counted(complaint: Complaint, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        mapped.append(complaint)
+        return part(complaint, *args, **kwargs)
+
+    monkeypatch.setattr(mapping, "to_native_part", counted)
+    assert identity_sent(route, result.complaint, result.payload)
+    assert [c.is_anonymous for c in mapped] == [False]
+
+
+def test_a_key_the_flag_shares_with_the_reporter_is_still_compared_with_the_flagged_copy(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """The flag written beside the reporter's name (one object): that key, changed by the
+    flag too, is named as by the full re-mapping (not at all)."""
+    text = (MAPPINGS / "lapor.toml").read_text()
+    text = text.replace(
+        'is_anonymous = { path = "is_anonymous", write_as = "bool" }',
+        'is_anonymous = { path = "pelapor.anonim", write_as = "bool" }',
+    ).replace(
+        '"reporter.name" = { read = false, write = "nameUser" }',
+        '"reporter.name" = { read = false, write = "pelapor.nama" }',
+    )
+    assert "pelapor.anonim" in text and "pelapor.nama" in text
+    (tmp_path / "lapor.toml").write_text(text)
+    route = dataclasses.replace(
+        make_route(ledger), target_mapping=load_mapping(tmp_path / "lapor.toml")
+    )
+    result = outgoing(route, _complaint(is_anonymous=False), "lb0000000000000001")
+    assert isinstance(result, Outgoing)
+    assert result.payload["pelapor"] == {"anonim": False, "nama": "Made Wirawan"}
+    expected = _by_full_remapping(route, result.complaint, result.payload)
+    assert "pelapor" not in expected and "phoneUser" in expected
     assert identity_sent(route, result.complaint, result.payload) == expected
