@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bridge.ledger.base import Database
 from bridge.ledger.events import add_events, event_row
+from bridge.ledger.prepared import PreparedIn
 from bridge.ledger.sql import chunks
 from bridge.ledger.statuses import set_statuses
 from bridge.ledger.tables import COMPLAINT, LINK, ROUTE_LINK
@@ -165,11 +166,17 @@ def links_by_remote_id(
     """remote id → (link id, complaint id, last seen hash) for existing links."""
     found: dict[str, tuple[int, int, str | None]] = {}
     for part in chunks(sorted(set(remote_ids))):
-        query = select(
-            LINK.c.remote_id, LINK.c.id, LINK.c.complaint_id, LINK.c.last_seen_hash
-        ).where(LINK.c.system == system, LINK.c.remote_id.in_(part))
-        found.update({rid: (lid, cid, old) for rid, lid, cid, old in session.execute(query)})
+        rows = _BY_REMOTE_ID.rows(session, (system,), part)
+        found.update({rid: (lid, cid, old) for rid, lid, cid, old in rows})
     return found
+
+
+_BY_REMOTE_ID = PreparedIn(
+    ("system",),
+    lambda _dialect, remote_ids: select(
+        LINK.c.remote_id, LINK.c.id, LINK.c.complaint_id, LINK.c.last_seen_hash
+    ).where(LINK.c.system == bindparam("system"), LINK.c.remote_id.in_(remote_ids)),
+)
 
 
 def link_row(
