@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Update, bindparam, literal_column, null, select, update
+from sqlalchemy import Select, Update, bindparam, literal_column, null, select, update
 from sqlalchemy.orm import Session
 
 from bridge.ledger import polls, sending_log
@@ -84,22 +84,16 @@ class Creates:
         self, route: str, target_system: str, refs: Sequence[str] | None = None
     ) -> dict[str, PendingInfo]:
         """ref → started create whose outcome is unknown (to look up before re-creating)."""
-        base = (
-            select(PENDING_OP, COMPLAINT.c.origin_system, COMPLAINT.c.origin_id)
-            .join(COMPLAINT, COMPLAINT.c.id == PENDING_OP.c.complaint_id)
-            .where(
-                PENDING_OP.c.kind == CREATE,
-                PENDING_OP.c.route == route,
-                PENDING_OP.c.target_system == target_system,
-                PENDING_OP.c.state == PENDING_STARTED,
-            )
-            .order_by(PENDING_OP.c.id)
-        )
-        parts = (
-            [base] if refs is None else [base.where(PENDING_OP.c.ref.in_(p)) for p in chunks(refs)]
-        )
+        fixed = (route, target_system)
         with self._db.read() as session:
-            return {row.ref: _pending(row) for query in parts for row in session.execute(query)}
+            if refs is None:
+                rows = session.execute(_pending_query(fixed)).all()
+                return {row.ref: PendingInfo(*row) for row in rows}
+            found: dict[str, PendingInfo] = {}
+            for part in chunks(refs):
+                rows = _PENDING.rows(session, fixed, part)
+                found.update((row[0], PendingInfo(*row)) for row in rows)
+            return found
 
     def sending(self, route: str, ref: str, target_system: str) -> None:
         """Note, right before the remote create, that it is sent now; fenced and renewing.
@@ -124,6 +118,35 @@ class Creates:
         """Remember why a create failed; the operation stays started, so it is resumed."""
         with self._db.route_write(route) as session:
             _fail_create(session, route, ref, target_system, error, self._db.clock())
+
+
+def _pending_query(fixed: tuple[str, str] | None = None) -> Select[Any]:
+    """Started creates of a route to a target, one column per ``PendingInfo`` field, in order.
+
+    ``fixed``: the route and target as values (else bound as ``route`` and ``target``).
+    """
+    route_is, target_is = fixed or (bindparam("route"), bindparam("target"))
+    columns = [
+        COMPLAINT.c[name] if name in ("origin_system", "origin_id") else PENDING_OP.c[name]
+        for name in PendingInfo.__dataclass_fields__
+    ]
+    return (
+        select(*columns)
+        .join(COMPLAINT, COMPLAINT.c.id == PENDING_OP.c.complaint_id)
+        .where(
+            PENDING_OP.c.kind == const(CREATE),
+            PENDING_OP.c.route == route_is,
+            PENDING_OP.c.target_system == target_is,
+            PENDING_OP.c.state == const(PENDING_STARTED),
+        )
+        .order_by(PENDING_OP.c.id)
+    )
+
+
+_PENDING = PreparedIn(
+    ("route", "target"),
+    lambda _dialect, refs: _pending_query().where(PENDING_OP.c.ref.in_(refs)),
+)
 
 
 def record_intents(
@@ -408,9 +431,3 @@ def _created_event(cid: int, route: str, result: CreateResult, now: datetime) ->
         # Names only: if the complaint is later known anonymous, a person must know what went.
         detail["identity_sent"] = list(result.identity_sent)
     return event_row(cid, key, now, route, kind, result.target_system, detail)
-
-
-def _pending(row: Row[Any]) -> PendingInfo:
-    # Every field of PendingInfo is a column of the query, by the same name.
-    values = row._mapping
-    return PendingInfo(**{name: values[name] for name in PendingInfo.__dataclass_fields__})

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Row, Select, and_, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from bridge.ledger.base import Database
 from bridge.ledger.events import add_events, event_row
@@ -39,13 +40,14 @@ class Links:
 
         With ``route``: what that route last saw and when it polls (``links_query``).
         """
+        prepared, fixed = (
+            (_BY_REMOTE, (system,)) if route is None else (_BY_REMOTE_ROUTE, (route, system))
+        )
         with self._db.read() as session:
             found: dict[str, LinkInfo] = {}
             for part in chunks(sorted(set(remote_ids))):
-                query = links_query(route).where(
-                    LINK.c.system == system, LINK.c.remote_id.in_(part)
-                )
-                found.update({i.remote_id: i for i in map(link_info, session.execute(query))})
+                rows = prepared.rows(session, fixed, part)
+                found.update({i.remote_id: i for i in (LinkInfo(*row) for row in rows)})
             return found
 
     def of(self, ref: str, system: str) -> LinkInfo | None:
@@ -74,7 +76,7 @@ def normal_ticket(ticket: str | None) -> str | None:
     return ticket.strip().upper() or None
 
 
-def links_query(route: str | None = None) -> Select[Any]:
+def links_query(route: str | BindParameter[str] | None = None) -> Select[Any]:
     """Links with what their complaint adds, one column per ``LinkInfo`` field, in order.
 
     With ``route``, the hash last seen and the poll schedule are that route's
@@ -171,6 +173,18 @@ def links_by_remote_id(
     return found
 
 
+_BY_REMOTE = PreparedIn(
+    ("system",),
+    lambda _dialect, remote_ids: links_query().where(
+        LINK.c.system == bindparam("system"), LINK.c.remote_id.in_(remote_ids)
+    ),
+)
+_BY_REMOTE_ROUTE = PreparedIn(
+    ("route", "system"),
+    lambda _dialect, remote_ids: links_query(bindparam("route")).where(
+        LINK.c.system == bindparam("system"), LINK.c.remote_id.in_(remote_ids)
+    ),
+)
 _BY_REMOTE_ID = PreparedIn(
     ("system",),
     lambda _dialect, remote_ids: select(

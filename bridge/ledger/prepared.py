@@ -27,6 +27,7 @@ from sqlalchemy import (
     CursorResult,
     Dialect,
     Insert,
+    Select,
     Table,
     bindparam,
     literal_column,
@@ -75,6 +76,13 @@ class Prepared:
         params = compiled.params(rows)
         return conn.exec_driver_sql(compiled.sql, params[0] if len(params) == 1 else params)
 
+    def rows(self, session: Session, params: Row) -> list[tuple[Any, ...]]:
+        """The rows of a SELECT for ``params``, timestamps read as ``UTCDateTime`` reads them."""
+        conn = session.connection()
+        compiled = self._for(conn.dialect.name)
+        rows = conn.exec_driver_sql(compiled.sql, compiled.params([params])[0]).fetchall()
+        return compiled.read(rows)
+
     def sql(self, dialect: str) -> str:
         """The driver's text on ``dialect`` (for tests and for reading)."""
         return self._for(dialect).sql
@@ -115,6 +123,20 @@ class _Compiled:
             else []
         )
 
+        self._reads = _readers(statement, dialect)
+
+    def read(self, rows: Sequence[Row]) -> list[tuple[Any, ...]]:
+        reads = self._reads
+        if not reads:
+            return [tuple(row) for row in rows]
+        found = []
+        for row in rows:
+            values = list(row)
+            for i, read in reads:
+                values[i] = read(values[i])
+            found.append(tuple(values))
+        return found
+
     def params(self, rows: Sequence[Row]) -> list[tuple[Any, ...]]:
         if rows and self._times:
             first = rows[0]
@@ -126,6 +148,26 @@ class _Compiled:
         if self._single:
             return [(reorder(row),) for row in rows]
         return [reorder(row) for row in rows]
+
+
+def _readers(statement: ClauseElement, dialect: str) -> list[tuple[int, Callable[[Any], Any]]]:
+    """(position, conversion) of the timestamps a SELECT reads; other columns come as they are.
+
+    A column whose type would convert what the driver gives (other than the ledger's
+    timestamps) is refused: its value would reach the caller unconverted.
+    """
+    if not isinstance(statement, Select):
+        return []
+    compiled_for = _DIALECTS[dialect]()
+    reads: list[tuple[int, Callable[[Any], Any]]] = []
+    for i, column in enumerate(statement.selected_columns):
+        kind = column.type
+        processor = kind.dialect_impl(compiled_for).result_processor(compiled_for, None)
+        if processor is not None and not isinstance(kind, UTCDateTime):
+            raise ValueError(f"a prepared SELECT reads {column} of a converted type ({kind})")
+        if processor is not None:
+            reads.append((i, processor))
+    return reads
 
 
 def insert(dialect: str, table: Table) -> Any:
@@ -144,8 +186,8 @@ class PreparedIn:
     """A statement over an IN list, compiled once per dialect and length of the list.
 
     ``build(dialect, values)`` gets one bound parameter per value of the list (named
-    ``in_0``, ``in_1``, …) and binds its other parameters by ``names``. Rows come back
-    as the driver gives them: for columns read without conversion (ids, text).
+    ``in_0``, ``in_1``, …) and binds its other parameters by ``names``. Rows are read
+    as ``Prepared.rows`` reads them.
     """
 
     def __init__(
@@ -169,4 +211,4 @@ class PreparedIn:
                 lambda dialect: self._build(dialect, listed),
             )
             self._by_length[len(values)] = prepared
-        return list(prepared.run(session, [(*fixed, *values)]))
+        return prepared.rows(session, (*fixed, *values))

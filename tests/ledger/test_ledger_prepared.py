@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bridge.ledger import Ledger
 from bridge.ledger.db import normalise_url
 from bridge.ledger.prepared import Prepared, stored_time
-from bridge.ledger.tables import COMPLAINT
+from bridge.ledger.tables import COMPLAINT, CYCLE_RUN
 from bridge.ledger.timestamps import UTCDateTime
-from tests.ledger.ledger_factories import ROUTE, intent, ref_of, result
+from tests.ledger.ledger_factories import ROUTE, SOURCE, TARGET, intent, ref_of, result
 
 AWARE = st.datetimes(
     min_value=datetime(1971, 1, 2),
@@ -130,3 +130,26 @@ _TIMES = (
     "SELECT next_poll_at FROM route_link",
     "SELECT at FROM event",
 )
+
+
+def test_links_read_through_prepared_selects_are_aware_utc(ledger: Ledger) -> None:
+    """Links and pending creates read by the page's prepared SELECTs carry aware UTC times."""
+    now = datetime(2026, 3, 2, 8, 30, 15, 123456, tzinfo=timezone(timedelta(hours=8)))
+    ledger.db.clock = lambda: now
+    ledger.creates.record_intents(ROUTE, [intent(1), intent(2)], sending=[ref_of(1)])
+    ledger.cycles.complete_page(ROUTE, [result(1)])
+
+    link = ledger.links.by_remote(SOURCE, ["1"], route=ROUTE)["1"]
+    assert (link.seen_at, link.updated_at, link.next_poll_at) == (now, now, now)
+    assert link.seen_at is not None and link.seen_at.tzinfo is UTC
+    pending = ledger.creates.pending(ROUTE, TARGET, [ref_of(1), ref_of(2)])
+    assert list(pending) == [ref_of(2)]
+    assert (pending[ref_of(2)].created_at, pending[ref_of(2)].sent_at) == (now, None)
+    assert pending[ref_of(2)].created_at.tzinfo is UTC
+
+
+def test_a_prepared_select_refuses_a_column_it_would_not_convert() -> None:
+    """A column whose type converts what the driver reads (a boolean on SQLite) is refused."""
+    flags = Prepared((), lambda _d: select(CYCLE_RUN.c.ok))
+    with pytest.raises(ValueError, match="converted type"):
+        flags.sql("sqlite")
