@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -19,6 +20,9 @@ from bridge.ledger.prepared import Prepared, insert, stored_time
 from bridge.ledger.tables import EVENT
 
 _COLUMNS = ("complaint_id", "key", "at", "route", "kind", "system", "detail")
+_VALUES = itemgetter(*_COLUMNS)
+# json.dumps(detail, sort_keys=True), the very same text, without a new encoder per line.
+_DETAIL = json.JSONEncoder(sort_keys=True)
 _ADD = Prepared(
     _COLUMNS,
     lambda dialect: insert(dialect, EVENT).on_conflict_do_nothing(
@@ -33,10 +37,10 @@ def add_events(session: Session, rows: Iterable[Mapping[str, Any]]) -> None:
     times: dict[datetime, Any] = {}  # a page's lines mostly share one time: converted once
     params = []
     for row in rows:
-        at = row["at"]
+        cid, key, at, *rest = _VALUES(row)
         if at not in times:
             times[at] = stored_time(dialect, at)
-        params.append(tuple(times[at] if name == "at" else row[name] for name in _COLUMNS))
+        params.append((cid, key, times[at], *rest))
     if params:
         _ADD.run(session, params)
 
@@ -73,5 +77,5 @@ def event_row(
         "route": route,
         "kind": kind,
         "system": system,
-        "detail": json.dumps(detail, sort_keys=True),
+        "detail": _DETAIL.encode(detail),
     }
