@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from bridge.ledger.base import Database
 from bridge.ledger.events import add_events, event_row
-from bridge.ledger.prepared import PreparedIn
+from bridge.ledger.prepared import Prepared, PreparedIn, stored_time
 from bridge.ledger.sql import chunks
 from bridge.ledger.statuses import set_statuses
 from bridge.ledger.tables import COMPLAINT, LINK, ROUTE_LINK
@@ -134,32 +134,39 @@ def note_seen(session: Session, system: str, updates: Sequence[SeenUpdate], now:
     known = links_by_remote_id(session, system, list(latest))
     if not known:
         return
+    at = stored_time(session.get_bind().dialect.name, now)  # once, not once per row
     params = [
-        {
-            "lid": lid,
-            "hash": seen.content_hash,
-            "code": seen.raw_status_code,
-            "label": seen.raw_status_label,
-            "ticket": normal_ticket(seen.ticket),
-        }
+        (
+            at,
+            seen.content_hash,
+            seen.raw_status_code,
+            seen.raw_status_label,
+            normal_ticket(seen.ticket),
+            lid,
+        )
         for seen, (lid, _cid, _old) in ((latest[r], link) for r, link in known.items())
     ]
-    session.execute(
+    _SEEN.run(session, params)
+    set_statuses(session, [(cid, latest[r].status) for r, (_l, cid, _o) in known.items()])
+    add_events(session, _changed_events(system, latest, known, now))
+
+
+_SEEN = Prepared(
+    ("now", "hash", "code", "label", "ticket", "lid"),
+    lambda _dialect: (
         update(LINK)
         .where(LINK.c.id == bindparam("lid"))
         .values(
             last_seen_hash=bindparam("hash"),
             raw_status_code=bindparam("code"),
             raw_status_label=bindparam("label"),
-            seen_at=now,
-            updated_at=now,
+            seen_at=bindparam("now", type_=LINK.c.seen_at.type),
+            updated_at=bindparam("now", type_=LINK.c.updated_at.type),
             # A record seen without its ticket keeps the one it showed before.
-            ticket=func.coalesce(bindparam("ticket"), LINK.c.ticket),
-        ),
-        params,
-    )
-    set_statuses(session, [(cid, latest[r].status) for r, (_l, cid, _o) in known.items()])
-    add_events(session, _changed_events(system, latest, known, now))
+            ticket=func.coalesce(bindparam("ticket", type_=LINK.c.ticket.type), LINK.c.ticket),
+        )
+    ),
+)
 
 
 def links_by_remote_id(

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Exists,
     Insert,
     Select,
+    Update,
     bindparam,
     delete,
     exists,
@@ -129,13 +130,24 @@ def note_seen(session: Session, route: str, system: str, updates: Sequence[SeenU
     latest = {u.remote_id: u.content_hash for u in updates}
     if not latest:
         return
-    link_id = select(LINK.c.id).where(LINK.c.system == system, LINK.c.remote_id == bindparam("rid"))
-    session.execute(
-        update(ROUTE_LINK)
-        .where(ROUTE_LINK.c.route == route, ROUTE_LINK.c.link_id == link_id.scalar_subquery())
-        .values(seen_hash=bindparam("seen")),
-        [{"rid": rid, "seen": seen} for rid, seen in latest.items()],
+    _NOTE_SEEN.run(session, [(seen, route, system, rid) for rid, seen in latest.items()])
+
+
+def _note_seen() -> Update:
+    link_id = select(LINK.c.id).where(
+        LINK.c.system == bindparam("system"), LINK.c.remote_id == bindparam("rid")
     )
+    return (
+        update(ROUTE_LINK)
+        .where(
+            ROUTE_LINK.c.route == bindparam("route"),
+            ROUTE_LINK.c.link_id == link_id.scalar_subquery(),
+        )
+        .values(seen_hash=bindparam("seen"))
+    )
+
+
+_NOTE_SEEN = Prepared(("seen", "route", "system", "rid"), lambda _dialect: _note_seen())
 
 
 def owe(
