@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bridge.ledger.failures import LedgerConflict
+from bridge.ledger.prepared import PreparedIn
 from bridge.ledger.sql import chunks, complaint_ids
 from bridge.ledger.tables import FOLLOWUP, FOLLOWUP_COPY
 from bridge.ledger.types import COPY_DONE, FollowupCopyInfo, FollowupInfo
@@ -28,16 +29,32 @@ def of_refs(session: Session, refs: Sequence[str]) -> dict[str, list[FollowupInf
 
 def of_complaints(session: Session, cids: Sequence[int]) -> dict[int, list[FollowupInfo]]:
     """complaint id → its follow-ups with their copies, in the order first seen."""
-    rows: list[Row[Any]] = []
+    rows: list[_Row] = []
     for part in chunks(sorted(set(cids))):
-        rows.extend(session.execute(_followups_query().where(FOLLOWUP.c.complaint_id.in_(part))))
-    grouped: dict[int, dict[int, list[Row[Any]]]] = {}
+        rows.extend(_Row(*row) for row in _OF_COMPLAINTS.rows(session, (), part))
+    grouped: dict[int, dict[int, list[_Row]]] = {}
     for row in rows:
         grouped.setdefault(row.complaint_id, {}).setdefault(row.followup_id, []).append(row)
     return {
         cid: [_followup(group) for _fid, group in sorted(followups.items())]
         for cid, followups in grouped.items()
     }
+
+
+class _Row(NamedTuple):
+    """One row of ``_followups_query``: a follow-up with one of its copies (or none)."""
+
+    complaint_id: int
+    followup_id: int
+    fingerprint: str
+    origin_system: str
+    origin_id: str | None
+    created_at: datetime
+    system: str | None
+    remote_id: str | None
+    state: str
+    attempts: int
+    last_error: str | None
 
 
 def _followups_query() -> Any:
@@ -61,7 +78,12 @@ def _followups_query() -> Any:
     )
 
 
-def _followup(rows: Sequence[Row[Any]]) -> FollowupInfo:
+_OF_COMPLAINTS = PreparedIn(
+    (), lambda _dialect, cids: _followups_query().where(FOLLOWUP.c.complaint_id.in_(cids))
+)
+
+
+def _followup(rows: Sequence[_Row]) -> FollowupInfo:
     first = rows[0]
     copies = {
         r.system: FollowupCopyInfo(r.system, r.remote_id, r.state, r.attempts, r.last_error)

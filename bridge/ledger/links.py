@@ -52,10 +52,9 @@ class Links:
 
     def of(self, ref: str, system: str) -> LinkInfo | None:
         """Complaint ``ref``'s link in ``system``, if it has one."""
-        query = links_query().where(COMPLAINT.c.ref == ref, LINK.c.system == system)
         with self._db.read() as session:
-            row = session.execute(query).first()
-        return None if row is None else link_info(row)
+            rows = _OF.rows(session, (ref, system))
+        return LinkInfo(*rows[0]) if rows else None
 
     def count(self, system: str) -> int:
         """How many links the ledger holds in ``system``."""
@@ -180,6 +179,12 @@ def links_by_remote_id(
     return found
 
 
+_OF = Prepared(
+    ("ref", "system"),
+    lambda _dialect: links_query().where(
+        COMPLAINT.c.ref == bindparam("ref"), LINK.c.system == bindparam("system")
+    ),
+)
 _BY_REMOTE = PreparedIn(
     ("system",),
     lambda _dialect, remote_ids: links_query().where(
