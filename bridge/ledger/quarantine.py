@@ -168,6 +168,8 @@ class Quarantine:
 
 def set_aside(session: Session, route: str, items: Sequence[SetAside], now: datetime) -> None:
     """Quarantine records; a record already set aside counts one more attempt."""
+    if not items:  # most pages: nothing to build a statement for
+        return
     # A reason or a record may quote what the source sent (a NUL, an overlong field):
     # escaped and cut, so that setting a record aside can never fail.
     rows = [
