@@ -49,7 +49,7 @@ def counted(route: Route) -> CycleReport:
     name = "create" if _RUNS.count("create") == 0 else "unchanged"
     _RUNS.append(name)
     print(f"{name} cycle: {total} statements, {total / pages:.1f} per page")
-    if "--show" in sys.argv:
+    if _SHOW:
         for text, n in counting.statements.most_common():
             print(f"  {n:6d}  {text}")
     return result
@@ -57,6 +57,7 @@ def counted(route: Route) -> CycleReport:
 
 _ARGS = {"count": 1000, "page_size": 100}
 _RUNS: list[str] = []
+_SHOW = "--show" in sys.argv
 
 
 def main() -> None:
