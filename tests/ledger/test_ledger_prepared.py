@@ -153,3 +153,16 @@ def test_a_prepared_select_refuses_a_column_it_would_not_convert() -> None:
     flags = Prepared((), lambda _d: select(CYCLE_RUN.c.ok))
     with pytest.raises(ValueError, match="converted type"):
         flags.sql("sqlite")
+
+
+def test_follow_ups_of_a_complaint_are_one_select(ledger: Ledger, statements: list[str]) -> None:
+    """The engine reads each re-polled complaint's follow-ups by ref: one SELECT, not two."""
+    ledger.creates.record_intents(ROUTE, [intent(1)])
+    ledger.followups.note(ref_of(1), SOURCE, [("fp-1", "f1")])
+    statements.clear()
+
+    found = ledger.followups.of([ref_of(1), ref_of(2)])
+
+    assert [f.fingerprint for f in found[ref_of(1)]] == ["fp-1"]
+    assert found[ref_of(2)] == []
+    assert len([s for s in statements if s.startswith("SELECT")]) == 1
