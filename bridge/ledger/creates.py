@@ -13,16 +13,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Update, bindparam, select, update
+from sqlalchemy import Select, Update, bindparam, literal_column, null, select, update
 from sqlalchemy.orm import Session
 
 from bridge.ledger import polls, sending_log
 from bridge.ledger.base import Database
 from bridge.ledger.events import add_events, event_row
 from bridge.ledger.failures import LedgerConflict
-from bridge.ledger.links import link_row, links_by_remote_id, normal_ticket
-from bridge.ledger.sql import chunks, complaint_ids, require_ids, storable, upsert
-from bridge.ledger.statuses import set_statuses
+from bridge.ledger.links import links_by_remote_id, normal_ticket
+from bridge.ledger.prepared import Prepared, PreparedIn, const, insert, stored_time
+from bridge.ledger.sql import chunks, complaint_ids, require_ids, storable
 from bridge.ledger.tables import COMPLAINT, LINK, PENDING_OP
 from bridge.ledger.types import (
     CREATE,
@@ -84,22 +84,16 @@ class Creates:
         self, route: str, target_system: str, refs: Sequence[str] | None = None
     ) -> dict[str, PendingInfo]:
         """ref → started create whose outcome is unknown (to look up before re-creating)."""
-        base = (
-            select(PENDING_OP, COMPLAINT.c.origin_system, COMPLAINT.c.origin_id)
-            .join(COMPLAINT, COMPLAINT.c.id == PENDING_OP.c.complaint_id)
-            .where(
-                PENDING_OP.c.kind == CREATE,
-                PENDING_OP.c.route == route,
-                PENDING_OP.c.target_system == target_system,
-                PENDING_OP.c.state == PENDING_STARTED,
-            )
-            .order_by(PENDING_OP.c.id)
-        )
-        parts = (
-            [base] if refs is None else [base.where(PENDING_OP.c.ref.in_(p)) for p in chunks(refs)]
-        )
+        fixed = (route, target_system)
         with self._db.read() as session:
-            return {row.ref: _pending(row) for query in parts for row in session.execute(query)}
+            if refs is None:
+                rows = session.execute(_pending_query(fixed)).all()
+                return {row.ref: PendingInfo(*row) for row in rows}
+            found: dict[str, PendingInfo] = {}
+            for part in chunks(refs):
+                rows = _PENDING.rows(session, fixed, part)
+                found.update((row[0], PendingInfo(*row)) for row in rows)
+            return found
 
     def sending(self, route: str, ref: str, target_system: str) -> None:
         """Note, right before the remote create, that it is sent now; fenced and renewing.
@@ -126,6 +120,35 @@ class Creates:
             _fail_create(session, route, ref, target_system, error, self._db.clock())
 
 
+def _pending_query(fixed: tuple[str, str] | None = None) -> Select[Any]:
+    """Started creates of a route to a target, one column per ``PendingInfo`` field, in order.
+
+    ``fixed``: the route and target as values (else bound as ``route`` and ``target``).
+    """
+    route_is, target_is = fixed or (bindparam("route"), bindparam("target"))
+    columns = [
+        COMPLAINT.c[name] if name in ("origin_system", "origin_id") else PENDING_OP.c[name]
+        for name in PendingInfo.__dataclass_fields__
+    ]
+    return (
+        select(*columns)
+        .join(COMPLAINT, COMPLAINT.c.id == PENDING_OP.c.complaint_id)
+        .where(
+            PENDING_OP.c.kind == const(CREATE),
+            PENDING_OP.c.route == route_is,
+            PENDING_OP.c.target_system == target_is,
+            PENDING_OP.c.state == const(PENDING_STARTED),
+        )
+        .order_by(PENDING_OP.c.id)
+    )
+
+
+_PENDING = PreparedIn(
+    ("route", "target"),
+    lambda _dialect, refs: _pending_query().where(PENDING_OP.c.ref.in_(refs)),
+)
+
+
 def record_intents(
     session: Session, route: str, intents: Sequence[CreateIntent], now: datetime
 ) -> dict[str, int]:
@@ -136,11 +159,12 @@ def record_intents(
     intents = list({(i.ref, i.target_system): i for i in intents}.values())
     if not intents:
         return {}
-    _upsert_complaints(session, intents, now)
+    at = stored_time(session.get_bind().dialect.name, now)  # once, not once per row
+    _upsert_complaints(session, intents, at)
     ids = complaint_ids(session, [i.ref for i in intents])
     _check_source_links(session, intents, ids)
-    _upsert_source_links(session, intents, ids, now)
-    _upsert_started_ops(session, route, intents, ids, now)
+    _upsert_source_links(session, intents, ids, at)
+    _upsert_started_ops(session, route, intents, ids, at)
     attempts = _attempts(session, [(ids[i.ref], i.target_system) for i in intents])
     # A create already done has no attempt pending (0): it gets no intent event.
     add_events(session, _intent_events(route, intents, ids, attempts, now))
@@ -154,31 +178,53 @@ def complete_creates(
     if not results:
         return
     ids = require_ids(session, [r.ref for r in results])
-    links = [
-        link_row(ids[r.ref], r.target_system, r.remote_id, r.target_hash, now)
-        | {"last_written_hash": r.target_hash}
-        for r in results
-    ]
-    upsert(
+    at = stored_time(session.get_bind().dialect.name, now)  # once, not once per row
+    _CREATED_LINKS.run(
         session,
-        LINK,
-        links,
-        keys=("complaint_id", "system"),
-        copy=("remote_id", "last_seen_hash", "last_written_hash", "seen_at", "updated_at"),
+        [
+            (ids[r.ref], r.target_system, r.remote_id, r.target_hash, r.target_hash, at, at)
+            for r in results
+        ],
     )
-    done = update(PENDING_OP).where(
-        PENDING_OP.c.kind == CREATE,
-        PENDING_OP.c.target_system == bindparam("target"),
-        PENDING_OP.c.complaint_id == bindparam("cid"),
-    )
-    session.execute(
-        done.values(state=PENDING_DONE, last_error=None, updated_at=now),
-        [{"target": r.target_system, "cid": ids[r.ref]} for r in results],
-    )
+    _DONE.run(session, [(at, r.target_system, ids[r.ref]) for r in results])
     # Both sides of a new link are re-polled soon, so a status or follow-up added
     # there right after the create is not missed until a later schedule.
     polls.first_poll(session, list(ids.values()), now)
     add_events(session, (_created_event(ids[r.ref], route, r, now) for r in results))
+
+
+_LINK_HEAD = ("complaint_id", "system", "remote_id", "last_seen_hash")
+
+
+def _link_upsert(columns: tuple[str, ...], keys: tuple[str, ...], *, copy_from: int) -> Prepared:
+    """Links upserted on ``keys``; a conflicting row takes ``columns[copy_from:]``."""
+    return Prepared(
+        columns, lambda dialect: _copying(insert(dialect, LINK), keys, columns[copy_from:])
+    )
+
+
+_CREATED_LINK_COLUMNS = (*_LINK_HEAD, "last_written_hash", "seen_at", "updated_at")
+# A create completed again (an adoption) moves the link to the record found.
+_CREATED_LINKS = _link_upsert(_CREATED_LINK_COLUMNS, ("complaint_id", "system"), copy_from=2)
+_DONE = Prepared(
+    ("updated_at", "target", "cid"),
+    lambda _dialect: _pending_create(
+        state=const(PENDING_DONE), last_error=null(), updated_at=bindparam("updated_at")
+    ),
+)
+
+
+def _pending_create(**values: Any) -> Update:
+    """An UPDATE of the pending create of complaint ``cid`` in ``target`` (bound per row)."""
+    return (
+        update(PENDING_OP)
+        .where(
+            PENDING_OP.c.kind == const(CREATE),
+            PENDING_OP.c.target_system == bindparam("target"),
+            PENDING_OP.c.complaint_id == bindparam("cid"),
+        )
+        .values(**values)
+    )
 
 
 def _fail_create(
@@ -206,16 +252,15 @@ def _stamp_sent(session: Session, refs: Sequence[str], target_system: str, now: 
 def _stamp_sent_ids(
     session: Session, cids: Sequence[int], target_system: str, now: datetime
 ) -> None:
-    for part in chunks(cids):
-        session.execute(
-            update(PENDING_OP)
-            .where(
-                PENDING_OP.c.kind == CREATE,
-                PENDING_OP.c.target_system == target_system,
-                PENDING_OP.c.complaint_id.in_(part),
-            )
-            .values(sent_at=now)
-        )
+    if cids:
+        at = stored_time(session.get_bind().dialect.name, now)
+        _SENT.run(session, [(at, target_system, cid) for cid in cids])
+
+
+_SENT = Prepared(
+    ("sent_at", "target", "cid"),
+    lambda _dialect: _pending_create(sent_at=bindparam("sent_at")),
+)
 
 
 def _update_create(cid: int, target_system: str) -> Update:
@@ -227,19 +272,24 @@ def _update_create(cid: int, target_system: str) -> Update:
     )
 
 
-def _upsert_complaints(session: Session, intents: Sequence[CreateIntent], now: datetime) -> None:
-    rows = [
-        {
-            "ref": i.ref,
-            "origin_system": i.origin_system,
-            "origin_id": i.origin_id,
-            "created_at": now,
-            "status": i.status,
-        }
-        for i in intents
-    ]
-    # An existing complaint keeps its row; its status is refreshed by _set_statuses.
-    upsert(session, COMPLAINT, rows, keys=("ref",))
+_COMPLAINTS = Prepared(
+    ("ref", "origin_system", "origin_id", "created_at", "status"),
+    lambda dialect: _complaints(insert(dialect, COMPLAINT)),
+)
+
+
+def _complaints(stmt: Any) -> Any:
+    # An existing complaint keeps its row; a status given (not None, not blank) is
+    # stored, as ``set_statuses`` would, in the same statement.
+    given = stmt.excluded.status.is_not(None) & (stmt.excluded.status != literal_column("''"))
+    return stmt.on_conflict_do_update(
+        index_elements=["ref"], set_={"status": stmt.excluded.status}, where=given
+    )
+
+
+def _upsert_complaints(session: Session, intents: Sequence[CreateIntent], at: object) -> None:
+    rows = [(i.ref, i.origin_system, i.origin_id, at, i.status) for i in intents]
+    _COMPLAINTS.run(session, rows)
 
 
 def _check_source_links(
@@ -260,33 +310,62 @@ def _check_source_links(
                 )
 
 
+_SOURCE_LINK_COLUMNS = (
+    *_LINK_HEAD,
+    *("seen_at", "updated_at", "raw_status_code", "raw_status_label", "ticket"),
+)
+_SOURCE_LINKS = _link_upsert(_SOURCE_LINK_COLUMNS, ("system", "remote_id"), copy_from=3)
+
+
+def _copying(stmt: Any, keys: Sequence[str], copy: Sequence[str]) -> Any:
+    """``stmt`` upserting on ``keys``, conflicting rows taking the new ``copy`` columns."""
+    return stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={name: stmt.excluded[name] for name in copy}
+    )
+
+
 def _upsert_source_links(
-    session: Session, intents: Sequence[CreateIntent], ids: Mapping[str, int], now: datetime
+    session: Session, intents: Sequence[CreateIntent], ids: Mapping[str, int], at: object
 ) -> None:
     rows = [
-        link_row(ids[i.ref], i.origin_system, i.origin_id, i.source_hash, now)
-        | {
-            "raw_status_code": i.raw_status_code,
-            "raw_status_label": i.raw_status_label,
-            "ticket": normal_ticket(i.ticket),
-        }
+        (
+            ids[i.ref],
+            i.origin_system,
+            i.origin_id,
+            i.source_hash,
+            at,
+            at,
+            i.raw_status_code,
+            i.raw_status_label,
+            normal_ticket(i.ticket),
+        )
         for i in {(i.origin_system, i.origin_id): i for i in intents}.values()
     ]
-    upsert(
-        session,
-        LINK,
-        rows,
-        keys=("system", "remote_id"),
-        copy=(
-            "last_seen_hash",
-            "raw_status_code",
-            "raw_status_label",
-            "seen_at",
-            "updated_at",
-            "ticket",
-        ),
+    _SOURCE_LINKS.run(session, rows)
+
+
+_STARTED_COLUMNS = (
+    "kind",
+    "route",
+    "complaint_id",
+    "target_system",
+    "ref",
+    "state",
+    "attempts",
+    "created_at",
+    "updated_at",
+)
+_STARTED = Prepared(_STARTED_COLUMNS, lambda dialect: _started(insert(dialect, PENDING_OP)))
+
+
+def _started(stmt: Any) -> Any:
+    # A create already done stays done: re-opening it could create a second record.
+    copied = {name: stmt.excluded[name] for name in ("route", "state", "updated_at")}
+    return stmt.on_conflict_do_update(
+        index_elements=["kind", "target_system", "complaint_id"],
+        set_=copied | {"attempts": PENDING_OP.c.attempts + literal_column("1")},
+        where=PENDING_OP.c.state != const(PENDING_DONE),
     )
-    set_statuses(session, [(ids[i.ref], i.status) for i in intents])
 
 
 def _upsert_started_ops(
@@ -294,47 +373,34 @@ def _upsert_started_ops(
     route: str,
     intents: Sequence[CreateIntent],
     ids: Mapping[str, int],
-    now: datetime,
+    at: object,
 ) -> None:
     rows = [
-        {
-            "kind": CREATE,
-            "route": route,
-            "complaint_id": ids[i.ref],
-            "target_system": i.target_system,
-            "ref": i.ref,
-            "state": PENDING_STARTED,
-            "attempts": 1,
-            "created_at": now,
-            "updated_at": now,
-        }
+        (CREATE, route, ids[i.ref], i.target_system, i.ref, PENDING_STARTED, 1, at, at)
         for i in intents
     ]
-    # A create already done stays done: re-opening it could create a second record.
-    upsert(
-        session,
-        PENDING_OP,
-        rows,
-        keys=("kind", "target_system", "complaint_id"),
-        copy=("route", "state", "updated_at"),
-        set_={"attempts": PENDING_OP.c.attempts + 1},
-        where=PENDING_OP.c.state != PENDING_DONE,
-    )
+    _STARTED.run(session, rows)
 
 
 def _attempts(session: Session, pairs: Sequence[tuple[int, str]]) -> dict[tuple[int, str], int]:
     """(complaint id, target) → attempts, for the pending creates not yet done."""
     found: dict[tuple[int, str], int] = {}
     for part in chunks(sorted({cid for cid, _ in pairs})):
-        query = select(
-            PENDING_OP.c.complaint_id, PENDING_OP.c.target_system, PENDING_OP.c.attempts
-        ).where(
-            PENDING_OP.c.kind == CREATE,
-            PENDING_OP.c.state != PENDING_DONE,
-            PENDING_OP.c.complaint_id.in_(part),
-        )
-        found.update({(cid, target): n for cid, target, n in session.execute(query)})
+        rows = _ATTEMPTS.rows(session, (), part)
+        found.update({(cid, target): n for cid, target, n in rows})
     return {pair: found.get(pair, 0) for pair in pairs}
+
+
+_ATTEMPTS = PreparedIn(
+    (),
+    lambda _dialect, cids: select(
+        PENDING_OP.c.complaint_id, PENDING_OP.c.target_system, PENDING_OP.c.attempts
+    ).where(
+        PENDING_OP.c.kind == const(CREATE),
+        PENDING_OP.c.state != const(PENDING_DONE),
+        PENDING_OP.c.complaint_id.in_(cids),
+    ),
+)
 
 
 def _intent_events(
@@ -365,9 +431,3 @@ def _created_event(cid: int, route: str, result: CreateResult, now: datetime) ->
         # Names only: if the complaint is later known anonymous, a person must know what went.
         detail["identity_sent"] = list(result.identity_sent)
     return event_row(cid, key, now, route, kind, result.target_system, detail)
-
-
-def _pending(row: Row[Any]) -> PendingInfo:
-    # Every field of PendingInfo is a column of the query, by the same name.
-    values = row._mapping
-    return PendingInfo(**{name: values[name] for name in PendingInfo.__dataclass_fields__})

@@ -11,17 +11,38 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bridge.ledger.sql import upsert
+from bridge.ledger.prepared import Prepared, insert, stored_time
 from bridge.ledger.tables import EVENT
+
+_COLUMNS = ("complaint_id", "key", "at", "route", "kind", "system", "detail")
+_VALUES = itemgetter(*_COLUMNS)
+# json.dumps(detail, sort_keys=True), the very same text, without a new encoder per line.
+_DETAIL = json.JSONEncoder(sort_keys=True)
+_ADD = Prepared(
+    _COLUMNS,
+    lambda dialect: insert(dialect, EVENT).on_conflict_do_nothing(
+        index_elements=["complaint_id", "key"]
+    ),
+)
 
 
 def add_events(session: Session, rows: Iterable[Mapping[str, Any]]) -> None:
     """Append history lines; one whose key is already there is the same step retried."""
-    upsert(session, EVENT, list(rows), keys=("complaint_id", "key"))
+    dialect = session.get_bind().dialect.name
+    times: dict[datetime, Any] = {}  # a page's lines mostly share one time: converted once
+    params = []
+    for row in rows:
+        cid, key, at, *rest = _VALUES(row)
+        if at not in times:
+            times[at] = stored_time(dialect, at)
+        params.append((cid, key, times[at], *rest))
+    if params:
+        _ADD.run(session, params)
 
 
 # EventRow.key is VARCHAR(200); keys built from caller-given names are kept within it.
@@ -56,5 +77,5 @@ def event_row(
         "route": route,
         "kind": kind,
         "system": system,
-        "detail": json.dumps(detail, sort_keys=True),
+        "detail": _DETAIL.encode(detail),
     }

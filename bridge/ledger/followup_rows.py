@@ -8,36 +8,61 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bridge.ledger.failures import LedgerConflict
-from bridge.ledger.sql import chunks, complaint_ids
-from bridge.ledger.tables import FOLLOWUP, FOLLOWUP_COPY
+from bridge.ledger.prepared import PreparedIn
+from bridge.ledger.sql import chunks
+from bridge.ledger.tables import COMPLAINT, FOLLOWUP, FOLLOWUP_COPY
 from bridge.ledger.types import COPY_DONE, FollowupCopyInfo, FollowupInfo
 
 
 def of_refs(session: Session, refs: Sequence[str]) -> dict[str, list[FollowupInfo]]:
     """ref → its follow-ups in the order first seen; every asked ref is a key."""
-    ids = complaint_ids(session, refs)
-    by_id = of_complaints(session, list(ids.values()))
-    return {ref: by_id.get(ids[ref], []) if ref in ids else [] for ref in refs}
+    found: dict[str, list[_Row]] = {}
+    for part in chunks(sorted(set(refs))):
+        for *row, ref in _OF_REFS.rows(session, (), part):
+            found.setdefault(ref, []).append(_Row(*row))
+    by_ref = {ref: _grouped(rows) for ref, rows in found.items()}
+    return {ref: by_ref.get(ref, []) for ref in refs}
 
 
 def of_complaints(session: Session, cids: Sequence[int]) -> dict[int, list[FollowupInfo]]:
     """complaint id → its follow-ups with their copies, in the order first seen."""
-    rows: list[Row[Any]] = []
+    rows: list[_Row] = []
     for part in chunks(sorted(set(cids))):
-        rows.extend(session.execute(_followups_query().where(FOLLOWUP.c.complaint_id.in_(part))))
-    grouped: dict[int, dict[int, list[Row[Any]]]] = {}
+        rows.extend(_Row(*row) for row in _OF_COMPLAINTS.rows(session, (), part))
+    by_complaint: dict[int, list[_Row]] = {}
     for row in rows:
-        grouped.setdefault(row.complaint_id, {}).setdefault(row.followup_id, []).append(row)
-    return {
-        cid: [_followup(group) for _fid, group in sorted(followups.items())]
-        for cid, followups in grouped.items()
-    }
+        by_complaint.setdefault(row.complaint_id, []).append(row)
+    return {cid: _grouped(found) for cid, found in by_complaint.items()}
+
+
+def _grouped(rows: Sequence[_Row]) -> list[FollowupInfo]:
+    """One complaint's rows as its follow-ups, in the order first seen."""
+    by_followup: dict[int, list[_Row]] = {}
+    for row in rows:
+        by_followup.setdefault(row.followup_id, []).append(row)
+    return [_followup(group) for _fid, group in sorted(by_followup.items())]
+
+
+class _Row(NamedTuple):
+    """One row of ``_followups_query``: a follow-up with one of its copies (or none)."""
+
+    complaint_id: int
+    followup_id: int
+    fingerprint: str
+    origin_system: str
+    origin_id: str | None
+    created_at: datetime
+    system: str | None
+    remote_id: str | None
+    state: str
+    attempts: int
+    last_error: str | None
 
 
 def _followups_query() -> Any:
@@ -61,7 +86,21 @@ def _followups_query() -> Any:
     )
 
 
-def _followup(rows: Sequence[Row[Any]]) -> FollowupInfo:
+_OF_REFS = PreparedIn(
+    (),
+    lambda _dialect, refs: (
+        _followups_query()
+        .add_columns(COMPLAINT.c.ref)
+        .join(COMPLAINT, COMPLAINT.c.id == FOLLOWUP.c.complaint_id)
+        .where(COMPLAINT.c.ref.in_(refs))
+    ),
+)
+_OF_COMPLAINTS = PreparedIn(
+    (), lambda _dialect, cids: _followups_query().where(FOLLOWUP.c.complaint_id.in_(cids))
+)
+
+
+def _followup(rows: Sequence[_Row]) -> FollowupInfo:
     first = rows[0]
     copies = {
         r.system: FollowupCopyInfo(r.system, r.remote_id, r.state, r.attempts, r.last_error)

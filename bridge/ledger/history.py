@@ -11,18 +11,20 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, select, union
+from sqlalchemy import bindparam, select, union
 from sqlalchemy.orm import Session
 
 from bridge.ledger.base import Database
 from bridge.ledger.events import add_events, event_key, event_row
 from bridge.ledger.followup_rows import of_complaints
-from bridge.ledger.links import link_info, links_query, normal_ticket
+from bridge.ledger.links import links_query, normal_ticket
+from bridge.ledger.prepared import Prepared
 from bridge.ledger.sql import require_ids
 from bridge.ledger.tables import COMPLAINT, EVENT, LINK
-from bridge.ledger.types import ComplaintTrace, EventInfo
+from bridge.ledger.types import ComplaintTrace, EventInfo, LinkInfo
 
 
 class History:
@@ -38,11 +40,8 @@ class History:
         since people copy it from a letter or a screen.
         """
         wanted = any_id.strip()
-        by_ref = select(COMPLAINT.c.id).where(COMPLAINT.c.ref == wanted)
-        by_remote = select(LINK.c.complaint_id).where(LINK.c.remote_id == wanted)
-        by_ticket = select(LINK.c.complaint_id).where(LINK.c.ticket == normal_ticket(wanted))
         with self._db.read() as session:
-            ids = sorted(session.scalars(union(by_ref, by_remote, by_ticket)))
+            ids = sorted(cid for (cid,) in _FIND.rows(session, (wanted, normal_ticket(wanted))))
             return [_trace(session, cid) for cid in ids]
 
     def record_decision(self, route: str, ref: str, kind: str, detail: Mapping[str, Any]) -> None:
@@ -63,26 +62,76 @@ class History:
 
 
 def _trace(session: Session, cid: int) -> ComplaintTrace:
-    complaint = session.execute(select(COMPLAINT).where(COMPLAINT.c.id == cid)).one()
-    links = session.execute(links_query().where(LINK.c.complaint_id == cid).order_by(LINK.c.id))
-    events = session.execute(
-        select(EVENT).where(EVENT.c.complaint_id == cid).order_by(EVENT.c.at, EVENT.c.id)
-    )
+    complaint = _Complaint(*_COMPLAINT.rows(session, (cid,))[0])
     return ComplaintTrace(
         ref=complaint.ref,
         origin_system=complaint.origin_system,
         origin_id=complaint.origin_id,
         created_at=complaint.created_at,
         status=complaint.status,
-        links=tuple(link_info(row) for row in links),
-        events=tuple(_event(row) for row in events),
+        links=tuple(LinkInfo(*row) for row in _LINKS.rows(session, (cid,))),
+        events=tuple(_event(_Event(*row)) for row in _EVENTS.rows(session, (cid,))),
         followups=tuple(of_complaints(session, [cid]).get(cid, [])),
         status_at=complaint.status_at,
         status_system=complaint.status_system,
     )
 
 
-def _event(row: Row[Any]) -> EventInfo:
+# A trace is read for a ``bridge trace`` and by the engine for each complaint whose
+# identity may have left: its statements are prepared once (``bridge.ledger.prepared``).
+_FIND = Prepared(
+    ("wanted", "ticket"),
+    lambda _dialect: union(
+        select(COMPLAINT.c.id).where(COMPLAINT.c.ref == bindparam("wanted")),
+        select(LINK.c.complaint_id).where(LINK.c.remote_id == bindparam("wanted")),
+        select(LINK.c.complaint_id).where(LINK.c.ticket == bindparam("ticket")),
+    ),
+)
+_COMPLAINT = Prepared(
+    ("cid",),
+    lambda _dialect: select(*(COMPLAINT.c[name] for name in _Complaint._fields)).where(
+        COMPLAINT.c.id == bindparam("cid")
+    ),
+)
+_LINKS = Prepared(
+    ("cid",),
+    lambda _dialect: (
+        links_query().where(LINK.c.complaint_id == bindparam("cid")).order_by(LINK.c.id)
+    ),
+)
+_EVENTS = Prepared(
+    ("cid",),
+    lambda _dialect: (
+        select(EVENT)
+        .where(EVENT.c.complaint_id == bindparam("cid"))
+        .order_by(EVENT.c.at, EVENT.c.id)
+    ),
+)
+
+
+class _Complaint(NamedTuple):
+    id: int
+    ref: str
+    origin_system: str
+    origin_id: str
+    created_at: datetime
+    status: str | None
+    status_at: datetime | None
+    status_system: str | None
+
+
+class _Event(NamedTuple):
+    id: int
+    complaint_id: int
+    key: str
+    at: datetime
+    route: str | None
+    kind: str
+    system: str | None
+    detail: str
+
+
+def _event(row: _Event) -> EventInfo:
     return EventInfo(
         at=row.at, kind=row.kind, route=row.route, system=row.system, detail=row.detail
     )

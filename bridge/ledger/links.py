@@ -16,9 +16,11 @@ from typing import Any
 
 from sqlalchemy import Row, Select, and_, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from bridge.ledger.base import Database
 from bridge.ledger.events import add_events, event_row
+from bridge.ledger.prepared import Prepared, PreparedIn, stored_time
 from bridge.ledger.sql import chunks
 from bridge.ledger.statuses import set_statuses
 from bridge.ledger.tables import COMPLAINT, LINK, ROUTE_LINK
@@ -38,21 +40,21 @@ class Links:
 
         With ``route``: what that route last saw and when it polls (``links_query``).
         """
+        prepared, fixed = (
+            (_BY_REMOTE, (system,)) if route is None else (_BY_REMOTE_ROUTE, (route, system))
+        )
         with self._db.read() as session:
             found: dict[str, LinkInfo] = {}
             for part in chunks(sorted(set(remote_ids))):
-                query = links_query(route).where(
-                    LINK.c.system == system, LINK.c.remote_id.in_(part)
-                )
-                found.update({i.remote_id: i for i in map(link_info, session.execute(query))})
+                rows = prepared.rows(session, fixed, part)
+                found.update({i.remote_id: i for i in (LinkInfo(*row) for row in rows)})
             return found
 
     def of(self, ref: str, system: str) -> LinkInfo | None:
         """Complaint ``ref``'s link in ``system``, if it has one."""
-        query = links_query().where(COMPLAINT.c.ref == ref, LINK.c.system == system)
         with self._db.read() as session:
-            row = session.execute(query).first()
-        return None if row is None else link_info(row)
+            rows = _OF.rows(session, (ref, system))
+        return LinkInfo(*rows[0]) if rows else None
 
     def count(self, system: str) -> int:
         """How many links the ledger holds in ``system``."""
@@ -73,7 +75,7 @@ def normal_ticket(ticket: str | None) -> str | None:
     return ticket.strip().upper() or None
 
 
-def links_query(route: str | None = None) -> Select[Any]:
+def links_query(route: str | BindParameter[str] | None = None) -> Select[Any]:
     """Links with what their complaint adds, one column per ``LinkInfo`` field, in order.
 
     With ``route``, the hash last seen and the poll schedule are that route's
@@ -131,32 +133,39 @@ def note_seen(session: Session, system: str, updates: Sequence[SeenUpdate], now:
     known = links_by_remote_id(session, system, list(latest))
     if not known:
         return
+    at = stored_time(session.get_bind().dialect.name, now)  # once, not once per row
     params = [
-        {
-            "lid": lid,
-            "hash": seen.content_hash,
-            "code": seen.raw_status_code,
-            "label": seen.raw_status_label,
-            "ticket": normal_ticket(seen.ticket),
-        }
+        (
+            at,
+            seen.content_hash,
+            seen.raw_status_code,
+            seen.raw_status_label,
+            normal_ticket(seen.ticket),
+            lid,
+        )
         for seen, (lid, _cid, _old) in ((latest[r], link) for r, link in known.items())
     ]
-    session.execute(
+    _SEEN.run(session, params)
+    set_statuses(session, [(cid, latest[r].status) for r, (_l, cid, _o) in known.items()])
+    add_events(session, _changed_events(system, latest, known, now))
+
+
+_SEEN = Prepared(
+    ("now", "hash", "code", "label", "ticket", "lid"),
+    lambda _dialect: (
         update(LINK)
         .where(LINK.c.id == bindparam("lid"))
         .values(
             last_seen_hash=bindparam("hash"),
             raw_status_code=bindparam("code"),
             raw_status_label=bindparam("label"),
-            seen_at=now,
-            updated_at=now,
+            seen_at=bindparam("now", type_=LINK.c.seen_at.type),
+            updated_at=bindparam("now", type_=LINK.c.updated_at.type),
             # A record seen without its ticket keeps the one it showed before.
-            ticket=func.coalesce(bindparam("ticket"), LINK.c.ticket),
-        ),
-        params,
-    )
-    set_statuses(session, [(cid, latest[r].status) for r, (_l, cid, _o) in known.items()])
-    add_events(session, _changed_events(system, latest, known, now))
+            ticket=func.coalesce(bindparam("ticket", type_=LINK.c.ticket.type), LINK.c.ticket),
+        )
+    ),
+)
 
 
 def links_by_remote_id(
@@ -165,11 +174,35 @@ def links_by_remote_id(
     """remote id → (link id, complaint id, last seen hash) for existing links."""
     found: dict[str, tuple[int, int, str | None]] = {}
     for part in chunks(sorted(set(remote_ids))):
-        query = select(
-            LINK.c.remote_id, LINK.c.id, LINK.c.complaint_id, LINK.c.last_seen_hash
-        ).where(LINK.c.system == system, LINK.c.remote_id.in_(part))
-        found.update({rid: (lid, cid, old) for rid, lid, cid, old in session.execute(query)})
+        rows = _BY_REMOTE_ID.rows(session, (system,), part)
+        found.update({rid: (lid, cid, old) for rid, lid, cid, old in rows})
     return found
+
+
+_OF = Prepared(
+    ("ref", "system"),
+    lambda _dialect: links_query().where(
+        COMPLAINT.c.ref == bindparam("ref"), LINK.c.system == bindparam("system")
+    ),
+)
+_BY_REMOTE = PreparedIn(
+    ("system",),
+    lambda _dialect, remote_ids: links_query().where(
+        LINK.c.system == bindparam("system"), LINK.c.remote_id.in_(remote_ids)
+    ),
+)
+_BY_REMOTE_ROUTE = PreparedIn(
+    ("route", "system"),
+    lambda _dialect, remote_ids: links_query(bindparam("route")).where(
+        LINK.c.system == bindparam("system"), LINK.c.remote_id.in_(remote_ids)
+    ),
+)
+_BY_REMOTE_ID = PreparedIn(
+    ("system",),
+    lambda _dialect, remote_ids: select(
+        LINK.c.remote_id, LINK.c.id, LINK.c.complaint_id, LINK.c.last_seen_hash
+    ).where(LINK.c.system == bindparam("system"), LINK.c.remote_id.in_(remote_ids)),
+)
 
 
 def link_row(

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bridge.ledger import route_links
 from bridge.ledger.base import Database
 from bridge.ledger.links import link_info, links_query
+from bridge.ledger.prepared import Prepared, stored_time
 from bridge.ledger.sql import chunks
 from bridge.ledger.tables import LINK
 from bridge.ledger.types import LinkInfo
@@ -102,13 +103,21 @@ def first_poll(session: Session, cids: Sequence[int], now: datetime) -> None:
 
     Links that already carry a schedule keep it.
     """
-    for part in chunks(sorted(set(cids))):
-        session.execute(
-            update(LINK)
-            .where(LINK.c.complaint_id.in_(part), LINK.c.next_poll_at.is_(None))
-            .values(next_poll_at=now)
-        )
-    route_links.join(session, cids, now)
+    ids = sorted(set(cids))
+    if ids:
+        due = stored_time(session.get_bind().dialect.name, now)
+        _FIRST_POLL.run(session, [(due, cid) for cid in ids])
+        route_links.join(session, ids, now)
+
+
+_FIRST_POLL = Prepared(
+    ("due", "cid"),
+    lambda _dialect: (
+        update(LINK)
+        .where(LINK.c.complaint_id == bindparam("cid"), LINK.c.next_poll_at.is_(None))
+        .values(next_poll_at=bindparam("due"))
+    ),
+)
 
 
 # Due "since ever": re-polls are taken oldest-due first, so work owed goes before any

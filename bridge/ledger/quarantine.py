@@ -183,6 +183,8 @@ def set_aside(
 
     Its retry request is taken as tried, unless it was made after ``tried_since``.
     """
+    if not items:  # most pages: nothing to build a statement for
+        return
     # A reason or a record may quote what the source sent (a NUL, an overlong field):
     # escaped and cut, so that setting a record aside can never fail.
     rows = [

@@ -28,11 +28,13 @@ from sqlalchemy import (
     Exists,
     Insert,
     Select,
+    Update,
     bindparam,
     delete,
     exists,
     insert,
     literal,
+    null,
     select,
     update,
 )
@@ -41,6 +43,7 @@ from sqlalchemy.orm import Session
 
 from bridge.ledger.base import Database
 from bridge.ledger.links import link_info, links_query
+from bridge.ledger.prepared import Prepared, stored_time
 from bridge.ledger.sql import chunks
 from bridge.ledger.tables import LINK, ROUTE_DEF, ROUTE_LINK
 from bridge.ledger.types import LinkInfo, SeenUpdate
@@ -107,8 +110,10 @@ def join(session: Session, cids: Sequence[int], now: datetime) -> None:
 
     Rows already there keep their schedule (a create completed again changes nothing).
     """
-    for part in chunks(sorted(set(cids))):
-        session.execute(_seed_complaints(part, now))
+    ids = sorted(set(cids))
+    if ids:
+        due = stored_time(session.get_bind().dialect.name, now)
+        _JOIN.run(session, [(due, cid) for cid in ids])
 
 
 def forget(session: Session, cid: int, system: str) -> None:
@@ -125,13 +130,24 @@ def note_seen(session: Session, route: str, system: str, updates: Sequence[SeenU
     latest = {u.remote_id: u.content_hash for u in updates}
     if not latest:
         return
-    link_id = select(LINK.c.id).where(LINK.c.system == system, LINK.c.remote_id == bindparam("rid"))
-    session.execute(
-        update(ROUTE_LINK)
-        .where(ROUTE_LINK.c.route == route, ROUTE_LINK.c.link_id == link_id.scalar_subquery())
-        .values(seen_hash=bindparam("seen")),
-        [{"rid": rid, "seen": seen} for rid, seen in latest.items()],
+    _NOTE_SEEN.run(session, [(seen, route, system, rid) for rid, seen in latest.items()])
+
+
+def _note_seen() -> Update:
+    link_id = select(LINK.c.id).where(
+        LINK.c.system == bindparam("system"), LINK.c.remote_id == bindparam("rid")
     )
+    return (
+        update(ROUTE_LINK)
+        .where(
+            ROUTE_LINK.c.route == bindparam("route"),
+            ROUTE_LINK.c.link_id == link_id.scalar_subquery(),
+        )
+        .values(seen_hash=bindparam("seen"))
+    )
+
+
+_NOTE_SEEN = Prepared(("seen", "route", "system", "rid"), lambda _dialect: _note_seen())
 
 
 def owe(
@@ -175,24 +191,27 @@ def _seed(route: str, source: str, target: str) -> Insert:
     return insert(ROUTE_LINK).from_select(_COLUMNS, query)
 
 
-def _seed_complaints(cids: Sequence[int], due: datetime) -> Insert:
-    """Rows of complaints ``cids`` for every registered route carrying them, due at ``due``."""
+def _seed_complaint() -> Insert:
+    """Rows of complaint ``cid`` for every registered route carrying it, due at ``due``."""
     query = (
         select(
             ROUTE_DEF.c.route,
             LINK.c.id,
             LINK.c.last_seen_hash,
-            literal(due, ROUTE_LINK.c.next_poll_at.type),
-            literal(None, ROUTE_LINK.c.polled_at.type),
+            bindparam("due", type_=ROUTE_LINK.c.next_poll_at.type),
+            null(),
         )
         .select_from(ROUTE_DEF.join(LINK, LINK.c.system == ROUTE_DEF.c.source))
         .where(
-            LINK.c.complaint_id.in_(cids),
+            LINK.c.complaint_id == bindparam("cid"),
             _linked_in(ROUTE_DEF.c.target),
             ~_kept_by(ROUTE_DEF.c.route),
         )
     )
     return insert(ROUTE_LINK).from_select(_COLUMNS, query)
+
+
+_JOIN = Prepared(("due", "cid"), lambda _dialect: _seed_complaint())
 
 
 def _linked_in(target: str | ColumnElement[str]) -> Exists:

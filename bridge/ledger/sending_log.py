@@ -48,10 +48,14 @@ class SendingLog:
         self._open: dict[Path, int] = {}  # kept open: a create costs one write
         self._broken = False
         self._logged: dict[str, set[str]] = {}  # route → refs in notes written here
+        self._paths: dict[str, Path] = {}
 
     def path(self, route: str) -> Path:
-        digest = hashlib.sha256(f"{self._key}\0{route}".encode()).hexdigest()[:24]
-        return self._folder / f"sending-{digest}"
+        path = self._paths.get(route)
+        if path is None:  # one digest per route, not one per create
+            digest = hashlib.sha256(f"{self._key}\0{route}".encode()).hexdigest()[:24]
+            path = self._paths[route] = self._folder / f"sending-{digest}"
+        return path
 
     def noted(self, route: str, refs: Sequence[str], stamp: datetime, *, fresh: bool) -> None:
         """``refs`` were stamped ``sent_at = stamp`` and committed; none started yet.

@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bridge.ledger.failures import LedgerConflict
+from bridge.ledger.prepared import PreparedIn
 from bridge.ledger.tables import COMPLAINT
 
 # SQLite accepts 32,766 bound parameters per statement and PostgreSQL 65,535; 500 ids
@@ -73,12 +74,17 @@ def upsert(
     session.execute(final, list(rows))
 
 
+_COMPLAINT_IDS = PreparedIn(
+    (),
+    lambda _dialect, refs: select(COMPLAINT.c.ref, COMPLAINT.c.id).where(COMPLAINT.c.ref.in_(refs)),
+)
+
+
 def complaint_ids(session: Session, refs: Sequence[str]) -> dict[str, int]:
     """ref → complaint id for the refs the ledger knows."""
     found: dict[str, int] = {}
     for part in chunks(sorted(set(refs))):
-        query = select(COMPLAINT.c.ref, COMPLAINT.c.id).where(COMPLAINT.c.ref.in_(part))
-        found.update(session.execute(query).all())
+        found.update(_COMPLAINT_IDS.rows(session, (), part))
     return found
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bridge.ledger.base import Database
 from bridge.ledger.events import add_events, event_key, event_row
+from bridge.ledger.prepared import Prepared
 from bridge.ledger.sql import chunks, require_ids
 from bridge.ledger.tables import COMPLAINT, LINK
 from bridge.ledger.types import ComplaintState
@@ -127,14 +128,19 @@ def record_status(
 
 def set_statuses(session: Session, pairs: Sequence[tuple[int, str | None]]) -> None:
     """Store a normalised status where the caller knows one; None leaves it as it was."""
-    params = [{"cid": cid, "status": status} for cid, status in dict(pairs).items() if status]
+    params = [(status, cid) for cid, status in dict(pairs).items() if status]
     if params:
-        session.execute(
-            update(COMPLAINT)
-            .where(COMPLAINT.c.id == bindparam("cid"))
-            .values(status=bindparam("status")),
-            params,
-        )
+        _SET_STATUS.run(session, params)
+
+
+_SET_STATUS = Prepared(
+    ("status", "cid"),
+    lambda _dialect: (
+        update(COMPLAINT)
+        .where(COMPLAINT.c.id == bindparam("cid"))
+        .values(status=bindparam("status"))
+    ),
+)
 
 
 def _instant(at: datetime) -> str:

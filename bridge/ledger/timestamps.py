@@ -50,7 +50,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
-        return _sqlite_text
+        return sqlite_text
 
     def result_processor(
         self, dialect: Dialect, coltype: object
@@ -60,7 +60,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return _sqlite_datetime
 
 
-def _sqlite_text(value: datetime | None) -> str | None:
+def sqlite_text(value: datetime | None) -> str | None:
+    """``value`` as SQLite keeps it: UTC text in SQLAlchemy's own format."""
     if value is None:
         return None
     if value.utcoffset() is None:

@@ -132,3 +132,11 @@ def test_a_ticket_shown_by_several_complaints_lists_them_all(ledger: Ledger) -> 
     ledger.links.note_seen(TARGET, [SeenUpdate("1000002", digest("b"), ticket="t-1")])
 
     assert [t.ref for t in ledger.history.find("T-1")] == sorted([ref_of(1), ref_of(2)])
+
+
+def test_a_blank_number_finds_no_complaint(ledger: Ledger) -> None:
+    """A blank number is no ticket: it finds nothing, not every complaint shown without one."""
+    _linked(ledger, 7)  # the target's link has no ticket
+
+    assert ledger.history.find("") == []
+    assert ledger.history.find("   ") == []
