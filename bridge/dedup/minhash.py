@@ -12,11 +12,16 @@ BLAKE2 hash falls in one of ``HASHES`` bins, whose minimum is kept; an empty bin
 its right neighbour's, "densification", Shrivastava 2017): ten times faster than
 ``HASHES`` hash functions in pure Python, with the same agreement probability. BLAKE2,
 not ``hash()``, so keys stay comparable across processes and versions of Python.
+
+The keys are stored in every ledger: their bytes must never change for any text
+(``tests/dedup/test_minhash_oracle.py`` holds the first implementation and proves it).
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
+from itertools import islice
 
 SHINGLE = 5
 BANDS = 20
@@ -25,40 +30,83 @@ HASHES = BANDS * ROWS
 # An empty bin's borrowed minimum is shifted per distance, so two texts agree on it only
 # when they agree on the bin it was borrowed from *and* on the distance.
 _OFFSET = 1 << 60
+_EMPTY = 1 << 64  # above every 64-bit hash: a bin no shingle fell in
+
+MEMO_BOUND = 1 << 16
+"""Gram hashes remembered at most between two texts (about 9 MB)."""
+
+
+class GramHashes:
+    """Each gram's 64-bit BLAKE2 hash, remembered: most 5-grams of a complaint occur in others.
+
+    A BLAKE2 call per gram was most of the check's own CPU time; a memo lookup costs a
+    tenth of one. Bounded: past ``bound`` the oldest grams are forgotten, a sixteenth of
+    the bound at a time (forgetting all at once cost one check 3 ms). With the bound at
+    2¹⁶, 2017 LAPOR! complaints found 92 % of their grams remembered after 1,761 others.
+    A lock, as routes may check in several threads (BLAKE2 holds the GIL anyway).
+    """
+
+    def __init__(self, bound: int = MEMO_BOUND) -> None:
+        self.bound = bound
+        self._memo: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, grams: set[str]) -> set[int]:
+        with self._lock:
+            memo = self._memo
+            for gram in grams.difference(memo):  # walks the grams, not the memo
+                memo[gram] = int.from_bytes(hashlib.blake2b(gram.encode(), digest_size=8).digest())
+            hashes = set(map(memo.__getitem__, grams))
+            over = len(memo) - self.bound
+            if over > 0:  # dicts keep insertion order: the first are the oldest
+                for gram in list(islice(memo, max(over, self.bound // 16))):
+                    del memo[gram]
+            return hashes
+
+    def __len__(self) -> int:
+        return len(self._memo)
+
+    def clear(self) -> None:
+        """Forget every gram (as a fresh process starts)."""
+        with self._lock:
+            self._memo = {}
+
+
+gram_hashes = GramHashes()
 
 
 def shingles(normal: str) -> set[int]:
     """64-bit hashes of the character 5-grams of a normalised text (the whole text if shorter)."""
-    grams = {normal[i : i + SHINGLE] for i in range(max(1, len(normal) - SHINGLE + 1))}
-    return {int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest()) for g in grams}
+    last = max(1, len(normal) - SHINGLE + 1)
+    return gram_hashes(set([normal[i : i + SHINGLE] for i in range(last)]))  # noqa: C403 - faster
 
 
 def signature(hashes: set[int]) -> tuple[int, ...]:
     """The MinHash signature: one minimum per bin, empty bins densified."""
     if not hashes:
         return ()
-    bins: list[int | None] = [None] * HASHES
+    # Within one bin (h % HASHES) the least h has the least h // HASHES: keep the least h.
+    least = [_EMPTY] * HASHES
     for h in hashes:
-        index, value = h % HASHES, h // HASHES
-        kept = bins[index]
-        if kept is None or value < kept:
-            bins[index] = value
-    signature = []
-    for index in range(HASHES):
-        for distance in range(HASHES):
-            borrowed = bins[(index + distance) % HASHES]
-            if borrowed is not None:
-                signature.append(borrowed + distance * _OFFSET)
-                break
-    return tuple(signature)
+        index = h % HASHES
+        if h < least[index]:
+            least[index] = h
+    # An empty bin borrows from the first bin to its right that has a minimum (round the
+    # end to the start): walking leftwards, that bin is the last one passed.
+    nearest = HASHES + next(index for index, h in enumerate(least) if h != _EMPTY)
+    minima = [0] * HASHES
+    for index in reversed(range(HASHES)):
+        if least[index] != _EMPTY:
+            nearest = index
+        minima[index] = least[nearest % HASHES] // HASHES + (nearest - index) * _OFFSET
+    return tuple(minima)
 
 
 def band_keys(normal: str) -> list[str]:
     """``b<band>:<hash>`` for each band of the text's signature; none for an empty text."""
     minima = signature(shingles(normal)) if normal else ()
-    keys = []
-    for band in range(len(minima) // ROWS):
-        rows = minima[band * ROWS : (band + 1) * ROWS]
-        digest = hashlib.blake2b(repr(rows).encode(), digest_size=8).hexdigest()
-        keys.append(f"b{band}:{digest}")
-    return keys
+    rows = [minima[start : start + ROWS] for start in range(0, len(minima) - ROWS + 1, ROWS)]
+    return [
+        f"b{band}:{hashlib.blake2b(repr(row).encode(), digest_size=8).hexdigest()}"
+        for band, row in enumerate(rows)
+    ]
