@@ -58,7 +58,6 @@ from dedup_set import build_set, load_originals
 from sqlalchemy import inspect
 
 from bridge.dedup import DedupRules, decide, evidence, probe_of
-from bridge.dedup.minhash import gram_hashes
 from bridge.ledger import Ledger
 
 CHUNK = 20_000
@@ -184,30 +183,23 @@ def _bulk(engine, complaints: list, links: list, entries: list, keys: list) -> N
         raw.close()
 
 
-def measure(url: str, data: Path, memo: str = "others") -> dict[str, float | str]:
+def measure(url: str, data: Path) -> dict[str, float | str]:
     """The check per held-out probe, timed; run in a fresh process.
 
     Two passes over the probes: the first reads a ledger cold from disk (right after the
     load, or after a restart), the second as a running daemon finds it; figures are the
-    second pass's, with the first's p99 beside them. Before each pass the memo of gram
-    hashes (``bridge.dedup.minhash.GramHashes``) is emptied, then (``memo="others"``)
-    filled by the dev split's 1,761 probes, as a daemon's by the complaints it saw before:
-    never by the held-out texts themselves, which the second pass would find all there.
+    second pass's, with the first's p99 beside them.
     """
     _, probes = build_set(data, "held-out")
-    _, others = build_set(data, "dev") if memo == "others" else ([], [])
     with Ledger.open(url, create=False) as ledger:
-        cold = _timed(ledger, probes, others)
-        warm = _timed(ledger, probes, others)
+        cold = _timed(ledger, probes)
+        warm = _timed(ledger, probes)
     assert cold["candidates digest"] == warm["candidates digest"]
     return {**warm, "cold p99 ms": cold["p99 ms"], "peak RSS MB": _peak_rss_mb()}
 
 
-def _timed(ledger: Ledger, probes: list, seen_before: list) -> dict[str, float | str]:
+def _timed(ledger: Ledger, probes: list) -> dict[str, float | str]:
     rules = DedupRules()
-    gram_hashes.clear()
-    for item in seen_before:
-        probe_of(complaint(item), SECRET, item.at)
     whole, ledger_part, cpu, probe_cpu = [], [], [], []
     found_refs, digest = [], hashlib.sha256()
     for n, item in enumerate(probes):
@@ -287,19 +279,13 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA / "lapor-2017-complaints.jsonl")
     parser.add_argument("--measure", metavar="URL", help="only measure this filled ledger")
     parser.add_argument("--reuse", action="store_true", help="keep the ledgers; reuse filled ones")
-    parser.add_argument(
-        "--memo",
-        choices=("others", "empty"),
-        default="others",
-        help="gram hashes remembered before each pass: of the dev split's probes, or none",
-    )
     parser.add_argument("--prefix", default="lb_bench_dedup", help="the ledgers' name")
     parser.add_argument(
         "--pg-port", type=int, default=5432, help="the PostgreSQL server's port (127.0.0.1)"
     )
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.measure, args.data, args.memo)))
+        print(json.dumps(measure(args.measure, args.data)))
         return
     with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
         for size in args.sizes:
@@ -308,7 +294,7 @@ def main() -> None:
             seconds = load(url, size, args.data, reuse=args.reuse)
             command = [sys.executable, __file__, "--measure", url, "--data", str(args.data)]
             out = subprocess.run(
-                [*command, "--memo", args.memo],
+                command,
                 check=True,
                 capture_output=True,
                 text=True,

@@ -20,8 +20,6 @@ The keys are stored in every ledger: their bytes must never change for any text
 from __future__ import annotations
 
 import hashlib
-import threading
-from itertools import islice
 
 SHINGLE = 5
 BANDS = 20
@@ -32,53 +30,12 @@ HASHES = BANDS * ROWS
 _OFFSET = 1 << 60
 _EMPTY = 1 << 64  # above every 64-bit hash: a bin no shingle fell in
 
-MEMO_BOUND = 1 << 16
-"""Gram hashes remembered at most between two texts (about 9 MB)."""
-
-
-class GramHashes:
-    """Each gram's 64-bit BLAKE2 hash, remembered: most 5-grams of a complaint occur in others.
-
-    A BLAKE2 call per gram was most of the check's own CPU time; a memo lookup costs a
-    tenth of one. Bounded: past ``bound`` the oldest grams are forgotten, a sixteenth of
-    the bound at a time (forgetting all at once cost one check 3 ms). With the bound at
-    2¹⁶, 2017 LAPOR! complaints found 92 % of their grams remembered after 1,761 others.
-    A lock, as routes may check in several threads (BLAKE2 holds the GIL anyway).
-    """
-
-    def __init__(self, bound: int = MEMO_BOUND) -> None:
-        self.bound = bound
-        self._memo: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, grams: set[str]) -> set[int]:
-        with self._lock:
-            memo = self._memo
-            for gram in grams.difference(memo):  # walks the grams, not the memo
-                memo[gram] = int.from_bytes(hashlib.blake2b(gram.encode(), digest_size=8).digest())
-            hashes = set(map(memo.__getitem__, grams))
-            over = len(memo) - self.bound
-            if over > 0:  # dicts keep insertion order: the first are the oldest
-                for gram in list(islice(memo, max(over, self.bound // 16))):
-                    del memo[gram]
-            return hashes
-
-    def __len__(self) -> int:
-        return len(self._memo)
-
-    def clear(self) -> None:
-        """Forget every gram (as a fresh process starts)."""
-        with self._lock:
-            self._memo = {}
-
-
-gram_hashes = GramHashes()
-
 
 def shingles(normal: str) -> set[int]:
     """64-bit hashes of the character 5-grams of a normalised text (the whole text if shorter)."""
     last = max(1, len(normal) - SHINGLE + 1)
-    return gram_hashes(set([normal[i : i + SHINGLE] for i in range(last)]))  # noqa: C403 - faster
+    grams = set([normal[i : i + SHINGLE] for i in range(last)])  # noqa: C403 - faster
+    return {int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest()) for g in grams}
 
 
 def signature(hashes: set[int]) -> tuple[int, ...]:
