@@ -8,6 +8,7 @@ says ``on_unknown = "null"``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import re
@@ -40,6 +41,8 @@ def native_key(raw: Any) -> str:
 
     ValueError for an int too long to print (Python's 4,300-digit limit): no system's code.
     """
+    if type(raw) is str:  # the common case first: codes are mostly text
+        return raw.strip()
     if isinstance(raw, bool):
         return "true" if raw else "false"
     if isinstance(raw, float) and raw.is_integer():
@@ -52,6 +55,8 @@ class TextCodec:
         self._as_int = native == "int"
 
     def decode(self, raw: Any) -> Any:
+        if type(raw) is str and not self._as_int:  # the common case, as below
+            return raw
         if isinstance(raw, dict | list | bool):
             raise ValueError(f"expected text, got {type(raw).__name__}")
         if self._as_int:
@@ -86,6 +91,8 @@ class NumberCodec:
         self._as_string = native == "string"
 
     def decode(self, raw: Any) -> Any:
+        if type(raw) is float and math.isfinite(raw):  # the common case, as below
+            return raw
         if isinstance(raw, bool) or not isinstance(raw, int | float | str):
             raise ValueError("expected a number")
         try:
@@ -319,6 +326,12 @@ class MappedCodec:
             self._reverse.setdefault(value, code)  # first listed wins
         self._as_int = native == "int"
         self._on_unknown = on_unknown
+        # Each value's native code, converted once (a code that does not convert raises
+        # when it is written, as it always did).
+        self._codes: dict[Any, Any] = {}
+        for value, code in self._reverse.items():
+            with contextlib.suppress(ValueError):
+                self._codes[value] = _to_int(code) if self._as_int else code
 
     @property
     def table(self) -> str:
@@ -358,6 +371,10 @@ class MappedCodec:
         return key if self._on_unknown == "keep" else None
 
     def encode(self, value: Any) -> Any:
+        try:
+            return self._codes[value]
+        except (KeyError, TypeError):  # no code of its own (or unhashable): as it always was
+            pass
         code = self._reverse.get(value)
         if code is None and self._fallback is not None:
             log.warning("mapping.code.unknown", table=self._table, value=shown(value))
