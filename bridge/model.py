@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from datetime import date, datetime
 from enum import StrEnum
+from operator import attrgetter
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -176,10 +178,95 @@ _HASHED_FIELDS = (
 
 def content_hash(complaint: Complaint) -> str:
     """A stable digest of the fields that matter; the ledger keeps this, not the data."""
+    encoded = _hashed_json(complaint)
+    if encoded is not None:
+        try:
+            return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+        except UnicodeEncodeError:
+            pass  # a lone surrogate put in by model_copy: the reference path says what it does
+    return hashlib.sha256(_reference_json(complaint).encode("utf-8")).hexdigest()
+
+
+def _reference_json(complaint: Complaint) -> str:
+    """The hashed bytes' definition: pydantic's JSON-mode dump, keys sorted, compact."""
     payload: dict[str, Any] = complaint.model_dump(mode="json", include=set(_HASHED_FIELDS))
     payload["attachments"] = sorted(a.filename for a in complaint.attachments)
-    encoded = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+# ``_reference_json`` spelled directly for the value types validation leaves in a complaint:
+# text through the very function ``json.dumps`` escapes it with, finite floats by ``repr``
+# as ``json.dumps`` writes them, keys in the order ``sort_keys`` puts them. Any other value
+# (a non-finite float, or what ``model_copy`` put there unvalidated) takes the reference
+# path. tests/test_model_hash.py holds the two equal.
+_TEXT = json.encoder.encode_basestring
+_GROUPS: dict[str, type[_Data]] = {"reporter": Reporter, "location": Location}
+_SPECIAL = ("attachments", "status", "incident_date")
+
+
+def _layout() -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    """The leaf fields in ``sort_keys`` order, the JSON text before each, and the end."""
+    leaves: list[str] = []
+    before: list[str] = []
+    pending = "{"
+    for key in sorted((*_HASHED_FIELDS, "attachments")):
+        head = f'{pending}"{key}":'
+        if key in _GROUPS:
+            for sub in sorted(_GROUPS[key].model_fields):
+                leaves.append(f"{key}.{sub}")
+                before.append(f'{head}{{"{sub}":' if head else f',"{sub}":')
+                head = ""
+            pending = "},"
+        else:
+            leaves.append(key)
+            before.append(head)
+            pending = ","
+    return tuple(leaves), tuple(before), pending.removesuffix(",") + "}"
+
+
+_LEAVES, _BEFORE, _END = _layout()
+_OTHERS = ("is_anonymous", "is_secret", "location.lat", "location.lng")  # bool, float | None
+_TEXTS = tuple(leaf for leaf in _LEAVES if leaf not in (*_SPECIAL, *_OTHERS))  # str | None
+_GET_TEXTS, _GET_OTHERS = attrgetter(*_TEXTS), attrgetter(*_OTHERS)
+_TEXTISH = frozenset({str, type(None)})
+
+
+def _hashed_json(complaint: Complaint) -> str | None:
+    """``_reference_json(complaint)``, fast; None when a value is of an unusual type."""
+    if (
+        type(complaint) is not Complaint
+        or type(complaint.reporter) is not Reporter
+        or type(complaint.location) is not Location
+    ):
+        return None
+    names = [a.filename for a in complaint.attachments]
+    status, incident = complaint.status, complaint.incident_date
+    texts = _GET_TEXTS(complaint)
+    if (
+        not all(type(name) is str for name in names)
+        or not (status is None or type(status) is Status)
+        or not (incident is None or type(incident) is date)
+        or not _TEXTISH.issuperset(map(type, texts))
+    ):
+        return None
+    values = dict(zip(_TEXTS, [_TEXT(v) if v is not None else "null" for v in texts], strict=True))
+    for leaf, value in zip(_OTHERS, _GET_OTHERS(complaint), strict=True):
+        kind = type(value)
+        if kind is bool:
+            values[leaf] = "true" if value else "false"
+        elif value is None:
+            values[leaf] = "null"
+        elif kind is float and math.isfinite(value):
+            values[leaf] = float.__repr__(value)
+        else:
+            return None
+    values["attachments"] = "[" + ",".join([_TEXT(name) for name in sorted(names)]) + "]"
+    values["status"] = "null" if status is None else _TEXT(status.value)
+    values["incident_date"] = "null" if incident is None else f'"{incident.isoformat()}"'
+    return (
+        "".join([before + values[leaf] for leaf, before in zip(_LEAVES, _BEFORE, strict=True)])
+        + _END
+    )
 
 
 def change_hash(complaint: Complaint) -> str:

@@ -16,8 +16,8 @@ from bridge.errors import MappingError, RecordInvalid
 from bridge.mapping._agency import CHECK_ONLY, AgencyValues
 from bridge.mapping._compile import Compiled, Compiler, FieldPaths
 from bridge.mapping._identity import NaturalKey
-from bridge.mapping._spec import FieldRule, RecordSpec, nest, rules_under
-from bridge.mapping._unsent import CARRIED, with_unsent_note
+from bridge.mapping._spec import RecordSpec, WriteStep, nest, rules_under
+from bridge.mapping._unsent import CARRIED, noted_text, unsent_line
 from bridge.mapping._values import DateTimeCodec, MappedCodec, native_key
 from bridge.model import Complaint, FollowUp, RawStatus, Status
 
@@ -57,7 +57,10 @@ class Mapping:
             name: not (name in self.field_paths and self.field_paths[name].write)
             for name in CARRIED
         }
-        self._parts: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[FieldRule, ...]]] = {}
+        self._parts: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[WriteStep, ...]]] = {}
+        # The last note line made, by what it is made of: one complaint is written whole and
+        # in parts (the anonymity check), each time with the same line.
+        self._last_note: tuple[tuple[Any, ...], str | None] = ((), None)
 
     def __repr__(self) -> str:
         return f"Mapping(system={self.system!r}, path={str(self.path)!r})"
@@ -128,7 +131,7 @@ class Mapping:
         passes it), what this system has no field for (the original date, the status in
         ``origin``) is appended to that text field.
         """
-        return self._complaint.write(self._noted(complaint, origin))
+        return self._complaint.write(complaint, None, *self._noted(complaint, origin))
 
     def written_from(self, fields: tuple[str, ...]) -> tuple[str, ...]:
         """The payload's top-level keys written from any of ``fields`` (canonical names, or
@@ -140,20 +143,37 @@ class Mapping:
     ) -> dict[str, Any]:
         """``to_native`` under the keys ``written_from(fields)`` only, with the same errors
         for the fields written there (the rest of the payload may hold anything else)."""
-        return self._complaint.write(self._noted(complaint, origin), self._part(fields)[1])
+        steps = self._part(fields)[1]
+        return self._complaint.write(complaint, steps, *self._noted(complaint, origin))
 
-    def _part(self, fields: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[FieldRule, ...]]:
+    def _part(self, fields: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[WriteStep, ...]]:
         part = self._parts.get(fields)
         if part is None:
-            part = self._parts[fields] = rules_under(self._complaint.writes, fields)
+            keys, rules = rules_under(self._complaint.writes, fields)
+            part = self._parts[fields] = (keys, self._complaint.write_steps(rules))
         return part
 
-    def _noted(self, complaint: Complaint, origin: str | None) -> Complaint:
-        if self._unsent_note is not None and origin is not None:
-            return with_unsent_note(
-                complaint, self._unsent_note, self._unwritten, self.timezone, origin
-            )
-        return complaint
+    def _noted(self, complaint: Complaint, origin: str | None) -> tuple[str, str | None]:
+        """The unsent-note field and its text with the note, or ("", None) for no change."""
+        if self._unsent_note is None or origin is None:
+            return "", None
+        raw, created = complaint.raw_status, complaint.created_at
+        # The zone too: equal instants in two zones are one key, but not one text at the
+        # calendar's edge, where the time is shown in its own zone.
+        made_of = (
+            created,
+            created and created.tzinfo,
+            raw.label,
+            raw.code,
+            complaint.status,
+            origin,
+        )
+        last_made_of, line = self._last_note
+        if made_of != last_made_of:
+            line = unsent_line(complaint, self._unwritten, self.timezone, origin)
+            self._last_note = (made_of, line)
+        text = noted_text(getattr(complaint, self._unsent_note), line)
+        return (self._unsent_note, text) if text is not None else ("", None)
 
     def followup_to_canonical(self, record: dict[str, Any]) -> FollowUp:
         """A native follow-up record as a ``FollowUp``."""

@@ -6,19 +6,25 @@ Write paths only ever create dicts, so they may not index lists.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from operator import methodcaller
 from typing import Any
 
 
 class NativePath:
     """One dotted native path, split at load time so that records are never re-parsed."""
 
-    __slots__ = ("_steps", "keys", "text")
+    __slots__ = ("_steps", "dict_reader", "keys", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.keys = tuple(text.split("."))
         self._steps = tuple(
             (key, int(key) if key.isascii() and key.isdigit() else None) for key in self.keys
+        )
+        # ``get`` for a record known to be a dict: one step is the dict's own ``get``.
+        self.dict_reader: Callable[[dict[str, Any]], Any] = (
+            methodcaller("get", self.keys[0]) if len(self.keys) == 1 else self.get
         )
 
     def __repr__(self) -> str:

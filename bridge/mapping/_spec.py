@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.errors import RecordInvalid
@@ -45,9 +45,21 @@ def _missing(value: Any) -> bool:
     return value is None or value == () or (isinstance(value, str) and not value.strip())
 
 
+# One compiled read: canonical name, reader, decoder, default, native path text (for errors).
+ReadStep = tuple[str, Callable[[dict[str, Any]], Any], Callable[[Any], Any], Any, str]
+# One compiled write: the rule, its getter and encoder, the top-level key it is written
+# under when its path has one step (else None: the path sets it), the default (None when
+# it is missing) and whether the field is required.
+WriteStep = tuple[FieldRule, Callable[[Any], Any], Callable[[Any], Any], str | None, Any, bool]
+
+
 @dataclass(frozen=True, slots=True)
 class RecordSpec:
-    """The rules for one kind of native record (a complaint or a follow-up)."""
+    """The rules for one kind of native record (a complaint or a follow-up).
+
+    ``read`` and ``write`` run steps compiled once from the rules (``read_steps``,
+    ``write_steps``): per record, nothing about the mapping is decided again.
+    """
 
     id_path: NativePath
     reads: tuple[FieldRule, ...]
@@ -56,6 +68,41 @@ class RecordSpec:
     defaults: Mapping[str, Any]
     constants: tuple[tuple[NativePath, Any], ...]
     unread_defaults: tuple[tuple[str, Any], ...]
+    _reading: tuple[ReadStep, ...] = field(init=False)
+    _writing: tuple[WriteStep, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_reading", self.read_steps())
+        object.__setattr__(self, "_writing", self.write_steps(self.writes))
+
+    def read_steps(self) -> tuple[ReadStep, ...]:
+        steps = []
+        for rule in self.reads:
+            assert rule.read is not None  # reads only hold rules with a read path
+            default = self.defaults.get(rule.name)
+            steps.append(
+                (rule.name, rule.read.dict_reader, rule.codec.decode, default, rule.read.text)
+            )
+        return tuple(steps)
+
+    def write_steps(self, rules: tuple[FieldRule, ...]) -> tuple[WriteStep, ...]:
+        """``rules`` (write rules of this spec) compiled for ``write``."""
+        steps = []
+        for rule in rules:
+            assert rule.write is not None  # writes only hold rules with a write path
+            default = self.defaults.get(rule.name)
+            key = rule.write.keys[0] if len(rule.write.keys) == 1 else None
+            steps.append(
+                (
+                    rule,
+                    rule.getter,
+                    rule.codec.encode,
+                    key,
+                    None if _missing(default) else default,
+                    rule.name in self.required,
+                )
+            )
+        return tuple(steps)
 
     def native_id(self, record: Any) -> str:
         raw = self.id_path.get(record) if isinstance(record, dict) else None
@@ -72,49 +119,61 @@ class RecordSpec:
     def read(self, record: dict[str, Any]) -> dict[str, Any]:
         """Flat canonical values (``"reporter.name": ...``), defaults applied, required checked."""
         values: dict[str, Any] = {}
-        for rule in self.reads:
-            raw = rule.read.get(record) if rule.read is not None else None
-            value = None if raw is None or raw == "" else self._decode(rule, raw)
-            # A code mapped to "null" counts as no value, so the default applies to it too.
-            values[rule.name] = self.defaults.get(rule.name) if value is None else value
+        name = where = ""
+        try:
+            # The except clause names the failing step by its loop variables (B007 below).
+            for name, reader, decode, default, where in self._reading:  # noqa: B007
+                raw = reader(record)
+                if raw is None or raw == "":
+                    values[name] = default
+                else:
+                    # A code mapped to "null" counts as no value, so the default applies too.
+                    value = decode(raw)
+                    values[name] = default if value is None else value
+        except ValueError as exc:
+            raise RecordInvalid(f"{exc} (native '{where}')", field=name) from None
         values.update(self.unread_defaults)
         for name in self.required:
             if _missing(values.get(name)):
                 raise RecordInvalid("required field is missing or empty", field=name)
         return values
 
-    def write(self, obj: Any, rules: tuple[FieldRule, ...] | None = None) -> dict[str, Any]:
+    def write(
+        self,
+        obj: Any,
+        steps: tuple[WriteStep, ...] | None = None,
+        replaced: str = "",
+        replacement: Any = None,
+    ) -> dict[str, Any]:
         """The native payload for ``obj``: constants, then every field with a write path
-        (only ``rules``, when given: a part of the payload, with the same errors for them)."""
+        (only ``steps``, when given: a part of the payload, with the same errors for them).
+        The field named ``replaced`` is written as if ``obj`` held ``replacement`` there."""
         out: dict[str, Any] = {}
         for path, constant in self.constants:
             path.set(out, copy_value(constant))
-        for rule in self.writes if rules is None else rules:
-            value = rule.getter(obj)
-            if _missing(value):
-                value = self.defaults.get(rule.name)
-            native = None if _missing(value) else self._encode(rule, value)
-            if native is not None:
-                assert rule.write is not None  # writes only hold rules with a write path
+        for rule, getter, encode, key, default, required in (
+            self._writing if steps is None else steps
+        ):
+            value = replacement if rule.name == replaced else getter(obj)
+            if value is None or value == () or (isinstance(value, str) and not value.strip()):
+                value = default
+            native = None
+            if value is not None:
+                try:
+                    native = encode(value)
+                except ValueError as exc:
+                    raise RecordInvalid(str(exc), field=rule.name) from None
+            if native is None:
+                if required:
+                    raise RecordInvalid(
+                        "required field has no native value to write", field=rule.name
+                    )
+            elif key is not None:
+                out[key] = native
+            else:
+                assert rule.write is not None  # write steps only hold rules with a write path
                 rule.write.set(out, native)
-            elif rule.name in self.required:
-                raise RecordInvalid("required field has no native value to write", field=rule.name)
         return out
-
-    @staticmethod
-    def _decode(rule: FieldRule, raw: Any) -> Any:
-        try:
-            return rule.codec.decode(raw)
-        except ValueError as exc:
-            where = rule.read.text if rule.read is not None else "?"
-            raise RecordInvalid(f"{exc} (native '{where}')", field=rule.name) from None
-
-    @staticmethod
-    def _encode(rule: FieldRule, value: Any) -> Any:
-        try:
-            return rule.codec.encode(value)
-        except ValueError as exc:
-            raise RecordInvalid(str(exc), field=rule.name) from None
 
 
 def _named(rule: FieldRule, fields: tuple[str, ...]) -> bool:

@@ -39,6 +39,13 @@ def unsent_line(
     return "; ".join(parts) or None
 
 
+def noted_text(text: str, line: str | None) -> str | None:
+    """``text`` with the note ``line`` appended after a blank line; None when it stays as is."""
+    if line is None or line in text:  # never twice, should a complaint pass through again
+        return None
+    return f"{text}\n\n{line}"
+
+
 def with_unsent_note(
     complaint: Complaint,
     field: str,
@@ -48,7 +55,5 @@ def with_unsent_note(
 ) -> Complaint:
     """``complaint`` with the note appended to ``field`` after a blank line (if any note)."""
     line = unsent_line(complaint, unwritten, zone, origin)
-    text = getattr(complaint, field)
-    if line is None or line in text:  # never twice, should a complaint pass through again
-        return complaint
-    return complaint.model_copy(update={field: f"{text}\n\n{line}"})
+    text = noted_text(getattr(complaint, field), line)
+    return complaint if text is None else complaint.model_copy(update={field: text})

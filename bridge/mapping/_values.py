@@ -8,7 +8,10 @@ says ``on_unknown = "null"``.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -38,6 +41,8 @@ def native_key(raw: Any) -> str:
 
     ValueError for an int too long to print (Python's 4,300-digit limit): no system's code.
     """
+    if type(raw) is str:  # the common case first: codes are mostly text
+        return raw.strip()
     if isinstance(raw, bool):
         return "true" if raw else "false"
     if isinstance(raw, float) and raw.is_integer():
@@ -50,6 +55,8 @@ class TextCodec:
         self._as_int = native == "int"
 
     def decode(self, raw: Any) -> Any:
+        if type(raw) is str and not self._as_int:  # the common case, as below
+            return raw
         if isinstance(raw, dict | list | bool):
             raise ValueError(f"expected text, got {type(raw).__name__}")
         if self._as_int:
@@ -84,6 +91,8 @@ class NumberCodec:
         self._as_string = native == "string"
 
     def decode(self, raw: Any) -> Any:
+        if type(raw) is float and math.isfinite(raw):  # the common case, as below
+            return raw
         if isinstance(raw, bool) or not isinstance(raw, int | float | str):
             raise ValueError("expected a number")
         try:
@@ -171,6 +180,19 @@ class DateCodec:
 def parse_datetime(text: str, formats: tuple[str, ...]) -> datetime:
     """Try each declared format in order, then ISO-8601."""
     for fmt in formats:
+        # The common shape (zero-padded ASCII digits) without strptime's regex and locale
+        # work; any other text, and any value datetime() refuses, goes to strptime as before.
+        fast = _fixed_width(fmt)
+        if fast is not None and (found := fast[0].fullmatch(text)) is not None:
+            n = [int(number) for number in found.group(*fast[1])] + [0, 0, 0]  # time: 0
+            try:
+                return datetime(n[0], n[1], n[2], n[3], n[4], n[5])
+            except ValueError:
+                pass
+        elif fast is not None and fast[2] and _SPACE.search(text) is None:
+            # strptime reads a space in the format as \s+: a text without any whitespace
+            # (an ISO time such as 2026-03-01T10:00:00+07:00) cannot match it.
+            continue
         try:
             return datetime.strptime(text, fmt)
         except ValueError:
@@ -182,6 +204,40 @@ def parse_datetime(text: str, formats: tuple[str, ...]) -> datetime:
         raise ValueError(
             f"cannot read {shown(text)} as a date; expected one of: {expected}"
         ) from None
+
+
+_ORDER = ("Y", "m", "d", "H", "M", "S")  # datetime()'s arguments
+_WIDTHS = {"Y": 4, "m": 2, "d": 2, "H": 2, "M": 2, "S": 2}
+_SEPARATORS = frozenset("-/:T ")
+_SPACE = re.compile(r"\s")  # what strptime's patterns read a format's spaces as (\s+)
+
+
+@functools.cache
+def _fixed_width(fmt: str) -> tuple[re.Pattern[str], tuple[str, ...], bool] | None:
+    """A pattern reading ``fmt``'s zero-padded ASCII form, its groups in datetime's order,
+    and whether ``fmt`` has a space (which strptime matches with one or more whitespace).
+
+    Only for %Y %m %d, then %H, %M, %S in that order of need (a prefix of them), each once,
+    between the separators ``- / : T`` and space; None for any other format. What it
+    matches strptime reads to the same datetime: strptime's own patterns take each padded
+    field first, and also take unpadded or non-ASCII digits, which are left to it.
+    """
+    parts = re.split(r"(%.)", fmt)
+    directives = tuple(part[1] for part in parts[1::2])
+    names = tuple(d for d in _ORDER if d in directives)
+    if (
+        len(set(directives)) != len(directives)
+        or names != _ORDER[: len(names)]
+        or len(names) != len(directives)
+        or len(names) < 3
+        or not _SEPARATORS.issuperset("".join(parts[0::2]))
+    ):
+        return None
+    pattern = "".join(
+        re.escape(part) if i % 2 == 0 else f"(?P<{part[1]}>[0-9]{{{_WIDTHS[part[1]]}}})"
+        for i, part in enumerate(parts)
+    )
+    return re.compile(pattern), names, " " in fmt
 
 
 def check_year(value: date) -> None:
@@ -270,6 +326,12 @@ class MappedCodec:
             self._reverse.setdefault(value, code)  # first listed wins
         self._as_int = native == "int"
         self._on_unknown = on_unknown
+        # Each value's native code, converted once (a code that does not convert raises
+        # when it is written, as it always did).
+        self._codes: dict[Any, Any] = {}
+        for value, code in self._reverse.items():
+            with contextlib.suppress(ValueError):
+                self._codes[value] = _to_int(code) if self._as_int else code
 
     @property
     def table(self) -> str:
@@ -309,6 +371,10 @@ class MappedCodec:
         return key if self._on_unknown == "keep" else None
 
     def encode(self, value: Any) -> Any:
+        try:
+            return self._codes[value]
+        except (KeyError, TypeError):  # no code of its own (or unhashable): as it always was
+            pass
         code = self._reverse.get(value)
         if code is None and self._fallback is not None:
             log.warning("mapping.code.unknown", table=self._table, value=shown(value))

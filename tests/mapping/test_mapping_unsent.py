@@ -77,3 +77,38 @@ def test_a_wrong_unsent_note_is_refused_with_the_fix(tmp_path: Path, value: str)
     path = lapor_variant(tmp_path, 'unsent_note = "content"', f"unsent_note = {value}")
     with pytest.raises(MappingError, match="unsent_note must name a text field this mapping"):
         load_mapping(path)
+
+
+def test_each_complaint_written_in_turn_gets_its_own_note() -> None:
+    """One mapping writing complaints one after another (whole and in parts, as the sync
+    does) notes each with its own date, status and origin, never the previous one's."""
+    from datetime import timedelta, timezone
+
+    from bridge.sync.anonymity import IDENTITY_FIELDS
+
+    mapping = load_mapping(MAPPINGS / "lapor.toml")
+    created = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)
+    wita = timezone(timedelta(hours=8), "WITA")
+    edge = datetime(9999, 12, 31, 20, 0, tzinfo=UTC)  # past datetime.max in WIB
+    variants = [
+        (complaint(), "sidumas"),
+        (complaint(), "pengaduan"),
+        (complaint(raw_status=RawStatus(code="1", label="Diverifikasi")), "sidumas"),
+        (complaint(raw_status=RawStatus(code="1")), "sidumas"),
+        (complaint(raw_status=RawStatus(code="2")), "sidumas"),
+        (complaint(status=Status.CLOSED, raw_status=RawStatus()), "sidumas"),
+        (complaint(status=Status.NEW, raw_status=RawStatus()), "sidumas"),
+        (complaint(created_at=created + timedelta(minutes=1)), "sidumas"),
+        (complaint(created_at=created.astimezone(wita)), "sidumas"),
+        (complaint(created_at=None), "sidumas"),
+        # The same instant at the calendar's edge, where the note shows each in its own zone.
+        (complaint(created_at=edge), "sidumas"),
+        (complaint(created_at=edge.astimezone(timezone(timedelta(hours=-2)))), "sidumas"),
+        (complaint(), "sidumas"),
+    ]
+    for item, origin in variants:
+        fresh = load_mapping(MAPPINGS / "lapor.toml")
+        expected = fresh.to_native(item, origin=origin)["content"]
+        assert mapping.to_native(item, origin=origin)["content"] == expected
+        part = mapping.to_native_part(item, IDENTITY_FIELDS, origin=origin)
+        assert part["content"] == expected
