@@ -120,6 +120,7 @@ def run_serial(count: int, latency_ms: float) -> tuple[float, Counter[tuple[str,
             },
             route.source_mapping,
             route.target_mapping,
+            route.target.options.identity(),  # as the bridge's LAPOR! connector sends it
         )
         elapsed = time.perf_counter() - started
         close_routes(routes)

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from bridge.mapping import Mapping
+from bridge.sync.anonymity import anonymous
 
 
 def copy_serially(
@@ -25,8 +26,16 @@ def copy_serially(
     hub_headers: dict[str, str],
     source_mapping: Mapping,
     target_mapping: Mapping,
+    agency: dict[str, str],
 ) -> int:
-    """Copy every complaint of the SIDUMAS door at ``door_url`` into LAPOR!; return how many."""
+    """Copy every complaint of the SIDUMAS door at ``door_url`` into LAPOR!; return how many.
+
+    ``agency``: the agency's identity every create carries (``disposition_id``, ``channel``,
+    ``location_id``), as a hand-written copier has it typed in. Payloads are written as the
+    bridge writes them (the original date and status noted in the text, ``unsent_note``), so
+    both put the very same complaints into LAPOR!; an anonim one leaves as the bridge's
+    defaults send it (``[routes.privacy]``), scrubbed of its reporter's identity.
+    """
     created = 0
     with (
         httpx.Client(base_url=door_url, timeout=30) as door,
@@ -41,22 +50,27 @@ def copy_serially(
             listing.raise_for_status()
             last = listing.json()["data"]["last_page"]
             for row in listing.json()["data"]["data"]:
-                created += _copy_one(door, hub, row["id"], source_mapping, target_mapping)
+                created += _copy_one(door, hub, row["id"], source_mapping, target_mapping, agency)
             page += 1
     return created
 
 
 def _copy_one(
-    door: httpx.Client, hub: httpx.Client, record_id: Any, source: Mapping, target: Mapping
+    door: httpx.Client,
+    hub: httpx.Client,
+    record_id: Any,
+    source: Mapping,
+    target: Mapping,
+    agency: dict[str, str],
 ) -> int:
     detail = door.get("pengaduan/detail", params={"pengaduan_id": record_id})
     detail.raise_for_status()
     complaint = source.to_canonical(detail.json()["data"])
     if complaint.is_secret:
         return 0  # confidential: never copied to a system not cleared for it
-    if complaint.is_anonymous:
-        complaint = complaint.without_identity()
-    payload = target.to_native(complaint)
+    if complaint.is_anonymous:  # as the bridge's defaults leave it: no name, no address
+        complaint = anonymous(complaint, scrub_text=True, keep_location=False)
+    payload = {**agency, **target.to_native(complaint, origin="sidumas")}  # its location_id wins
     if complaint.attachments:
         files = []
         for attachment in complaint.attachments:
