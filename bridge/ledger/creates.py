@@ -21,7 +21,7 @@ from bridge.ledger.base import Database
 from bridge.ledger.events import add_events, event_row
 from bridge.ledger.failures import LedgerConflict
 from bridge.ledger.links import links_by_remote_id, normal_ticket
-from bridge.ledger.prepared import Prepared, PreparedIn, const, insert, stored_time
+from bridge.ledger.prepared import Prepared, PreparedIn, const, insert, session_time
 from bridge.ledger.sql import chunks, complaint_ids, require_ids, storable
 from bridge.ledger.tables import COMPLAINT, LINK, PENDING_OP
 from bridge.ledger.types import (
@@ -159,7 +159,7 @@ def record_intents(
     intents = list({(i.ref, i.target_system): i for i in intents}.values())
     if not intents:
         return {}
-    at = stored_time(session.get_bind().dialect.name, now)  # once, not once per row
+    at = session_time(session, now)  # once, not once per row
     _upsert_complaints(session, intents, at)
     ids = complaint_ids(session, [i.ref for i in intents])
     _check_source_links(session, intents, ids)
@@ -178,7 +178,7 @@ def complete_creates(
     if not results:
         return
     ids = require_ids(session, [r.ref for r in results])
-    at = stored_time(session.get_bind().dialect.name, now)  # once, not once per row
+    at = session_time(session, now)  # once, not once per row
     _CREATED_LINKS.run(
         session,
         [
@@ -253,7 +253,7 @@ def _stamp_sent_ids(
     session: Session, cids: Sequence[int], target_system: str, now: datetime
 ) -> None:
     if cids:
-        at = stored_time(session.get_bind().dialect.name, now)
+        at = session_time(session, now)
         _SENT.run(session, [(at, target_system, cid) for cid in cids])
 
 

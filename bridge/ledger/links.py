@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from bridge.ledger.base import Database
 from bridge.ledger.events import add_events, event_row
-from bridge.ledger.prepared import Prepared, PreparedIn, stored_time
+from bridge.ledger.prepared import Prepared, PreparedIn, session_time
 from bridge.ledger.sql import chunks
 from bridge.ledger.statuses import set_statuses
 from bridge.ledger.tables import COMPLAINT, LINK, ROUTE_LINK
@@ -133,7 +133,7 @@ def note_seen(session: Session, system: str, updates: Sequence[SeenUpdate], now:
     known = links_by_remote_id(session, system, list(latest))
     if not known:
         return
-    at = stored_time(session.get_bind().dialect.name, now)  # once, not once per row
+    at = session_time(session, now)  # once, not once per row
     params = [
         (
             at,
@@ -203,19 +203,6 @@ _BY_REMOTE_ID = PreparedIn(
         LINK.c.remote_id, LINK.c.id, LINK.c.complaint_id, LINK.c.last_seen_hash
     ).where(LINK.c.system == bindparam("system"), LINK.c.remote_id.in_(remote_ids)),
 )
-
-
-def link_row(
-    cid: int, system: str, remote_id: str, seen_hash: str, now: datetime
-) -> dict[str, Any]:
-    return {
-        "complaint_id": cid,
-        "system": system,
-        "remote_id": remote_id,
-        "last_seen_hash": seen_hash,
-        "seen_at": now,
-        "updated_at": now,
-    }
 
 
 def _changed_events(

@@ -61,6 +61,11 @@ def stored_time(dialect: str, value: datetime) -> Any:
     return sqlite_text(value) if dialect == "sqlite" else value.astimezone(UTC)
 
 
+def session_time(session: Session, value: datetime) -> Any:
+    """``stored_time`` for the database ``session`` writes to."""
+    return stored_time(session.get_bind().dialect.name, value)
+
+
 class Prepared:
     """``build(dialect name)`` compiled once per dialect; run with rows ordered as ``names``."""
 

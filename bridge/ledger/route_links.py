@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from bridge.ledger.base import Database
 from bridge.ledger.links import link_info, links_query
-from bridge.ledger.prepared import Prepared, stored_time
+from bridge.ledger.prepared import Prepared, session_time
 from bridge.ledger.sql import chunks
 from bridge.ledger.tables import LINK, ROUTE_DEF, ROUTE_LINK
 from bridge.ledger.types import LinkInfo, SeenUpdate
@@ -112,7 +112,7 @@ def join(session: Session, cids: Sequence[int], now: datetime) -> None:
     """
     ids = sorted(set(cids))
     if ids:
-        due = stored_time(session.get_bind().dialect.name, now)
+        due = session_time(session, now)
         _JOIN.run(session, [(due, cid) for cid in ids])
 
 

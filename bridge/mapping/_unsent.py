@@ -44,16 +44,3 @@ def noted_text(text: str, line: str | None) -> str | None:
     if line is None or line in text:  # never twice, should a complaint pass through again
         return None
     return f"{text}\n\n{line}"
-
-
-def with_unsent_note(
-    complaint: Complaint,
-    field: str,
-    unwritten: Mapping[str, bool],
-    zone: ZoneInfo,
-    origin: str,
-) -> Complaint:
-    """``complaint`` with the note appended to ``field`` after a blank line (if any note)."""
-    line = unsent_line(complaint, unwritten, zone, origin)
-    text = noted_text(getattr(complaint, field), line)
-    return complaint if text is None else complaint.model_copy(update={field: text})

@@ -175,8 +175,9 @@ def _run_pages(
             # A rebuild leaves the unlinked records unknown: the cursor must not pass them.
             moves = options.since is None and not options.link_only
             if retried:  # fetched and handled just now; once per cycle is enough
-                newest.page([n for n in page if native_id(route, n) in retried])
-                page = [n for n in page if native_id(route, n) not in retried]
+                ids = [native_id(route, n) for n in page]
+                newest.page([n for n, i in zip(page, ids, strict=True) if i in retried])
+                page = [n for n, i in zip(page, ids, strict=True) if i not in retried]
             _run_page(
                 route, page, report, options, quarantined_ids, handled, quarantined, moves, newest
             )
